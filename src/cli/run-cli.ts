@@ -1,0 +1,229 @@
+// argv -> command handlers -> rendering and exit codes. Everything runs on the Runtime it is
+// given, so the golden replay drives exactly this code in-process.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { InputError, OrchestratorError, errorMessage } from '../errors.js';
+import type { RunResult } from '../run/drive-run.js';
+import { execCommand } from '../run/exec.js';
+import { planPipeline, renderPlan } from '../run/plan.js';
+import { resumeRun } from '../run/resume.js';
+import { startRun } from '../run/start.js';
+import { TERMINAL_STATUSES, readRunStatus, renderStatus, type RunStatusView } from '../run/status.js';
+import type { Runtime, SignalName } from '../runtime/types.js';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;
+
+type Format = 'text' | 'json';
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+}
+
+function exitCodeForRun(result: RunResult): number {
+  if (result.status === 'succeeded') return EXIT.ok;
+  if (result.status === 'cancelled') {
+    const signal = result.ctx.manifest.status_detail?.split(':')[1] as SignalName | undefined;
+    return signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
+  }
+  return EXIT.failed;
+}
+
+function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
+  const m = result.ctx.manifest;
+  const manifestPath = `${m.artifact_root}/manifest.json`;
+  if (format === 'json') {
+    const doc = { run_id: m.run_id, status: m.status, artifact_root: m.artifact_root, manifest: manifestPath, log_path: m.log_path };
+    runtime.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return;
+  }
+  const lines = [`Run ${m.run_id} ${m.status}${m.status_detail ? ` (${m.status_detail})` : ''}.`];
+  if (m.summary) lines.push(...m.summary.split('\n').map((line) => `  ${line}`));
+  lines.push(`  manifest: ${manifestPath}`, `  log:      ${m.log_path}`);
+  runtime.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function parseInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0');
+  return seconds;
+}
+
+async function watchStatus(runtime: Runtime, runId: string, intervalMs: number, onView: (view: RunStatusView) => void): Promise<number> {
+  let stopped: SignalName | null = null;
+  let wake: (() => void) | null = null;
+  const unsubscribe = runtime.signals.subscribe((signal) => {
+    stopped = signal;
+    wake?.();
+  });
+  try {
+    let lastKey = '';
+    for (;;) {
+      const view = await readRunStatus(runtime, runId);
+      const key = `${view.updated_at}|${view.status}|${view.heartbeat_stale}`;
+      if (key !== lastKey) onView(view);
+      lastKey = key;
+      if (TERMINAL_STATUSES.has(view.status)) return EXIT.ok;
+      await new Promise<void>((resolve) => {
+        const timer = runtime.clock.setTimeout(resolve, intervalMs);
+        wake = () => {
+          runtime.clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+      if (stopped) return stopped === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+function buildProgram(runtime: Runtime, setExit: (code: number) => void): Command {
+  const program = new Command('codex-orchestrator')
+    .description('Run pipelines of shell stages and write one evidence manifest per run.')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => runtime.stdout.write(text),
+      writeErr: (text) => runtime.stderr.write(text),
+    })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('start')
+    .description('resolve a pipeline, create a run and run its stages in order')
+    .argument('[pipeline]', 'pipeline id (default: defaultPipeline, else diagnostics)')
+    .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101)')
+    .option('--parent-run <id>', 'run id of the parent run')
+    .option('--approval-policy <policy>', 'approval policy recorded in the manifest')
+    .option('--target <stage>', 'run stages up to and including this one; later ones are skipped')
+    .addOption(formatOption())
+    .action(async (pipeline: string | undefined, opts: { task?: string; parentRun?: string; approvalPolicy?: string; target?: string; format: Format }) => {
+      const result = await startRun(runtime, { pipeline, task: opts.task, parentRun: opts.parentRun, approvalPolicy: opts.approvalPolicy, target: opts.target });
+      renderRun(runtime, result, opts.format);
+      setExit(exitCodeForRun(result));
+    });
+
+  program
+    .command('resume')
+    .description('rerun a failed or cancelled run; stages already succeeded or skipped are not rerun')
+    .requiredOption('--run <id>', 'run id')
+    .option('--token <token>', 'resume token (checked against the run when given)')
+    .option('--actor <actor>', 'who resumes', 'cli')
+    .option('--reason <reason>', 'why', 'manual-resume')
+    .addOption(formatOption())
+    .action(async (opts: { run: string; token?: string; actor: string; reason: string; format: Format }) => {
+      const result = await resumeRun(runtime, { run: opts.run, token: opts.token, actor: opts.actor, reason: opts.reason });
+      renderRun(runtime, result, opts.format);
+      setExit(exitCodeForRun(result));
+    });
+
+  program
+    .command('status')
+    .description("print a run's state")
+    .requiredOption('--run <id>', 'run id')
+    .option('--watch', 'keep printing until the run ends (with --format json: print the final state only)')
+    .option('--interval <seconds>', 'seconds between checks with --watch', parseInterval, 2)
+    .addOption(formatOption())
+    .action(async (opts: { run: string; watch?: boolean; interval: number; format: Format }) => {
+      const print = (view: RunStatusView) => {
+        if (opts.format === 'json') runtime.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+        else runtime.stdout.write(renderStatus(view));
+      };
+      if (!opts.watch) {
+        print(await readRunStatus(runtime, opts.run));
+        setExit(EXIT.ok);
+        return;
+      }
+      let last: RunStatusView | null = null;
+      const code = await watchStatus(runtime, opts.run, opts.interval * 1000, (view) => {
+        last = view;
+        if (opts.format === 'json') runtime.stderr.write(`${view.run_id} ${view.status}\n`);
+        else print(view);
+      });
+      if (opts.format === 'json' && last) print(last);
+      setExit(code);
+    });
+
+  program
+    .command('plan')
+    .description("print the stages that start would run, with each stage's execution mode; creates nothing")
+    .argument('[pipeline]', 'pipeline id (default: defaultPipeline, else diagnostics)')
+    .option('--target <stage>', 'plan stages up to and including this one')
+    .option('--task <id>', 'task id (for its execution settings)')
+    .addOption(formatOption())
+    .action(async (pipeline: string | undefined, opts: { target?: string; task?: string; format: Format }) => {
+      const plan = await planPipeline(runtime, { pipeline, target: opts.target, task: opts.task });
+      runtime.stdout.write(opts.format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('exec')
+    .description('run one command as a one-stage run (pipeline id exec) and pass its exit code through')
+    .argument('<cmd...>', 'the command (one argument: a shell command line; several: quoted and joined)')
+    .option('--json', 'print one JSON document with the result (and output tails) at the end')
+    .option('--jsonl', 'print every event line on stdout as it happens, then a result line')
+    .option('--cwd <dir>', 'working directory (relative to the current directory)')
+    .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101)')
+    .passThroughOptions()
+    .action(async (args: string[], opts: { json?: boolean; jsonl?: boolean; cwd?: string; task?: string }) => {
+      if (opts.json && opts.jsonl) throw new InputError('exec: --json and --jsonl cannot be used together');
+      const output = opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text';
+      const result = await execCommand(runtime, { args, task: opts.task, cwd: opts.cwd, output });
+      const m = result.ctx.manifest;
+      const last = result.ctx.lastCommand;
+      const cancelled = result.status === 'cancelled';
+      const code = cancelled ? exitCodeForRun(result) : (last?.exitCode ?? EXIT.failed);
+      const doc = {
+        run_id: m.run_id,
+        status: m.status,
+        exit_code: last?.exitCode ?? null,
+        signal: last?.signal ?? null,
+        duration_ms: last?.durationMs ?? null,
+        artifact_root: m.artifact_root,
+        manifest: `${m.artifact_root}/manifest.json`,
+        log_path: m.log_path,
+      };
+      if (output === 'json') {
+        runtime.stdout.write(`${JSON.stringify({ ...doc, stdout: last?.stdout ?? '', stderr: last?.stderr ?? '' }, null, 2)}\n`);
+      } else if (output === 'jsonl') {
+        runtime.stdout.write(`${JSON.stringify({ type: 'exec:result', ...doc })}\n`);
+      } else {
+        runtime.stderr.write(`codex-orchestrator: exec run ${m.run_id} ${m.status} (exit ${doc.exit_code ?? '-'}); manifest: ${doc.manifest}\n`);
+      }
+      setExit(code);
+    });
+
+  return program;
+}
+
+/** Runs the CLI on a Runtime and returns the exit code. Never throws for bad input. */
+export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(runtime, (code) => {
+    exitCode = code;
+  });
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      // Commander has already printed its one-line message to stderr.
+      return EXIT.usage;
+    }
+    if (error instanceof OrchestratorError) {
+      runtime.stderr.write(`codex-orchestrator: ${error.message}\n`);
+      return error.exitCode;
+    }
+    runtime.stderr.write(`codex-orchestrator: internal error: ${errorMessage(error)}\n`);
+    if (runtime.env.CODEX_ORCHESTRATOR_DEBUG && error instanceof Error && error.stack) runtime.stderr.write(`${error.stack}\n`);
+    return EXIT.failed;
+  } finally {
+    await runtime.fs.close();
+  }
+}

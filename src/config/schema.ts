@@ -1,0 +1,68 @@
+// The schema of codex.orchestrator.json (CONTRACTS.md §2): strict, so unknown keys and wrong
+// types are reported with their JSON path.
+import { z } from 'zod';
+
+const id = z.string().min(1, 'must not be empty');
+const envMap = z.record(z.string(), z.string());
+
+export const commandStageSchema = z.strictObject({
+  kind: z.literal('command'),
+  id,
+  title: z.string(),
+  command: z.string().min(1, 'must not be empty'),
+  cwd: z.string().optional(),
+  env: envMap.optional(),
+  allowFailure: z.boolean().optional(),
+  summaryHint: z.string().optional(),
+  /** Execution-mode inputs (CONTRACTS.md §10); each call site parses them by its own rules (B5). */
+  executionMode: z.string().optional(),
+  mode: z.string().optional(),
+  requires_cloud: z.boolean().optional(),
+  requiresCloud: z.boolean().optional(),
+});
+
+export const subpipelineStageSchema = z.strictObject({
+  kind: z.literal('subpipeline'),
+  id,
+  title: z.string(),
+  pipeline: id,
+  optional: z.boolean().optional(),
+});
+
+export const stageSchema = z.discriminatedUnion('kind', [commandStageSchema, subpipelineStageSchema]);
+
+export const pipelineSchema = z.strictObject({
+  id,
+  title: z.string(),
+  description: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  guardrailsRequired: z.boolean().optional(),
+  env: envMap.optional(),
+  stages: z.array(stageSchema).min(1, 'a pipeline needs at least one stage'),
+});
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  defaultPipeline: z.string().optional(),
+  pipelines: z.array(pipelineSchema),
+});
+
+export type CommandStage = z.infer<typeof commandStageSchema>;
+export type SubpipelineStage = z.infer<typeof subpipelineStageSchema>;
+export type Stage = z.infer<typeof stageSchema>;
+export type Pipeline = z.infer<typeof pipelineSchema>;
+export type OrchestratorConfig = z.infer<typeof configSchema>;
+
+/** tasks/index.json: the task metadata the core reads (slug, and execution.parallel for B5). */
+export const tasksIndexSchema = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      slug: z.string().optional(),
+      title: z.string().optional(),
+      execution: z.object({ parallel: z.boolean().optional() }).optional(),
+    }),
+  ),
+});
+
+export type TaskInfo = z.infer<typeof tasksIndexSchema>['items'][number];

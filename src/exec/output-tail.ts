@@ -1,0 +1,56 @@
+// The last bytes of a stream, kept in memory for summaries and error files. Bounded: the
+// tail never holds more than its capacity, however much the stage prints.
+export const TAIL_CAPACITY_BYTES = 64 * 1024;
+
+export class OutputTail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private dropped = false;
+
+  constructor(readonly capacity = TAIL_CAPACITY_BYTES) {}
+
+  push(data: Uint8Array): void {
+    if (data.byteLength === 0) return;
+    this.chunks.push(Buffer.from(data));
+    this.size += data.byteLength;
+    while (this.size > this.capacity) {
+      const first = this.chunks[0]!;
+      const excess = this.size - this.capacity;
+      if (first.length <= excess) {
+        this.chunks.shift();
+        this.size -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(excess);
+        this.size -= excess;
+      }
+      this.dropped = true;
+    }
+  }
+
+  /** Bytes currently held (at most `capacity`). */
+  get byteLength(): number {
+    return this.size;
+  }
+
+  get truncated(): boolean {
+    return this.dropped;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  lastLine(): string | null {
+    const lines = this.text().split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
+    return lines.at(-1) ?? null;
+  }
+}
+
+/** The end of `text`, at most `maxBytes` UTF-8 bytes, prefixed with '…' when cut. */
+export function tailText(text: string, maxBytes: number): { text: string; truncated: boolean } {
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= maxBytes) return { text, truncated: false };
+  let cut = buffer.subarray(buffer.length - maxBytes).toString('utf8');
+  if (cut.startsWith('\uFFFD')) cut = cut.replace(/^\uFFFD+/, '');
+  return { text: `…${cut}`, truncated: true };
+}

@@ -1,0 +1,41 @@
+// Serializing and writing the manifest, and reading one back.
+import { InputError } from '../errors.js';
+import { parseJsonText, validateWith } from '../config/json-file.js';
+import type { RunPaths } from '../run/layout.js';
+import { isoTime, repoRelative } from '../run/layout.js';
+import type { FileSink } from '../runtime/types.js';
+import { manifestSchema, type Manifest } from './schema.js';
+
+/** 2-space JSON plus a final newline: the manifest's byte format. */
+export function serializeManifest(manifest: Manifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/**
+ * Writes manifest.json atomically, stamping `updated_at`.
+ * B3 (phase 0, removed by phase 2): besides the stage loop's throttled queue, the command
+ * runner, resume, the run-summary writer and the metrics recorder call this directly.
+ */
+export async function saveManifest(paths: RunPaths, manifest: Manifest): Promise<void> {
+  manifest.updated_at = isoTime(paths.clock.now());
+  await paths.fs.writeAtomic(paths.manifestPath, serializeManifest(manifest));
+}
+
+/** Reads and validates a manifest; a bad file is an InputError naming it (and is left as it was). */
+export async function readManifest(fs: FileSink, path: string, label: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = (await fs.readFile(path)).toString('utf8');
+  } catch (error) {
+    throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
+  }
+  const raw = parseJsonText(text, label);
+  return validateWith(manifestSchema, raw, label);
+}
+
+export function manifestLabel(paths: Pick<RunPaths, 'root' | 'runsDir' | 'outDir'>, path: string): string {
+  const rel = repoRelative(paths, path);
+  if (!rel.startsWith('..')) return rel;
+  return path;
+}
+

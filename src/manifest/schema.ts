@@ -1,0 +1,147 @@
+// The manifest contract (CONTRACTS.md §4) as a zod schema. Key order here is the byte
+// contract's key order; the JSON Schema in schemas/manifest.schema.json is generated from it.
+import { z } from 'zod';
+
+const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected an ISO-8601 UTC time');
+const nullableIso = isoTime.nullable();
+
+export const runStatusSchema = z.enum(['queued', 'in_progress', 'succeeded', 'failed', 'cancelled']);
+export const commandStatusSchema = z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']);
+
+export const commandEntrySchema = z.strictObject({
+  index: z.number().int().positive(),
+  id: z.string(),
+  title: z.string(),
+  /** The shell command; null for a subpipeline stage. */
+  command: z.string().nullable(),
+  kind: z.enum(['command', 'subpipeline']),
+  status: commandStatusSchema,
+  started_at: nullableIso,
+  completed_at: nullableIso,
+  exit_code: z.number().int().nullable(),
+  summary: z.string().nullable(),
+  log_path: z.string().nullable(),
+  error_file: z.string().nullable(),
+  sub_run_id: z.string().nullable(),
+});
+
+export const resumeEventSchema = z.strictObject({
+  timestamp: isoTime,
+  actor: z.string(),
+  reason: z.string(),
+  outcome: z.enum(['accepted', 'blocked']),
+  detail: z.string().optional(),
+});
+
+export const childRunSchema = z.strictObject({
+  run_id: z.string(),
+  pipeline_id: z.string(),
+  status: runStatusSchema,
+  manifest: z.string(),
+});
+
+export const guardrailStatusSchema = z.strictObject({
+  present: z.boolean(),
+  recommendation: z.string().nullable(),
+  summary: z.string(),
+  computed_at: isoTime,
+  counts: z.strictObject({
+    total: z.number().int().nonnegative(),
+    succeeded: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    other: z.number().int().nonnegative(),
+  }),
+});
+
+export const handleSchema = z.strictObject({
+  handle_id: z.string(),
+  correlation_id: z.string(),
+  stage_id: z.string(),
+  pipeline_id: z.string(),
+  status: z.enum(['open', 'closed']),
+  frame_count: z.number().int().nonnegative(),
+  latest_sequence: z.number().int().positive().nullable(),
+  created_at: isoTime,
+  metadata: z.record(z.string(), z.unknown()),
+});
+
+export const privacyActionSchema = z.enum(['allow', 'redact', 'block']);
+
+export const privacyDecisionSchema = z.strictObject({
+  handle_id: z.string(),
+  sequence: z.number().int().positive(),
+  action: privacyActionSchema,
+  rule: z.string().nullable(),
+  reason: z.string(),
+  timestamp: isoTime,
+  stage_id: z.string(),
+});
+
+export const privacySchema = z.strictObject({
+  mode: z.enum(['shadow', 'enforce']),
+  decisions: z.array(privacyDecisionSchema),
+  totals: z.strictObject({
+    total_frames: z.number().int().nonnegative(),
+    redacted_frames: z.number().int().nonnegative(),
+    blocked_frames: z.number().int().nonnegative(),
+    allowed_frames: z.number().int().nonnegative(),
+  }),
+  log_path: z.string(),
+});
+
+export const manifestSchema = z.strictObject({
+  version: z.literal(1),
+  task_id: z.string(),
+  task_slug: z.string().nullable(),
+  run_id: z.string(),
+  parent_run_id: z.string().nullable(),
+  pipeline_id: z.string(),
+  pipeline_title: z.string(),
+  runner: z.literal('codex-cli'),
+  approval_policy: z.string().nullable(),
+  status: runStatusSchema,
+  status_detail: z.string().nullable(),
+  started_at: isoTime,
+  completed_at: nullableIso,
+  updated_at: isoTime,
+  heartbeat_at: nullableIso,
+  heartbeat_interval_seconds: z.number().int().positive(),
+  heartbeat_stale_after_seconds: z.number().int().positive(),
+  artifact_root: z.string(),
+  compat_path: z.string(),
+  log_path: z.string(),
+  summary: z.string().nullable(),
+  metrics_recorded: z.boolean(),
+  resume_token: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lower-case hex characters'),
+  resume_events: z.array(resumeEventSchema),
+  approvals: z.array(z.record(z.string(), z.unknown())),
+  commands: z.array(commandEntrySchema),
+  child_runs: z.array(childRunSchema),
+  run_summary_path: z.string().nullable(),
+  plan_target_id: z.string().nullable(),
+  instructions_hash: z.string().nullable(),
+  instructions_sources: z.array(z.string()),
+  guardrails_required: z.boolean(),
+  guardrail_status: guardrailStatusSchema,
+  handles: z.array(handleSchema),
+  privacy: privacySchema,
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type CommandEntry = z.infer<typeof commandEntrySchema>;
+export type RunStatus = z.infer<typeof runStatusSchema>;
+export type CommandStatus = z.infer<typeof commandStatusSchema>;
+export type ResumeEvent = z.infer<typeof resumeEventSchema>;
+export type ChildRun = z.infer<typeof childRunSchema>;
+export type GuardrailStatus = z.infer<typeof guardrailStatusSchema>;
+export type Handle = z.infer<typeof handleSchema>;
+export type PrivacyDecision = z.infer<typeof privacyDecisionSchema>;
+export type PrivacyAction = z.infer<typeof privacyActionSchema>;
+export type PrivacySection = z.infer<typeof privacySchema>;
+
+export const MANIFEST_KEYS = Object.keys(manifestSchema.shape) as Array<keyof Manifest>;
+export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape) as Array<keyof CommandEntry>;
+
+export const HEARTBEAT_INTERVAL_SECONDS = 5;
+export const HEARTBEAT_STALE_AFTER_SECONDS = 30;

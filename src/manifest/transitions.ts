@@ -1,0 +1,287 @@
+// Manifest construction and transitions: plain functions over the manifest value, so tests
+// and the golden replay drive them without touching disk.
+import { isoTime } from '../run/layout.js';
+import {
+  HEARTBEAT_INTERVAL_SECONDS,
+  HEARTBEAT_STALE_AFTER_SECONDS,
+  type CommandEntry,
+  type GuardrailStatus,
+  type Handle,
+  type Manifest,
+  type PrivacyDecision,
+  type ResumeEvent,
+  type RunStatus,
+} from './schema.js';
+
+export type ManifestStage = { id: string; title: string; kind: 'command' | 'subpipeline'; command: string | null };
+
+export type NewManifest = {
+  taskId: string;
+  taskSlug: string | null;
+  runId: string;
+  parentRunId: string | null;
+  pipelineId: string;
+  pipelineTitle: string;
+  approvalPolicy: string | null;
+  nowMs: number;
+  artifactRoot: string;
+  compatPath: string;
+  logPath: string;
+  resumeToken: string;
+  stages: ManifestStage[];
+  planTargetId: string | null;
+  instructionsHash: string | null;
+  instructionsSources: string[];
+  guardrailsRequired: boolean;
+  privacyMode: 'shadow' | 'enforce';
+  privacyLogPath: string;
+};
+
+export function createManifest(input: NewManifest): Manifest {
+  const now = isoTime(input.nowMs);
+  const manifest: Manifest = {
+    version: 1,
+    task_id: input.taskId,
+    task_slug: input.taskSlug,
+    run_id: input.runId,
+    parent_run_id: input.parentRunId,
+    pipeline_id: input.pipelineId,
+    pipeline_title: input.pipelineTitle,
+    runner: 'codex-cli',
+    approval_policy: input.approvalPolicy,
+    status: 'queued',
+    status_detail: null,
+    started_at: now,
+    completed_at: null,
+    updated_at: now,
+    heartbeat_at: null,
+    heartbeat_interval_seconds: HEARTBEAT_INTERVAL_SECONDS,
+    heartbeat_stale_after_seconds: HEARTBEAT_STALE_AFTER_SECONDS,
+    artifact_root: input.artifactRoot,
+    compat_path: input.compatPath,
+    log_path: input.logPath,
+    summary: null,
+    metrics_recorded: false,
+    resume_token: input.resumeToken,
+    resume_events: [],
+    approvals: [],
+    commands: input.stages.map((stage, i) => ({
+      index: i + 1,
+      id: stage.id,
+      title: stage.title,
+      command: stage.command,
+      kind: stage.kind,
+      status: 'pending',
+      started_at: null,
+      completed_at: null,
+      exit_code: null,
+      summary: null,
+      log_path: null,
+      error_file: null,
+      sub_run_id: null,
+    })),
+    child_runs: [],
+    run_summary_path: null,
+    plan_target_id: input.planTargetId,
+    instructions_hash: input.instructionsHash,
+    instructions_sources: input.instructionsSources,
+    guardrails_required: input.guardrailsRequired,
+    guardrail_status: placeholderGuardrails(now),
+    handles: [],
+    privacy: {
+      mode: input.privacyMode,
+      decisions: [],
+      totals: { total_frames: 0, redacted_frames: 0, blocked_frames: 0, allowed_frames: 0 },
+      log_path: input.privacyLogPath,
+    },
+  };
+  manifest.guardrail_status = computeGuardrailStatus(manifest, input.nowMs);
+  return manifest;
+}
+
+function placeholderGuardrails(now: string): GuardrailStatus {
+  return {
+    present: false,
+    recommendation: null,
+    summary: '',
+    computed_at: now,
+    counts: { total: 0, succeeded: 0, failed: 0, skipped: 0, other: 0 },
+  };
+}
+
+/**
+ * Stores a new object for `manifest.commands[i]` (0-based i).
+ * B1 (phase 0, removed by phase 1): a caller that kept the entry it read before this call
+ * now holds a stale object that is no longer in the manifest.
+ */
+export function updateCommandStatus(manifest: Manifest, i: number, changes: Partial<CommandEntry>): CommandEntry {
+  const current = manifest.commands[i];
+  if (!current) throw new Error(`manifest has no command #${i + 1}`);
+  const next: CommandEntry = { ...current, ...changes };
+  manifest.commands[i] = next;
+  return next;
+}
+
+export function markRunInProgress(manifest: Manifest, nowMs: number): void {
+  manifest.status = 'in_progress';
+  manifest.status_detail = null;
+  manifest.completed_at = null;
+  manifest.heartbeat_at = isoTime(nowMs);
+}
+
+export function markStageRunning(manifest: Manifest, i: number, nowMs: number, logPath: string | null): CommandEntry {
+  return updateCommandStatus(manifest, i, {
+    status: 'running',
+    started_at: isoTime(nowMs),
+    completed_at: null,
+    exit_code: null,
+    summary: null,
+    log_path: logPath,
+    error_file: null,
+  });
+}
+
+export type StageFinish = {
+  status: 'succeeded' | 'failed' | 'skipped';
+  completedAtMs: number;
+  exitCode: number | null;
+  summary: string | null;
+  errorFile?: string | null;
+  subRunId?: string | null;
+};
+
+export function finishStage(manifest: Manifest, i: number, finish: StageFinish): CommandEntry {
+  const changes: Partial<CommandEntry> = {
+    status: finish.status,
+    completed_at: isoTime(finish.completedAtMs),
+    exit_code: finish.exitCode,
+    summary: finish.summary,
+  };
+  if (finish.errorFile !== undefined) changes.error_file = finish.errorFile;
+  if (finish.subRunId !== undefined) changes.sub_run_id = finish.subRunId;
+  return updateCommandStatus(manifest, i, changes);
+}
+
+export function skipStage(manifest: Manifest, i: number, reason: string): CommandEntry {
+  return updateCommandStatus(manifest, i, { status: 'skipped', summary: reason });
+}
+
+export function recordHeartbeat(manifest: Manifest, nowMs: number): void {
+  manifest.heartbeat_at = isoTime(nowMs);
+}
+
+/** Counts over the command stages whose command contains `spec-guard`. */
+export function computeGuardrailStatus(manifest: Manifest, nowMs: number): GuardrailStatus {
+  const guards = manifest.commands.filter((c) => c.kind === 'command' && (c.command ?? '').includes('spec-guard'));
+  const counts = { total: guards.length, succeeded: 0, failed: 0, skipped: 0, other: 0 };
+  for (const guard of guards) {
+    if (guard.status === 'succeeded') counts.succeeded += 1;
+    else if (guard.status === 'failed') counts.failed += 1;
+    else if (guard.status === 'skipped') counts.skipped += 1;
+    else counts.other += 1;
+  }
+  let summary: string;
+  let recommendation: string | null;
+  if (counts.total === 0) {
+    summary = 'Guardrails: spec-guard command not found.';
+    recommendation = 'Add a spec-guard stage to the pipeline.';
+  } else if (counts.failed > 0) {
+    summary = `Guardrails: ${counts.succeeded}/${counts.total} succeeded, ${counts.failed} failed.`;
+    recommendation = 'Review the spec-guard output before merging.';
+  } else if (counts.succeeded === counts.total) {
+    summary = `Guardrails: ${counts.succeeded}/${counts.total} succeeded.`;
+    recommendation = null;
+  } else {
+    summary = `Guardrails: ${counts.succeeded}/${counts.total} succeeded, ${counts.total - counts.succeeded} not run.`;
+    recommendation = 'Run the spec-guard stage to completion.';
+  }
+  return { present: counts.total > 0, recommendation, summary, computed_at: isoTime(nowMs), counts };
+}
+
+/** Whether a required guardrail is missing or did not pass. */
+export function guardrailsBlock(manifest: Manifest): boolean {
+  const g = manifest.guardrail_status;
+  return manifest.guardrails_required && (!g.present || g.counts.succeeded < g.counts.total);
+}
+
+export type RunFinish = {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  statusDetail: string | null;
+  completedAtMs: number;
+  summaryLines: string[];
+};
+
+export function finalizeRun(manifest: Manifest, finish: RunFinish): void {
+  manifest.status = finish.status;
+  manifest.status_detail = finish.statusDetail;
+  manifest.completed_at = isoTime(finish.completedAtMs);
+  manifest.guardrail_status = computeGuardrailStatus(manifest, finish.completedAtMs);
+  manifest.summary = summarize([...finish.summaryLines, manifest.guardrail_status.summary]);
+}
+
+/** Distinct non-empty lines joined by '\n'; null when there are none. */
+export function summarize(lines: string[]): string | null {
+  const distinct = [...new Set(lines.map((line) => line.trim()).filter((line) => line.length > 0))];
+  return distinct.length > 0 ? distinct.join('\n') : null;
+}
+
+export function recordResumeEvent(manifest: Manifest, event: ResumeEvent): void {
+  manifest.resume_events.push(event);
+}
+
+/** Puts a failed or cancelled run back in progress: stages not succeeded or skipped are pending again. */
+export function prepareResume(manifest: Manifest, nowMs: number): number[] {
+  const rerun: number[] = [];
+  manifest.commands.forEach((entry, i) => {
+    if (entry.status === 'succeeded' || entry.status === 'skipped') return;
+    rerun.push(i);
+    updateCommandStatus(manifest, i, {
+      status: 'pending',
+      started_at: null,
+      completed_at: null,
+      exit_code: null,
+      summary: null,
+      error_file: null,
+      sub_run_id: null,
+    });
+  });
+  manifest.metrics_recorded = false;
+  manifest.summary = null;
+  markRunInProgress(manifest, nowMs);
+  return rerun;
+}
+
+export function openHandle(manifest: Manifest, handle: Omit<Handle, 'status' | 'frame_count' | 'latest_sequence'>): Handle {
+  const entry: Handle = {
+    handle_id: handle.handle_id,
+    correlation_id: handle.correlation_id,
+    stage_id: handle.stage_id,
+    pipeline_id: handle.pipeline_id,
+    status: 'open',
+    frame_count: 0,
+    latest_sequence: null,
+    created_at: handle.created_at,
+    metadata: handle.metadata,
+  };
+  manifest.handles.push(entry);
+  return entry;
+}
+
+export function recordFrame(handle: Handle, sequence: number): void {
+  handle.frame_count += 1;
+  handle.latest_sequence = sequence;
+}
+
+export function closeHandle(handle: Handle): void {
+  handle.status = 'closed';
+}
+
+/** B7 (phase 0, removed by phase 5): every decision, allows included, is kept in the manifest. */
+export function recordPrivacyDecision(manifest: Manifest, decision: PrivacyDecision): void {
+  manifest.privacy.decisions.push(decision);
+  const totals = manifest.privacy.totals;
+  totals.total_frames += 1;
+  if (decision.action === 'redact') totals.redacted_frames += 1;
+  else if (decision.action === 'block') totals.blocked_frames += 1;
+  else totals.allowed_frames += 1;
+}

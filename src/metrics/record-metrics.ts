@@ -1,0 +1,84 @@
+// One compact metrics line per terminal run, appended to <runs>/<task>/metrics.json under an
+// exclusive lock file. A busy lock queues the line in metrics.pending/; whoever next holds
+// the lock merges the queue first, so no line is lost and lines never interleave.
+import { join } from 'node:path';
+import { saveManifest } from '../manifest/persist-manifest.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { RunPaths } from '../run/layout.js';
+import { isoTime } from '../run/layout.js';
+import { writeTaskState } from './task-state.js';
+
+/** A lock older than this is taken to be left by a process that died. */
+export const STALE_LOCK_MS = 60_000;
+
+export function buildMetricsLine(manifest: Manifest, nowMs: number): Record<string, unknown> {
+  const started = Date.parse(manifest.started_at);
+  const completed = manifest.completed_at ? Date.parse(manifest.completed_at) : nowMs;
+  const commands = manifest.commands;
+  return {
+    run_id: manifest.run_id,
+    task_id: manifest.task_id,
+    pipeline_id: manifest.pipeline_id,
+    status: manifest.status,
+    started_at: manifest.started_at,
+    completed_at: manifest.completed_at,
+    duration_seconds: Math.round(completed - started) / 1000,
+    commands_passed: commands.filter((c) => c.status === 'succeeded').length,
+    commands_failed: commands.filter((c) => c.status === 'failed').length,
+    guardrails_present: manifest.guardrail_status.present,
+    recorded_at: isoTime(nowMs),
+    artifact_path: manifest.artifact_root,
+    child_runs: manifest.child_runs.length,
+    privacy_mode: manifest.privacy.mode,
+    // B6 (phase 0, removed by phase 5): the whole decision array is embedded in every line.
+    privacy_events: manifest.privacy.decisions,
+    handle_count: manifest.handles.length,
+  };
+}
+
+async function takeLock(paths: RunPaths): Promise<boolean> {
+  const { fs, clock } = paths;
+  const body = JSON.stringify({ run_id: paths.runId, acquired_at: isoTime(clock.now()) });
+  if (await fs.createExclusive(paths.metricsLockPath, body)) return true;
+  try {
+    const held = JSON.parse((await fs.readFile(paths.metricsLockPath)).toString('utf8')) as { acquired_at?: string };
+    const age = clock.now() - Date.parse(held.acquired_at ?? '');
+    if (!(age <= STALE_LOCK_MS)) {
+      await fs.remove(paths.metricsLockPath);
+      return fs.createExclusive(paths.metricsLockPath, body);
+    }
+  } catch {
+    // The holder released it meanwhile, or wrote it half-way: treat it as busy.
+  }
+  return false;
+}
+
+/** Appends (or queues) the line; returns 'appended' or 'queued'. */
+export async function appendMetricsLine(paths: RunPaths, line: string): Promise<'appended' | 'queued'> {
+  const { fs } = paths;
+  if (!(await takeLock(paths))) {
+    await fs.writeAtomic(join(paths.metricsPendingDir, `${paths.runId}.json`), line);
+    return 'queued';
+  }
+  try {
+    for (const name of await fs.readdir(paths.metricsPendingDir)) {
+      if (!name.endsWith('.json')) continue;
+      const pending = join(paths.metricsPendingDir, name);
+      await fs.append(paths.metricsPath, await fs.readFile(pending));
+      await fs.remove(pending);
+    }
+    await fs.append(paths.metricsPath, line);
+    return 'appended';
+  } finally {
+    await fs.remove(paths.metricsLockPath);
+  }
+}
+
+/** Records the run's metrics line, marks the manifest (B3: a direct write), refreshes state.json. */
+export async function recordRunMetrics(paths: RunPaths, manifest: Manifest): Promise<void> {
+  const line = `${JSON.stringify(buildMetricsLine(manifest, paths.clock.now()))}\n`;
+  await appendMetricsLine(paths, line);
+  manifest.metrics_recorded = true;
+  await saveManifest(paths, manifest);
+  await writeTaskState(paths);
+}

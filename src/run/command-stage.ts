@@ -1,0 +1,292 @@
+// Runs one command stage: events to the logs, output through the privacy guard, the stage's
+// manifest entry, its error file and its tool run record.
+import { resolve } from 'node:path';
+import type { CommandStage } from '../config/schema.js';
+import { encodeChunk, eventLine, toToolRunEvent, type ExecEvent } from '../exec/events.js';
+import { OutputTail, tailText } from '../exec/output-tail.js';
+import { saveManifest } from '../manifest/persist-manifest.js';
+import {
+  closeHandle,
+  finishStage,
+  markStageRunning,
+  openHandle,
+  recordFrame,
+  recordPrivacyDecision,
+} from '../manifest/transitions.js';
+import type { PrivacyDecision } from '../manifest/schema.js';
+import { guardChunk } from '../privacy/guard.js';
+import type { ExecChunk, ExecResult } from '../runtime/types.js';
+import { errorMessage } from '../errors.js';
+import { buildChildEnv, orchestratorVariables } from './child-env.js';
+import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
+import { commandLogPath, errorFilePath, isoTime, repoRelative } from './layout.js';
+import type { StageLabel } from './progress.js';
+import { resolveDispatchMode } from './stage-dispatch.js';
+
+export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
+const SUMMARY_TAIL_MAX_CHARS = 200;
+
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
+};
+
+/** Killed by a signal: exit code 128 + its number. */
+export function exitCodeOf(result: ExecResult): number | null {
+  if (result.signal) return 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
+  return result.exitCode;
+}
+
+function lastLineOf(text: string): string {
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const last = lines.at(-1) ?? '';
+  return last.length > SUMMARY_TAIL_MAX_CHARS ? `…${last.slice(-SUMMARY_TAIL_MAX_CHARS)}` : last;
+}
+
+export function commandSummary(
+  stage: Pick<CommandStage, 'summaryHint'>,
+  result: ExecResult,
+  stdout: OutputTail,
+  stderr: OutputTail,
+): string {
+  if (stage.summaryHint) return stage.summaryHint;
+  const code = exitCodeOf(result);
+  const failed = result.signal !== null || code !== 0;
+  if (failed) {
+    const tail = lastLineOf(stderr.text());
+    const head = result.signal ? `Terminated with signal ${result.signal}` : `Exited with code ${code}`;
+    return tail ? `${head} — ${tail}` : head;
+  }
+  return stdout.lastLine() ?? `Command completed with code ${code}`;
+}
+
+/** Writes an event to runner.ndjson and the stage's own log (and to stdout for `exec --jsonl`). */
+async function logEvent(ctx: RunContext, logPath: string, index: number, event: ExecEvent, record: ToolRunRecord | null): Promise<void> {
+  const timestamp = isoTime(ctx.invocation.runtime.clock.now());
+  const line = eventLine(event, timestamp, index);
+  const fs = ctx.invocation.runtime.fs;
+  await fs.append(ctx.paths.runnerLogPath, line);
+  await fs.append(logPath, line);
+  if (ctx.invocation.execOutput === 'jsonl') ctx.invocation.runtime.stdout.write(line);
+  record?.events.push(toToolRunEvent(event, timestamp));
+}
+
+export async function runCommandStage(ctx: RunContext, i: number, stage: CommandStage, label: StageLabel): Promise<StageOutcome> {
+  const { runtime } = ctx.invocation;
+  const { manifest, paths } = ctx;
+  const index = i + 1;
+  const logPath = commandLogPath(paths, index, stage.id);
+  const startedAtMs = runtime.clock.now();
+
+  // B1 (phase 0, removed by phase 1): the entry is read before the stage runs and, when the
+  // stage throws, finished through this stale reference; the manifest keeps `running`.
+  const entry = manifest.commands[i]!;
+  markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
+  await saveManifest(paths, manifest); // B3: direct write at stage start
+  ctx.invocation.progress.stageStarted(label, stage.command);
+  await logEvent(ctx, logPath, index, { type: 'command:start', command: stage.command }, null);
+
+  const correlationId = runtime.ids.correlationId();
+  const record: ToolRunRecord = {
+    id: correlationId,
+    tool: 'exec',
+    status: 'failed',
+    startedAt: isoTime(startedAtMs),
+    completedAt: isoTime(startedAtMs),
+    attemptCount: 1,
+    events: [],
+  };
+  const tails = { stdout: new OutputTail(), stderr: new OutputTail() };
+  const handles: ReturnType<typeof openHandle>[] = [];
+
+  try {
+    const cwd = resolve(paths.root, stage.cwd ?? '.');
+    if (!(await runtime.fs.isDirectory(cwd))) {
+      throw new Error(`working directory does not exist: ${stage.cwd ?? '.'}`);
+    }
+    const env = buildChildEnv(
+      runtime.env,
+      ctx.pipeline.envOverrides,
+      orchestratorVariables(paths, ctx.pipeline.id),
+      stage.env,
+    );
+    const mode = resolveDispatchMode(stage, ctx.invocation.taskInfo);
+    const createdAt = isoTime(startedAtMs);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      handles.push(
+        openHandle(manifest, {
+          handle_id: runtime.ids.handleId(),
+          correlation_id: correlationId,
+          stage_id: stage.id,
+          pipeline_id: ctx.pipeline.id,
+          created_at: createdAt,
+          metadata: { stream, command_index: index, execution_mode: mode },
+        }),
+      );
+    }
+    const [stdoutHandle, stderrHandle] = handles as [ReturnType<typeof openHandle>, ReturnType<typeof openHandle>];
+    await logEvent(
+      ctx,
+      logPath,
+      index,
+      { type: 'exec:begin', correlation_id: correlationId, attempt: 1, command: stage.command, cwd: repoRelative(paths, cwd) },
+      record,
+    );
+
+    let sequence = 0;
+    const onChunk = async (chunk: ExecChunk) => {
+      sequence += 1;
+      const handle = chunk.stream === 'stdout' ? stdoutHandle : stderrHandle;
+      recordFrame(handle, sequence);
+      const outcome = guardChunk(ctx.invocation.privacyMode, chunk.data);
+      const decision: PrivacyDecision = {
+        handle_id: handle.handle_id,
+        sequence,
+        action: outcome.action,
+        rule: outcome.rule,
+        reason: outcome.reason,
+        timestamp: isoTime(runtime.clock.now()),
+        stage_id: stage.id,
+      };
+      recordPrivacyDecision(manifest, decision);
+      await runtime.fs.append(paths.privacyLogPath, `${JSON.stringify(decision)}\n`);
+      if (outcome.persisted) {
+        tails[chunk.stream].push(outcome.persisted);
+        await logEvent(
+          ctx,
+          logPath,
+          index,
+          {
+            type: 'exec:chunk',
+            correlation_id: correlationId,
+            attempt: 1,
+            stream: chunk.stream,
+            sequence,
+            bytes: outcome.persisted.length,
+            ...encodeChunk(outcome.persisted),
+          },
+          record,
+        );
+        if (ctx.invocation.execOutput === 'text') {
+          (chunk.stream === 'stdout' ? runtime.stdout : runtime.stderr).write(outcome.persisted);
+        }
+      }
+      await ctx.queue.schedule({ manifest: true });
+    };
+
+    const exec = runtime.executor.start({ command: stage.command, cwd, env, stageKey: `${ctx.pipeline.id}/${stage.id}` }, onChunk);
+    const unwatch = ctx.invocation.cancel.watch(exec);
+    let result: ExecResult;
+    try {
+      result = await exec.done;
+    } finally {
+      unwatch();
+    }
+
+    const endMs = runtime.clock.now();
+    const durationMs = endMs - startedAtMs;
+    const exitCode = exitCodeOf(result);
+    const succeeded = result.signal === null && exitCode === 0;
+    await logEvent(
+      ctx,
+      logPath,
+      index,
+      {
+        type: 'exec:end',
+        correlation_id: correlationId,
+        attempt: 1,
+        exit_code: exitCode,
+        signal: result.signal,
+        duration_ms: durationMs,
+        status: succeeded ? 'succeeded' : 'failed',
+      },
+      record,
+    );
+    await logEvent(ctx, logPath, index, { type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs }, null);
+    for (const handle of handles) closeHandle(handle);
+
+    let errorFile: string | null = null;
+    if (!succeeded) {
+      const stderr = tailText(tails.stderr.text(), ERROR_STDERR_MAX_BYTES);
+      const details: Record<string, unknown> = { exit_code: exitCode };
+      if (result.signal) details.signal = result.signal;
+      details.stderr = stderr.text;
+      if (stderr.truncated || tails.stderr.truncated) details.stderr_truncated = true;
+      errorFile = await writeErrorFile(ctx, i, stage, 'command-failed', details);
+    }
+    const summary = commandSummary(stage, result, tails.stdout, tails.stderr);
+    finishStage(manifest, i, {
+      status: succeeded ? 'succeeded' : 'failed',
+      completedAtMs: endMs,
+      exitCode,
+      summary,
+      errorFile,
+    });
+    await saveManifest(paths, manifest); // B3: direct write at stage end
+    record.status = succeeded ? 'succeeded' : 'failed';
+    record.completedAt = isoTime(endMs);
+    ctx.lastCommand = {
+      exitCode,
+      signal: result.signal,
+      durationMs,
+      stdout: tails.stdout.text(),
+      stderr: tails.stderr.text(),
+    };
+    ctx.toolRuns.push(record);
+    ctx.invocation.progress.stageFinished(label, { status: succeeded ? 'succeeded' : 'failed', exitCode, durationMs });
+
+    if (succeeded) return { kind: 'succeeded' };
+    const cancelSignal = ctx.invocation.cancel.signal;
+    if (cancelSignal) {
+      ctx.summaryLines.push(`Stage '${stage.title}' was stopped by ${cancelSignal}.`);
+      return { kind: 'cancelled', signal: cancelSignal };
+    }
+    const how = result.signal ? `was terminated by ${result.signal}` : `failed with exit code ${exitCode}`;
+    if (stage.allowFailure) {
+      ctx.summaryLines.push(`Stage '${stage.title}' ${how} (allowed to fail).`);
+      return { kind: 'failed-allowed' };
+    }
+    ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
+    return { kind: 'failed', detail: `stage:${stage.id}:failed` };
+  } catch (error) {
+    const message = errorMessage(error);
+    const endMs = runtime.clock.now();
+    await logEvent(ctx, logPath, index, { type: 'command:error', message }, record);
+    for (const handle of handles) closeHandle(handle);
+    const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
+    // B1: finished through the stale entry, which is no longer in manifest.commands.
+    entry.status = 'failed';
+    entry.completed_at = isoTime(endMs);
+    entry.summary = `Execution error: ${message}`;
+    entry.error_file = errorFile;
+    await saveManifest(paths, manifest); // B3: direct write
+    record.completedAt = isoTime(endMs);
+    ctx.toolRuns.push(record);
+    ctx.lastCommand = { exitCode: null, signal: null, durationMs: endMs - startedAtMs, stdout: '', stderr: message };
+    ctx.invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
+    ctx.summaryLines.push(`Stage '${stage.title}' could not run: ${message}.`);
+    return { kind: 'failed', detail: `stage:${stage.id}:error` };
+  }
+}
+
+async function writeErrorFile(
+  ctx: RunContext,
+  i: number,
+  stage: CommandStage,
+  reason: 'command-failed' | 'command-execution-error',
+  details: Record<string, unknown>,
+): Promise<string> {
+  const { paths } = ctx;
+  const path = errorFilePath(paths, i + 1, stage.id);
+  const body = {
+    run_id: paths.runId,
+    task_id: paths.taskId,
+    command_index: i + 1,
+    command_id: stage.id,
+    command: stage.command,
+    reason,
+    details,
+    created_at: isoTime(ctx.invocation.runtime.clock.now()),
+  };
+  await ctx.invocation.runtime.fs.writeAtomic(path, `${JSON.stringify(body, null, 2)}\n`);
+  return repoRelative(paths, path);
+}

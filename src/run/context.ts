@@ -1,0 +1,94 @@
+// The state one run carries while it executes, and the cancel state a whole CLI invocation
+// (a run and its subpipeline runs) shares.
+import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
+import type { ToolRunEvent } from '../exec/events.js';
+import type { Manifest } from '../manifest/schema.js';
+import type { PersistQueue } from '../persist/persist-queue.js';
+import type { PrivacyMode } from '../privacy/guard.js';
+import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
+import type { Roots, RunPaths } from './layout.js';
+import type { Progress } from './progress.js';
+
+/** A signal received by the CLI, and the exec to stop when it arrives. */
+export class CancelState {
+  signal: SignalName | null = null;
+  private active = new Set<ExecHandle>();
+
+  trigger(signal: SignalName): void {
+    if (this.signal) return;
+    this.signal = signal;
+    for (const handle of this.active) handle.cancel(signal);
+  }
+
+  /** Tracks a running exec; it is cancelled at once if a signal already arrived. */
+  watch(handle: ExecHandle): () => void {
+    this.active.add(handle);
+    if (this.signal) handle.cancel(this.signal);
+    return () => this.active.delete(handle);
+  }
+}
+
+export type ToolRunRecord = {
+  id: string;
+  tool: string;
+  status: 'succeeded' | 'failed';
+  startedAt: string;
+  completedAt: string;
+  attemptCount: number;
+  /** B4 (phase 0, removed by phase 3 as an opt-in cap): every exec event, every chunk included. */
+  events: ToolRunEvent[];
+};
+
+/** How `exec` shows the command's output while it runs. */
+export type ExecOutputMode = 'text' | 'json' | 'jsonl' | null;
+
+/** What every run of one CLI invocation shares. */
+export type Invocation = {
+  runtime: Runtime;
+  roots: Roots;
+  config: OrchestratorConfig | null;
+  taskId: string;
+  taskInfo: TaskInfo | undefined;
+  privacyMode: PrivacyMode;
+  cancel: CancelState;
+  progress: Progress;
+  execOutput: ExecOutputMode;
+};
+
+export type ResolvedPipeline = {
+  id: string;
+  title: string;
+  stages: Stage[];
+  guardrailsRequired: boolean;
+  /** Explicit child-env overrides from pipeline resolution. */
+  envOverrides: Record<string, string>;
+};
+
+export type RunContext = {
+  invocation: Invocation;
+  pipeline: ResolvedPipeline;
+  paths: RunPaths;
+  manifest: Manifest;
+  queue: PersistQueue;
+  toolRuns: ToolRunRecord[];
+  summaryLines: string[];
+  /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */
+  depth: number;
+  /** The last command stage's result and output tails (what `exec --json` prints). */
+  lastCommand: LastCommand | null;
+};
+
+export type LastCommand = {
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+};
+
+/** What one stage's execution means for the run. */
+export type StageOutcome =
+  | { kind: 'succeeded' }
+  | { kind: 'failed-allowed' }
+  | { kind: 'failed'; detail: string }
+  | { kind: 'cancelled'; signal: SignalName };

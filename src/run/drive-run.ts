@@ -1,0 +1,272 @@
+// A run from creation to its terminal state: the run directory and first writes, the stage
+// loop (command and subpipeline stages), finalization, run summary and metrics.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { applyPipelineEnvDefaults } from '../config/pipeline-env.js';
+import { findPipeline } from '../config/load-config.js';
+import type { Pipeline, SubpipelineStage } from '../config/schema.js';
+import { errorMessage } from '../errors.js';
+import { saveManifest } from '../manifest/persist-manifest.js';
+import type { Manifest, RunStatus } from '../manifest/schema.js';
+import {
+  createManifest,
+  finalizeRun,
+  finishStage,
+  guardrailsBlock,
+  markRunInProgress,
+  markStageRunning,
+  skipStage,
+} from '../manifest/transitions.js';
+import { recordRunMetrics } from '../metrics/record-metrics.js';
+import { PersistQueue } from '../persist/persist-queue.js';
+import { runCommandStage } from './command-stage.js';
+import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
+import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
+import { isoTime, makeRunId, repoRelative, runPaths, type RunPaths } from './layout.js';
+import type { StageLabel } from './progress.js';
+import { writeRunSummary } from './run-summary.js';
+
+export const INSTRUCTION_FILES = ['AGENTS.md', 'docs/AGENTS.md', '.agent/AGENTS.md'];
+
+/** Resolves a configured pipeline for running: B6 applies its env defaults here. */
+export function resolvePipeline(pipeline: Pipeline): ResolvedPipeline {
+  return {
+    id: pipeline.id,
+    title: pipeline.title,
+    stages: pipeline.stages,
+    guardrailsRequired: pipeline.guardrailsRequired ?? false,
+    envOverrides: applyPipelineEnvDefaults(pipeline),
+  };
+}
+
+async function instructions(invocation: Invocation): Promise<{ hash: string | null; sources: string[] }> {
+  const { fs } = invocation.runtime;
+  const hash = createHash('sha256');
+  const sources: string[] = [];
+  for (const name of INSTRUCTION_FILES) {
+    try {
+      const data = await fs.readFile(join(invocation.roots.root, name));
+      hash.update(data);
+      sources.push(name);
+    } catch {
+      // Not present.
+    }
+  }
+  return { hash: sources.length > 0 ? hash.digest('hex') : null, sources };
+}
+
+export type NewRun = {
+  pipeline: ResolvedPipeline;
+  parentRunId: string | null;
+  approvalPolicy: string | null;
+  target: string | null;
+  depth: number;
+};
+
+function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, depth: number): RunContext {
+  return {
+    invocation,
+    pipeline,
+    paths,
+    manifest,
+    queue: new PersistQueue(paths, manifest, HEARTBEAT_INTERVAL_MS),
+    toolRuns: [],
+    summaryLines: [],
+    depth,
+    lastCommand: null,
+  };
+}
+
+/** Creates the run directory, the manifest (queued), the resume token and the compat pointer. */
+export async function createRun(invocation: Invocation, run: NewRun): Promise<RunContext> {
+  const { runtime, roots, taskId } = invocation;
+  const nowMs = runtime.clock.now();
+  const runId = makeRunId(nowMs, runtime.ids);
+  const paths = runPaths(roots, taskId, runId, runtime.fs, runtime.clock);
+  const { hash, sources } = await instructions(invocation);
+  const manifest = createManifest({
+    taskId,
+    taskSlug: invocation.taskInfo?.slug ?? null,
+    runId,
+    parentRunId: run.parentRunId,
+    pipelineId: run.pipeline.id,
+    pipelineTitle: run.pipeline.title,
+    approvalPolicy: run.approvalPolicy,
+    nowMs,
+    artifactRoot: repoRelative(paths, paths.runDir),
+    compatPath: repoRelative(paths, paths.compatPath),
+    logPath: repoRelative(paths, paths.runnerLogPath),
+    resumeToken: runtime.ids.resumeToken(),
+    stages: run.pipeline.stages.map((stage) => ({
+      id: stage.id,
+      title: stage.title,
+      kind: stage.kind,
+      command: stage.kind === 'command' ? stage.command : null,
+    })),
+    planTargetId: run.target,
+    instructionsHash: hash,
+    instructionsSources: sources,
+    guardrailsRequired: run.pipeline.guardrailsRequired,
+    privacyMode: invocation.privacyMode,
+    privacyLogPath: repoRelative(paths, paths.privacyLogPath),
+  });
+  await runtime.fs.mkdirp(paths.runDir);
+  await saveManifest(paths, manifest);
+  await runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`);
+  const pointer = {
+    redirect_to: manifest.artifact_root,
+    manifest: repoRelative(paths, paths.manifestPath),
+    created_at: isoTime(nowMs),
+    note: 'Compatibility pointer: this run lives under the cli/ directory named in redirect_to.',
+  };
+  await runtime.fs.writeAtomic(paths.compatPath, `${JSON.stringify(pointer, null, 2)}\n`);
+  return newContext(invocation, run.pipeline, paths, manifest, run.depth);
+}
+
+/** A context over a run already on disk (resume). */
+export function openRun(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, toolRuns: ToolRunRecord[]): RunContext {
+  const ctx = newContext(invocation, pipeline, paths, manifest, 0);
+  ctx.toolRuns.push(...toolRuns);
+  return ctx;
+}
+
+export type RunResult = { status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>; ctx: RunContext };
+
+/**
+ * Runs the stages at `indices` (in order) and brings the run to its terminal state.
+ * Stages after `target` (when set) are marked skipped first.
+ */
+export async function driveRun(ctx: RunContext, indices: number[], options: { resumed: boolean; target: string | null; failureDetail?: string }): Promise<RunResult> {
+  const { invocation, manifest } = ctx;
+  const { clock } = invocation.runtime;
+  const stages = ctx.pipeline.stages;
+  invocation.progress.runStarted(manifest.run_id, ctx.pipeline.id, ctx.depth, options.resumed);
+
+  let toRun = indices;
+  if (options.target !== null) {
+    const targetIndex = stages.findIndex((stage) => stage.id === options.target);
+    toRun = indices.filter((i) => i <= targetIndex);
+    for (const i of indices) if (i > targetIndex) skipStage(manifest, i, `Skipped: after target stage '${options.target}'.`);
+  }
+
+  markRunInProgress(manifest, clock.now());
+  await saveManifest(ctx.paths, manifest);
+  const heartbeat = await startHeartbeat(ctx);
+
+  let outcome: StageOutcome = { kind: 'succeeded' };
+  try {
+    for (const i of toRun) {
+      const signal = invocation.cancel.signal;
+      if (signal) {
+        outcome = { kind: 'cancelled', signal };
+        break;
+      }
+      const stage = stages[i]!;
+      const label: StageLabel = { pipelineId: ctx.pipeline.id, index: i + 1, total: stages.length, stageId: stage.id, depth: ctx.depth };
+      const result =
+        stage.kind === 'command' ? await runCommandStage(ctx, i, stage, label) : await runSubpipelineStage(ctx, i, stage, label);
+      if (result.kind === 'failed' || result.kind === 'cancelled') {
+        outcome = result;
+        break;
+      }
+    }
+    if (outcome.kind === 'succeeded' && invocation.cancel.signal) outcome = { kind: 'cancelled', signal: invocation.cancel.signal };
+  } finally {
+    heartbeat.stop();
+    invocation.progress.stopLive();
+  }
+
+  let status: RunResult['status'];
+  let detail: string | null = null;
+  if (outcome.kind === 'cancelled') {
+    status = 'cancelled';
+    detail = `cancelled:${outcome.signal}`;
+    ctx.summaryLines.push(`Run cancelled by ${outcome.signal}.`);
+  } else if (outcome.kind === 'failed') {
+    status = 'failed';
+    detail = options.failureDetail ?? outcome.detail;
+  } else {
+    status = 'succeeded';
+  }
+  finalizeRun(manifest, { status, statusDetail: detail, completedAtMs: clock.now(), summaryLines: ctx.summaryLines });
+  if (status === 'succeeded' && guardrailsBlock(manifest)) {
+    finalizeRun(manifest, {
+      status: 'failed',
+      statusDetail: 'pipeline-failed',
+      completedAtMs: clock.now(),
+      summaryLines: [...ctx.summaryLines, `Pipeline '${ctx.pipeline.title}' requires guardrails that did not pass.`],
+    });
+    status = 'failed';
+  }
+  await ctx.queue.schedule({ manifest: true, force: true });
+
+  try {
+    await writeRunSummary(ctx);
+  } catch (error) {
+    invocation.progress.note(`codex-orchestrator: could not write run-summary.json: ${errorMessage(error)}`);
+  }
+  await recordRunMetrics(ctx.paths, manifest);
+  await ctx.queue.dispose();
+  return { status, ctx };
+}
+
+async function runSubpipelineStage(ctx: RunContext, i: number, stage: SubpipelineStage, label: StageLabel): Promise<StageOutcome> {
+  const { invocation, manifest, paths } = ctx;
+  const { clock } = invocation.runtime;
+  const startedAtMs = clock.now();
+  const entry = manifest.commands[i]!; // B1: kept across the stage, see command-stage.ts
+  markStageRunning(manifest, i, startedAtMs, null);
+  await saveManifest(paths, manifest); // B3: direct write at stage start
+  invocation.progress.stageStarted(label, `subpipeline ${stage.pipeline}`);
+  try {
+    if (!invocation.config) throw new Error(`no configuration to resolve pipeline '${stage.pipeline}'`);
+    const pipeline = resolvePipeline(findPipeline(invocation.config, stage.pipeline));
+    const child = await createRun(invocation, {
+      pipeline,
+      parentRunId: manifest.run_id,
+      approvalPolicy: manifest.approval_policy,
+      target: null,
+      depth: ctx.depth + 1,
+    });
+    manifest.child_runs.push({
+      run_id: child.manifest.run_id,
+      pipeline_id: pipeline.id,
+      status: child.manifest.status,
+      manifest: repoRelative(paths, child.paths.manifestPath),
+    });
+    const childRef = manifest.child_runs.at(-1)!;
+    const result = await driveRun(child, pipeline.stages.map((_, k) => k), { resumed: false, target: null });
+    childRef.status = result.status;
+    const endMs = clock.now();
+    const succeeded = result.status === 'succeeded';
+    const summary = succeeded
+      ? `Subpipeline '${pipeline.title}' succeeded.`
+      : `Subpipeline '${pipeline.title}' ${result.status}${result.ctx.manifest.status_detail ? ` (${result.ctx.manifest.status_detail})` : ''}.`;
+    finishStage(manifest, i, { status: succeeded ? 'succeeded' : 'failed', completedAtMs: endMs, exitCode: null, summary, subRunId: child.manifest.run_id });
+    await saveManifest(paths, manifest); // B3: direct write at stage end
+    invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
+    if (succeeded) return { kind: 'succeeded' };
+    if (result.status === 'cancelled' && invocation.cancel.signal) return { kind: 'cancelled', signal: invocation.cancel.signal };
+    if (stage.optional) {
+      ctx.summaryLines.push(`Optional subpipeline '${pipeline.title}' ${result.status}; continuing.`);
+      return { kind: 'failed-allowed' };
+    }
+    ctx.summaryLines.push(`Subpipeline '${pipeline.title}' ${result.status}.`);
+    return { kind: 'failed', detail: `subpipeline:${stage.pipeline}:failed` };
+  } catch (error) {
+    const message = errorMessage(error);
+    const endMs = clock.now();
+    // B1: finished through the stale entry.
+    entry.status = 'failed';
+    entry.completed_at = isoTime(endMs);
+    entry.summary = `Execution error: ${message}`;
+    await saveManifest(paths, manifest); // B3: direct write
+    invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
+    if (stage.optional) {
+      ctx.summaryLines.push(`Optional subpipeline '${stage.title}' could not run: ${message}; continuing.`);
+      return { kind: 'failed-allowed' };
+    }
+    ctx.summaryLines.push(`Subpipeline '${stage.title}' could not run: ${message}.`);
+    return { kind: 'failed', detail: `subpipeline:${stage.pipeline}:error` };
+  }
+}

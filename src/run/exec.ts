@@ -1,0 +1,43 @@
+// `exec [--] <cmd…>`: one command as a one-stage run (pipeline id `exec`); the command's
+// exit code is passed through.
+import { resolve } from 'node:path';
+import type { Runtime } from '../runtime/types.js';
+import type { ExecOutputMode, ResolvedPipeline } from './context.js';
+import { createRun, driveRun, type RunResult } from './drive-run.js';
+import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
+
+export const EXEC_PIPELINE_ID = 'exec';
+
+/** Quotes an argument for /bin/sh unless it is plainly safe. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** One argument is a shell command line as written; several are quoted and joined. */
+export function commandFromArgs(args: string[]): string {
+  return args.length === 1 ? args[0]! : args.map(shellQuote).join(' ');
+}
+
+export function execPipeline(command: string, cwd: string): ResolvedPipeline {
+  return {
+    id: EXEC_PIPELINE_ID,
+    title: 'exec',
+    stages: [{ kind: 'command', id: 'exec', title: 'exec', command, cwd }],
+    guardrailsRequired: false,
+    envOverrides: {},
+  };
+}
+
+export type ExecOptions = { args: string[]; task?: string; cwd?: string; output: Exclude<ExecOutputMode, null> };
+
+export async function execCommand(runtime: Runtime, options: ExecOptions): Promise<RunResult> {
+  const taskId = taskIdFrom(runtime, options.task);
+  const invocation = await prepareInvocation(runtime, { taskId, needConfig: false, execOutput: options.output });
+  const cwd = resolve(runtime.cwd, options.cwd ?? '.');
+  const pipeline = execPipeline(commandFromArgs(options.args), cwd);
+  return withSignals(invocation, async () => {
+    const ctx = await createRun(invocation, { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0 });
+    return driveRun(ctx, [0], { resumed: false, target: null, failureDetail: 'exec-failed' });
+  });
+}

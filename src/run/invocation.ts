@@ -1,0 +1,45 @@
+// What every command that runs stages needs first: roots, task id, config and task info,
+// all validated before anything is written.
+import { loadConfig, loadTaskInfo } from '../config/load-config.js';
+import type { OrchestratorConfig } from '../config/schema.js';
+import { privacyModeFrom } from '../privacy/guard.js';
+import type { Runtime } from '../runtime/types.js';
+import { CancelState, type ExecOutputMode, type Invocation } from './context.js';
+import { resolveRoots, validateId } from './layout.js';
+import { Progress } from './progress.js';
+
+export const DEFAULT_TASK_ID = '0101';
+
+export function taskIdFrom(runtime: Runtime, flag: string | undefined): string {
+  return validateId('task id', flag ?? runtime.env.MCP_RUNNER_TASK_ID ?? DEFAULT_TASK_ID);
+}
+
+export async function prepareInvocation(
+  runtime: Runtime,
+  options: { taskId: string; needConfig: boolean; execOutput?: ExecOutputMode },
+): Promise<Invocation> {
+  const roots = resolveRoots(runtime.env, runtime.cwd);
+  const config: OrchestratorConfig | null = options.needConfig ? await loadConfig(runtime.fs, roots.root) : null;
+  const taskInfo = await loadTaskInfo(runtime.fs, roots.root, options.taskId);
+  return {
+    runtime,
+    roots,
+    config,
+    taskId: options.taskId,
+    taskInfo,
+    privacyMode: privacyModeFrom(runtime.env),
+    cancel: new CancelState(),
+    progress: new Progress(runtime.stderr, runtime.clock),
+    execOutput: options.execOutput ?? null,
+  };
+}
+
+/** Runs `work` with SIGINT/SIGTERM routed to the invocation's cancel state. */
+export async function withSignals<T>(invocation: Invocation, work: () => Promise<T>): Promise<T> {
+  const unsubscribe = invocation.runtime.signals.subscribe((signal) => invocation.cancel.trigger(signal));
+  try {
+    return await work();
+  } finally {
+    unsubscribe();
+  }
+}

@@ -1,0 +1,124 @@
+// Where a run's files live, how run ids and file slugs are made, and which task / run ids are
+// accepted (validated, never rewritten).
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Clock, FileSink, Ids } from '../runtime/types.js';
+
+export function validateId(kind: 'task id' | 'run id' | 'parent run id', value: string): string {
+  const shown = JSON.stringify(value);
+  const refuse = (why: string): never => {
+    throw new InputError(`invalid ${kind} ${shown}: ${why}`);
+  };
+  if (value.length === 0) refuse('it is empty');
+  if (value.length > 200) refuse('it is longer than 200 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) refuse('it contains a control character');
+  const bad = value.match(/[<>:"|?*]/);
+  if (bad) refuse(`it contains '${bad[0]}'`);
+  if (value.includes('/') || value.includes('\\')) refuse('it contains a path separator');
+  if (value.startsWith('.')) refuse("it starts with '.'");
+  return value;
+}
+
+/** `2025-12-26T08-11-25-461Z-6ba85057`: the start time with ':' and '.' as '-', then 8 hex chars. */
+export function makeRunId(nowMs: number, ids: Ids): string {
+  return `${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}-${ids.runSuffix()}`;
+}
+
+/** Runs of characters outside [A-Za-z0-9] become '-', trimmed of '-', at most 80 chars. */
+export function slugify(id: string): string {
+  const slug = id.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).replace(/-+$/, '');
+  return slug.length > 0 ? slug : 'stage';
+}
+
+export function commandFileStem(index: number, stageId: string): string {
+  return `${String(index).padStart(2, '0')}-${slugify(stageId)}`;
+}
+
+export type Roots = {
+  /** Repo root (absolute). */
+  root: string;
+  runsDir: string;
+  outDir: string;
+};
+
+export function resolveRoots(env: Record<string, string | undefined>, cwd: string): Roots {
+  const root = resolve(cwd, env.CODEX_ORCHESTRATOR_ROOT || '.');
+  return {
+    root,
+    runsDir: resolve(root, env.CODEX_ORCHESTRATOR_RUNS_DIR || '.runs'),
+    outDir: resolve(root, env.CODEX_ORCHESTRATOR_OUT_DIR || 'out'),
+  };
+}
+
+/** A path as the manifest stores it: relative to the repo root, with '/' separators. */
+export function repoRelative(roots: Roots, path: string): string {
+  const rel = relative(roots.root, path);
+  return (rel === '' ? '.' : rel).split(sep).join('/');
+}
+
+export function fromRepoRelative(roots: Roots, path: string): string {
+  return isAbsolute(path) ? path : join(roots.root, path);
+}
+
+/**
+ * Absolute paths of one run, plus the file sink and clock that `saveManifest` writes with.
+ */
+export type RunPaths = Roots & {
+  taskId: string;
+  runId: string;
+  runDir: string;
+  manifestPath: string;
+  runnerLogPath: string;
+  commandsDir: string;
+  errorsDir: string;
+  privacyLogPath: string;
+  runSummaryPath: string;
+  heartbeatPath: string;
+  resumeTokenPath: string;
+  compatPath: string;
+  metricsPath: string;
+  metricsLockPath: string;
+  metricsPendingDir: string;
+  statePath: string;
+  fs: FileSink;
+  clock: Clock;
+};
+
+export function runPaths(roots: Roots, taskId: string, runId: string, fs: FileSink, clock: Clock): RunPaths {
+  const taskDir = join(roots.runsDir, taskId);
+  const runDir = join(taskDir, 'cli', runId);
+  return {
+    ...roots,
+    taskId,
+    runId,
+    runDir,
+    manifestPath: join(runDir, 'manifest.json'),
+    runnerLogPath: join(runDir, 'runner.ndjson'),
+    commandsDir: join(runDir, 'commands'),
+    errorsDir: join(runDir, 'errors'),
+    privacyLogPath: join(runDir, 'privacy-decisions.ndjson'),
+    runSummaryPath: join(runDir, 'run-summary.json'),
+    heartbeatPath: join(runDir, '.heartbeat'),
+    resumeTokenPath: join(runDir, '.resume-token'),
+    compatPath: join(taskDir, 'mcp', runId, 'manifest.json'),
+    metricsPath: join(taskDir, 'metrics.json'),
+    metricsLockPath: join(taskDir, 'metrics.lock'),
+    metricsPendingDir: join(taskDir, 'metrics.pending'),
+    statePath: join(roots.outDir, taskId, 'state.json'),
+    fs,
+    clock,
+  };
+}
+
+export function commandLogPath(paths: RunPaths, index: number, stageId: string): string {
+  return join(paths.commandsDir, `${commandFileStem(index, stageId)}.ndjson`);
+}
+
+export function errorFilePath(paths: RunPaths, index: number, stageId: string): string {
+  return join(paths.errorsDir, `${commandFileStem(index, stageId)}.json`);
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

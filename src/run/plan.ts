@@ -1,0 +1,98 @@
+// `plan [pipeline]`: the stages `start` would run and each stage's execution mode, without
+// creating anything.
+//
+// B5 (phase 0, removed by phase 4): the mode shown here is parsed by the second of three rule
+// sets: booleans `requires_cloud` then `requiresCloud` (first present is final); else the
+// stage's `executionMode`, trimmed and lower-cased; else mcp.
+import { findPipeline, selectPipeline } from '../config/load-config.js';
+import type { OrchestratorConfig, Pipeline } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import type { Runtime } from '../runtime/types.js';
+import { prepareInvocation, taskIdFrom } from './invocation.js';
+import type { ExecutionMode, ModeInputs } from './stage-dispatch.js';
+
+export function previewExecutionMode(stage: ModeInputs): ExecutionMode {
+  for (const flag of [stage.requires_cloud, stage.requiresCloud]) {
+    if (typeof flag === 'boolean') return flag ? 'cloud' : 'mcp';
+  }
+  if (typeof stage.executionMode === 'string') {
+    const word = stage.executionMode.trim().toLowerCase();
+    if (word === 'cloud') return 'cloud';
+    if (word === 'mcp') return 'mcp';
+  }
+  return 'mcp';
+}
+
+export type PlannedStage = {
+  index: number;
+  id: string;
+  title: string;
+  kind: 'command' | 'subpipeline';
+  command: string | null;
+  pipeline: string | null;
+  execution_mode: ExecutionMode | null;
+  will_run: boolean;
+  stages: PlannedStage[] | null;
+};
+
+export type Plan = { pipeline_id: string; pipeline_title: string; target: string | null; stages: PlannedStage[] };
+
+function planStages(config: OrchestratorConfig, pipeline: Pipeline, target: string | null, willRun: boolean): PlannedStage[] {
+  const targetIndex = target === null ? Number.POSITIVE_INFINITY : pipeline.stages.findIndex((s) => s.id === target);
+  return pipeline.stages.map((stage, i) => {
+    const runs = willRun && i <= targetIndex;
+    if (stage.kind === 'command') {
+      return {
+        index: i + 1,
+        id: stage.id,
+        title: stage.title,
+        kind: 'command',
+        command: stage.command,
+        pipeline: null,
+        execution_mode: previewExecutionMode(stage),
+        will_run: runs,
+        stages: null,
+      };
+    }
+    return {
+      index: i + 1,
+      id: stage.id,
+      title: stage.title,
+      kind: 'subpipeline',
+      command: null,
+      pipeline: stage.pipeline,
+      execution_mode: null,
+      will_run: runs,
+      stages: planStages(config, findPipeline(config, stage.pipeline), null, runs),
+    };
+  });
+}
+
+export async function planPipeline(runtime: Runtime, options: { pipeline?: string; target?: string; task?: string }): Promise<Plan> {
+  const invocation = await prepareInvocation(runtime, { taskId: taskIdFrom(runtime, options.task), needConfig: true });
+  const config = invocation.config!;
+  const pipeline = selectPipeline(config, options.pipeline);
+  const target = options.target ?? null;
+  if (target !== null && !pipeline.stages.some((s) => s.id === target)) {
+    throw new InputError(`--target: pipeline '${pipeline.id}' has no stage '${target}' (stages: ${pipeline.stages.map((s) => s.id).join(', ')})`);
+  }
+  return { pipeline_id: pipeline.id, pipeline_title: pipeline.title, target, stages: planStages(config, pipeline, target, true) };
+}
+
+export function renderPlan(plan: Plan): string {
+  const lines = [`Pipeline ${plan.pipeline_id} (${plan.pipeline_title})${plan.target ? `, up to stage ${plan.target}` : ''}:`];
+  const walk = (stages: PlannedStage[], depth: number) => {
+    for (const stage of stages) {
+      const pad = '  '.repeat(depth + 1);
+      const skip = stage.will_run ? '' : '  [skipped]';
+      if (stage.kind === 'command') {
+        lines.push(`${pad}${stage.index}. ${stage.id} [${stage.execution_mode}] ${stage.command}${skip}`);
+      } else {
+        lines.push(`${pad}${stage.index}. ${stage.id} [subpipeline ${stage.pipeline}]${skip}`);
+        walk(stage.stages ?? [], depth + 1);
+      }
+    }
+  };
+  walk(plan.stages, 0);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,82 @@
+// `resume --run <id>`: rerun a failed or cancelled run. Stages already succeeded or skipped
+// are not rerun; the resume is recorded in the manifest and the logs are appended to.
+import { findPipeline } from '../config/load-config.js';
+import { InputError } from '../errors.js';
+import { eventLine } from '../exec/events.js';
+import { readManifest, saveManifest } from '../manifest/persist-manifest.js';
+import type { Manifest } from '../manifest/schema.js';
+import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
+import type { Runtime } from '../runtime/types.js';
+import type { ResolvedPipeline, ToolRunRecord } from './context.js';
+import { driveRun, openRun, resolvePipeline, type RunResult } from './drive-run.js';
+import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
+import { findRun } from './find-run.js';
+import { prepareInvocation, withSignals } from './invocation.js';
+import { isoTime, repoRelative, resolveRoots, runPaths, type RunPaths } from './layout.js';
+
+export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
+
+async function block(paths: RunPaths, manifest: Manifest, options: ResumeOptions, detail: string): Promise<never> {
+  recordResumeEvent(manifest, {
+    timestamp: isoTime(paths.clock.now()),
+    actor: options.actor ?? 'cli',
+    reason: options.reason ?? 'manual-resume',
+    outcome: 'blocked',
+    detail,
+  });
+  await saveManifest(paths, manifest); // B3: resume writes directly
+  throw new InputError(`cannot resume run '${manifest.run_id}': ${detail}`);
+}
+
+async function previousToolRuns(runtime: Runtime, path: string): Promise<ToolRunRecord[]> {
+  try {
+    const summary = JSON.parse((await runtime.fs.readFile(path)).toString('utf8')) as { tool_runs?: ToolRunRecord[] };
+    return Array.isArray(summary.tool_runs) ? summary.tool_runs : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promise<RunResult> {
+  const roots = resolveRoots(runtime.env, runtime.cwd);
+  const found = await findRun(runtime.fs, roots, options.run);
+  const manifest = await readManifest(runtime.fs, found.manifestPath, repoRelative(roots, found.manifestPath));
+  const isExec = manifest.pipeline_id === EXEC_PIPELINE_ID;
+  const invocation = await prepareInvocation(runtime, { taskId: found.taskId, needConfig: !isExec });
+  const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
+
+  let pipeline: ResolvedPipeline;
+  if (isExec) {
+    pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', '.');
+  } else {
+    pipeline = resolvePipeline(findPipeline(invocation.config!, manifest.pipeline_id));
+    const configured = pipeline.stages.map((stage) => stage.id).join(', ');
+    const recorded = manifest.commands.map((entry) => entry.id).join(', ');
+    if (configured !== recorded) {
+      throw new InputError(`cannot resume run '${manifest.run_id}': pipeline '${pipeline.id}' now has stages [${configured}], the run had [${recorded}]`);
+    }
+  }
+
+  if (options.token !== undefined && options.token !== manifest.resume_token) {
+    await block(paths, manifest, options, 'resume token does not match');
+  }
+  if (manifest.status === 'succeeded') await block(paths, manifest, options, 'the run already succeeded');
+  if (manifest.status === 'in_progress' || manifest.status === 'queued') {
+    const beat = Date.parse(manifest.heartbeat_at ?? manifest.updated_at);
+    const staleAfterMs = manifest.heartbeat_stale_after_seconds * 1000;
+    if (runtime.clock.now() - beat <= staleAfterMs) await block(paths, manifest, options, 'the run is still in progress');
+  }
+
+  const toolRuns = await previousToolRuns(runtime, paths.runSummaryPath);
+  return withSignals(invocation, async () => {
+    const nowMs = runtime.clock.now();
+    const actor = options.actor ?? 'cli';
+    const reason = options.reason ?? 'manual-resume';
+    recordResumeEvent(manifest, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted' });
+    await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
+    const rerun = prepareResume(manifest, nowMs);
+    await saveManifest(paths, manifest); // B3: resume writes directly
+    const ctx = openRun(invocation, pipeline, paths, manifest, toolRuns);
+    return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? 'exec-failed' : undefined });
+  });
+}

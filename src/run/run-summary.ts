@@ -1,0 +1,76 @@
+// run-summary.json: the end-of-run summary, with each stage's execution mode and every
+// tool run record.
+//
+// B5 (phase 0, removed by phase 4): the execution mode here is parsed by the third of three
+// rule sets: strings first, `mode` then `executionMode`, trimmed and lower-cased,
+// cloud|true|1|yes -> cloud, mcp|false|0|no -> mcp; else the booleans; and the task's
+// `execution.parallel` makes it cloud even over an explicit false.
+import { saveManifest } from '../manifest/persist-manifest.js';
+import type { RunContext } from './context.js';
+import { repoRelative } from './layout.js';
+import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
+
+export function summaryExecutionMode(stage: ModeInputs, task: ModeTask): ExecutionMode {
+  let mode: ExecutionMode | null = null;
+  for (const value of [stage.mode, stage.executionMode]) {
+    if (typeof value !== 'string') continue;
+    const word = value.trim().toLowerCase();
+    if (['cloud', 'true', '1', 'yes'].includes(word)) {
+      mode = 'cloud';
+      break;
+    }
+    if (['mcp', 'false', '0', 'no'].includes(word)) {
+      mode = 'mcp';
+      break;
+    }
+  }
+  if (mode === null) {
+    for (const flag of [stage.requires_cloud, stage.requiresCloud]) {
+      if (typeof flag === 'boolean') {
+        mode = flag ? 'cloud' : 'mcp';
+        break;
+      }
+    }
+  }
+  if (task?.execution?.parallel === true) return 'cloud';
+  return mode ?? 'mcp';
+}
+
+export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
+  const { manifest } = ctx;
+  const started = Date.parse(manifest.started_at);
+  const completed = manifest.completed_at ? Date.parse(manifest.completed_at) : null;
+  return {
+    run_id: manifest.run_id,
+    task_id: manifest.task_id,
+    pipeline_id: manifest.pipeline_id,
+    status: manifest.status,
+    status_detail: manifest.status_detail,
+    started_at: manifest.started_at,
+    completed_at: manifest.completed_at,
+    duration_seconds: completed === null ? null : Math.round(completed - started) / 1000,
+    summary: manifest.summary,
+    stages: manifest.commands.map((entry, i) => {
+      const stage = ctx.pipeline.stages[i];
+      return {
+        index: entry.index,
+        id: entry.id,
+        kind: entry.kind,
+        status: entry.status,
+        exit_code: entry.exit_code,
+        execution_mode: stage && stage.kind === 'command' ? summaryExecutionMode(stage, ctx.invocation.taskInfo) : null,
+        sub_run_id: entry.sub_run_id,
+      };
+    }),
+    tool_runs: ctx.toolRuns,
+  };
+}
+
+/** Writes run-summary.json, then points the manifest at it (B3: a direct manifest write). */
+export async function writeRunSummary(ctx: RunContext): Promise<void> {
+  const { paths, manifest } = ctx;
+  const text = `${JSON.stringify(buildRunSummary(ctx), null, 2)}\n`;
+  await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
+  manifest.run_summary_path = repoRelative(paths, paths.runSummaryPath);
+  await saveManifest(paths, manifest);
+}

@@ -1,0 +1,38 @@
+// `start [pipeline]`: resolve a pipeline, create a run, run its stages in order.
+import { selectPipeline } from '../config/load-config.js';
+import { InputError } from '../errors.js';
+import type { RunResult } from './drive-run.js';
+import { createRun, driveRun, resolvePipeline } from './drive-run.js';
+import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
+import { validateId } from './layout.js';
+import type { Runtime } from '../runtime/types.js';
+
+export type StartOptions = {
+  pipeline?: string;
+  task?: string;
+  parentRun?: string;
+  approvalPolicy?: string;
+  target?: string;
+};
+
+export async function startRun(runtime: Runtime, options: StartOptions): Promise<RunResult> {
+  const taskId = taskIdFrom(runtime, options.task);
+  const parentRunId = options.parentRun === undefined ? null : validateId('parent run id', options.parentRun);
+  const invocation = await prepareInvocation(runtime, { taskId, needConfig: true });
+  const configured = selectPipeline(invocation.config!, options.pipeline);
+  const target = options.target ?? null;
+  if (target !== null && !configured.stages.some((stage) => stage.id === target)) {
+    throw new InputError(`--target: pipeline '${configured.id}' has no stage '${target}' (stages: ${configured.stages.map((s) => s.id).join(', ')})`);
+  }
+  const pipeline = resolvePipeline(configured);
+  return withSignals(invocation, async () => {
+    const ctx = await createRun(invocation, {
+      pipeline,
+      parentRunId,
+      approvalPolicy: options.approvalPolicy ?? null,
+      target,
+      depth: 0,
+    });
+    return driveRun(ctx, pipeline.stages.map((_, i) => i), { resumed: false, target });
+  });
+}

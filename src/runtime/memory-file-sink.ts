@@ -1,0 +1,125 @@
+// An in-memory file tree behind the FileSink seam: the golden replay writes into it, compares
+// it with the expected files, and reads its per-file write counts (for bench/).
+import { posix } from 'node:path';
+import type { FileSink, WriteCounts } from './types.js';
+
+export interface MemoryFileSink extends FileSink {
+  /** Every file and its bytes, sorted by path. */
+  files(): Map<string, Buffer>;
+  /** Per-file counts of writes (atomic replaces and appends), bytes written and fsyncs. */
+  counts(): Map<string, WriteCounts>;
+  /** Puts a file in the tree without counting it as a write (scenario set-up). */
+  seedFile(path: string, data: string | Uint8Array): void;
+  seedDirectory(path: string): void;
+  /** Writes started but not finished: zero whenever the replay is idle. */
+  inFlight(): number;
+}
+
+export type MemoryFileSinkOptions = {
+  /** Whether an atomic write is fsynced (mirrors the real sink's durability policy). */
+  fsyncAtomicWrites: boolean;
+};
+
+function enoent(path: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`ENOENT: no such file or directory, open '${path}'`);
+  error.code = 'ENOENT';
+  return error;
+}
+
+export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFileSink {
+  const files = new Map<string, Buffer>();
+  const dirs = new Set<string>(['/']);
+  const counts = new Map<string, WriteCounts>();
+  let inFlight = 0;
+
+  const norm = (path: string) => posix.resolve('/', path);
+  const addDirs = (dir: string) => {
+    let current = norm(dir);
+    while (!dirs.has(current)) {
+      dirs.add(current);
+      current = posix.dirname(current);
+    }
+  };
+  const toBuffer = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data));
+  const count = (path: string, bytes: number, fsync: boolean) => {
+    const entry = counts.get(path) ?? { writes: 0, bytes: 0, fsyncs: 0 };
+    entry.writes += 1;
+    entry.bytes += bytes;
+    if (fsync) entry.fsyncs += 1;
+    counts.set(path, entry);
+  };
+  const track = async <T>(work: () => T): Promise<T> => {
+    inFlight += 1;
+    try {
+      await Promise.resolve();
+      return work();
+    } finally {
+      inFlight -= 1;
+    }
+  };
+
+  return {
+    writeAtomic: (path, data) =>
+      track(() => {
+        const p = norm(path);
+        const buffer = toBuffer(data);
+        addDirs(posix.dirname(p));
+        files.set(p, buffer);
+        count(p, buffer.length, options.fsyncAtomicWrites);
+      }),
+    append: (path, data) =>
+      track(() => {
+        const p = norm(path);
+        const buffer = toBuffer(data);
+        addDirs(posix.dirname(p));
+        const existing = files.get(p);
+        files.set(p, existing ? Buffer.concat([existing, buffer]) : buffer);
+        count(p, buffer.length, false);
+      }),
+    mkdirp: (path) => track(() => addDirs(path)),
+    readFile: (path) =>
+      track(() => {
+        const data = files.get(norm(path));
+        if (!data) throw enoent(path);
+        return Buffer.from(data);
+      }),
+    exists: (path) => track(() => files.has(norm(path)) || dirs.has(norm(path))),
+    isDirectory: (path) => track(() => dirs.has(norm(path))),
+    readdir: (path) =>
+      track(() => {
+        const dir = norm(path);
+        const names = new Set<string>();
+        for (const entry of [...files.keys(), ...dirs]) {
+          if (entry !== dir && posix.dirname(entry) === dir) names.add(posix.basename(entry));
+        }
+        return [...names].sort();
+      }),
+    remove: (path) =>
+      track(() => {
+        const p = norm(path);
+        files.delete(p);
+        for (const key of [...files.keys()]) if (key.startsWith(`${p}/`)) files.delete(key);
+        for (const key of [...dirs]) if (key === p || key.startsWith(`${p}/`)) dirs.delete(key);
+      }),
+    createExclusive: (path, data) =>
+      track(() => {
+        const p = norm(path);
+        if (files.has(p)) return false;
+        const buffer = toBuffer(data);
+        addDirs(posix.dirname(p));
+        files.set(p, buffer);
+        count(p, buffer.length, false);
+        return true;
+      }),
+    close: async () => undefined,
+    files: () => new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    counts: () => new Map([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    seedFile(path, data) {
+      const p = norm(path);
+      addDirs(posix.dirname(p));
+      files.set(p, toBuffer(data));
+    },
+    seedDirectory: (path) => addDirs(path),
+    inFlight: () => inFlight,
+  };
+}

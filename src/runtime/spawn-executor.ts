@@ -1,0 +1,113 @@
+// The real executor: runs a command through /bin/sh in its own process group, streams its
+// output chunk by chunk with back-pressure, and stops the whole group on cancel.
+import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor, OutputStreamName, TimerHandle } from './types.js';
+
+/** How long a cancelled group gets before SIGKILL. */
+export const KILL_GRACE_MS = 5_000;
+
+export function createSpawnExecutor(clock: Clock): Executor {
+  return {
+    start(request, onChunk): ExecHandle {
+      let cancelRequested: NodeJS.Signals | null = null;
+      let killGroup: ((signal: NodeJS.Signals) => void) | null = null;
+      let escalation: TimerHandle | null = null;
+
+      const done = (async (): Promise<ExecResult> => {
+        const cwdStat = await stat(request.cwd).catch(() => null);
+        if (!cwdStat || !cwdStat.isDirectory()) {
+          throw new Error(`working directory does not exist: ${request.cwd}`);
+        }
+        if (cancelRequested) return { exitCode: null, signal: cancelRequested };
+        return await new Promise<ExecResult>((resolve, reject) => {
+          const child = spawn(request.command, {
+            shell: '/bin/sh',
+            cwd: request.cwd,
+            env: request.env,
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          const queue: Array<{ chunk: ExecChunk; source: Readable }> = [];
+          let pumping = false;
+          let exit: ExecResult | null = null;
+          let closed = false;
+          let failed = false;
+
+          const finishIfDone = () => {
+            if (closed && !pumping && queue.length === 0 && exit && !failed) {
+              clock.clearTimeout(escalation);
+              resolve(exit);
+            }
+          };
+          const pump = async () => {
+            if (pumping) return;
+            pumping = true;
+            try {
+              while (queue.length > 0) {
+                const next = queue.shift()!;
+                await onChunk(next.chunk);
+                next.source.resume();
+              }
+            } catch (error) {
+              failed = true;
+              clock.clearTimeout(escalation);
+              killGroup?.('SIGKILL');
+              reject(error);
+            } finally {
+              pumping = false;
+            }
+            finishIfDone();
+          };
+          const wire = (source: Readable, stream: OutputStreamName) => {
+            source.on('data', (data: Buffer) => {
+              source.pause();
+              queue.push({ chunk: { stream, data }, source });
+              void pump();
+            });
+          };
+          wire(child.stdout!, 'stdout');
+          wire(child.stderr!, 'stderr');
+
+          killGroup = (signal) => {
+            if (child.pid === undefined) return;
+            try {
+              process.kill(-child.pid, signal);
+            } catch {
+              // The group is already gone.
+            }
+          };
+          child.on('error', (error) => {
+            failed = true;
+            clock.clearTimeout(escalation);
+            reject(error);
+          });
+          child.on('exit', (code, signal) => {
+            exit = { exitCode: code, signal };
+          });
+          child.on('close', (code, signal) => {
+            exit ??= { exitCode: code, signal };
+            closed = true;
+            finishIfDone();
+          });
+          if (cancelRequested) {
+            killGroup(cancelRequested);
+            escalation = clock.setTimeout(() => killGroup?.('SIGKILL'), KILL_GRACE_MS);
+          }
+        });
+      })();
+
+      return {
+        done,
+        cancel(signal) {
+          if (cancelRequested) return;
+          cancelRequested = signal;
+          if (!killGroup) return;
+          killGroup(signal);
+          escalation = clock.setTimeout(() => killGroup?.('SIGKILL'), KILL_GRACE_MS);
+        },
+      };
+    },
+  };
+}

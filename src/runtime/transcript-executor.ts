@@ -1,0 +1,132 @@
+// An executor that replays recorded output instead of running anything: each stage's chunks
+// and exit are delivered on the (virtual) clock at their recorded offsets from the stage start.
+import { z } from 'zod';
+import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor } from './types.js';
+
+const streamSchema = z.enum(['stdout', 'stderr']);
+
+const literalChunkSchema = z.strictObject({
+  stream: streamSchema,
+  /** UTF-8 text of the chunk. */
+  data: z.string().optional(),
+  /** The chunk's exact bytes, for output that is not UTF-8. */
+  base64: z.string().optional(),
+  at_ms: z.number().int().nonnegative(),
+});
+
+/** Describes many chunks instead of storing them: `{i}` in `data` becomes the 1-based chunk number. */
+const generatedChunksSchema = z.strictObject({
+  generate: z.strictObject({
+    stream: streamSchema,
+    count: z.number().int().positive(),
+    data: z.string(),
+    start_ms: z.number().int().nonnegative(),
+    every_ms: z.number().int().nonnegative(),
+  }),
+});
+
+const invocationSchema = z.strictObject({
+  chunks: z.array(z.union([literalChunkSchema, generatedChunksSchema])).default([]),
+  exit: z
+    .strictObject({
+      code: z.number().int().nullable(),
+      signal: z.string().nullable().default(null),
+      at_ms: z.number().int().nonnegative(),
+    })
+    .optional(),
+  /** The process could not start: the executor rejects with this message. */
+  error: z.string().optional(),
+});
+
+export const transcriptSchema = z.strictObject({
+  /** Keyed by `<pipeline id>/<stage id>`; one entry per time the stage runs (resume reruns). */
+  stages: z.record(z.string(), z.array(invocationSchema)),
+});
+
+export type Transcript = z.infer<typeof transcriptSchema>;
+export type TranscriptInvocation = z.infer<typeof invocationSchema>;
+
+type TimedChunk = { at: number; chunk: ExecChunk };
+
+function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
+  const out: TimedChunk[] = [];
+  for (const spec of invocation.chunks) {
+    if ('generate' in spec) {
+      const g = spec.generate;
+      for (let i = 1; i <= g.count; i += 1) {
+        out.push({
+          at: g.start_ms + (i - 1) * g.every_ms,
+          chunk: { stream: g.stream, data: Buffer.from(g.data.replaceAll('{i}', String(i)), 'utf8') },
+        });
+      }
+    } else {
+      const data = spec.base64 !== undefined ? Buffer.from(spec.base64, 'base64') : Buffer.from(spec.data ?? '', 'utf8');
+      out.push({ at: spec.at_ms, chunk: { stream: spec.stream, data } });
+    }
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+export type TranscriptExecutor = Executor & {
+  /** Stage keys with recorded invocations that were never replayed. */
+  unused(): string[];
+};
+
+export function createTranscriptExecutor(transcript: Transcript, clock: Clock): TranscriptExecutor {
+  const cursor = new Map<string, number>();
+
+  return {
+    unused() {
+      return Object.entries(transcript.stages)
+        .filter(([key, invocations]) => (cursor.get(key) ?? 0) < invocations.length)
+        .map(([key]) => key);
+    },
+    start(request, onChunk): ExecHandle {
+      const used = cursor.get(request.stageKey) ?? 0;
+      const invocation = transcript.stages[request.stageKey]?.[used];
+      cursor.set(request.stageKey, used + 1);
+      let cancelled: NodeJS.Signals | null = null;
+      let wake: (() => void) | null = null;
+
+      const done = (async (): Promise<ExecResult> => {
+        if (!invocation) {
+          throw new Error(`transcript has no recording #${used + 1} for stage ${request.stageKey}`);
+        }
+        if (invocation.error !== undefined) throw new Error(invocation.error);
+        const startedAt = clock.now();
+        const waitUntil = (at: number) =>
+          new Promise<void>((resolve) => {
+            const target = startedAt + at;
+            if (clock.now() >= target || cancelled) return resolve();
+            const timer = clock.setTimeout(() => {
+              wake = null;
+              resolve();
+            }, target - clock.now());
+            wake = () => {
+              clock.clearTimeout(timer);
+              wake = null;
+              resolve();
+            };
+          });
+        for (const timed of expandChunks(invocation)) {
+          await waitUntil(timed.at);
+          if (cancelled) break;
+          await onChunk(timed.chunk);
+        }
+        if (!cancelled && invocation.exit) await waitUntil(invocation.exit.at_ms);
+        if (cancelled) return { exitCode: null, signal: cancelled };
+        if (!invocation.exit) throw new Error(`transcript for stage ${request.stageKey} has no exit`);
+        return { exitCode: invocation.exit.code, signal: (invocation.exit.signal as NodeJS.Signals | null) ?? null };
+      })();
+
+      return {
+        done,
+        cancel(signal) {
+          if (cancelled) return;
+          cancelled = signal;
+          wake?.();
+        },
+      };
+    },
+  };
+}

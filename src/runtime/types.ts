@@ -1,0 +1,102 @@
+// The seams every part of the core runs on: one Runtime value is made at the entry point
+// (real) or by a test / the golden replay (virtual) and carried down to everything.
+
+export type TimerHandle = { readonly id: number };
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle | null | undefined): void;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle | null | undefined): void;
+}
+
+export interface Ids {
+  /** 8 lower-case hex chars: the random suffix of a run id. */
+  runSuffix(): string;
+  /** A UUID-shaped id tying an exec's events together. */
+  correlationId(): string;
+  /** An output stream handle id. */
+  handleId(): string;
+  /** 64 lower-case hex chars. */
+  resumeToken(): string;
+}
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
+export type ExecChunk = { stream: OutputStreamName; data: Uint8Array };
+
+export type ExecRequest = {
+  command: string;
+  /** Absolute working directory. */
+  cwd: string;
+  env: Record<string, string>;
+  /** Stage identity, so a transcript executor can find the recorded stage. */
+  stageKey: string;
+};
+
+export type ExecResult = { exitCode: number | null; signal: NodeJS.Signals | null };
+
+export interface ExecHandle {
+  /** Settles when the process has exited and every chunk was delivered; rejects when it could not start. */
+  readonly done: Promise<ExecResult>;
+  /** Stops the whole process group with the signal (escalating if it does not exit). */
+  cancel(signal: NodeJS.Signals): void;
+}
+
+/**
+ * Runs a command. `onChunk` is called for each chunk read, in order; the executor waits
+ * for the promise it returns before delivering the next chunk (back-pressure).
+ */
+export interface Executor {
+  start(request: ExecRequest, onChunk: (chunk: ExecChunk) => Promise<void> | void): ExecHandle;
+}
+
+export type WriteCounts = { writes: number; bytes: number; fsyncs: number };
+
+/** Every write the core makes goes through here: atomic replaces and appends. */
+export interface FileSink {
+  writeAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  append(path: string, data: string | Uint8Array): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist. */
+  readFile(path: string): Promise<Buffer>;
+  exists(path: string): Promise<boolean>;
+  isDirectory(path: string): Promise<boolean>;
+  /** Names in the directory, sorted; [] when it does not exist. */
+  readdir(path: string): Promise<string[]>;
+  remove(path: string): Promise<void>;
+  /** Creates the file only if it does not exist; false when it already did. */
+  createExclusive(path: string, data: string): Promise<boolean>;
+  /** Waits for every pending append and releases open files. */
+  close(): Promise<void>;
+}
+
+export interface OutputStream {
+  write(data: string | Uint8Array): void;
+  readonly isTTY: boolean;
+}
+
+export type SignalName = 'SIGINT' | 'SIGTERM';
+
+export interface SignalSource {
+  /** Calls `handler` on SIGINT/SIGTERM until the returned function is called. */
+  subscribe(handler: (signal: SignalName) => void): () => void;
+}
+
+export type Runtime = {
+  clock: Clock;
+  ids: Ids;
+  executor: Executor;
+  fs: FileSink;
+  /** The orchestrator's environment (the real runtime passes process.env itself). */
+  env: Record<string, string | undefined>;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  signals: SignalSource;
+  /** The working directory the CLI was started in. */
+  cwd: string;
+  /** Process id, used in temp-file names (B2). */
+  pid: number;
+};
