@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeChunk, encodeChunk, eventLine, toToolRunEvent } from '../../src/exec/events.js';
+import { OutputTail, TAIL_CAPACITY_BYTES, tailText } from '../../src/exec/output-tail.js';
+
+describe('exec event lines', () => {
+  it('puts timestamp and index last, compact, one line', () => {
+    const line = eventLine({ type: 'exec:begin', correlation_id: 'c', attempt: 1, command: 'ls', cwd: '.' }, '2026-01-01T00:00:00.000Z', 3);
+    expect(line).toBe('{"type":"exec:begin","correlation_id":"c","attempt":1,"command":"ls","cwd":".","timestamp":"2026-01-01T00:00:00.000Z","index":3}\n');
+  });
+
+  it('keeps chunks exact: text when valid UTF-8, else base64 (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        const payload = encodeChunk(bytes);
+        expect(decodeChunk(payload)).toEqual(Buffer.from(bytes));
+      }),
+    );
+    expect(encodeChunk(Buffer.from('héllo'))).toEqual({ data: 'héllo' });
+    const split = Buffer.from('é');
+    expect(encodeChunk(split.subarray(0, 1))).toEqual({ data: 'ww==', encoding: 'base64' });
+  });
+
+  it('camel-cases events for tool run records: type, correlationId, timestamp first', () => {
+    const event = toToolRunEvent(
+      { type: 'exec:end', correlation_id: 'c', attempt: 1, exit_code: 0, signal: null, duration_ms: 5, status: 'succeeded' },
+      'T',
+    );
+    expect(Object.keys(event)).toEqual(['type', 'correlationId', 'timestamp', 'attempt', 'exitCode', 'signal', 'durationMs', 'status']);
+  });
+});
+
+describe('output tails', () => {
+  it('never hold more than 64 KiB, whatever is pushed', () => {
+    const tail = new OutputTail();
+    for (let i = 0; i < 1000; i += 1) tail.push(Buffer.alloc(1000, 65 + (i % 26)));
+    expect(tail.byteLength).toBe(TAIL_CAPACITY_BYTES);
+    expect(tail.truncated).toBe(true);
+    tail.push(Buffer.from('\nlast line\n'));
+    expect(tail.lastLine()).toBe('last line');
+    expect(tail.byteLength).toBe(TAIL_CAPACITY_BYTES);
+  });
+
+  it('keeps the last bytes in order (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 50 }), { maxLength: 40 }), fc.integer({ min: 1, max: 120 }), (chunks, capacity) => {
+        const tail = new OutputTail(capacity);
+        for (const c of chunks) tail.push(c);
+        const all = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+        expect(Buffer.from(tail.text(), 'utf8').length).toBeGreaterThanOrEqual(0);
+        expect(tail.byteLength).toBe(Math.min(all.length, capacity));
+      }),
+    );
+  });
+
+  it('cuts text to a byte budget with a leading ellipsis', () => {
+    expect(tailText('abc', 10)).toEqual({ text: 'abc', truncated: false });
+    const cut = tailText('x'.repeat(20_000), 8 * 1024);
+    expect(cut.truncated).toBe(true);
+    expect(cut.text.startsWith('…')).toBe(true);
+    expect(Buffer.byteLength(cut.text.slice(1))).toBe(8 * 1024);
+  });
+});
