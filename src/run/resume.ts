@@ -44,10 +44,13 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
   const isExec = manifest.pipeline_id === EXEC_PIPELINE_ID;
   const invocation = await prepareInvocation(runtime, { taskId: found.taskId, needConfig: !isExec });
   const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
+  const toolRuns = await previousToolRuns(runtime, paths.runSummaryPath);
 
   let pipeline: ResolvedPipeline;
   if (isExec) {
-    pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', '.');
+    // The exec stage reruns where it first ran: the (repo-relative) cwd of its exec:begin event.
+    const begin = toolRuns.flatMap((record) => record.events).find((event) => event.type === 'exec:begin');
+    pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', typeof begin?.cwd === 'string' ? begin.cwd : '.');
   } else {
     pipeline = resolvePipeline(findPipeline(invocation.config!, manifest.pipeline_id));
     const configured = pipeline.stages.map((stage) => stage.id).join(', ');
@@ -67,7 +70,6 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     if (runtime.clock.now() - beat <= staleAfterMs) await block(paths, manifest, options, 'the run is still in progress');
   }
 
-  const toolRuns = await previousToolRuns(runtime, paths.runSummaryPath);
   return withSignals(invocation, async () => {
     const nowMs = runtime.clock.now();
     const actor = options.actor ?? 'cli';

@@ -32,6 +32,8 @@ const invocationSchema = z.strictObject({
       code: z.number().int().nullable(),
       signal: z.string().nullable().default(null),
       at_ms: z.number().int().nonnegative(),
+      /** The process ended because the orchestrator cancelled it: replay waits for the cancel, then ends this way. */
+      after_cancel: z.boolean().optional(),
     })
     .optional(),
   /** The process could not start: the executor rejects with this message. */
@@ -70,12 +72,16 @@ function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
 export type TranscriptExecutor = Executor & {
   /** Stage keys with recorded invocations that were never replayed. */
   unused(): string[];
+  /** Stage runs that asked for a recording the transcript does not have (`<key> #<n>`). */
+  missing(): string[];
 };
 
 export function createTranscriptExecutor(transcript: Transcript, clock: Clock): TranscriptExecutor {
   const cursor = new Map<string, number>();
+  const missing: string[] = [];
 
   return {
+    missing: () => [...missing],
     unused() {
       return Object.entries(transcript.stages)
         .filter(([key, invocations]) => (cursor.get(key) ?? 0) < invocations.length)
@@ -90,6 +96,7 @@ export function createTranscriptExecutor(transcript: Transcript, clock: Clock): 
 
       const done = (async (): Promise<ExecResult> => {
         if (!invocation) {
+          missing.push(`${request.stageKey} #${used + 1}`);
           throw new Error(`transcript has no recording #${used + 1} for stage ${request.stageKey}`);
         }
         if (invocation.error !== undefined) throw new Error(invocation.error);
@@ -112,6 +119,10 @@ export function createTranscriptExecutor(transcript: Transcript, clock: Clock): 
           await waitUntil(timed.at);
           if (cancelled) break;
           await onChunk(timed.chunk);
+        }
+        if (invocation.exit?.after_cancel) {
+          if (!cancelled) await new Promise<void>((resolve) => (wake = resolve));
+          return { exitCode: invocation.exit.code, signal: (invocation.exit.signal as NodeJS.Signals | null) ?? null };
         }
         if (!cancelled && invocation.exit) await waitUntil(invocation.exit.at_ms);
         if (cancelled) return { exitCode: null, signal: cancelled };

@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// `npm run golden -- <command>`: check, review, accept, reject, record, fidelity, diff, replay.
+import { Command, CommanderError } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { OrchestratorError, errorMessage } from '../../errors.js';
+import { checkPassed, checkScenario, formatCheck } from './check.js';
+import { checkFidelity } from './fidelity.js';
+import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
+import { listPending, settlePending } from './pending.js';
+import { removeRealRun, runScenarioForReal } from './real-run.js';
+import { TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios } from './scenario.js';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+function isCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+export function buildGoldenProgram(setExit: (code: number) => void): Command {
+  const program = new Command('golden')
+    .description('The golden corpus: replay every scenario and compare each output byte with golden/<scenario>/expected/.')
+    .option('--corpus <dir>', 'corpus directory', 'golden')
+    .exitOverride()
+    .showSuggestionAfterError(true);
+  const corpusDir = () => resolve(program.opts<{ corpus: string }>().corpus);
+  const label = () => relative(process.cwd(), corpusDir()) || '.';
+
+  program
+    .command('check')
+    .description('replay scenarios in-process and compare every output byte; a mismatch writes pending *.new files (not with CI=true)')
+    .argument('[scenario...]', 'scenarios to check (default: all)')
+    .action(async (names: string[]) => {
+      const corpus = corpusDir();
+      const selected = await selectScenarios(corpus, names);
+      const write = !isCi();
+      let failed = 0;
+      let files = 0;
+      const started = performance.now();
+      for (const name of selected) {
+        const result = await checkScenario(corpus, name, { writePending: write });
+        files += result.replay?.outputs.size ?? 0;
+        if (!checkPassed(result)) failed += 1;
+        (checkPassed(result) ? out : err)(formatCheck(result, label()).join('\n'));
+      }
+      const seconds = ((performance.now() - started) / 1000).toFixed(2);
+      out(`golden: ${selected.length - failed} passed, ${failed} failed (${selected.length} scenarios, ${files} files, ${seconds}s)`);
+      if (failed > 0) {
+        err(write ? 'golden: review the pending files (golden review), then golden accept|reject <scenario>' : 'golden: CI=true, so no pending files were written; run golden check locally to review');
+      }
+      setExit(failed > 0 ? 1 : 0);
+    });
+
+  program
+    .command('review')
+    .description('list pending files (changes waiting to be accepted or rejected)')
+    .action(async () => {
+      const corpus = corpusDir();
+      let count = 0;
+      for (const name of await listScenarios(corpus)) {
+        const pending = await listPending(join(corpus, name));
+        if (pending.length === 0) continue;
+        out(`${name}:`);
+        for (const file of pending) out(`  ${label()}/${name}/expected/${file}`);
+        count += pending.length;
+      }
+      out(count === 0 ? 'golden: nothing pending' : `golden: ${count} pending file(s); golden accept|reject <scenario…>`);
+      setExit(0);
+    });
+
+  for (const how of ['accept', 'reject'] as const) {
+    program
+      .command(how)
+      .description(how === 'accept' ? 'make pending files the expected ones (default: every scenario)' : 'delete pending files (default: every scenario)')
+      .argument('[scenario...]', 'scenarios (default: all with pending files)')
+      .action(async (names: string[]) => {
+        const corpus = corpusDir();
+        let count = 0;
+        for (const name of await selectScenarios(corpus, names)) {
+          for (const line of await settlePending(join(corpus, name), how)) {
+            out(`${name}: ${line}`);
+            count += 1;
+          }
+        }
+        out(`golden: ${how}ed ${count} pending file(s)`);
+        setExit(0);
+      });
+  }
+
+  program
+    .command('record')
+    .description("run a scenario's commands for real and write its transcript.json")
+    .argument('<scenario...>', 'scenarios to record')
+    .action(async (names: string[]) => {
+      const corpus = corpusDir();
+      for (const name of await selectScenarios(corpus, names)) {
+        const loaded = await loadScenario(corpus, name);
+        if (!loaded.scenario.recordable) throw new OrchestratorError(`${name}: not recordable (its transcript is written by hand: "recordable": false)`, 2);
+        const real = await runScenarioForReal(loaded.scenario);
+        await writeFile(join(loaded.dir, TRANSCRIPT_FILE), `${JSON.stringify(real.transcript, null, 2)}\n`);
+        await removeRealRun(real);
+        const stages = Object.values(real.transcript.stages).reduce((n, list) => n + list.length, 0);
+        out(`${name}: recorded ${stages} stage run(s) into ${label()}/${name}/${TRANSCRIPT_FILE} (exit codes ${real.exitCodes.join(', ')})`);
+      }
+      setExit(0);
+    });
+
+  program
+    .command('fidelity')
+    .description('run each recordable scenario for real and check its outputs equal the replay of what it did (ignoring times, durations, ids)')
+    .argument('[scenario...]', 'scenarios (default: all recordable)')
+    .action(async (names: string[]) => {
+      const corpus = corpusDir();
+      let failed = 0;
+      let checked = 0;
+      for (const name of await selectScenarios(corpus, names)) {
+        const loaded = await loadScenario(corpus, name);
+        if (!loaded.scenario.recordable) {
+          out(`skip ${name} (not recordable)`);
+          continue;
+        }
+        checked += 1;
+        const real = await runScenarioForReal(loaded.scenario);
+        try {
+          const differences = await checkFidelity(real, loaded.scenario);
+          if (differences.length === 0) {
+            out(`ok   ${name}`);
+            continue;
+          }
+          failed += 1;
+          err(`FAIL ${name}: the replay differs from the real run`);
+          for (const d of differences) {
+            err(`  ${d.file} (${d.kind})`);
+            for (const detail of d.details) err(`      ${detail}`);
+          }
+        } finally {
+          await removeRealRun(real);
+        }
+      }
+      out(`golden fidelity: ${checked - failed} passed, ${failed} failed`);
+      setExit(failed > 0 ? 1 : 0);
+    });
+
+  program
+    .command('diff')
+    .description('replay the corpus with the code at --base and with the working tree; print what changed per scenario')
+    .requiredOption('--base <ref>', 'git ref to compare against')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { base: string; json?: boolean }) => {
+      const results = await diffAgainstBase({ repo: process.cwd(), corpus: corpusDir(), base: opts.base, log: err });
+      if (opts.json) {
+        out(JSON.stringify({ base: opts.base, scenarios: results }, null, 2));
+      } else {
+        for (const result of results) out(formatScenarioDiff(result).join('\n'));
+        const changed = results.filter((r) => r.differences.length > 0 || r.error).length;
+        out(`golden diff: ${changed} of ${results.length} scenarios changed against ${opts.base}`);
+      }
+      setExit(0);
+    });
+
+  program
+    .command('replay')
+    .description('write every scenario\'s replay outputs under --out (used by golden diff on a base ref)')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(async (opts: { out: string }) => {
+      await replayCorpusTo(corpusDir(), resolve(opts.out));
+      setExit(0);
+    });
+
+  return program;
+}
+
+export async function runGoldenCli(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildGoldenProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof OrchestratorError) {
+      err(`golden: ${error.message}`);
+      return error.exitCode;
+    }
+    err(`golden: ${errorMessage(error)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  process.exitCode = await runGoldenCli(process.argv.slice(2));
+}

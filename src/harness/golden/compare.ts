@@ -1,0 +1,79 @@
+// Compares a scenario's replay outputs with its expected files and says, for a reviewer,
+// exactly what differs: by JSON path for JSON and NDJSON files, as a unified diff otherwise.
+import { createTwoFilesPatch } from 'diff';
+import { diffJson, formatJsonChange } from './json-diff.js';
+
+export type FileDifference =
+  | { kind: 'changed'; file: string; details: string[] }
+  | { kind: 'new'; file: string; details: string[] }
+  | { kind: 'stale'; file: string; details: string[] };
+
+const MAX_DETAIL_LINES = 40;
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function parseNdjson(text: string): unknown[] | null {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const values: unknown[] = [];
+  for (const line of lines) {
+    const parsed = parseJson(line);
+    if (!parsed.ok) return null;
+    values.push(parsed.value);
+  }
+  return values;
+}
+
+function cap(lines: string[]): string[] {
+  if (lines.length <= MAX_DETAIL_LINES) return lines;
+  return [...lines.slice(0, MAX_DETAIL_LINES), `... and ${lines.length - MAX_DETAIL_LINES} more`];
+}
+
+/** Human-readable differences between two versions of one file. */
+export function describeDifference(file: string, expected: Buffer, actual: Buffer): string[] {
+  const a = expected.toString('utf8');
+  const b = actual.toString('utf8');
+  const ja = parseJson(a);
+  const jb = parseJson(b);
+  if (ja.ok && jb.ok) {
+    const changes = diffJson(ja.value, jb.value);
+    const lines = changes.map((c) => formatJsonChange(c, '$.').replace('$.(root)', '$').replace('$.[', '$['));
+    if (lines.length > 0) return cap(lines);
+  } else {
+    const na = parseNdjson(a);
+    const nb = parseNdjson(b);
+    if (na && nb && (na.length > 0 || nb.length > 0)) {
+      const lines: string[] = [];
+      for (let i = 0; i < Math.max(na.length, nb.length); i += 1) {
+        if (i >= na.length) lines.push(`line ${i + 1}: added ${JSON.stringify(nb[i]).slice(0, 160)}`);
+        else if (i >= nb.length) lines.push(`line ${i + 1}: removed`);
+        else for (const c of diffJson(na[i], nb[i])) lines.push(formatJsonChange(c, `line ${i + 1} $.`).replace('$.(root)', '$').replace('$.[', '$['));
+      }
+      if (lines.length > 0) return cap(lines);
+    }
+  }
+  // Same JSON value but other bytes (whitespace, encoding), or not JSON: a unified diff.
+  if (a === b) return [`bytes differ (${expected.length} -> ${actual.length} bytes) but decode to the same text`];
+  const patch = createTwoFilesPatch(`expected/${file}`, `actual/${file}`, a, b, '', '', { context: 2 });
+  return cap(patch.split('\n').slice(2).filter((line) => line.length > 0));
+}
+
+/** Compares outputs with expected files; every byte counts. */
+export function compareOutputs(expected: Map<string, Buffer>, actual: Map<string, Buffer>): FileDifference[] {
+  const out: FileDifference[] = [];
+  for (const [file, data] of actual) {
+    const want = expected.get(file);
+    if (!want) out.push({ kind: 'new', file, details: [`not in expected/ (${data.length} bytes)`] });
+    else if (!want.equals(data)) out.push({ kind: 'changed', file, details: describeDifference(file, want, data) });
+  }
+  for (const file of expected.keys()) {
+    if (!actual.has(file)) out.push({ kind: 'stale', file, details: ['expected file that the scenario no longer produces'] });
+  }
+  return out.sort((x, y) => (x.file < y.file ? -1 : x.file > y.file ? 1 : 0));
+}

@@ -1,0 +1,110 @@
+// `golden diff --base <ref>`: replays the corpus with the code at <ref> (built in a temporary
+// git worktree) and with the working tree, and shows what changed per scenario — the
+// reviewer's view of a phase.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { InputError } from '../../errors.js';
+import { compareOutputs, type FileDifference } from './compare.js';
+import { replayScenario } from './replay.js';
+import { listScenarios, loadScenario } from './scenario.js';
+
+const run = promisify(execFile);
+
+export type ScenarioDiff = { name: string; differences: FileDifference[]; error: string | null };
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+/** Writes every scenario's replay outputs under `<out>/<scenario>/` (what a base ref is asked to do). */
+export async function replayCorpusTo(corpus: string, out: string): Promise<void> {
+  for (const name of await listScenarios(corpus)) {
+    const dir = join(out, name);
+    try {
+      const loaded = await loadScenario(corpus, name);
+      const replay = await replayScenario(loaded.scenario, loaded.transcript);
+      for (const [file, data] of replay.outputs) {
+        await mkdir(dirname(join(dir, 'outputs', file)), { recursive: true });
+        await writeFile(join(dir, 'outputs', file), data);
+      }
+    } catch (error) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'error.txt'), error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+async function readReplayDir(dir: string): Promise<{ outputs: Map<string, Buffer>; error: string | null }> {
+  const outputs = new Map<string, Buffer>();
+  if (existsSync(join(dir, 'error.txt'))) return { outputs, error: await readFile(join(dir, 'error.txt'), 'utf8') };
+  const base = join(dir, 'outputs');
+  for (const path of (await walk(base)).sort()) outputs.set(relative(base, path).split(sep).join('/'), await readFile(path));
+  return { outputs, error: null };
+}
+
+export async function diffAgainstBase(options: { repo: string; corpus: string; base: string; log: (line: string) => void }): Promise<ScenarioDiff[]> {
+  const { repo, corpus, base, log } = options;
+  let sha: string;
+  try {
+    sha = (await run('git', ['rev-parse', '--verify', '--quiet', `${base}^{commit}`], { cwd: repo })).stdout.trim();
+  } catch {
+    throw new InputError(`--base: '${base}' does not name a commit in ${repo}`);
+  }
+  const work = await mkdtemp(join(tmpdir(), 'golden-base-'));
+  const tree = join(work, 'tree');
+  try {
+    log(`golden diff: building ${base} (${sha.slice(0, 12)}) in a temporary worktree`);
+    await run('git', ['worktree', 'add', '--detach', tree, sha], { cwd: repo });
+    await symlink(join(repo, 'node_modules'), join(tree, 'node_modules'), 'dir');
+    await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(tree, 'tsconfig.json')], { cwd: tree, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout?: string }) => {
+      throw new Error(`the code at ${base} does not build: ${(error.stdout ?? '').split('\n').slice(0, 5).join(' ')}`);
+    });
+    const baseCli = join(tree, 'dist/src/harness/golden/cli.js');
+    if (!existsSync(baseCli)) throw new InputError(`--base: the code at '${base}' has no golden replay (dist/src/harness/golden/cli.js)`);
+    log(`golden diff: replaying the corpus with ${base}`);
+    const baseOut = join(work, 'base');
+    await run(process.execPath, [baseCli, 'replay', '--corpus', corpus, '--out', baseOut], { cwd: tree, maxBuffer: 64 * 1024 * 1024 });
+    log('golden diff: replaying the corpus with the working tree');
+    const headOut = join(work, 'head');
+    await replayCorpusTo(corpus, headOut);
+    const results: ScenarioDiff[] = [];
+    for (const name of await listScenarios(corpus)) {
+      const before = await readReplayDir(join(baseOut, name));
+      const after = await readReplayDir(join(headOut, name));
+      const error = after.error ?? (before.error ? `at ${base}: ${before.error}` : null);
+      results.push({ name, differences: error ? [] : compareOutputs(before.outputs, after.outputs), error });
+    }
+    return results;
+  } finally {
+    await run('git', ['worktree', 'remove', '--force', tree], { cwd: repo }).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function formatScenarioDiff(diff: ScenarioDiff): string[] {
+  if (diff.error) return [`${diff.name}: error: ${diff.error}`];
+  if (diff.differences.length === 0) return [`${diff.name}: unchanged`];
+  const lines = [`${diff.name}: ${diff.differences.length} file(s) changed`];
+  for (const d of diff.differences) {
+    const what = d.kind === 'changed' ? 'changed' : d.kind === 'new' ? 'added' : 'removed';
+    lines.push(`  ${what}: ${d.file}`);
+    if (d.kind === 'changed') for (const detail of d.details) lines.push(`      ${detail}`);
+  }
+  return lines;
+}

@@ -1,0 +1,44 @@
+// Wraps a real executor and records what each stage printed and how it exited, at offsets
+// from the stage's start: the transcript `golden record` writes and the replay reads.
+import { isUtf8 } from 'node:buffer';
+import type { Transcript, TranscriptInvocation } from '../../runtime/transcript-executor.js';
+import type { Clock, Executor } from '../../runtime/types.js';
+
+export type RecordingExecutor = Executor & { transcript(): Transcript };
+
+export function createRecordingExecutor(inner: Executor, clock: Clock): RecordingExecutor {
+  const stages: Record<string, TranscriptInvocation[]> = {};
+  return {
+    transcript: () => ({ stages: structuredClone(stages) }),
+    start(request, onChunk) {
+      const startedAt = clock.now();
+      let cancelled = false;
+      const invocation: TranscriptInvocation = { chunks: [] };
+      (stages[request.stageKey] ??= []).push(invocation);
+      const handle = inner.start(request, async (chunk) => {
+        const data = Buffer.from(chunk.data);
+        const at_ms = clock.now() - startedAt;
+        invocation.chunks.push(isUtf8(data) ? { stream: chunk.stream, data: data.toString('utf8'), at_ms } : { stream: chunk.stream, base64: data.toString('base64'), at_ms });
+        await onChunk(chunk);
+      });
+      const done = handle.done.then(
+        (result) => {
+          invocation.exit = { code: result.exitCode, signal: result.signal, at_ms: clock.now() - startedAt };
+          if (cancelled) invocation.exit.after_cancel = true;
+          return result;
+        },
+        (error: unknown) => {
+          invocation.error = error instanceof Error ? error.message : String(error);
+          throw error;
+        },
+      );
+      return {
+        done,
+        cancel: (signal) => {
+          cancelled = true;
+          handle.cancel(signal);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// A golden scenario: the inputs of one or more CLI invocations (config, seed files, env,
+// argv, signals) and where its recorded transcript and expected outputs live.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseJsonText, validateWith } from '../../config/json-file.js';
+import { InputError } from '../../errors.js';
+import { transcriptSchema, type Transcript } from '../../runtime/transcript-executor.js';
+
+const signalSchema = z.strictObject({ at_ms: z.number().int().nonnegative(), signal: z.enum(['SIGINT', 'SIGTERM']) });
+
+const stepSchema = z.strictObject({
+  argv: z.array(z.string()).min(1),
+  /** Signals delivered to the CLI, at offsets from the step's start. */
+  signals: z.array(signalSchema).default([]),
+  /** Files (repo-relative) written before the step runs, e.g. the fix a resume picks up. */
+  write_files: z.record(z.string(), z.string()).default({}),
+  /** Virtual time that passes before the step starts. */
+  after_ms: z.number().int().nonnegative().default(0),
+});
+
+export const scenarioSchema = z.strictObject({
+  description: z.string().min(1),
+  /** codex.orchestrator.json: an object (written as 2-space JSON) or raw text (for bad-config scenarios). */
+  config: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+  /** Other input files, repo-relative. */
+  files: z.record(z.string(), z.string()).default({}),
+  /** Directories that exist in the repo (stage cwds). */
+  dirs: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  start_time: z.string().default('2026-01-05T09:00:00.000Z'),
+  seed: z.number().int().default(1),
+  steps: z.array(stepSchema).min(1),
+  /** Whether `golden record` / `golden fidelity` can run it for real (false: hand-written transcript). */
+  recordable: z.boolean().default(true),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioStep = z.infer<typeof stepSchema>;
+
+export type LoadedScenario = {
+  name: string;
+  dir: string;
+  scenario: Scenario;
+  transcript: Transcript;
+};
+
+export const SCENARIO_FILE = 'scenario.json';
+export const TRANSCRIPT_FILE = 'transcript.json';
+export const EXPECTED_DIR = 'expected';
+
+async function readJson(path: string, label: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseJsonText(text, label);
+}
+
+export async function loadScenario(corpus: string, name: string): Promise<LoadedScenario> {
+  const dir = join(corpus, name);
+  const label = `golden/${name}/${SCENARIO_FILE}`;
+  const raw = await readJson(join(dir, SCENARIO_FILE), label);
+  if (raw === undefined) throw new InputError(`${label}: not found (no scenario named '${name}')`);
+  const scenario = validateWith(scenarioSchema, raw, label);
+  if (Number.isNaN(Date.parse(scenario.start_time))) throw new InputError(`${label}: start_time: not an ISO time`);
+  const transcriptLabel = `golden/${name}/${TRANSCRIPT_FILE}`;
+  const rawTranscript = await readJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
+  const transcript = rawTranscript === undefined ? { stages: {} } : validateWith(transcriptSchema, rawTranscript, transcriptLabel);
+  return { name, dir, scenario, transcript };
+}
+
+/** Scenario names (directories holding a scenario.json), sorted. */
+export async function listScenarios(corpus: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(corpus);
+  } catch {
+    throw new InputError(`golden corpus not found: ${corpus}`);
+  }
+  const out: string[] = [];
+  for (const name of names.sort()) {
+    const isScenario = await stat(join(corpus, name, SCENARIO_FILE)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
+    if (isScenario) out.push(name);
+  }
+  return out;
+}
+
+/** The named scenarios (all when none are named); an unknown name is an error. */
+export async function selectScenarios(corpus: string, names: string[]): Promise<string[]> {
+  const all = await listScenarios(corpus);
+  if (names.length === 0) return all;
+  for (const name of names) {
+    if (!all.includes(name)) throw new InputError(`no scenario named '${name}' in ${corpus} (have: ${all.join(', ') || 'none'})`);
+  }
+  return names;
+}
