@@ -61,7 +61,7 @@ export function describeDifference(file: string, expected: Buffer, actual: Buffe
   // Same JSON value but other bytes (whitespace, encoding), or not JSON: a unified diff.
   if (a === b) return [`bytes differ (${expected.length} -> ${actual.length} bytes) but decode to the same text`];
   const patch = createTwoFilesPatch(`expected/${file}`, `actual/${file}`, a, b, '', '', { context: 2 });
-  return cap(patch.split('\n').slice(2).filter((line) => line.length > 0));
+  return cap(patch.split('\n').slice(1).filter((line) => line.length > 0));
 }
 
 /** Compares outputs with expected files; every byte counts. */

@@ -1,0 +1,127 @@
+// The reviewer's workflow, driven through the built `golden` CLI on a throwaway copy of part
+// of the corpus: mismatch -> pending *.new -> review -> accept / reject; CI never writes.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/cli.js');
+
+function corpusCopy(names: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'golden-copy-'));
+  for (const name of names) cpSync(join(ROOT, 'golden', name), join(dir, name), { recursive: true });
+  return dir;
+}
+
+function golden(corpus: string, args: string[], ci = false) {
+  const env = { ...process.env };
+  delete env.CI;
+  if (ci) env.CI = 'true';
+  const result = spawnSync(process.execPath, [GOLDEN_CLI, '--corpus', corpus, ...args], { env, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, all: `${result.stdout}${result.stderr}` };
+}
+
+function manifestPathOf(corpus: string, scenario: string): string {
+  const stdout = readFileSync(join(corpus, scenario, 'expected/cli/1.stdout'), 'utf8');
+  return join(corpus, scenario, 'expected/files', (JSON.parse(stdout) as { manifest: string }).manifest);
+}
+
+describe('golden reviewer workflow', () => {
+  it('a changed byte fails check with the JSON path, writes a pending .new, and never touches expected', () => {
+    const corpus = corpusCopy(['stage-failure', 'success']);
+    const manifest = manifestPathOf(corpus, 'stage-failure');
+    const original = readFileSync(manifest, 'utf8');
+    const tampered = original.replace('"summary": "Exited with code 2 — error TS2322: bad type"', '"summary": "Exited with code 2 — error TS2322: bad typo"');
+    expect(tampered).not.toBe(original);
+    writeFileSync(manifest, tampered);
+
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('FAIL stage-failure');
+    expect(check.all).toContain('ok   success');
+    expect(check.all).toMatch(/expected\/files\/\.runs\/0101\/cli\/[^/]+\/manifest\.json differs/);
+    expect(check.all).toContain('$.commands[1].summary: "Exited with code 2 — error TS2322: bad typo" -> "Exited with code 2 — error TS2322: bad type"');
+    expect(readFileSync(manifest, 'utf8')).toBe(tampered);
+    expect(readFileSync(`${manifest}.new`, 'utf8')).toBe(original);
+
+    const review = golden(corpus, ['review']);
+    expect(review.stdout).toContain('stage-failure:');
+    expect(review.stdout).toContain('manifest.json.new');
+
+    // Pending files left behind fail the next check, even though nothing else changed.
+    const again = golden(corpus, ['check']);
+    expect(again.code).toBe(1);
+    expect(again.all).toContain('pending file left behind');
+
+    expect(golden(corpus, ['accept', 'stage-failure']).code).toBe(0);
+    expect(readFileSync(manifest, 'utf8')).toBe(original);
+    expect(existsSync(`${manifest}.new`)).toBe(false);
+    expect(golden(corpus, ['check']).code).toBe(0);
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('reject drops the pending file and keeps the expected one', () => {
+    const corpus = corpusCopy(['success']);
+    const stdoutFile = join(corpus, 'success/expected/cli/1.stdout');
+    writeFileSync(stdoutFile, 'Run something else\n');
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('--- expected/cli/1.stdout');
+    expect(check.all).toContain('-Run something else');
+    expect(golden(corpus, ['reject']).code).toBe(0);
+    expect(readFileSync(stdoutFile, 'utf8')).toBe('Run something else\n');
+    expect(golden(corpus, ['review']).stdout).toContain('nothing pending');
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('with CI=true a mismatch writes nothing', () => {
+    const corpus = corpusCopy(['success']);
+    const stdoutFile = join(corpus, 'success/expected/cli/1.stdout');
+    writeFileSync(stdoutFile, 'changed\n');
+    const check = golden(corpus, ['check'], true);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('CI=true, so no pending files were written');
+    expect(golden(corpus, ['review']).stdout).toContain('nothing pending');
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('an expected file that no scenario produces fails check; accept removes it', () => {
+    const corpus = corpusCopy(['exec-text']);
+    const stray = join(corpus, 'exec-text/expected/files/leftover.json');
+    writeFileSync(stray, '{}\n');
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('expected/files/leftover.json is no longer produced');
+    expect(existsSync(`${stray}.removed`)).toBe(true);
+    golden(corpus, ['accept']);
+    expect(existsSync(stray)).toBe(false);
+    expect(golden(corpus, ['check']).code).toBe(0);
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('a new scenario without expected files gets them all as pending', () => {
+    const corpus = corpusCopy(['exec-json']);
+    rmSync(join(corpus, 'exec-json/expected'), { recursive: true });
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('expected/cli/1.stdout is new');
+    golden(corpus, ['accept', 'exec-json']);
+    expect(golden(corpus, ['check']).code).toBe(0);
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('bad input: an unknown scenario or a broken scenario.json is one clear line, exit 2', () => {
+    const corpus = corpusCopy(['success']);
+    const unknown = golden(corpus, ['check', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toMatch(/^golden: no scenario named 'nope'/);
+    writeFileSync(join(corpus, 'success/scenario.json'), '{"description": "x", "steps": [{"argv": []}]}');
+    const broken = golden(corpus, ['check']);
+    expect(broken.code).toBe(1);
+    expect(broken.all).toContain('golden/success/scenario.json: steps[0].argv');
+    rmSync(corpus, { recursive: true, force: true });
+  });
+});
