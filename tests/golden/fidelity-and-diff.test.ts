@@ -1,0 +1,87 @@
+// Replay fidelity (a real run vs the replay of what it did) and `golden diff --base`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkFidelity, normalizeOutputs } from '../../src/harness/golden/fidelity.js';
+import { removeRealRun, runScenarioForReal } from '../../src/harness/golden/real-run.js';
+import { loadScenario } from '../../src/harness/golden/scenario.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CORPUS = join(ROOT, 'golden');
+
+describe('golden fidelity', () => {
+  it('a real run and the replay of its transcript agree, but for times, durations and ids', async () => {
+    for (const name of ['resume-after-failure', 'binary-and-split-utf8', 'subpipeline-required']) {
+      const { scenario } = await loadScenario(CORPUS, name);
+      const real = await runScenarioForReal(scenario);
+      try {
+        expect(await checkFidelity(real, scenario), name).toEqual([]);
+      } finally {
+        await removeRealRun(real);
+      }
+    }
+  });
+
+  it('catches a replay that is not faithful', async () => {
+    const { scenario } = await loadScenario(CORPUS, 'stage-failure');
+    const real = await runScenarioForReal(scenario);
+    try {
+      const chunk = real.transcript.stages['ci/build']![0]!.chunks[0]!;
+      expect('data' in chunk).toBe(true);
+      (chunk as { data: string }).data = 'compiling…\n';
+      const differences = await checkFidelity(real, scenario);
+      expect(differences.length).toBeGreaterThan(0);
+      expect(differences.map((d) => d.file)).toContain('files/.runs/0101/cli/<run-1>/runner.ndjson');
+    } finally {
+      await removeRealRun(real);
+    }
+  });
+
+  it('normalizes only times, durations and ids', () => {
+    const outputs = new Map([
+      ['files/.runs/0101/metrics.json', Buffer.from('{"run_id":"2026-01-05T09-00-00-000Z-96a0f96b","duration_seconds":1.25,"recorded_at":"2026-01-05T09:00:01.250Z"}\n')],
+      ['cli/1.stderr', Buffer.from('[ci 1/1] build succeeded (exit 0, 1.3s) in /tmp/x/sub\n')],
+    ]);
+    const normalized = normalizeOutputs(outputs, '/tmp/x');
+    expect(normalized.get('files/.runs/0101/metrics.json')!.toString()).toBe('{"run_id":"<run-1>","duration_seconds":0,"recorded_at":"<time>"}\n');
+    expect(normalized.get('cli/1.stderr')!.toString()).toBe('[ci 1/1] build succeeded (exit 0, <s>) in /repo/sub\n');
+  });
+});
+
+describe('golden diff --base', () => {
+  it('refuses a base that does not resolve', () => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'no-such-ref-xyz'], { cwd: ROOT, encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(`golden: --base: 'no-such-ref-xyz' does not name a commit in ${ROOT.replace(/\/$/, '')}`);
+  });
+
+  it("shows per scenario what the working tree's code changes against the base ref", () => {
+    // A throwaway repository holding this project's code and two scenarios; the working
+    // tree then changes one user-visible string.
+    const repo = mkdtempSync(join(tmpdir(), 'golden-diff-'));
+    for (const path of ['src', 'tsconfig.json', 'package.json', 'golden/stage-failure', 'golden/success']) {
+      cpSync(join(ROOT, path), join(repo, path), { recursive: true });
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(repo, 'node_modules'), 'dir');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\ndist\n');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: repo, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    const stageFile = join(repo, 'src/run/command-stage.ts');
+    writeFileSync(stageFile, readFileSync(stageFile, 'utf8').replace('`Exited with code ${code}`', '`Exit code ${code}`'));
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { cwd: repo });
+
+    const result = spawnSync(process.execPath, [join(repo, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'HEAD'], { cwd: repo, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('success: unchanged');
+    expect(result.stdout).toMatch(/stage-failure: \d+ file\(s\) changed/);
+    expect(result.stdout).toContain('$.commands[1].summary: "Exited with code 2 — error TS2322: bad type" -> "Exit code 2 — error TS2322: bad type"');
+    expect(result.stdout).toContain('golden diff: 1 of 2 scenarios changed against HEAD');
+    expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
+    rmSync(repo, { recursive: true, force: true });
+  });
+});
