@@ -1,0 +1,146 @@
+// bench/budgets.json: exact ceilings for write counts, ceilings for memory growth per output
+// size and for timing ratios. `check` names every figure over its ceiling; `update` only
+// lowers ceilings unless an increase is allowed with a reason, which the file keeps.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { ScenarioCounts } from './counts.js';
+import { COUNT_FIGURES } from './counts.js';
+import type { MemoryProbeResult } from './memory-probe.js';
+import type { LatencyResults } from './latency.js';
+
+export type MemoryBudget = { finishes: boolean; heap_growth_mb: number | null; rss_growth_mb: number | null };
+
+export type Increase = { figure: string; from: number | boolean | null; to: number | boolean | null; reason: string; date: string };
+
+export type Budgets = {
+  counts: Record<string, ScenarioCounts>;
+  memory: Record<string, MemoryBudget>;
+  ratios: { stage_overhead_ratio: number | null; cli_startup_ratio: number | null };
+  increases: Increase[];
+};
+
+export type Measured = {
+  counts?: Record<string, ScenarioCounts>;
+  memory?: MemoryProbeResult[];
+  latency?: LatencyResults;
+};
+
+/** Headroom over a measured value when a noisy figure's ceiling is set. */
+export const MEMORY_HEADROOM = 1.5;
+export const RATIO_HEADROOM = 2;
+export const RATIO_FIGURES = ['stage_overhead_ratio', 'cli_startup_ratio'] as const;
+
+export function emptyBudgets(): Budgets {
+  return { counts: {}, memory: {}, ratios: { stage_overhead_ratio: null, cli_startup_ratio: null }, increases: [] };
+}
+
+export function readBudgets(path: string): Budgets {
+  try {
+    return { ...emptyBudgets(), ...(JSON.parse(readFileSync(path, 'utf8')) as Budgets) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyBudgets();
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+export function writeBudgets(path: string, budgets: Budgets): void {
+  writeFileSync(path, `${JSON.stringify(budgets, null, 2)}\n`);
+}
+
+export type Verdict = { figure: string; value: number | boolean; ceiling: number | boolean | null; over: boolean; note?: string };
+
+/** Every measured figure against its ceiling. A figure without a ceiling is over budget. */
+export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
+  const out: Verdict[] = [];
+  for (const [scenario, counts] of Object.entries(measured.counts ?? {})) {
+    for (const figure of COUNT_FIGURES) {
+      const ceiling = budgets.counts[scenario]?.[figure] ?? null;
+      out.push({ figure: `counts.${scenario}.${figure}`, value: counts[figure], ceiling, over: ceiling === null || counts[figure] > ceiling, note: ceiling === null ? 'no budget' : undefined });
+    }
+  }
+  for (const probe of measured.memory ?? []) {
+    const budget = budgets.memory[String(probe.size_mb)];
+    const id = `memory.${probe.size_mb}mb`;
+    if (!budget) {
+      out.push({ figure: `${id}.finishes`, value: probe.finished, ceiling: null, over: true, note: 'no budget' });
+      continue;
+    }
+    if (!probe.finished) {
+      out.push({ figure: `${id}.finishes`, value: false, ceiling: budget.finishes, over: budget.finishes, note: probe.reason ?? undefined });
+      continue;
+    }
+    for (const figure of ['heap_growth_mb', 'rss_growth_mb'] as const) {
+      const ceiling = budget[figure];
+      out.push({ figure: `${id}.${figure}`, value: probe[figure], ceiling, over: ceiling !== null && probe[figure] > ceiling });
+    }
+  }
+  if (measured.latency) {
+    for (const figure of RATIO_FIGURES) {
+      const ceiling = budgets.ratios[figure];
+      out.push({ figure: `ratios.${figure}`, value: measured.latency[figure], ceiling, over: ceiling === null || measured.latency[figure] > ceiling, note: ceiling === null ? 'no budget' : undefined });
+    }
+  }
+  return out;
+}
+
+export type UpdateResult = { budgets: Budgets; lowered: string[]; raised: string[]; refused: string[] };
+
+const ceilingFor = (value: number, headroom: number, digits: number) => Math.ceil(value * headroom * 10 ** digits) / 10 ** digits;
+
+/**
+ * New budgets from a measurement: ceilings move down to what was measured (with headroom for
+ * noisy figures); a figure over its ceiling is refused unless `allowIncrease` gives a reason.
+ */
+export function updateBudgets(current: Budgets, measured: Measured, allowIncrease: string | null, date: string): UpdateResult {
+  const next: Budgets = structuredClone(current);
+  const lowered: string[] = [];
+  const raised: string[] = [];
+  const refused: string[] = [];
+  const apply = (figure: string, measuredValue: number | boolean, old: number | boolean | null | undefined, candidate: number | boolean, set: (v: number | boolean) => void) => {
+    if (old === null || old === undefined) {
+      set(candidate);
+      return;
+    }
+    const over = typeof measuredValue === 'boolean' ? measuredValue === false && old === true : measuredValue > (old as number);
+    if (over) {
+      if (!allowIncrease) {
+        refused.push(`${figure}: ${measuredValue} is over the ceiling ${old}`);
+        return;
+      }
+      set(candidate);
+      next.increases.push({ figure, from: old, to: candidate, reason: allowIncrease, date });
+      raised.push(`${figure}: ${old} -> ${candidate}`);
+      return;
+    }
+    const lower = typeof candidate === 'boolean' ? candidate === true && old === false : candidate < (old as number);
+    if (lower) {
+      set(candidate);
+      lowered.push(`${figure}: ${old} -> ${candidate}`);
+    }
+  };
+
+  if (measured.counts) {
+    for (const scenario of Object.keys(next.counts)) if (!(scenario in measured.counts)) delete next.counts[scenario];
+    for (const [scenario, counts] of Object.entries(measured.counts)) {
+      const entry = (next.counts[scenario] ??= { ...counts });
+      for (const figure of COUNT_FIGURES) {
+        apply(`counts.${scenario}.${figure}`, counts[figure], current.counts[scenario]?.[figure], counts[figure], (v) => (entry[figure] = v as number));
+      }
+    }
+  }
+  for (const probe of measured.memory ?? []) {
+    const key = String(probe.size_mb);
+    const old = current.memory[key];
+    const entry = (next.memory[key] ??= { finishes: probe.finished, heap_growth_mb: null, rss_growth_mb: null });
+    apply(`memory.${key}mb.finishes`, probe.finished, old?.finishes, probe.finished, (v) => (entry.finishes = v as boolean));
+    if (!probe.finished) continue;
+    for (const figure of ['heap_growth_mb', 'rss_growth_mb'] as const) {
+      apply(`memory.${key}mb.${figure}`, probe[figure], old?.[figure], ceilingFor(probe[figure], MEMORY_HEADROOM, 0), (v) => (entry[figure] = v as number));
+    }
+  }
+  if (measured.latency) {
+    for (const figure of RATIO_FIGURES) {
+      apply(`ratios.${figure}`, measured.latency[figure], current.ratios[figure], ceilingFor(measured.latency[figure], RATIO_HEADROOM, 1), (v) => (next.ratios[figure] = v as number));
+    }
+  }
+  return { budgets: next, lowered, raised, refused };
+}

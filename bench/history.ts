@@ -1,0 +1,58 @@
+// bench/history/<label>.json: one recorded bench run per phase, and the side-by-side deltas
+// of a run against one of them.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Measured } from './budgets.js';
+import { COUNT_FIGURES } from './counts.js';
+
+export type HistoryEntry = {
+  label: string;
+  recorded_at: string;
+  node: string;
+  results: Measured & { replay?: { scenarios: number; seconds: number; scenarios_per_second: number } };
+};
+
+export function readHistory(path: string, label: string): HistoryEntry {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as HistoryEntry;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no bench history named '${label}' (${path}); record one with --record ${label}`);
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+export function writeHistory(path: string, entry: HistoryEntry): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(entry, null, 2)}\n`);
+}
+
+/** Flat figure -> value maps of a result, for comparing two of them. */
+export function flatten(results: HistoryEntry['results']): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [scenario, counts] of Object.entries(results.counts ?? {})) {
+    for (const figure of COUNT_FIGURES) out.set(`counts.${scenario}.${figure}`, counts[figure]);
+  }
+  for (const probe of results.memory ?? []) {
+    if (!probe.finished) continue;
+    out.set(`memory.${probe.size_mb}mb.heap_growth_mb`, probe.heap_growth_mb);
+    out.set(`memory.${probe.size_mb}mb.rss_growth_mb`, probe.rss_growth_mb);
+  }
+  if (results.latency) for (const [key, value] of Object.entries(results.latency)) out.set(`latency.${key}`, value);
+  if (results.replay) out.set('replay.scenarios_per_second', results.replay.scenarios_per_second);
+  return out;
+}
+
+export type Delta = { figure: string; before: number | null; now: number | null; delta: number | null; percent: number | null };
+
+export function compareResults(before: HistoryEntry['results'], now: HistoryEntry['results']): Delta[] {
+  const a = flatten(before);
+  const b = flatten(now);
+  const figures = [...new Set([...a.keys(), ...b.keys()])];
+  return figures.map((figure) => {
+    const x = a.get(figure) ?? null;
+    const y = b.get(figure) ?? null;
+    const delta = x !== null && y !== null ? Math.round((y - x) * 1000) / 1000 : null;
+    const percent = x !== null && y !== null && x !== 0 ? Math.round(((y - x) / x) * 1000) / 10 : null;
+    return { figure, before: x, now: y, delta, percent };
+  });
+}

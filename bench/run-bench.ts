@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// `npm run bench`: write counts per golden scenario (exact), memory growth with output size,
+// and timings as ratios — one table, checked against bench/budgets.json, recorded per phase
+// in bench/history/.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Measured, type Verdict } from './budgets.js';
+import { measureCounts, COUNT_FIGURES } from './counts.js';
+import { compareResults, readHistory, writeHistory, type HistoryEntry } from './history.js';
+import { measureLatency } from './latency.js';
+import { MEMORY_SIZES_MB, probeMemory } from './memory.js';
+
+const SECTIONS = ['counts', 'memory', 'latency'] as const;
+type Section = (typeof SECTIONS)[number];
+
+type Options = {
+  check?: boolean;
+  update?: boolean;
+  allowIncrease?: string;
+  record?: string;
+  compare?: string;
+  json?: boolean;
+  only?: Section[];
+  corpus: string;
+};
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : String(n));
+
+function parseSections(value: string): Section[] {
+  const parts = value.split(',').map((s) => s.trim());
+  for (const part of parts) {
+    if (!SECTIONS.includes(part as Section)) throw new InvalidArgumentError(`expected a comma-separated list of ${SECTIONS.join(', ')}`);
+  }
+  return parts as Section[];
+}
+
+function label(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError('a label is letters, digits, ".", "_" and "-" (e.g. phase-0)');
+  return value;
+}
+
+type Row = [section: string, subject: string, value: string, budget: string, status: string];
+
+function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): string {
+  const byFigure = new Map(verdicts.map((v) => [v.figure, v]));
+  const status = (figures: string[]) => {
+    const over = figures.map((f) => byFigure.get(f)).filter((v): v is Verdict => Boolean(v?.over));
+    if (figures.every((f) => !byFigure.has(f))) return '';
+    return over.length === 0 ? 'ok' : `OVER: ${over.map((v) => `${v.figure.split('.').at(-1)} ${v.value} > ${v.ceiling ?? 'none'}`).join(', ')}`;
+  };
+  const ceiling = (figure: string) => {
+    const c = byFigure.get(figure)?.ceiling;
+    return c === null || c === undefined ? '-' : typeof c === 'number' ? fmt(c) : String(c);
+  };
+  const rows: Row[] = [['section', 'subject', 'value', 'budget', 'status']];
+  if (results.counts) {
+    rows.push(['writes', '(manifest · heartbeat · other · bytes · fsyncs)', '', '', '']);
+    for (const [scenario, counts] of Object.entries(results.counts)) {
+      const figures = COUNT_FIGURES.map((f) => `counts.${scenario}.${f}`);
+      rows.push(['writes', scenario, COUNT_FIGURES.map((f) => fmt(counts[f])).join(' · '), figures.map(ceiling).join(' · '), status(figures)]);
+    }
+  }
+  for (const probe of results.memory ?? []) {
+    const id = `memory.${probe.size_mb}mb`;
+    if (!probe.finished) {
+      rows.push(['memory', `${probe.size_mb} MB of output`, `did not finish: ${probe.reason}`, `finishes: ${ceiling(`${id}.finishes`)}`, status([`${id}.finishes`])]);
+      continue;
+    }
+    const figures = [`${id}.heap_growth_mb`, `${id}.rss_growth_mb`];
+    rows.push([
+      'memory',
+      `${probe.size_mb} MB of output (heap · rss growth)`,
+      `+${probe.heap_growth_mb} MB · +${probe.rss_growth_mb} MB (${probe.seconds}s)`,
+      figures.map(ceiling).join(' · '),
+      status(figures),
+    ]);
+  }
+  const l = results.latency;
+  if (l) {
+    rows.push(['latency', 'forced manifest write p50 · p99', `${l.forced_write_p50_ms} ms · ${l.forced_write_p99_ms} ms`, '-', '']);
+    rows.push(['latency', 'one-stage run vs direct spawn (p50)', `${l.stage_overhead_ratio}x (${l.stage_ms} ms vs ${l.direct_spawn_ms} ms)`, ceiling('ratios.stage_overhead_ratio'), status(['ratios.stage_overhead_ratio'])]);
+    rows.push(['latency', 'CLI start-up vs node -e 0 (p50)', `${l.cli_startup_ratio}x (${l.cli_start_ms} ms vs ${l.node_start_ms} ms)`, ceiling('ratios.cli_startup_ratio'), status(['ratios.cli_startup_ratio'])]);
+  }
+  if (results.replay) {
+    rows.push(['latency', 'golden replay throughput', `${results.replay.scenarios_per_second} scenarios/s (${results.replay.scenarios} in ${results.replay.seconds}s)`, '-', '']);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: Row) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function renderDeltas(labelName: string, before: HistoryEntry, now: HistoryEntry['results']): string {
+  const deltas = compareResults(before.results, now).filter((d) => d.delta !== 0 || d.figure.startsWith('latency') || d.figure.startsWith('memory'));
+  const rows = [['figure', labelName, 'now', 'delta']];
+  for (const d of deltas) {
+    const pct = d.percent === null ? '' : ` (${d.percent > 0 ? '+' : ''}${d.percent}%)`;
+    rows.push([d.figure, d.before === null ? '-' : fmt(d.before), d.now === null ? '-' : fmt(d.now), d.delta === null ? 'n/a' : `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}${pct}`]);
+  }
+  const unchanged = compareResults(before.results, now).length - deltas.length;
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const out = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  out.push(`(${unchanged} write-count figure(s) unchanged against ${labelName}, recorded ${before.recorded_at})`);
+  return out.join('\n');
+}
+
+async function measure(options: Options): Promise<HistoryEntry['results']> {
+  const sections = new Set(options.only ?? SECTIONS);
+  const results: HistoryEntry['results'] = {};
+  if (sections.has('counts')) {
+    err('bench: replaying the golden corpus for write counts');
+    const { scenarios, replaySeconds } = await measureCounts(options.corpus);
+    results.counts = scenarios;
+    const n = Object.keys(scenarios).length;
+    results.replay = { scenarios: n, seconds: Math.round(replaySeconds * 100) / 100, scenarios_per_second: Math.round((n / replaySeconds) * 10) / 10 };
+  }
+  if (sections.has('memory')) {
+    results.memory = [];
+    for (const size of MEMORY_SIZES_MB) {
+      err(`bench: memory with ${size} MB of stage output (child process, --expose-gc)`);
+      results.memory.push(await probeMemory(size));
+    }
+  }
+  if (sections.has('latency')) results.latency = await measureLatency(err);
+  return results;
+}
+
+export async function runBench(argv: string[]): Promise<number> {
+  let exit = 0;
+  const program = new Command('bench')
+    .description('Write counts per golden scenario, memory growth with output size, and timing ratios, against bench/budgets.json.')
+    .option('--check', 'exit 1 and name each figure over its budget')
+    .option('--update', 'lower the ceilings in bench/budgets.json to what was measured (raising one needs --allow-increase)')
+    .option('--allow-increase <reason>', 'with --update: allow ceilings to go up; the reason is kept in bench/budgets.json')
+    .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
+    .option('--compare <label>', 'print the deltas against bench/history/<label>.json', label)
+    .option('--json', 'print the results, verdicts and deltas as JSON on stdout')
+    .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
+    .option('--corpus <dir>', 'golden corpus', 'golden')
+    .exitOverride()
+    .action(async (opts: Options) => {
+      if (opts.allowIncrease !== undefined && !opts.update) throw new Error('--allow-increase goes with --update');
+      if (opts.allowIncrease !== undefined && opts.allowIncrease.trim() === '') throw new Error('--allow-increase needs a reason');
+      const benchDir = resolve('bench');
+      const budgetsPath = join(benchDir, 'budgets.json');
+      const compareEntry = opts.compare ? readHistory(join(benchDir, 'history', `${opts.compare}.json`), opts.compare) : null;
+      const results = await measure(opts);
+      let budgets = readBudgets(budgetsPath);
+      if (opts.update) {
+        const update = updateBudgets(budgets, results, opts.allowIncrease ?? null, new Date().toISOString().slice(0, 10));
+        if (update.refused.length > 0) {
+          err(`bench: --update refused: these figures are over their ceiling (use --allow-increase "<reason>" to raise them):`);
+          for (const line of update.refused) err(`  ${line}`);
+          exit = 1;
+          return;
+        }
+        writeBudgets(budgetsPath, update.budgets);
+        budgets = update.budgets;
+        for (const line of update.lowered) err(`bench: lowered ${line}`);
+        for (const line of update.raised) err(`bench: raised ${line} (${opts.allowIncrease})`);
+        err(`bench: wrote ${budgetsPath}`);
+      }
+      const verdicts = checkBudgets(budgets, results);
+      const over = verdicts.filter((v) => v.over);
+      if (opts.record) {
+        const path = join(benchDir, 'history', `${opts.record}.json`);
+        writeHistory(path, { label: opts.record, recorded_at: new Date().toISOString(), node: process.version, results });
+        err(`bench: recorded ${path}`);
+      }
+      if (opts.json) {
+        const doc = {
+          node: process.version,
+          cpus: cpus().length,
+          results,
+          verdicts,
+          over_budget: over.map((v) => v.figure),
+          deltas: compareEntry ? { against: compareEntry.label, figures: compareResults(compareEntry.results, results) } : null,
+        };
+        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      } else {
+        process.stdout.write(`bench (node ${process.version}, ${cpus().length} cpus)\n${renderTable(results, verdicts)}\n`);
+        if (compareEntry) process.stdout.write(`\nagainst ${compareEntry.label}:\n${renderDeltas(compareEntry.label, compareEntry, results)}\n`);
+      }
+      if (over.length > 0) {
+        const names = over.map((v) => `${v.figure} (${v.value}${v.ceiling === null ? ', no budget' : ` > ${v.ceiling}`}${v.note && v.ceiling !== null ? `: ${v.note}` : ''})`);
+        err(`bench: ${over.length} figure(s) over budget: ${names.join('; ')}`);
+        if (opts.check) exit = 1;
+      } else {
+        err('bench: every figure is within its budget');
+      }
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    err(`bench: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}
+
+process.exitCode = await runBench(process.argv.slice(2));
