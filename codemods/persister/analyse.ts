@@ -1,0 +1,158 @@
+// Finds every reference to the raw manifest writer in a file (through aliases, namespace
+// imports and re-exports, by symbol) and decides, without editing anything, what each one
+// becomes: a forced persist through the persister reachable there, or a marker with a reason.
+import { Node, SyntaxKind, ts, type CallExpression, type Identifier, type Project, type SourceFile, type Symbol as MorphSymbol } from 'ts-morph';
+
+export type PersisterOptions = {
+  /** The module that exports the raw writer (a file path). */
+  writerModule: string;
+  /** The raw writer's export name. */
+  writerExport: string;
+  /** The name of the persister's type: values of this type are persisters. */
+  persisterType: string;
+  /** Target API, method form: `<persister>.<method>(<args>)`. */
+  targetMethod: string;
+  targetArgs: string;
+  /** Target API, function form: `<name>(<persister>, <args>)` imported from `module` (a file path). */
+  targetFunction: { name: string; module: string } | null;
+};
+
+export const MARKER_PREFIX = 'codemod-unmigrated(persister)';
+
+export type SiteKind = 'migrated' | 'already-migrated' | 'unmigratable';
+
+export type Site = {
+  kind: SiteKind;
+  file: string;
+  line: number;
+  column: number;
+  /** migrated: the persister expression used; unmigratable: why not. */
+  detail: string;
+  /** The text range to edit and its replacement (none for already-migrated sites). */
+  edit: { start: number; end: number; text: string } | null;
+};
+
+/** The raw writer's symbol, to compare references against. */
+export function writerSymbol(project: Project, options: PersisterOptions): MorphSymbol {
+  const file = project.getSourceFile(options.writerModule);
+  if (!file) throw new Error(`writer module not found: ${options.writerModule}`);
+  const declaration = file.getExportedDeclarations().get(options.writerExport)?.[0];
+  const symbol = declaration?.getSymbol();
+  if (!symbol) throw new Error(`${options.writerModule} does not export '${options.writerExport}'`);
+  return symbol;
+}
+
+function resolve(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
+  let current = symbol;
+  for (let i = 0; current && current.isAlias() && i < 20; i += 1) current = current.getAliasedSymbol();
+  return current;
+}
+
+function isPersisterType(type: ts.Type, persisterType: string): boolean {
+  // Exactly the persister type: an optional (`| undefined`) one is not reachable for sure.
+  return (type.aliasSymbol?.getName() ?? type.getSymbol()?.getName()) === persisterType;
+}
+
+/** The one persister expression reachable at `node`, or why there is none. */
+function findPersister(node: Node, options: PersisterOptions): { expression: string } | { reason: string } {
+  const checker = node.getProject().getTypeChecker().compilerObject;
+  const file = node.getSourceFile().compilerNode;
+  const at = node.compilerNode;
+  const locals = checker
+    .getSymbolsInScope(at, ts.SymbolFlags.Variable)
+    .filter((s) => s.valueDeclaration && s.valueDeclaration.getSourceFile() === file)
+    .filter((s) => ts.isParameter(s.valueDeclaration!) || s.valueDeclaration!.getEnd() <= at.getStart());
+  const direct = locals.filter((s) => isPersisterType(checker.getTypeOfSymbolAtLocation(s, at), options.persisterType)).map((s) => s.getName());
+  if (direct.length === 1) return { expression: direct[0]! };
+  if (direct.length > 1) return { reason: `several persisters in scope (${direct.sort().join(', ')})` };
+
+  const fields: string[] = [];
+  for (const local of locals) {
+    const type = checker.getTypeOfSymbolAtLocation(local, at);
+    if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) continue;
+    for (const property of type.getProperties()) {
+      if (isPersisterType(checker.getTypeOfSymbolAtLocation(property, at), options.persisterType)) fields.push(`${local.getName()}.${property.getName()}`);
+    }
+  }
+  const owner = node.getFirstAncestor((a) => Node.isClassDeclaration(a) || Node.isClassExpression(a));
+  const inMethod = node.getFirstAncestor((a) => Node.isMethodDeclaration(a) || Node.isConstructorDeclaration(a) || Node.isGetAccessorDeclaration(a) || Node.isSetAccessorDeclaration(a));
+  if (owner && inMethod) {
+    // The instance type: declared fields and constructor parameter properties alike.
+    for (const member of checker.getTypeAtLocation(owner.compilerNode).getProperties()) {
+      if (isPersisterType(checker.getTypeOfSymbolAtLocation(member, at), options.persisterType)) fields.push(`this.${member.getName()}`);
+    }
+  }
+  if (fields.length === 1) return { expression: fields[0]! };
+  if (fields.length > 1) return { reason: `several persisters reachable (${fields.sort().join(', ')})` };
+  return { reason: `no ${options.persisterType} reachable here` };
+}
+
+/** Whether the node's leading trivia already holds a marker (so a rerun never adds a second). */
+function hasMarker(node: Node): boolean {
+  return node.getSourceFile().getFullText().slice(node.getPos(), node.getStart()).includes(MARKER_PREFIX);
+}
+
+function marker(reason: string): string {
+  return `/* ${MARKER_PREFIX}: ${reason} */ `;
+}
+
+function replacementCall(persister: string, options: PersisterOptions): string {
+  if (options.targetFunction) return `${options.targetFunction.name}(${persister}, ${options.targetArgs})`;
+  return `${persister}.${options.targetMethod}(${options.targetArgs})`;
+}
+
+/** The callee expression a reference identifier stands for (`save` or `ns.saveManifest`). */
+function referenceExpression(id: Identifier): Node {
+  const parent = id.getParent();
+  if (parent && Node.isPropertyAccessExpression(parent) && parent.getNameNode() === id) return parent;
+  return id;
+}
+
+function position(node: Node): { line: number; column: number } {
+  const { line, character } = node.getSourceFile().compilerNode.getLineAndCharacterOfPosition(node.getStart());
+  return { line: line + 1, column: character + 1 };
+}
+
+export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, options: PersisterOptions): Site[] {
+  const sites: Site[] = [];
+  const file = sourceFile.getFilePath();
+  for (const id of sourceFile.getDescendantsOfKind(SyntaxKind.Identifier)) {
+    const parent = id.getParent();
+    if (!parent) continue;
+    if (Node.isImportSpecifier(parent) || Node.isExportSpecifier(parent) || Node.isImportClause(parent) || Node.isNamespaceImport(parent)) continue;
+    if (Node.isFunctionDeclaration(parent) && parent.getNameNode() === id) continue;
+    if (id.getFirstAncestorByKind(SyntaxKind.TypeQuery)) continue;
+    if (resolve(id.getSymbol())?.compilerSymbol !== writer.compilerSymbol) continue;
+    const expression = referenceExpression(id);
+    const call = expression.getParent();
+    const where = position(expression);
+    if (call && Node.isCallExpression(call) && call.getExpression() === expression) {
+      const found = findPersister(call, options);
+      if ('expression' in found) {
+        sites.push({ kind: 'migrated', file, ...where, detail: found.expression, edit: { start: call.getStart(), end: call.getEnd(), text: replacementCall(found.expression, options) } });
+      } else {
+        sites.push({ kind: 'unmigratable', file, ...where, detail: found.reason, edit: hasMarker(call) ? null : { start: call.getStart(), end: call.getStart(), text: marker(found.reason) } });
+      }
+      continue;
+    }
+    const reason = 'the writer is used as a value, not called';
+    sites.push({ kind: 'unmigratable', file, ...where, detail: reason, edit: hasMarker(expression) ? null : { start: expression.getStart(), end: expression.getStart(), text: marker(reason) } });
+  }
+  for (const call of sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
+    if (isAlreadyMigrated(call, options)) sites.push({ kind: 'already-migrated', file, ...position(call), detail: call.getExpression().getText(), edit: null });
+  }
+  return sites.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function isAlreadyMigrated(call: CallExpression, options: PersisterOptions): boolean {
+  const callee = call.getExpression();
+  if (options.targetFunction) {
+    const first = call.getArguments()[0];
+    return Node.isIdentifier(callee) && callee.getText() === options.targetFunction.name && first !== undefined && isPersisterType(first.getType().compilerType, options.persisterType);
+  }
+  return (
+    Node.isPropertyAccessExpression(callee) &&
+    callee.getName() === options.targetMethod &&
+    isPersisterType(callee.getExpression().getType().compilerType, options.persisterType)
+  );
+}
