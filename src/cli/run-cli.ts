@@ -85,6 +85,8 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .configureOutput({
       writeOut: (text) => runtime.stdout.write(text),
       writeErr: (text) => runtime.stderr.write(text),
+      // Bad usage is one line: commander puts its "(Did you mean …?)" on a line of its own.
+      outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean)/g, ' ')),
     })
     .showSuggestionAfterError(true);
 

@@ -67,7 +67,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `${formatJsonPath([...issue.path, issue.keys[0] ?? ''])}: unknown key`;
   }
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
-    return `${formatJsonPath([...issue.path, issue.discriminator])}: ${issue.message}`;
+    // zod already ends the path with the discriminator; older versions did not.
+    const path = issue.path.at(-1) === issue.discriminator ? issue.path : [...issue.path, issue.discriminator];
+    return `${formatJsonPath(path)}: ${issue.message}`;
   }
   return `${formatJsonPath(issue.path)}: ${issue.message}`;
 }

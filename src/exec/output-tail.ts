@@ -37,7 +37,13 @@ export class OutputTail {
   }
 
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    let bytes = Buffer.concat(this.chunks);
+    // A cut tail can start inside a character: skip its continuation bytes rather than decode
+    // them as U+FFFD (which is not in the output and would grow the tail past its capacity).
+    let start = 0;
+    while (this.dropped && start < 3 && start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start += 1;
+    if (start > 0) bytes = bytes.subarray(start);
+    return bytes.toString('utf8');
   }
 
   lastLine(): string | null {

@@ -30,8 +30,11 @@ describe('node file sink', () => {
     const clock = createVirtualClock(1_700_000_000_000); // frozen: both writes see the same ms
     expect(baselineTempPath(target, 7, clock.now())).toBe(`${target}.tmp-7-1700000000000`);
 
-    // Hold the first write's rename until the second has written its temp file: the order two
-    // overlapping writers (queue flush + direct saveManifest) can take on a real disk.
+    // Sequence the two writers the way overlapping ones (a queue flush and a direct
+    // saveManifest) can interleave on a real disk: first's temp write, second's temp write,
+    // then first's rename, then second's rename.
+    let firstWritten!: () => void;
+    const firstTempWritten = new Promise<void>((resolve) => (firstWritten = resolve));
     let releaseFirstRename!: () => void;
     const firstRenameMayGo = new Promise<void>((resolve) => (releaseFirstRename = resolve));
     let renames = 0;
@@ -43,8 +46,10 @@ describe('node file sink', () => {
         return nodeFs.rename(from, to);
       },
       writeFile: async (...args: Parameters<typeof nodeFs.writeFile>) => {
+        if (String(args[1]) === 'second') await firstTempWritten;
         await nodeFs.writeFile(...args);
-        if (String(args[0]).includes('.tmp-') && String(args[1]) === 'second') releaseFirstRename();
+        if (String(args[1]) === 'first') firstWritten();
+        if (String(args[1]) === 'second') releaseFirstRename();
       },
     };
     const sink = createNodeFileSink({ clock, pid: 7, fs });
