@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Measured, type Verdict } from './budgets.js';
+import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Verdict } from './budgets.js';
 import { measureCounts, COUNT_FIGURES } from './counts.js';
 import { compareResults, readHistory, writeHistory, type HistoryEntry } from './history.js';
 import { measureLatency } from './latency.js';

@@ -11,7 +11,6 @@ export function validateId(kind: 'task id' | 'run id' | 'parent run id', value: 
   };
   if (value.length === 0) refuse('it is empty');
   if (value.length > 200) refuse('it is longer than 200 characters');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) refuse('it contains a control character');
   const bad = value.match(/[<>:"|?*]/);
   if (bad) refuse(`it contains '${bad[0]}'`);

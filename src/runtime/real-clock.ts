@@ -22,13 +22,15 @@ export function createRealClock(): Clock {
   return {
     now: () => Date.now(),
     setTimeout(fn, ms) {
-      let handle: TimerHandle | undefined;
-      const timer = globalThis.setTimeout(() => {
-        if (handle) timers.delete(handle.id);
-        fn();
-      }, ms);
-      handle = track(timer);
-      return handle;
+      const id = nextId++;
+      timers.set(
+        id,
+        globalThis.setTimeout(() => {
+          timers.delete(id);
+          fn();
+        }, ms),
+      );
+      return { id };
     },
     clearTimeout: clear,
     setInterval(fn, ms) {

@@ -34,6 +34,7 @@ export const RUN_ID_RE = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8
 export const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A parsed JSON object, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed files are asserted on field by field
 export type Json = Record<string, any>;
 
 /** Fails early with a clear message when the CLI has not been built. */

@@ -1,0 +1,43 @@
+// The codemod's dry-run report and the single-manifest-writer rule must name the same call
+// sites in this project's own src/: one tool moves them, the other keeps them moved.
+import { ESLint } from 'eslint';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Project } from 'ts-morph';
+import { describe, expect, it } from 'vitest';
+import { runPersisterCodemod } from '../../codemods/persister/run.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('codemod and lint rule agree on src/', () => {
+  it('name the same saveManifest sites', async () => {
+    const project = new Project({ tsConfigFilePath: join(ROOT, 'tsconfig.json'), skipAddingFilesFromTsConfig: true });
+    const files = project.addSourceFilesAtPaths([join(ROOT, 'src/**/*.ts')]);
+    const report = runPersisterCodemod(
+      project,
+      files,
+      {
+        writerModule: join(ROOT, 'src/manifest/persist-manifest.ts'),
+        writerExport: 'saveManifest',
+        persisterType: 'ManifestPersister',
+        targetMethod: 'persist',
+        targetArgs: '{ force: true }',
+        targetFunction: null,
+      },
+      { write: false, root: ROOT },
+    );
+    const codemodSites = report.sites
+      .filter((s) => s.kind !== 'already-migrated')
+      .map((s) => `${relative(ROOT, s.file)}:${s.line}`)
+      .sort();
+
+    const eslint = new ESLint({ cwd: ROOT });
+    const results = await eslint.lintFiles(['src/**/*.ts']);
+    const lintSites = results
+      .flatMap((r) => r.messages.filter((m) => m.ruleId === 'codex/single-manifest-writer' && (m.messageId === 'call' || m.messageId === 'value')).map((m) => `${relative(ROOT, r.filePath)}:${m.line}`))
+      .sort();
+
+    expect(codemodSites.length).toBeGreaterThan(0);
+    expect(lintSites).toEqual(codemodSites);
+  });
+});
