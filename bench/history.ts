@@ -1,6 +1,6 @@
 // bench/history/<label>.json: one recorded bench run per phase, and the side-by-side deltas
 // of a run against one of them.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Measured } from './budgets.js';
 import { COUNT_FIGURES } from './counts.js';
@@ -55,4 +55,17 @@ export function compareResults(before: HistoryEntry['results'], now: HistoryEntr
     const percent = x !== null && y !== null && x !== 0 ? Math.round(((y - x) / x) * 1000) / 10 : null;
     return { figure, before: x, now: y, delta, percent };
   });
+}
+
+/** The history label of the latest phase (`phase-N` with the highest N), else the last label by name. */
+export function latestLabel(dir: string): string | null {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  } catch {
+    return null;
+  }
+  const phases = names.map((n) => ({ n, phase: /^phase-(\d+)$/.exec(n)?.[1] })).filter((x) => x.phase !== undefined);
+  if (phases.length > 0) return phases.sort((a, b) => Number(b.phase) - Number(a.phase))[0]!.n;
+  return names.sort().at(-1) ?? null;
 }

@@ -4,10 +4,11 @@
 // in bench/history/.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Verdict } from './budgets.js';
 import { measureCounts, COUNT_FIGURES } from './counts.js';
-import { compareResults, readHistory, writeHistory, type HistoryEntry } from './history.js';
+import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
 import { measureLatency } from './latency.js';
 import { MEMORY_SIZES_MB, probeMemory } from './memory.js';
 
@@ -21,6 +22,7 @@ type Options = {
   record?: string;
   compare?: string;
   json?: boolean;
+  out?: string;
   only?: Section[];
   corpus: string;
 };
@@ -37,6 +39,7 @@ function parseSections(value: string): Section[] {
 }
 
 function label(value: string): string {
+  if (value === 'latest') return value;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError('a label is letters, digits, ".", "_" and "-" (e.g. phase-0)');
   return value;
 }
@@ -135,8 +138,9 @@ export async function runBench(argv: string[]): Promise<number> {
     .option('--update', 'lower the ceilings in bench/budgets.json to what was measured (raising one needs --allow-increase)')
     .option('--allow-increase <reason>', 'with --update: allow ceilings to go up; the reason is kept in bench/budgets.json')
     .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
-    .option('--compare <label>', 'print the deltas against bench/history/<label>.json', label)
+    .option('--compare <label>', 'print the deltas against bench/history/<label>.json ("latest": the highest phase recorded)', label)
     .option('--json', 'print the results, verdicts and deltas as JSON on stdout')
+    .option('--out <file>', 'also write that JSON document to this file (for the review packet)')
     .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
     .option('--corpus <dir>', 'golden corpus', 'golden')
     .exitOverride()
@@ -145,7 +149,9 @@ export async function runBench(argv: string[]): Promise<number> {
       if (opts.allowIncrease !== undefined && opts.allowIncrease.trim() === '') throw new Error('--allow-increase needs a reason');
       const benchDir = resolve('bench');
       const budgetsPath = join(benchDir, 'budgets.json');
-      const compareEntry = opts.compare ? readHistory(join(benchDir, 'history', `${opts.compare}.json`), opts.compare) : null;
+      const compareLabel = opts.compare === 'latest' ? latestLabel(join(benchDir, 'history')) : opts.compare;
+      if (opts.compare === 'latest' && !compareLabel) throw new Error('--compare latest: no history in bench/history/ (record one with --record phase-0)');
+      const compareEntry = compareLabel ? readHistory(join(benchDir, 'history', `${compareLabel}.json`), compareLabel) : null;
       const results = await measure(opts);
       let budgets = readBudgets(budgetsPath);
       if (opts.update) {
@@ -169,15 +175,19 @@ export async function runBench(argv: string[]): Promise<number> {
         writeHistory(path, { label: opts.record, recorded_at: new Date().toISOString(), node: process.version, results });
         err(`bench: recorded ${path}`);
       }
-      if (opts.json) {
-        const doc = {
+      const doc = {
           node: process.version,
           cpus: cpus().length,
           results,
           verdicts,
           over_budget: over.map((v) => v.figure),
           deltas: compareEntry ? { against: compareEntry.label, figures: compareResults(compareEntry.results, results) } : null,
-        };
+      };
+      if (opts.out) {
+        mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+        writeFileSync(resolve(opts.out), `${JSON.stringify(doc, null, 2)}\n`);
+      }
+      if (opts.json) {
         process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
       } else {
         process.stdout.write(`bench (node ${process.version}, ${cpus().length} cpus)\n${renderTable(results, verdicts)}\n`);

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// `npm run docs:check`: the docs name only scripts, pipelines and paths that exist.
+import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { checkDocs } from './check.js';
+
+export function runDocsCheckCli(argv: string[]): Promise<number> {
+  return runTool('docs:check', argv, (program, setExit) => {
+    program
+      .description('Check README.md and docs/**/*.md: every `npm run X` is a script, every `codex-orchestrator start X` a pipeline, every backticked repo path exists.')
+      .option('--json', 'print the report as JSON')
+      .option('--out <file>', 'also write the report as JSON to this file')
+      .action((opts: { json?: boolean; out?: string }) => {
+        const report = checkDocs(process.cwd());
+        writeJsonOut(opts.out, report);
+        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else {
+          for (const p of report.problems) process.stdout.write(`docs:check: ${p.file}:${p.line}: ${p.text}: ${p.message}\n`);
+          const c = report.checked;
+          process.stdout.write(`docs:check: ${report.files.length} file(s), ${c.scripts} script, ${c.pipelines} pipeline and ${c.paths} path reference(s): ${report.problems.length === 0 ? 'ok' : `${report.problems.length} problem(s)`}\n`);
+        }
+        setExit(report.problems.length > 0 ? 1 : 0);
+      });
+  });
+}
+
+if (isMain(import.meta.url)) process.exitCode = await runDocsCheckCli(process.argv.slice(2));

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm run review`: the lane's last stage. Writes review.md and review.html into the lane
+// run's directory (CODEX_ORCHESTRATOR_RUN_DIR, or --run-dir).
+import { writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { InputError, errorMessage } from '../../errors.js';
+import { readManifest } from '../../manifest/persist-manifest.js';
+import { createNodeFileSink } from '../../runtime/node-file-sink.js';
+import { createRealClock } from '../../runtime/real-clock.js';
+import { resolveBase } from '../git/change.js';
+import { diffAgainstBase } from '../golden/diff-base.js';
+import { isMain, runTool } from '../tool-cli.js';
+import { gatherPacket, renderHtml, renderMarkdown, type Packet } from './packet.js';
+
+export function runReviewCli(argv: string[]): Promise<number> {
+  return runTool('review', argv, (program, setExit) => {
+    program
+      .description('Write the review packet (review.md, review.html) into the lane run directory.')
+      .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
+      .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else the root commit)')
+      .option('--corpus <dir>', 'golden corpus', 'golden')
+      .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
+      .action(async (opts: { runDir?: string; base?: string; corpus: string; goldenDiff: boolean }) => {
+        const root = process.cwd();
+        const runDirOption = opts.runDir ?? process.env.CODEX_ORCHESTRATOR_RUN_DIR;
+        if (!runDirOption) throw new InputError('no run directory: run inside the lane (CODEX_ORCHESTRATOR_RUN_DIR) or pass --run-dir');
+        const runDir = resolve(runDirOption);
+        const clock = createRealClock();
+        const manifest = await readManifest(createNodeFileSink({ clock, pid: process.pid }), join(runDir, 'manifest.json'), relative(root, join(runDir, 'manifest.json')));
+        let base: string | null = null;
+        let golden: Packet['golden'];
+        try {
+          const resolved = resolveBase(root, opts.base, process.env);
+          base = resolved.base;
+          if (!opts.goldenDiff) golden = { error: 'left out (--no-golden-diff)' };
+          else if (!resolved.sha) golden = { error: 'no base commit to compare with' };
+          else golden = { scenarios: await diffAgainstBase({ repo: root, corpus: resolve(opts.corpus), base: resolved.sha, log: (line) => process.stderr.write(`${line}\n`) }) };
+        } catch (error) {
+          if (error instanceof InputError && opts.base !== undefined) throw error;
+          golden = { error: errorMessage(error) };
+        }
+        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date() });
+        writeFileSync(join(runDir, 'review.md'), renderMarkdown(packet));
+        writeFileSync(join(runDir, 'review.html'), renderHtml(packet));
+        process.stdout.write(`review: wrote ${relative(root, join(runDir, 'review.md'))} and ${relative(root, join(runDir, 'review.html'))}\n`);
+        setExit(0);
+      });
+  });
+}
+
+if (isMain(import.meta.url)) process.exitCode = await runReviewCli(process.argv.slice(2));

@@ -1,0 +1,101 @@
+// The spec guard: every spec's front matter is valid; specs that are active or touched by
+// the change are fresh (never a time bomb on untouched inactive ones); a change to guarded
+// code touches a spec; a change to golden expected files is declared by a touched spec's
+// golden_changes globs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import picomatch from 'picomatch';
+import type { Change } from '../git/change.js';
+import { parseSpec, type ParsedSpec, type Violation } from './spec.js';
+
+export type GuardOptions = {
+  root: string;
+  specsDir: string;
+  guarded: string[];
+  maxAgeDays: number;
+  /** Today, YYYY-MM-DD. */
+  today: string;
+  goldenPattern: string;
+};
+
+export const DEFAULT_GUARD = { specsDir: 'tasks/specs', guarded: ['src/'], maxAgeDays: 30, goldenPattern: 'golden/**/expected/**' };
+
+export type GuardReport = {
+  base: string;
+  baseSource: string;
+  specs: Array<{ file: string; id: string | null; status: string | null; touched: boolean; last_review: string | null }>;
+  touchedSpecs: string[];
+  guardedChanges: string[];
+  goldenChanges: Array<{ path: string; coveredBy: string[] }>;
+  violations: Violation[];
+};
+
+const DAY_MS = 86_400_000;
+
+export function runSpecGuard(change: Change, options: GuardOptions): GuardReport {
+  const specFiles = (() => {
+    try {
+      return readdirSync(join(options.root, options.specsDir)).filter((name) => name.endsWith('.md')).sort();
+    } catch {
+      return [];
+    }
+  })();
+  const changed = change.files.filter((f) => f.status !== 'deleted');
+  const changedPaths = new Set(changed.map((f) => f.path));
+  const specs: ParsedSpec[] = specFiles.map((name) => {
+    const file = `${options.specsDir}/${name}`;
+    return parseSpec(file, readFileSync(join(options.root, file), 'utf8'));
+  });
+  const violations: Violation[] = specs.flatMap((s) => s.violations);
+  const touched = specs.filter((s) => changedPaths.has(s.file));
+
+  const todayMs = Date.parse(`${options.today}T00:00:00Z`);
+  for (const spec of specs) {
+    const fm = spec.frontMatter;
+    if (!fm) continue;
+    const isTouched = changedPaths.has(spec.file);
+    if (fm.status !== 'active' && !isTouched) continue;
+    const age = Math.floor((todayMs - Date.parse(`${fm.last_review}T00:00:00Z`)) / DAY_MS);
+    const why = isTouched ? 'touched by this change' : 'active';
+    if (age > options.maxAgeDays) {
+      violations.push({ file: spec.file, field: 'last_review', message: `${fm.last_review} is ${age} days old (at most ${options.maxAgeDays} for a spec that is ${why}); review it and update last_review` });
+    } else if (age < 0) {
+      violations.push({ file: spec.file, field: 'last_review', message: `${fm.last_review} is in the future (today is ${options.today})` });
+    }
+  }
+
+  const guardedChanges = change.files.filter((f) => options.guarded.some((prefix) => f.path.startsWith(prefix))).map((f) => f.path);
+  if (guardedChanges.length > 0 && touched.length === 0) {
+    const shown = guardedChanges.slice(0, 5).join(', ') + (guardedChanges.length > 5 ? `, … (${guardedChanges.length} files)` : '');
+    violations.push({ file: options.specsDir, field: '(change)', message: `guarded code changed (${shown}) but no spec in ${options.specsDir}/ is touched by this change` });
+  }
+
+  const isGolden = picomatch(options.goldenPattern, { dot: true });
+  const goldenChanges = change.files
+    .filter((f) => isGolden(f.path))
+    .map((f) => ({
+      path: f.path,
+      coveredBy: touched.filter((s) => s.frontMatter?.golden_changes?.some((glob) => picomatch(glob, { dot: true })(f.path))).map((s) => s.file),
+    }));
+  for (const golden of goldenChanges) {
+    if (golden.coveredBy.length === 0) {
+      violations.push({ file: golden.path, field: 'golden_changes', message: 'golden expected file changed, but no touched spec declares it in golden_changes' });
+    }
+  }
+
+  return {
+    base: change.base,
+    baseSource: change.baseSource,
+    specs: specs.map((s) => ({
+      file: s.file,
+      id: s.frontMatter?.id ?? null,
+      status: s.frontMatter?.status ?? null,
+      touched: changedPaths.has(s.file),
+      last_review: s.frontMatter?.last_review ?? null,
+    })),
+    touchedSpecs: touched.map((s) => s.file),
+    guardedChanges,
+    goldenChanges,
+    violations,
+  };
+}

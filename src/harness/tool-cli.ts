@@ -1,0 +1,49 @@
+// The shared shell of the lane's tools (spec guard, diff budget, docs check, review): one
+// commander program, bad usage and bad input as one line with exit 2, an optional JSON
+// copy of the result for the review packet.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { OrchestratorError, errorMessage } from '../errors.js';
+
+export function writeJsonOut(path: string | undefined, value: unknown): void {
+  if (!path) return;
+  const target = resolve(path);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+export function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('expected a date YYYY-MM-DD');
+  return value;
+}
+
+/** Runs a tool's program; returns its exit code (2 for bad usage or input, never a stack trace). */
+export async function runTool(name: string, argv: string[], build: (program: Command, setExit: (code: number) => void) => void): Promise<number> {
+  let code = 0;
+  const program = new Command(name).exitOverride().configureOutput({
+    outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean)/g, ' ')),
+  });
+  build(program, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    process.stderr.write(`${name}: ${errorMessage(error)}\n`);
+    return error instanceof OrchestratorError ? error.exitCode : 1;
+  }
+}
+
+/** True when this module is the process entry (so the tool runs when executed, not when imported). */
+export function isMain(importMetaUrl: string): boolean {
+  return Boolean(process.argv[1]) && resolve(process.argv[1]!) === resolve(new URL(importMetaUrl).pathname);
+}
