@@ -1,6 +1,7 @@
 // The last bytes of a stream, kept in memory for summaries and error files. Bounded: the
 // tail never holds more than its capacity, however much the stage prints.
 export const TAIL_CAPACITY_BYTES = 64 * 1024;
+export const SUMMARY_LINE_MAX_CHARS = 200;
 
 export class OutputTail {
   private chunks: Buffer[] = [];
@@ -46,9 +47,16 @@ export class OutputTail {
     return bytes.toString('utf8');
   }
 
-  lastLine(): string | null {
-    const lines = this.text().split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
-    return lines.at(-1) ?? null;
+  /**
+   * The last non-empty line, for a one-line summary: terminal escape sequences (colours)
+   * removed, at most `maxChars` characters (cut at the front with '…').
+   */
+  lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
+    // eslint-disable-next-line no-control-regex -- ESC starts the sequences being removed
+    const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+    const last = plain.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0).at(-1);
+    if (last === undefined) return null;
+    return last.length > maxChars ? `…${last.slice(-maxChars)}` : last;
   }
 }
 

@@ -24,7 +24,6 @@ import type { StageLabel } from './progress.js';
 import { resolveDispatchMode } from './stage-dispatch.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
-const SUMMARY_TAIL_MAX_CHARS = 200;
 
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
@@ -34,12 +33,6 @@ const SIGNAL_NUMBERS: Record<string, number> = {
 export function exitCodeOf(result: ExecResult): number | null {
   if (result.signal) return 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
   return result.exitCode;
-}
-
-function lastLineOf(text: string): string {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
-  const last = lines.at(-1) ?? '';
-  return last.length > SUMMARY_TAIL_MAX_CHARS ? `…${last.slice(-SUMMARY_TAIL_MAX_CHARS)}` : last;
 }
 
 export function commandSummary(
@@ -52,7 +45,7 @@ export function commandSummary(
   const code = exitCodeOf(result);
   const failed = result.signal !== null || code !== 0;
   if (failed) {
-    const tail = lastLineOf(stderr.text());
+    const tail = stderr.lastLine();
     const head = result.signal ? `Terminated with signal ${result.signal}` : `Exited with code ${code}`;
     return tail ? `${head} — ${tail}` : head;
   }

@@ -61,3 +61,15 @@ describe('output tails', () => {
     expect(Buffer.byteLength(cut.text.slice(1))).toBe(8 * 1024);
   });
 });
+
+describe('summary lines', () => {
+  it('drop terminal colours and cut long lines at the front', () => {
+    const tail = new OutputTail();
+    tail.push(Buffer.from('\u001b[2m   Duration \u001b[22m 47.15s\u001b[2m (transform 1.22s)\u001b[22m\n'));
+    expect(tail.lastLine()).toBe('Duration  47.15s (transform 1.22s)');
+    const long = new OutputTail();
+    long.push(Buffer.from(`${'x'.repeat(300)}end\n\n`));
+    expect(long.lastLine()).toBe(`…${'x'.repeat(197)}end`);
+    expect(new OutputTail().lastLine()).toBeNull();
+  });
+});

@@ -46,7 +46,8 @@ export function stageRows(manifest: Manifest): StageRow[] {
     index: c.index,
     id: c.id,
     title: c.title,
-    status: c.status,
+    // The stage still running while the packet is written is the one writing it.
+    status: c.status === 'running' && manifest.status === 'in_progress' ? 'running (writing this packet)' : c.status,
     exit_code: c.exit_code,
     seconds: c.started_at && c.completed_at ? Math.round((Date.parse(c.completed_at) - Date.parse(c.started_at)) / 100) / 10 : null,
     summary: c.summary,
