@@ -7,6 +7,7 @@ import { compareOutputs } from '../../src/harness/golden/compare.js';
 import { readExpected } from '../../src/harness/golden/pending.js';
 import { replayScenario } from '../../src/harness/golden/replay.js';
 import { listScenarios, loadScenario } from '../../src/harness/golden/scenario.js';
+import { assertValidManifest } from '../helpers/manifest-schema.js';
 
 const CORPUS = fileURLToPath(new URL('../../golden', import.meta.url));
 const scenarios = await listScenarios(CORPUS);
@@ -19,6 +20,19 @@ describe('golden corpus', () => {
   it.each(scenarios)('%s replays byte for byte', async (name) => {
     const result = await checkScenario(CORPUS, name, { writePending: false });
     expect(checkPassed(result), formatCheck(result, 'golden').join('\n')).toBe(true);
+  });
+
+  it('every run manifest in the corpus validates against schemas/manifest.schema.json', async () => {
+    let manifests = 0;
+    for (const name of scenarios) {
+      const { dir } = await loadScenario(CORPUS, name);
+      for (const [file, data] of await readExpected(dir)) {
+        if (!/^files\/.*\/cli\/[^/]+\/manifest\.json$/.test(file)) continue;
+        assertValidManifest(JSON.parse(data.toString('utf8')), `golden/${name}/expected/${file}`);
+        manifests += 1;
+      }
+    }
+    expect(manifests).toBeGreaterThanOrEqual(25);
   });
 
   it('replays identically every time (same inputs, same bytes)', async () => {
