@@ -54,7 +54,13 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
   for (const [scenario, counts] of Object.entries(measured.counts ?? {})) {
     for (const figure of COUNT_FIGURES) {
       const ceiling = budgets.counts[scenario]?.[figure] ?? null;
-      out.push({ figure: `counts.${scenario}.${figure}`, value: counts[figure], ceiling, over: ceiling === null || counts[figure] > ceiling, note: ceiling === null ? 'no budget' : undefined });
+      out.push({
+        figure: `counts.${scenario}.${figure}`,
+        value: counts[figure],
+        ceiling,
+        over: ceiling === null || counts[figure] > ceiling,
+        note: ceiling === null ? 'no budget' : undefined,
+      });
     }
   }
   for (const probe of measured.memory ?? []) {
@@ -76,7 +82,13 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
   if (measured.latency) {
     for (const figure of RATIO_FIGURES) {
       const ceiling = budgets.ratios[figure];
-      out.push({ figure: `ratios.${figure}`, value: measured.latency[figure], ceiling, over: ceiling === null || measured.latency[figure] > ceiling, note: ceiling === null ? 'no budget' : undefined });
+      out.push({
+        figure: `ratios.${figure}`,
+        value: measured.latency[figure],
+        ceiling,
+        over: ceiling === null || measured.latency[figure] > ceiling,
+        note: ceiling === null ? 'no budget' : undefined,
+      });
     }
   }
   return out;
@@ -95,7 +107,13 @@ export function updateBudgets(current: Budgets, measured: Measured, allowIncreas
   const lowered: string[] = [];
   const raised: string[] = [];
   const refused: string[] = [];
-  const apply = (figure: string, measuredValue: number | boolean, old: number | boolean | null | undefined, candidate: number | boolean, set: (v: number | boolean) => void) => {
+  const apply = (
+    figure: string,
+    measuredValue: number | boolean,
+    old: number | boolean | null | undefined,
+    candidate: number | boolean,
+    set: (v: number | boolean) => void,
+  ) => {
     if (old === null || old === undefined) {
       set(candidate);
       return;
@@ -123,7 +141,13 @@ export function updateBudgets(current: Budgets, measured: Measured, allowIncreas
     for (const [scenario, counts] of Object.entries(measured.counts)) {
       const entry = (next.counts[scenario] ??= { ...counts });
       for (const figure of COUNT_FIGURES) {
-        apply(`counts.${scenario}.${figure}`, counts[figure], current.counts[scenario]?.[figure], counts[figure], (v) => (entry[figure] = v as number));
+        apply(
+          `counts.${scenario}.${figure}`,
+          counts[figure],
+          current.counts[scenario]?.[figure],
+          counts[figure],
+          (v) => (entry[figure] = v as number),
+        );
       }
     }
   }
@@ -134,12 +158,24 @@ export function updateBudgets(current: Budgets, measured: Measured, allowIncreas
     apply(`memory.${key}mb.finishes`, probe.finished, old?.finishes, probe.finished, (v) => (entry.finishes = v as boolean));
     if (!probe.finished) continue;
     for (const figure of ['heap_growth_mb', 'rss_growth_mb'] as const) {
-      apply(`memory.${key}mb.${figure}`, probe[figure], old?.[figure], ceilingFor(probe[figure], MEMORY_HEADROOM, 0), (v) => (entry[figure] = v as number));
+      apply(
+        `memory.${key}mb.${figure}`,
+        probe[figure],
+        old?.[figure],
+        ceilingFor(probe[figure], MEMORY_HEADROOM, 0),
+        (v) => (entry[figure] = v as number),
+      );
     }
   }
   if (measured.latency) {
     for (const figure of RATIO_FIGURES) {
-      apply(`ratios.${figure}`, measured.latency[figure], current.ratios[figure], ceilingFor(measured.latency[figure], RATIO_HEADROOM, 1), (v) => (next.ratios[figure] = v as number));
+      apply(
+        `ratios.${figure}`,
+        measured.latency[figure],
+        current.ratios[figure],
+        ceilingFor(measured.latency[figure], RATIO_HEADROOM, 1),
+        (v) => (next.ratios[figure] = v as number),
+      );
     }
   }
   return { budgets: next, lowered, raised, refused };

@@ -2,6 +2,7 @@
 // of a run against one of them.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { InputError } from '../src/errors.js';
 import type { Measured } from './budgets.js';
 import { COUNT_FIGURES } from './counts.js';
 
@@ -16,8 +17,9 @@ export function readHistory(path: string, label: string): HistoryEntry {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as HistoryEntry;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no bench history named '${label}' (${path}); record one with --record ${label}`);
-    throw new Error(`${path}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new InputError(`no bench history named '${label}' (${path}); record one with --record ${label}`);
+    throw new InputError(`${path}: ${(error as Error).message}`);
   }
 }
 
@@ -61,7 +63,9 @@ export function compareResults(before: HistoryEntry['results'], now: HistoryEntr
 export function latestLabel(dir: string): string | null {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -5));
   } catch {
     return null;
   }

@@ -14,7 +14,7 @@ import { createNodeFileSink } from '../src/runtime/node-file-sink.js';
 import { createManualSignals } from '../src/runtime/process-signals.js';
 import { createRandomIds } from '../src/runtime/random-ids.js';
 import { createRealClock } from '../src/runtime/real-clock.js';
-import { createSpawnExecutor } from '../src/runtime/spawn-executor.js';
+import { createRealRuntime } from '../src/runtime/real-runtime.js';
 import type { Runtime } from '../src/runtime/types.js';
 import { createCapturedStream } from '../src/runtime/virtual-runtime.js';
 
@@ -49,19 +49,13 @@ function oneStageRepo(): string {
 }
 
 function realRuntime(root: string): Runtime {
-  const clock = createRealClock();
-  return {
-    clock,
-    ids: createRandomIds(),
-    executor: createSpawnExecutor(clock),
-    fs: createNodeFileSink({ clock, pid: process.pid }),
+  return createRealRuntime({
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdout: createCapturedStream(),
     stderr: createCapturedStream(),
     signals: createManualSignals(),
     cwd: root,
-    pid: process.pid,
-  };
+  });
 }
 
 function stats(bench: Bench, name: string): { mean: number; p50: number; p99: number } {
@@ -81,11 +75,30 @@ export async function measureLatency(log: (line: string) => void): Promise<Laten
     const fs = createNodeFileSink({ clock, pid: process.pid });
     const paths = runPaths({ root, runsDir: join(root, '.runs'), outDir: join(root, 'out') }, '0101', 'bench-run', fs, clock);
     const manifest = createManifest({
-      taskId: '0101', taskSlug: null, runId: 'bench-run', parentRunId: null, pipelineId: 'one', pipelineTitle: 'One',
-      approvalPolicy: null, nowMs: clock.now(), artifactRoot: '.runs/0101/cli/bench-run', compatPath: 'c', logPath: 'l',
+      taskId: '0101',
+      taskSlug: null,
+      runId: 'bench-run',
+      parentRunId: null,
+      pipelineId: 'one',
+      pipelineTitle: 'One',
+      approvalPolicy: null,
+      nowMs: clock.now(),
+      artifactRoot: '.runs/0101/cli/bench-run',
+      compatPath: 'c',
+      logPath: 'l',
       resumeToken: createRandomIds().resumeToken(),
-      stages: Array.from({ length: 8 }, (_, i) => ({ id: `stage-${i}`, title: `Stage ${i}`, kind: 'command' as const, command: `npm run step-${i}` })),
-      planTargetId: null, instructionsHash: null, instructionsSources: [], guardrailsRequired: false, privacyMode: 'shadow', privacyLogPath: 'p',
+      stages: Array.from({ length: 8 }, (_, i) => ({
+        id: `stage-${i}`,
+        title: `Stage ${i}`,
+        kind: 'command' as const,
+        command: `npm run step-${i}`,
+      })),
+      planTargetId: null,
+      instructionsHash: null,
+      instructionsSources: [],
+      guardrailsRequired: false,
+      privacyMode: 'shadow',
+      privacyLogPath: 'p',
     });
     const queue = new PersistQueue(paths, manifest, 5_000);
     const writes = new Bench({ time: 1_000, iterations: 50, warmupIterations: 10 });

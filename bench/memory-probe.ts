@@ -6,11 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/run-cli.js';
-import { createNodeFileSink } from '../src/runtime/node-file-sink.js';
 import { createManualSignals } from '../src/runtime/process-signals.js';
-import { createRandomIds } from '../src/runtime/random-ids.js';
-import { createRealClock } from '../src/runtime/real-clock.js';
-import { createSpawnExecutor } from '../src/runtime/spawn-executor.js';
+import { createRealRuntime } from '../src/runtime/real-runtime.js';
 import { createCapturedStream } from '../src/runtime/virtual-runtime.js';
 
 const MB = 1024 * 1024;
@@ -33,23 +30,19 @@ async function main(): Promise<void> {
   writeFileSync(
     join(root, 'codex.orchestrator.json'),
     JSON.stringify({
-      pipelines: [{ id: 'print', title: 'Print', stages: [{ kind: 'command', id: 'print', title: 'Print', command: `yes ${line} | head -c ${sizeMb * MB}` }] }],
+      pipelines: [
+        { id: 'print', title: 'Print', stages: [{ kind: 'command', id: 'print', title: 'Print', command: `yes ${line} | head -c ${sizeMb * MB}` }] },
+      ],
     }),
   );
-  const clock = createRealClock();
   const stderr = createCapturedStream();
-  const runtime = {
-    clock,
-    ids: createRandomIds(),
-    executor: createSpawnExecutor(clock),
-    fs: createNodeFileSink({ clock, pid: process.pid }),
+  const runtime = createRealRuntime({
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdout: createCapturedStream(),
     stderr,
     signals: createManualSignals(),
     cwd: root,
-    pid: process.pid,
-  };
+  });
   gc();
   gc();
   const base = process.memoryUsage();

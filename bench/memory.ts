@@ -12,7 +12,9 @@ const PROBE = fileURLToPath(new URL('./memory-probe.js', import.meta.url));
 
 export function probeMemory(sizeMb: number): Promise<MemoryProbeResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', `--max-old-space-size=${PROBE_HEAP_LIMIT_MB}`, PROBE, String(sizeMb)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', `--max-old-space-size=${PROBE_HEAP_LIMIT_MB}`, PROBE, String(sizeMb)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

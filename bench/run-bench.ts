@@ -2,7 +2,9 @@
 // `npm run bench`: write counts per golden scenario (exact), memory growth with output size,
 // and timings as ratios — one table, checked against bench/budgets.json, recorded per phase
 // in bench/history/.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { InputError } from '../src/errors.js';
+import { runTool } from '../src/harness/tool-cli.js';
 import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -68,7 +70,13 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
   for (const probe of results.memory ?? []) {
     const id = `memory.${probe.size_mb}mb`;
     if (!probe.finished) {
-      rows.push(['memory', `${probe.size_mb} MB of output`, `did not finish: ${probe.reason}`, `finishes: ${ceiling(`${id}.finishes`)}`, status([`${id}.finishes`])]);
+      rows.push([
+        'memory',
+        `${probe.size_mb} MB of output`,
+        `did not finish: ${probe.reason}`,
+        `finishes: ${ceiling(`${id}.finishes`)}`,
+        status([`${id}.finishes`]),
+      ]);
       continue;
     }
     const figures = [`${id}.heap_growth_mb`, `${id}.rss_growth_mb`];
@@ -83,14 +91,36 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
   const l = results.latency;
   if (l) {
     rows.push(['latency', 'forced manifest write p50 · p99', `${l.forced_write_p50_ms} ms · ${l.forced_write_p99_ms} ms`, '-', '']);
-    rows.push(['latency', 'one-stage run vs direct spawn (p50)', `${l.stage_overhead_ratio}x (${l.stage_ms} ms vs ${l.direct_spawn_ms} ms)`, ceiling('ratios.stage_overhead_ratio'), status(['ratios.stage_overhead_ratio'])]);
-    rows.push(['latency', 'CLI start-up vs node -e 0 (p50)', `${l.cli_startup_ratio}x (${l.cli_start_ms} ms vs ${l.node_start_ms} ms)`, ceiling('ratios.cli_startup_ratio'), status(['ratios.cli_startup_ratio'])]);
+    rows.push([
+      'latency',
+      'one-stage run vs direct spawn (p50)',
+      `${l.stage_overhead_ratio}x (${l.stage_ms} ms vs ${l.direct_spawn_ms} ms)`,
+      ceiling('ratios.stage_overhead_ratio'),
+      status(['ratios.stage_overhead_ratio']),
+    ]);
+    rows.push([
+      'latency',
+      'CLI start-up vs node -e 0 (p50)',
+      `${l.cli_startup_ratio}x (${l.cli_start_ms} ms vs ${l.node_start_ms} ms)`,
+      ceiling('ratios.cli_startup_ratio'),
+      status(['ratios.cli_startup_ratio']),
+    ]);
   }
   if (results.replay) {
-    rows.push(['latency', 'golden replay throughput', `${results.replay.scenarios_per_second} scenarios/s (${results.replay.scenarios} in ${results.replay.seconds}s)`, '-', '']);
+    rows.push([
+      'latency',
+      'golden replay throughput',
+      `${results.replay.scenarios_per_second} scenarios/s (${results.replay.scenarios} in ${results.replay.seconds}s)`,
+      '-',
+      '',
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: Row) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: Row) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
@@ -99,11 +129,21 @@ function renderDeltas(labelName: string, before: HistoryEntry, now: HistoryEntry
   const rows = [['figure', labelName, 'now', 'delta']];
   for (const d of deltas) {
     const pct = d.percent === null ? '' : ` (${d.percent > 0 ? '+' : ''}${d.percent}%)`;
-    rows.push([d.figure, d.before === null ? '-' : fmt(d.before), d.now === null ? '-' : fmt(d.now), d.delta === null ? 'n/a' : `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}${pct}`]);
+    rows.push([
+      d.figure,
+      d.before === null ? '-' : fmt(d.before),
+      d.now === null ? '-' : fmt(d.now),
+      d.delta === null ? 'n/a' : `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}${pct}`,
+    ]);
   }
   const unchanged = compareResults(before.results, now).length - deltas.length;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const out = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const out = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   out.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   out.push(`(${unchanged} write-count figure(s) unchanged against ${labelName}, recorded ${before.recorded_at})`);
   return out.join('\n');
@@ -117,7 +157,11 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
     const { scenarios, replaySeconds } = await measureCounts(options.corpus);
     results.counts = scenarios;
     const n = Object.keys(scenarios).length;
-    results.replay = { scenarios: n, seconds: Math.round(replaySeconds * 100) / 100, scenarios_per_second: Math.round((n / replaySeconds) * 10) / 10 };
+    results.replay = {
+      scenarios: n,
+      seconds: Math.round(replaySeconds * 100) / 100,
+      scenarios_per_second: Math.round((n / replaySeconds) * 10) / 10,
+    };
   }
   if (sections.has('memory')) {
     results.memory = [];
@@ -130,85 +174,83 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
   return results;
 }
 
-export async function runBench(argv: string[]): Promise<number> {
-  let exit = 0;
-  const program = new Command('bench')
-    .description('Write counts per golden scenario, memory growth with output size, and timing ratios, against bench/budgets.json.')
-    .option('--check', 'exit 1 and name each figure over its budget')
-    .option('--update', 'lower the ceilings in bench/budgets.json to what was measured (raising one needs --allow-increase)')
-    .option('--allow-increase <reason>', 'with --update: allow ceilings to go up; the reason is kept in bench/budgets.json')
-    .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
-    .option('--compare <label>', 'print the deltas against bench/history/<label>.json ("latest": the highest phase recorded)', label)
-    .option('--json', 'print the results, verdicts and deltas as JSON on stdout')
-    .option('--out <file>', 'also write that JSON document to this file (for the review packet)')
-    .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
-    .option('--corpus <dir>', 'golden corpus', 'golden')
-    .exitOverride()
-    .action(async (opts: Options) => {
-      if (opts.allowIncrease !== undefined && !opts.update) throw new Error('--allow-increase goes with --update');
-      if (opts.allowIncrease !== undefined && opts.allowIncrease.trim() === '') throw new Error('--allow-increase needs a reason');
-      const benchDir = resolve('bench');
-      const budgetsPath = join(benchDir, 'budgets.json');
-      const compareLabel = opts.compare === 'latest' ? latestLabel(join(benchDir, 'history')) : opts.compare;
-      if (opts.compare === 'latest' && !compareLabel) throw new Error('--compare latest: no history in bench/history/ (record one with --record phase-0)');
-      const compareEntry = compareLabel ? readHistory(join(benchDir, 'history', `${compareLabel}.json`), compareLabel) : null;
-      const results = await measure(opts);
-      let budgets = readBudgets(budgetsPath);
-      if (opts.update) {
-        const update = updateBudgets(budgets, results, opts.allowIncrease ?? null, new Date().toISOString().slice(0, 10));
-        if (update.refused.length > 0) {
-          err(`bench: --update refused: these figures are over their ceiling (use --allow-increase "<reason>" to raise them):`);
-          for (const line of update.refused) err(`  ${line}`);
-          exit = 1;
-          return;
+export function runBench(argv: string[]): Promise<number> {
+  return runTool('bench', argv, (program, setExit) => {
+    program
+      .description('Write counts per golden scenario, memory growth with output size, and timing ratios, against bench/budgets.json.')
+      .option('--check', 'exit 1 and name each figure over its budget')
+      .option('--update', 'lower the ceilings in bench/budgets.json to what was measured (raising one needs --allow-increase)')
+      .option('--allow-increase <reason>', 'with --update: allow ceilings to go up; the reason is kept in bench/budgets.json')
+      .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
+      .option('--compare <label>', 'print the deltas against bench/history/<label>.json ("latest": the highest phase recorded)', label)
+      .option('--json', 'print the results, verdicts and deltas as JSON on stdout')
+      .option('--out <file>', 'also write that JSON document to this file (for the review packet)')
+      .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
+      .option('--corpus <dir>', 'golden corpus', 'golden')
+      .action(async (opts: Options) => {
+        let exit = 0;
+        if (opts.allowIncrease !== undefined && !opts.update) throw new InputError('--allow-increase goes with --update');
+        if (opts.allowIncrease !== undefined && opts.allowIncrease.trim() === '') throw new InputError('--allow-increase needs a reason');
+        const benchDir = resolve('bench');
+        const budgetsPath = join(benchDir, 'budgets.json');
+        const compareLabel = opts.compare === 'latest' ? latestLabel(join(benchDir, 'history')) : opts.compare;
+        if (opts.compare === 'latest' && !compareLabel)
+          throw new InputError('--compare latest: no history in bench/history/ (record one with --record phase-0)');
+        const compareEntry = compareLabel ? readHistory(join(benchDir, 'history', `${compareLabel}.json`), compareLabel) : null;
+        const results = await measure(opts);
+        let budgets = readBudgets(budgetsPath);
+        if (opts.update) {
+          const update = updateBudgets(budgets, results, opts.allowIncrease ?? null, new Date().toISOString().slice(0, 10));
+          if (update.refused.length > 0) {
+            err(`bench: --update refused: these figures are over their ceiling (use --allow-increase "<reason>" to raise them):`);
+            for (const line of update.refused) err(`  ${line}`);
+            setExit(1);
+            return;
+          }
+          writeBudgets(budgetsPath, update.budgets);
+          budgets = update.budgets;
+          for (const line of update.lowered) err(`bench: lowered ${line}`);
+          for (const line of update.raised) err(`bench: raised ${line} (${opts.allowIncrease})`);
+          err(`bench: wrote ${budgetsPath}`);
         }
-        writeBudgets(budgetsPath, update.budgets);
-        budgets = update.budgets;
-        for (const line of update.lowered) err(`bench: lowered ${line}`);
-        for (const line of update.raised) err(`bench: raised ${line} (${opts.allowIncrease})`);
-        err(`bench: wrote ${budgetsPath}`);
-      }
-      const verdicts = checkBudgets(budgets, results);
-      const over = verdicts.filter((v) => v.over);
-      if (opts.record) {
-        const path = join(benchDir, 'history', `${opts.record}.json`);
-        writeHistory(path, { label: opts.record, recorded_at: new Date().toISOString(), node: process.version, results });
-        err(`bench: recorded ${path}`);
-      }
-      const doc = {
+        const verdicts = checkBudgets(budgets, results);
+        const over = verdicts.filter((v) => v.over);
+        if (opts.record) {
+          const path = join(benchDir, 'history', `${opts.record}.json`);
+          writeHistory(path, { label: opts.record, recorded_at: new Date().toISOString(), node: process.version, results });
+          err(`bench: recorded ${path}`);
+        }
+        const doc = {
           node: process.version,
           cpus: cpus().length,
           results,
           verdicts,
           over_budget: over.map((v) => v.figure),
           deltas: compareEntry ? { against: compareEntry.label, figures: compareResults(compareEntry.results, results) } : null,
-      };
-      if (opts.out) {
-        mkdirSync(dirname(resolve(opts.out)), { recursive: true });
-        writeFileSync(resolve(opts.out), `${JSON.stringify(doc, null, 2)}\n`);
-      }
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-      } else {
-        process.stdout.write(`bench (node ${process.version}, ${cpus().length} cpus)\n${renderTable(results, verdicts)}\n`);
-        if (compareEntry) process.stdout.write(`\nagainst ${compareEntry.label}:\n${renderDeltas(compareEntry.label, compareEntry, results)}\n`);
-      }
-      if (over.length > 0) {
-        const names = over.map((v) => `${v.figure} (${v.value}${v.ceiling === null ? ', no budget' : ` > ${v.ceiling}`}${v.note && v.ceiling !== null ? `: ${v.note}` : ''})`);
-        err(`bench: ${over.length} figure(s) over budget: ${names.join('; ')}`);
-        if (opts.check) exit = 1;
-      } else {
-        err('bench: every figure is within its budget');
-      }
-    });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return exit;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    err(`bench: ${error instanceof Error ? error.message : String(error)}`);
-    return 2;
-  }
+        };
+        if (opts.out) {
+          mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+          writeFileSync(resolve(opts.out), `${JSON.stringify(doc, null, 2)}\n`);
+        }
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+        } else {
+          process.stdout.write(`bench (node ${process.version}, ${cpus().length} cpus)\n${renderTable(results, verdicts)}\n`);
+          if (compareEntry) process.stdout.write(`\nagainst ${compareEntry.label}:\n${renderDeltas(compareEntry.label, compareEntry, results)}\n`);
+        }
+        if (over.length > 0) {
+          const names = over.map(
+            (v) =>
+              `${v.figure} (${v.value}${v.ceiling === null ? ', no budget' : ` > ${v.ceiling}`}${v.note && v.ceiling !== null ? `: ${v.note}` : ''})`,
+          );
+          err(`bench: ${over.length} figure(s) over budget: ${names.join('; ')}`);
+          if (opts.check) exit = 1;
+        } else {
+          err('bench: every figure is within its budget');
+        }
+        setExit(exit);
+      });
+  });
 }
 
 process.exitCode = await runBench(process.argv.slice(2));

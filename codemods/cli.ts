@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run codemod -- persister [paths…]`: moves call sites of the raw manifest writer onto
 // the persister. Configured by names (module, export, persister type, target API).
-import { Command, CommanderError } from 'commander';
+import { InputError } from '../src/errors.js';
+import { runTool } from '../src/harness/tool-cli.js';
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { Project } from 'ts-morph';
@@ -9,9 +10,6 @@ import type { PersisterOptions } from './persister/analyse.js';
 import { runPersisterCodemod, type CodemodReport } from './persister/run.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const err = (line: string) => process.stderr.write(`${line}\n`);
-
-class UsageError extends Error {}
 
 type Flags = {
   dryRun?: boolean;
@@ -32,17 +30,18 @@ function loadProject(flags: Flags, paths: string[], options: PersisterOptions): 
   const files = [];
   for (const path of paths) {
     const abs = resolve(path);
-    if (!existsSync(abs)) throw new UsageError(`path not found: ${path}`);
+    if (!existsSync(abs)) throw new InputError(`path not found: ${path}`);
     if (statSync(abs).isDirectory()) {
       files.push(...project.addSourceFilesAtPaths([`${abs}/**/*.{ts,tsx,mts,cts}`, `!${abs}/**/*.d.ts`, `!${abs}/**/node_modules/**`]));
     } else {
       files.push(project.addSourceFileAtPath(abs));
     }
   }
-  if (!existsSync(options.writerModule)) throw new UsageError(`--writer-module: ${relative(process.cwd(), options.writerModule)} not found`);
+  if (!existsSync(options.writerModule)) throw new InputError(`--writer-module: ${relative(process.cwd(), options.writerModule)} not found`);
   project.addSourceFileAtPath(options.writerModule);
   if (options.targetFunction) {
-    if (!existsSync(options.targetFunction.module)) throw new UsageError(`--target-module: ${relative(process.cwd(), options.targetFunction.module)} not found`);
+    if (!existsSync(options.targetFunction.module))
+      throw new InputError(`--target-module: ${relative(process.cwd(), options.targetFunction.module)} not found`);
     project.addSourceFileAtPath(options.targetFunction.module);
   }
   project.resolveSourceFileDependencies();
@@ -62,62 +61,55 @@ function printReport(report: CodemodReport, dryRun: boolean, root: string): void
   }
 }
 
-export async function runCodemodCli(argv: string[]): Promise<number> {
-  let code = 0;
-  const program = new Command('codemod').description('ts-morph codemods that move call sites').exitOverride();
-  program
-    .command('persister')
-    .description('rewrite calls of the raw manifest writer into forced persists through the persister reachable at each site')
-    .argument('[paths...]', 'files or directories (default: src)')
-    .option('--dry-run', 'print a unified diff per file and the summary; write nothing')
-    .option('--json', 'print the report as JSON')
-    .option('--project <tsconfig>', 'tsconfig.json to read compiler options from', 'tsconfig.json')
-    .option('--writer-module <path>', 'module that exports the raw writer', 'src/manifest/persist-manifest.ts')
-    .option('--writer-export <name>', "the raw writer's export name", 'saveManifest')
-    .option('--persister-type <name>', "the persister's type name", 'ManifestPersister')
-    .option('--target-method <name>', 'target API (method form): <persister>.<method>(<args>)', 'persist')
-    .option('--target-args <code>', 'arguments of the target call', '{ force: true }')
-    .option('--target-function <name>', 'target API (function form): <name>(<persister>, <args>), imported from --target-module')
-    .option('--target-module <path>', 'module that exports --target-function')
-    .action((paths: string[], flags: Flags) => {
-      if (Boolean(flags.targetFunction) !== Boolean(flags.targetModule)) throw new UsageError('--target-function and --target-module go together');
-      const options: PersisterOptions = {
-        writerModule: resolve(flags.writerModule),
-        writerExport: flags.writerExport,
-        persisterType: flags.persisterType,
-        targetMethod: flags.targetMethod,
-        targetArgs: flags.targetArgs,
-        targetFunction: flags.targetFunction ? { name: flags.targetFunction, module: resolve(flags.targetModule!) } : null,
-      };
-      const { project, files } = loadProject(flags, paths.length > 0 ? paths : ['src'], options);
-      const report = runPersisterCodemod(project, files, options, { write: !flags.dryRun, root: process.cwd() });
-      if (flags.json) {
-        const rel = (p: string) => relative(process.cwd(), p);
-        out(
-          JSON.stringify(
-            {
-              dry_run: Boolean(flags.dryRun),
-              summary: report.summary,
-              files: report.files.map((f) => ({ file: rel(f.file), changed: f.changed, diff: f.diff })),
-              sites: report.sites.map((s) => ({ kind: s.kind, file: rel(s.file), line: s.line, column: s.column, detail: s.detail })),
-            },
-            null,
-            2,
-          ),
-        );
-      } else {
-        printReport(report, Boolean(flags.dryRun), process.cwd());
-      }
-      code = 0;
-    });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return code;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    err(`codemod: ${error instanceof Error ? error.message : String(error)}`);
-    return error instanceof UsageError ? 2 : 1;
-  }
+export function runCodemodCli(argv: string[]): Promise<number> {
+  return runTool('codemod', argv, (program, setExit) => {
+    program.description('ts-morph codemods that move call sites');
+    program
+      .command('persister')
+      .description('rewrite calls of the raw manifest writer into forced persists through the persister reachable at each site')
+      .argument('[paths...]', 'files or directories (default: src)')
+      .option('--dry-run', 'print a unified diff per file and the summary; write nothing')
+      .option('--json', 'print the report as JSON')
+      .option('--project <tsconfig>', 'tsconfig.json to read compiler options from', 'tsconfig.json')
+      .option('--writer-module <path>', 'module that exports the raw writer', 'src/manifest/persist-manifest.ts')
+      .option('--writer-export <name>', "the raw writer's export name", 'saveManifest')
+      .option('--persister-type <name>', "the persister's type name", 'ManifestPersister')
+      .option('--target-method <name>', 'target API (method form): <persister>.<method>(<args>)', 'persist')
+      .option('--target-args <code>', 'arguments of the target call', '{ force: true }')
+      .option('--target-function <name>', 'target API (function form): <name>(<persister>, <args>), imported from --target-module')
+      .option('--target-module <path>', 'module that exports --target-function')
+      .action((paths: string[], flags: Flags) => {
+        if (Boolean(flags.targetFunction) !== Boolean(flags.targetModule)) throw new InputError('--target-function and --target-module go together');
+        const options: PersisterOptions = {
+          writerModule: resolve(flags.writerModule),
+          writerExport: flags.writerExport,
+          persisterType: flags.persisterType,
+          targetMethod: flags.targetMethod,
+          targetArgs: flags.targetArgs,
+          targetFunction: flags.targetFunction ? { name: flags.targetFunction, module: resolve(flags.targetModule!) } : null,
+        };
+        const { project, files } = loadProject(flags, paths.length > 0 ? paths : ['src'], options);
+        const report = runPersisterCodemod(project, files, options, { write: !flags.dryRun, root: process.cwd() });
+        if (flags.json) {
+          const rel = (p: string) => relative(process.cwd(), p);
+          out(
+            JSON.stringify(
+              {
+                dry_run: Boolean(flags.dryRun),
+                summary: report.summary,
+                files: report.files.map((f) => ({ file: rel(f.file), changed: f.changed, diff: f.diff })),
+                sites: report.sites.map((s) => ({ kind: s.kind, file: rel(s.file), line: s.line, column: s.column, detail: s.detail })),
+              },
+              null,
+              2,
+            ),
+          );
+        } else {
+          printReport(report, Boolean(flags.dryRun), process.cwd());
+        }
+        setExit(0);
+      });
+  });
 }
 
 process.exitCode = await runCodemodCli(process.argv.slice(2));

@@ -71,11 +71,14 @@ function findPersister(node: Node, options: PersisterOptions): { expression: str
     const type = checker.getTypeOfSymbolAtLocation(local, at);
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) continue;
     for (const property of type.getProperties()) {
-      if (isPersisterType(checker.getTypeOfSymbolAtLocation(property, at), options.persisterType)) fields.push(`${local.getName()}.${property.getName()}`);
+      if (isPersisterType(checker.getTypeOfSymbolAtLocation(property, at), options.persisterType))
+        fields.push(`${local.getName()}.${property.getName()}`);
     }
   }
   const owner = node.getFirstAncestor((a) => Node.isClassDeclaration(a) || Node.isClassExpression(a));
-  const inMethod = node.getFirstAncestor((a) => Node.isMethodDeclaration(a) || Node.isConstructorDeclaration(a) || Node.isGetAccessorDeclaration(a) || Node.isSetAccessorDeclaration(a));
+  const inMethod = node.getFirstAncestor(
+    (a) => Node.isMethodDeclaration(a) || Node.isConstructorDeclaration(a) || Node.isGetAccessorDeclaration(a) || Node.isSetAccessorDeclaration(a),
+  );
   if (owner && inMethod) {
     // The instance type: declared fields and constructor parameter properties alike.
     for (const member of checker.getTypeAtLocation(owner.compilerNode).getProperties()) {
@@ -129,17 +132,36 @@ export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, options
     if (call && Node.isCallExpression(call) && call.getExpression() === expression) {
       const found = findPersister(call, options);
       if ('expression' in found) {
-        sites.push({ kind: 'migrated', file, ...where, detail: found.expression, edit: { start: call.getStart(), end: call.getEnd(), text: replacementCall(found.expression, options) } });
+        sites.push({
+          kind: 'migrated',
+          file,
+          ...where,
+          detail: found.expression,
+          edit: { start: call.getStart(), end: call.getEnd(), text: replacementCall(found.expression, options) },
+        });
       } else {
-        sites.push({ kind: 'unmigratable', file, ...where, detail: found.reason, edit: hasMarker(call) ? null : { start: call.getStart(), end: call.getStart(), text: marker(found.reason) } });
+        sites.push({
+          kind: 'unmigratable',
+          file,
+          ...where,
+          detail: found.reason,
+          edit: hasMarker(call) ? null : { start: call.getStart(), end: call.getStart(), text: marker(found.reason) },
+        });
       }
       continue;
     }
     const reason = 'the writer is used as a value, not called';
-    sites.push({ kind: 'unmigratable', file, ...where, detail: reason, edit: hasMarker(expression) ? null : { start: expression.getStart(), end: expression.getStart(), text: marker(reason) } });
+    sites.push({
+      kind: 'unmigratable',
+      file,
+      ...where,
+      detail: reason,
+      edit: hasMarker(expression) ? null : { start: expression.getStart(), end: expression.getStart(), text: marker(reason) },
+    });
   }
   for (const call of sourceFile.getDescendantsOfKind(SyntaxKind.CallExpression)) {
-    if (isAlreadyMigrated(call, options)) sites.push({ kind: 'already-migrated', file, ...position(call), detail: call.getExpression().getText(), edit: null });
+    if (isAlreadyMigrated(call, options))
+      sites.push({ kind: 'already-migrated', file, ...position(call), detail: call.getExpression().getText(), edit: null });
   }
   return sites.sort((a, b) => a.line - b.line || a.column - b.column);
 }
@@ -148,7 +170,12 @@ function isAlreadyMigrated(call: CallExpression, options: PersisterOptions): boo
   const callee = call.getExpression();
   if (options.targetFunction) {
     const first = call.getArguments()[0];
-    return Node.isIdentifier(callee) && callee.getText() === options.targetFunction.name && first !== undefined && isPersisterType(first.getType().compilerType, options.persisterType);
+    return (
+      Node.isIdentifier(callee) &&
+      callee.getText() === options.targetFunction.name &&
+      first !== undefined &&
+      isPersisterType(first.getType().compilerType, options.persisterType)
+    );
   }
   return (
     Node.isPropertyAccessExpression(callee) &&

@@ -26,7 +26,9 @@ function removeUnusedWriterImports(file: SourceFile, writerModulePath: string, w
     const target = declaration.getModuleSpecifierSourceFile()?.getFilePath();
     if (!target || (target !== writerModulePath && !writerBarrels.has(target))) continue;
     const used = (name: string) =>
-      file.getDescendantsOfKind(SyntaxKind.Identifier).some((id) => id.getText() === name && !id.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
+      file
+        .getDescendantsOfKind(SyntaxKind.Identifier)
+        .some((id) => id.getText() === name && !id.getFirstAncestorByKind(SyntaxKind.ImportDeclaration));
     for (const specifier of declaration.getNamedImports()) {
       const local = specifier.getAliasNode()?.getText() ?? specifier.getName();
       if (!used(local)) specifier.remove();
@@ -39,7 +41,9 @@ function removeUnusedWriterImports(file: SourceFile, writerModulePath: string, w
 
 function moduleSpecifierFor(file: SourceFile, modulePath: string): string {
   const usesJs = file.getImportDeclarations().some((d) => /^\.\.?\/.*\.js$/.test(d.getModuleSpecifierValue()));
-  let spec = relative(dirname(file.getFilePath()), modulePath).replace(/\\/g, '/').replace(/\.tsx?$/, usesJs ? '.js' : '');
+  let spec = relative(dirname(file.getFilePath()), modulePath)
+    .replace(/\\/g, '/')
+    .replace(/\.tsx?$/, usesJs ? '.js' : '');
   if (!spec.startsWith('.')) spec = `./${spec}`;
   return spec;
 }
@@ -72,12 +76,19 @@ function writerBarrels(project: Project, options: PersisterOptions): Set<string>
   return barrels;
 }
 
-export function runPersisterCodemod(project: Project, files: SourceFile[], options: PersisterOptions, mode: { write: boolean; root: string }): CodemodReport {
+export function runPersisterCodemod(
+  project: Project,
+  files: SourceFile[],
+  options: PersisterOptions,
+  mode: { write: boolean; root: string },
+): CodemodReport {
   const writer = writerSymbol(project, options);
   const writerPath = project.getSourceFileOrThrow(options.writerModule).getFilePath();
   const barrels = writerBarrels(project, options);
   // Analyse everything first…
-  const analysed = files.filter((f) => f.getFilePath() !== writerPath).map((file) => ({ file, before: file.getFullText(), sites: analyseFile(file, writer, options) }));
+  const analysed = files
+    .filter((f) => f.getFilePath() !== writerPath)
+    .map((file) => ({ file, before: file.getFullText(), sites: analyseFile(file, writer, options) }));
   // …then edit…
   const results: FileResult[] = [];
   for (const { file, before, sites } of analysed) {
@@ -93,7 +104,11 @@ export function runPersisterCodemod(project: Project, files: SourceFile[], optio
     }
     const after = file.getFullText();
     const rel = relative(mode.root, file.getFilePath()).replace(/\\/g, '/');
-    results.push({ file: file.getFilePath(), changed: after !== before, diff: after !== before ? createTwoFilesPatch(`a/${rel}`, `b/${rel}`, before, after) : null });
+    results.push({
+      file: file.getFilePath(),
+      changed: after !== before,
+      diff: after !== before ? createTwoFilesPatch(`a/${rel}`, `b/${rel}`, before, after) : null,
+    });
   }
   // …then save once, only what changed.
   if (mode.write) {
@@ -114,4 +129,3 @@ export function runPersisterCodemod(project: Project, files: SourceFile[], optio
     },
   };
 }
-

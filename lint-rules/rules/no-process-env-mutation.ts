@@ -57,9 +57,21 @@ export const noProcessEnvMutation = createRule<Options, MessageIds>({
       },
       CallExpression(node) {
         const callee = node.callee;
-        if (callee.type !== AST_NODE_TYPES.MemberExpression || callee.object.type !== AST_NODE_TYPES.Identifier || callee.property.type !== AST_NODE_TYPES.Identifier) return;
+        if (
+          callee.type !== AST_NODE_TYPES.MemberExpression ||
+          callee.object.type !== AST_NODE_TYPES.Identifier ||
+          callee.property.type !== AST_NODE_TYPES.Identifier
+        )
+          return;
         const how = `${callee.object.name}.${callee.property.name}`;
-        const writers = ['Object.assign', 'Object.defineProperty', 'Object.defineProperties', 'Reflect.set', 'Reflect.deleteProperty', 'Reflect.defineProperty'];
+        const writers = [
+          'Object.assign',
+          'Object.defineProperty',
+          'Object.defineProperties',
+          'Reflect.set',
+          'Reflect.deleteProperty',
+          'Reflect.defineProperty',
+        ];
         if (writers.includes(how) && isProcessEnv(node.arguments[0], aliases)) context.report({ node, messageId: 'objectAssign', data: { how } });
       },
     };

@@ -11,7 +11,7 @@ export const noUnmigratedMarkers = createRule<[], MessageIds>({
     type: 'problem',
     docs: { description: 'Reports every marker a codemod left at a site it could not migrate.' },
     schema: [],
-    messages: { marker: "The {{codemod}} codemod could not migrate this site{{reason}}: migrate it by hand, then delete the marker." },
+    messages: { marker: 'The {{codemod}} codemod could not migrate this site{{reason}}: migrate it by hand, then delete the marker.' },
   },
   defaultOptions: [],
   create(context) {
@@ -20,7 +20,11 @@ export const noUnmigratedMarkers = createRule<[], MessageIds>({
         for (const comment of context.sourceCode.getAllComments()) {
           const match = MARKER.exec(comment.value.trim());
           if (!match) continue;
-          context.report({ loc: comment.loc, messageId: 'marker', data: { codemod: match[1] ?? '', reason: match[2] ? ` (${match[2].trim()})` : '' } });
+          context.report({
+            loc: comment.loc,
+            messageId: 'marker',
+            data: { codemod: match[1] ?? '', reason: match[2] ? ` (${match[2].trim()})` : '' },
+          });
         }
       },
     };

@@ -53,7 +53,12 @@ export const singleExecutionModeResolver = createRule<Options, MessageIds>({
           const word = modeWord(node.left) ?? modeWord(node.right);
           if (word !== null) context.report({ node, messageId: 'compare', data: { word } });
         }
-        if (node.operator === 'in' && node.left.type === AST_NODE_TYPES.Literal && typeof node.left.value === 'string' && o.keys.includes(node.left.value)) {
+        if (
+          node.operator === 'in' &&
+          node.left.type === AST_NODE_TYPES.Literal &&
+          typeof node.left.value === 'string' &&
+          o.keys.includes(node.left.value)
+        ) {
           context.report({ node, messageId: 'read', data: { key: node.left.value } });
         }
       },
@@ -79,7 +84,12 @@ export const singleExecutionModeResolver = createRule<Options, MessageIds>({
       ObjectPattern(node) {
         for (const property of node.properties) {
           if (property.type !== AST_NODE_TYPES.Property) continue;
-          const key = property.key.type === AST_NODE_TYPES.Identifier ? property.key.name : property.key.type === AST_NODE_TYPES.Literal ? String(property.key.value) : null;
+          const key =
+            property.key.type === AST_NODE_TYPES.Identifier
+              ? property.key.name
+              : property.key.type === AST_NODE_TYPES.Literal
+                ? String(property.key.value)
+                : null;
           if (key !== null && o.keys.includes(key)) context.report({ node: property, messageId: 'read', data: { key } });
         }
       },

@@ -28,7 +28,21 @@ const DEFAULTS = {
   allow: ['src/manifest/persist-manifest.ts'],
   protectedFiles: ['manifest.json', '.heartbeat'],
   pathProperties: ['manifestPath', 'heartbeatPath'],
-  writeFunctions: ['writeFile', 'writeFileSync', 'appendFile', 'appendFileSync', 'writeAtomic', 'writeFileAtomic', 'outputFile', 'outputFileSync', 'createWriteStream', 'rename', 'renameSync', 'copyFile', 'copyFileSync'],
+  writeFunctions: [
+    'writeFile',
+    'writeFileSync',
+    'appendFile',
+    'appendFileSync',
+    'writeAtomic',
+    'writeFileAtomic',
+    'outputFile',
+    'outputFileSync',
+    'createWriteStream',
+    'rename',
+    'renameSync',
+    'copyFile',
+    'copyFileSync',
+  ],
 };
 
 const DESTINATION_SECOND = new Set(['rename', 'renameSync', 'copyFile', 'copyFileSync']);
@@ -83,7 +97,12 @@ export const singleManifestWriter = createRule<Options, MessageIds>({
           return node.operator === '+' && isProtectedPath(node.right, depth + 1);
         case AST_NODE_TYPES.CallExpression: {
           const callee = node.callee;
-          const name = callee.type === AST_NODE_TYPES.MemberExpression && callee.property.type === AST_NODE_TYPES.Identifier ? callee.property.name : callee.type === AST_NODE_TYPES.Identifier ? callee.name : '';
+          const name =
+            callee.type === AST_NODE_TYPES.MemberExpression && callee.property.type === AST_NODE_TYPES.Identifier
+              ? callee.property.name
+              : callee.type === AST_NODE_TYPES.Identifier
+                ? callee.name
+                : '';
           return ['join', 'resolve'].includes(name) && isProtectedPath(node.arguments.at(-1), depth + 1);
         }
         case AST_NODE_TYPES.MemberExpression:
@@ -95,7 +114,12 @@ export const singleManifestWriter = createRule<Options, MessageIds>({
             const variable = scope.set.get(node.name);
             if (variable) {
               const def = variable.defs[0];
-              return def?.node.type === AST_NODE_TYPES.VariableDeclarator && def.parent?.type === AST_NODE_TYPES.VariableDeclaration && def.parent.kind === 'const' && isProtectedPath(def.node.init ?? undefined, depth + 1);
+              return (
+                def?.node.type === AST_NODE_TYPES.VariableDeclarator &&
+                def.parent?.type === AST_NODE_TYPES.VariableDeclaration &&
+                def.parent.kind === 'const' &&
+                isProtectedPath(def.node.init ?? undefined, depth + 1)
+              );
             }
             scope = scope.upper;
           }
@@ -148,7 +172,11 @@ export const singleManifestWriter = createRule<Options, MessageIds>({
           return;
         }
         const name =
-          callee.type === AST_NODE_TYPES.Identifier ? callee.name : callee.type === AST_NODE_TYPES.MemberExpression && callee.property.type === AST_NODE_TYPES.Identifier ? callee.property.name : null;
+          callee.type === AST_NODE_TYPES.Identifier
+            ? callee.name
+            : callee.type === AST_NODE_TYPES.MemberExpression && callee.property.type === AST_NODE_TYPES.Identifier
+              ? callee.property.name
+              : null;
         if (!name || !o.writeFunctions.includes(name)) return;
         const target = node.arguments[DESTINATION_SECOND.has(name) ? 1 : 0];
         if (target && isProtectedPath(target)) {

@@ -5,7 +5,11 @@ ruleTester.run('single-manifest-writer', singleManifestWriter, {
   valid: [
     // The writer's own module and other allowed modules.
     { code: "import { saveManifest } from './persist-manifest.js'; await saveManifest(p, m);", filename: at('src/manifest/persist-manifest.ts') },
-    { code: "import { saveManifest } from '../manifest/persist-manifest.js'; await saveManifest(p, m);", filename: at('src/persist/persister.ts'), options: [{ allow: ['src/persist/'] }] },
+    {
+      code: "import { saveManifest } from '../manifest/persist-manifest.js'; await saveManifest(p, m);",
+      filename: at('src/persist/persister.ts'),
+      options: [{ allow: ['src/persist/'] }],
+    },
     // Other exports of the writer module, other modules' saveManifest, other files.
     { code: "import { readManifest } from '../manifest/persist-manifest.js'; await readManifest(fs, p, 'x');", filename: at('src/run/resume.ts') },
     { code: "import { saveManifest } from './somewhere-else.js'; await saveManifest(p, m);", filename: at('src/run/x.ts') },
@@ -13,13 +17,20 @@ ruleTester.run('single-manifest-writer', singleManifestWriter, {
     { code: "type Saver = typeof import('../manifest/persist-manifest.js');", filename: at('src/run/x.ts') },
     { code: "await fs.writeAtomic(join(dir, 'manifest.json.bak'), text);", filename: at('src/run/x.ts') },
     // Configurable by names.
-    { code: "import { saveManifest } from '../manifest/persist-manifest.js'; saveManifest(p, m);", filename: at('lib/x.ts'), options: [{ writerModules: ['lib/store'], writerNames: ['writeState'] }] },
+    {
+      code: "import { saveManifest } from '../manifest/persist-manifest.js'; saveManifest(p, m);",
+      filename: at('lib/x.ts'),
+      options: [{ writerModules: ['lib/store'], writerNames: ['writeState'] }],
+    },
   ],
   invalid: [
     {
       code: "import { saveManifest } from '../manifest/persist-manifest.js';\nawait saveManifest(paths, manifest);",
       filename: at('src/run/drive-run.ts'),
-      errors: [{ messageId: 'import', line: 1 }, { messageId: 'call', line: 2 }],
+      errors: [
+        { messageId: 'import', line: 1 },
+        { messageId: 'call', line: 2 },
+      ],
     },
     {
       code: "import { saveManifest as save } from '../manifest/persist-manifest.js';\nsave(paths, manifest).then(() => undefined);",
@@ -29,12 +40,18 @@ ruleTester.run('single-manifest-writer', singleManifestWriter, {
     {
       code: "import * as store from '../manifest/persist-manifest.js';\nawait store.saveManifest(paths, manifest);\nconst f = store.saveManifest;",
       filename: at('src/run/x.ts'),
-      errors: [{ messageId: 'call', line: 2 }, { messageId: 'namespaceAccess', line: 3 }],
+      errors: [
+        { messageId: 'call', line: 2 },
+        { messageId: 'namespaceAccess', line: 3 },
+      ],
     },
     {
       code: "export { saveManifest } from './manifest/persist-manifest.js';\nexport * from './manifest/persist-manifest.js';",
       filename: at('src/index.ts'),
-      errors: [{ messageId: 'reExport', line: 1 }, { messageId: 'reExport', line: 2 }],
+      errors: [
+        { messageId: 'reExport', line: 1 },
+        { messageId: 'reExport', line: 2 },
+      ],
     },
     {
       code: "import { saveManifest } from '../manifest/persist-manifest.js';\nconst writers = [saveManifest];\nitems.forEach(() => saveManifest(p, m));",
@@ -43,11 +60,11 @@ ruleTester.run('single-manifest-writer', singleManifestWriter, {
     },
     {
       code: [
-        "await fs.writeAtomic(paths.manifestPath, text);",
+        'await fs.writeAtomic(paths.manifestPath, text);',
         "await writeFile(join(runDir, 'manifest.json'), text);",
-        "await writeFileSync(`${runDir}/.heartbeat`, now);",
+        'await writeFileSync(`${runDir}/.heartbeat`, now);',
         "const target = path.join(dir, '.heartbeat');",
-        "await fsp.rename(tmp, target);",
+        'await fsp.rename(tmp, target);',
         "fs.appendFile(dir + '/manifest.json', 'x');",
       ].join('\n'),
       filename: at('src/run/x.ts'),

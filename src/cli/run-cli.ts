@@ -99,11 +99,19 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .option('--approval-policy <policy>', 'approval policy recorded in the manifest')
     .option('--target <stage>', 'run stages up to and including this one; later ones are skipped')
     .addOption(formatOption())
-    .action(async (pipeline: string | undefined, opts: { task?: string; parentRun?: string; approvalPolicy?: string; target?: string; format: Format }) => {
-      const result = await startRun(runtime, { pipeline, task: opts.task, parentRun: opts.parentRun, approvalPolicy: opts.approvalPolicy, target: opts.target });
-      renderRun(runtime, result, opts.format);
-      setExit(exitCodeForRun(result));
-    });
+    .action(
+      async (pipeline: string | undefined, opts: { task?: string; parentRun?: string; approvalPolicy?: string; target?: string; format: Format }) => {
+        const result = await startRun(runtime, {
+          pipeline,
+          task: opts.task,
+          parentRun: opts.parentRun,
+          approvalPolicy: opts.approvalPolicy,
+          target: opts.target,
+        });
+        renderRun(runtime, result, opts.format);
+        setExit(exitCodeForRun(result));
+      },
+    );
 
   program
     .command('resume')

@@ -23,7 +23,8 @@ function checkReferences(config: OrchestratorConfig, label: string): void {
       if (seen.has(stage.id)) fail(['pipelines', p, 'stages', s, 'id'], `duplicate stage id '${stage.id}' in pipeline '${pipeline.id}'`);
       seen.add(stage.id);
       if (stage.kind !== 'subpipeline') return;
-      if (stage.pipeline === pipeline.id) fail(['pipelines', p, 'stages', s, 'pipeline'], `subpipeline stage '${stage.id}' names its own pipeline '${pipeline.id}'`);
+      if (stage.pipeline === pipeline.id)
+        fail(['pipelines', p, 'stages', s, 'pipeline'], `subpipeline stage '${stage.id}' names its own pipeline '${pipeline.id}'`);
       if (!pipelineIndex.has(stage.pipeline)) fail(['pipelines', p, 'stages', s, 'pipeline'], `unknown pipeline '${stage.pipeline}'`);
     });
   });

@@ -54,7 +54,11 @@ export class OutputTail {
   lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
     // eslint-disable-next-line no-control-regex -- ESC starts the sequences being removed
     const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
-    const last = plain.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0).at(-1);
+    const last = plain
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0)
+      .at(-1);
     if (last === undefined) return null;
     return last.length > maxChars ? `…${last.slice(-maxChars)}` : last;
   }

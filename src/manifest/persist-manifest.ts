@@ -38,4 +38,3 @@ export function manifestLabel(paths: Pick<RunPaths, 'root' | 'runsDir' | 'outDir
   if (!rel.startsWith('..')) return rel;
   return path;
 }
-

@@ -5,14 +5,7 @@ import type { CommandStage } from '../config/schema.js';
 import { encodeChunk, eventLine, toToolRunEvent, type ExecEvent } from '../exec/events.js';
 import { OutputTail, tailText } from '../exec/output-tail.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
-import {
-  closeHandle,
-  finishStage,
-  markStageRunning,
-  openHandle,
-  recordFrame,
-  recordPrivacyDecision,
-} from '../manifest/transitions.js';
+import { closeHandle, finishStage, markStageRunning, openHandle, recordFrame, recordPrivacyDecision } from '../manifest/transitions.js';
 import type { PrivacyDecision } from '../manifest/schema.js';
 import { guardChunk } from '../privacy/guard.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
@@ -26,7 +19,15 @@ import { resolveDispatchMode } from './stage-dispatch.js';
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
 const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
 };
 
 /** Killed by a signal: exit code 128 + its number. */
@@ -35,12 +36,7 @@ export function exitCodeOf(result: ExecResult): number | null {
   return result.exitCode;
 }
 
-export function commandSummary(
-  stage: Pick<CommandStage, 'summaryHint'>,
-  result: ExecResult,
-  stdout: OutputTail,
-  stderr: OutputTail,
-): string {
+export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result: ExecResult, stdout: OutputTail, stderr: OutputTail): string {
   if (stage.summaryHint) return stage.summaryHint;
   const code = exitCodeOf(result);
   const failed = result.signal !== null || code !== 0;
@@ -96,12 +92,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     if (!(await runtime.fs.isDirectory(cwd))) {
       throw new Error(`working directory does not exist: ${stage.cwd ?? '.'}`);
     }
-    const env = buildChildEnv(
-      runtime.env,
-      ctx.pipeline.envOverrides,
-      orchestratorVariables(paths, ctx.pipeline.id),
-      stage.env,
-    );
+    const env = buildChildEnv(runtime.env, ctx.pipeline.envOverrides, orchestratorVariables(paths, ctx.pipeline.id), stage.env);
     const mode = resolveDispatchMode(stage, ctx.invocation.taskInfo);
     const createdAt = isoTime(startedAtMs);
     for (const stream of ['stdout', 'stderr'] as const) {

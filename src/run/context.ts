@@ -88,7 +88,4 @@ export type LastCommand = {
 
 /** What one stage's execution means for the run. */
 export type StageOutcome =
-  | { kind: 'succeeded' }
-  | { kind: 'failed-allowed' }
-  | { kind: 'failed'; detail: string }
-  | { kind: 'cancelled'; signal: SignalName };
+  { kind: 'succeeded' } | { kind: 'failed-allowed' } | { kind: 'failed'; detail: string } | { kind: 'cancelled'; signal: SignalName };

@@ -124,7 +124,13 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
 }
 
 /** A context over a run already on disk (resume). */
-export function openRun(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, toolRuns: ToolRunRecord[]): RunContext {
+export function openRun(
+  invocation: Invocation,
+  pipeline: ResolvedPipeline,
+  paths: RunPaths,
+  manifest: Manifest,
+  toolRuns: ToolRunRecord[],
+): RunContext {
   const ctx = newContext(invocation, pipeline, paths, manifest, 0);
   ctx.toolRuns.push(...toolRuns);
   return ctx;
@@ -136,7 +142,11 @@ export type RunResult = { status: Extract<RunStatus, 'succeeded' | 'failed' | 'c
  * Runs the stages at `indices` (in order) and brings the run to its terminal state.
  * Stages after `target` (when set) are marked skipped first.
  */
-export async function driveRun(ctx: RunContext, indices: number[], options: { resumed: boolean; target: string | null; failureDetail?: string }): Promise<RunResult> {
+export async function driveRun(
+  ctx: RunContext,
+  indices: number[],
+  options: { resumed: boolean; target: string | null; failureDetail?: string },
+): Promise<RunResult> {
   const { invocation, manifest } = ctx;
   const { clock } = invocation.runtime;
   const stages = ctx.pipeline.stages;
@@ -163,8 +173,7 @@ export async function driveRun(ctx: RunContext, indices: number[], options: { re
       }
       const stage = stages[i]!;
       const label: StageLabel = { pipelineId: ctx.pipeline.id, index: i + 1, total: stages.length, stageId: stage.id, depth: ctx.depth };
-      const result =
-        stage.kind === 'command' ? await runCommandStage(ctx, i, stage, label) : await runSubpipelineStage(ctx, i, stage, label);
+      const result = stage.kind === 'command' ? await runCommandStage(ctx, i, stage, label) : await runSubpipelineStage(ctx, i, stage, label);
       if (result.kind === 'failed' || result.kind === 'cancelled') {
         outcome = result;
         break;
@@ -235,14 +244,24 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       manifest: repoRelative(paths, child.paths.manifestPath),
     });
     const childRef = manifest.child_runs.at(-1)!;
-    const result = await driveRun(child, pipeline.stages.map((_, k) => k), { resumed: false, target: null });
+    const result = await driveRun(
+      child,
+      pipeline.stages.map((_, k) => k),
+      { resumed: false, target: null },
+    );
     childRef.status = result.status;
     const endMs = clock.now();
     const succeeded = result.status === 'succeeded';
     const summary = succeeded
       ? `Subpipeline '${pipeline.title}' succeeded.`
       : `Subpipeline '${pipeline.title}' ${result.status}${result.ctx.manifest.status_detail ? ` (${result.ctx.manifest.status_detail})` : ''}.`;
-    finishStage(manifest, i, { status: succeeded ? 'succeeded' : 'failed', completedAtMs: endMs, exitCode: null, summary, subRunId: child.manifest.run_id });
+    finishStage(manifest, i, {
+      status: succeeded ? 'succeeded' : 'failed',
+      completedAtMs: endMs,
+      exitCode: null,
+      summary,
+      subRunId: child.manifest.run_id,
+    });
     await saveManifest(paths, manifest); // B3: direct write at stage end
     invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
     if (succeeded) return { kind: 'succeeded' };

@@ -26,7 +26,11 @@ export function makeRunId(nowMs: number, ids: Ids): string {
 
 /** Runs of characters outside [A-Za-z0-9] become '-', trimmed of '-', at most 80 chars. */
 export function slugify(id: string): string {
-  const slug = id.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).replace(/-+$/, '');
+  const slug = id
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80)
+    .replace(/-+$/, '');
   return slug.length > 0 ? slug : 'stage';
 }
 

@@ -56,7 +56,9 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     const configured = pipeline.stages.map((stage) => stage.id).join(', ');
     const recorded = manifest.commands.map((entry) => entry.id).join(', ');
     if (configured !== recorded) {
-      throw new InputError(`cannot resume run '${manifest.run_id}': pipeline '${pipeline.id}' now has stages [${configured}], the run had [${recorded}]`);
+      throw new InputError(
+        `cannot resume run '${manifest.run_id}': pipeline '${pipeline.id}' now has stages [${configured}], the run had [${recorded}]`,
+      );
     }
   }
 

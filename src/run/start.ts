@@ -33,6 +33,10 @@ export async function startRun(runtime: Runtime, options: StartOptions): Promise
       target,
       depth: 0,
     });
-    return driveRun(ctx, pipeline.stages.map((_, i) => i), { resumed: false, target });
+    return driveRun(
+      ctx,
+      pipeline.stages.map((_, i) => i),
+      { resumed: false, target },
+    );
   });
 }

@@ -4,10 +4,7 @@ import { dirname } from 'node:path';
 import type { Clock, FileSink } from './types.js';
 
 /** The parts of node:fs/promises the sink uses; injectable so a test can sequence them. */
-export type FsPrimitives = Pick<
-  typeof nodeFs,
-  'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink'
->;
+export type FsPrimitives = Pick<typeof nodeFs, 'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink'>;
 
 export type NodeFileSinkOptions = {
   clock: Clock;

@@ -5,7 +5,7 @@ import { createProcessSignals } from './process-signals.js';
 import { createRandomIds } from './random-ids.js';
 import { createRealClock } from './real-clock.js';
 import { createSpawnExecutor } from './spawn-executor.js';
-import type { OutputStream, Runtime } from './types.js';
+import type { Clock, Executor, OutputStream, Runtime } from './types.js';
 
 function processStream(stream: NodeJS.WriteStream): OutputStream {
   return {
@@ -18,12 +18,24 @@ function processStream(stream: NodeJS.WriteStream): OutputStream {
   };
 }
 
-export function createRealRuntime(): Runtime {
+export type RealRuntimeOverrides = Partial<Omit<Runtime, 'clock' | 'executor'>> & {
+  /** Wraps the spawn executor (e.g. to record what it does). */
+  wrapExecutor?: (executor: Executor, clock: Clock) => Executor;
+};
+
+/**
+ * The Runtime of this process. The bin takes it as it is; the harness (golden record and
+ * fidelity, benches) runs the real core with some parts swapped: captured output, a
+ * manual signal source, another directory or environment, a recording executor.
+ */
+export function createRealRuntime(overrides: RealRuntimeOverrides = {}): Runtime {
   const clock = createRealClock();
+  const { wrapExecutor, ...rest } = overrides;
+  const spawn = createSpawnExecutor(clock);
   return {
     clock,
     ids: createRandomIds(),
-    executor: createSpawnExecutor(clock),
+    executor: wrapExecutor ? wrapExecutor(spawn, clock) : spawn,
     fs: createNodeFileSink({ clock, pid: process.pid }),
     env: process.env,
     stdout: processStream(process.stdout),
@@ -31,5 +43,6 @@ export function createRealRuntime(): Runtime {
     signals: createProcessSignals(),
     cwd: process.cwd(),
     pid: process.pid,
+    ...rest,
   };
 }

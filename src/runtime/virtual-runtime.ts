@@ -78,11 +78,7 @@ export type ScheduledSignal = { at_ms: number; signal: SignalName };
  * idle, one timer at a time, so the same inputs give the same bytes on every machine.
  * `signals` are delivered at their offsets from the start.
  */
-export async function driveToCompletion<T>(
-  runtime: VirtualRuntime,
-  work: () => Promise<T>,
-  signals: ScheduledSignal[] = [],
-): Promise<T> {
+export async function driveToCompletion<T>(runtime: VirtualRuntime, work: () => Promise<T>, signals: ScheduledSignal[] = []): Promise<T> {
   const start = runtime.clock.now();
   for (const scheduled of signals) {
     runtime.clock.setTimeout(() => runtime.signals.fire(scheduled.signal), start + scheduled.at_ms - runtime.clock.now());

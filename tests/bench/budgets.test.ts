@@ -9,7 +9,14 @@ import { compareResults } from '../../bench/history.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const counts = (manifest: number, bytes = 1000) => ({ manifest_writes: manifest, heartbeat_writes: 1, other_writes: 10, bytes, fsyncs: 0 });
-const probe = (size: number, heap: number, finished = true) => ({ size_mb: size, finished, reason: finished ? null : 'out of memory', heap_growth_mb: heap, rss_growth_mb: heap * 2, seconds: 1 });
+const probe = (size: number, heap: number, finished = true) => ({
+  size_mb: size,
+  finished,
+  reason: finished ? null : 'out of memory',
+  heap_growth_mb: heap,
+  rss_growth_mb: heap * 2,
+  seconds: 1,
+});
 
 describe('write counts against the committed budgets (exact, from the golden replay)', () => {
   it('every scenario is within bench/budgets.json and every scenario has a budget', async () => {
@@ -37,7 +44,10 @@ describe('budget checks', () => {
   const budgets: Budgets = {
     ...emptyBudgets(),
     counts: { a: counts(5) },
-    memory: { '16': { finishes: true, heap_growth_mb: 50, rss_growth_mb: 100 }, '256': { finishes: false, heap_growth_mb: null, rss_growth_mb: null } },
+    memory: {
+      '16': { finishes: true, heap_growth_mb: 50, rss_growth_mb: 100 },
+      '256': { finishes: false, heap_growth_mb: null, rss_growth_mb: null },
+    },
     ratios: { stage_overhead_ratio: 3, cli_startup_ratio: 5 },
   };
 
@@ -45,9 +55,20 @@ describe('budget checks', () => {
     const measured: Measured = {
       counts: { a: counts(6), b: counts(1) },
       memory: [probe(16, 60), probe(256, 0, false)],
-      latency: { forced_write_p50_ms: 1, forced_write_p99_ms: 2, stage_ms: 4, direct_spawn_ms: 1, stage_overhead_ratio: 4, cli_start_ms: 1, node_start_ms: 1, cli_startup_ratio: 1 },
+      latency: {
+        forced_write_p50_ms: 1,
+        forced_write_p99_ms: 2,
+        stage_ms: 4,
+        direct_spawn_ms: 1,
+        stage_overhead_ratio: 4,
+        cli_start_ms: 1,
+        node_start_ms: 1,
+        cli_startup_ratio: 1,
+      },
     };
-    const over = checkBudgets(budgets, measured).filter((v) => v.over).map((v) => v.figure);
+    const over = checkBudgets(budgets, measured)
+      .filter((v) => v.over)
+      .map((v) => v.figure);
     expect(over).toEqual([
       'counts.a.manifest_writes',
       ...['manifest_writes', 'heartbeat_writes', 'other_writes', 'bytes', 'fsyncs'].map((f) => `counts.b.${f}`),
@@ -66,7 +87,11 @@ describe('budget checks', () => {
 });
 
 describe('budget updates', () => {
-  const base: Budgets = { ...emptyBudgets(), counts: { a: counts(5, 1000), gone: counts(1) }, ratios: { stage_overhead_ratio: 3, cli_startup_ratio: 5 } };
+  const base: Budgets = {
+    ...emptyBudgets(),
+    counts: { a: counts(5, 1000), gone: counts(1) },
+    ratios: { stage_overhead_ratio: 3, cli_startup_ratio: 5 },
+  };
 
   it('lowers ceilings to what was measured, and drops scenarios that are gone', () => {
     const result = updateBudgets(base, { counts: { a: counts(4, 900) } }, null, '2026-11-25');
@@ -84,11 +109,22 @@ describe('budget updates', () => {
   it('raises with --allow-increase and keeps the reason in the file', () => {
     const result = updateBudgets(base, { counts: { a: counts(7, 1000) } }, 'phase 1 adds an fsync write', '2026-11-25');
     expect(result.budgets.counts.a!.manifest_writes).toBe(7);
-    expect(result.budgets.increases).toEqual([{ figure: 'counts.a.manifest_writes', from: 5, to: 7, reason: 'phase 1 adds an fsync write', date: '2026-11-25' }]);
+    expect(result.budgets.increases).toEqual([
+      { figure: 'counts.a.manifest_writes', from: 5, to: 7, reason: 'phase 1 adds an fsync write', date: '2026-11-25' },
+    ]);
   });
 
   it('keeps a noisy ceiling when the measurement is under it but its headroom is not', () => {
-    const latency = { forced_write_p50_ms: 1, forced_write_p99_ms: 2, stage_ms: 1, direct_spawn_ms: 1, stage_overhead_ratio: 2.9, cli_start_ms: 1, node_start_ms: 1, cli_startup_ratio: 1 };
+    const latency = {
+      forced_write_p50_ms: 1,
+      forced_write_p99_ms: 2,
+      stage_ms: 1,
+      direct_spawn_ms: 1,
+      stage_overhead_ratio: 2.9,
+      cli_start_ms: 1,
+      node_start_ms: 1,
+      cli_startup_ratio: 1,
+    };
     const result = updateBudgets(base, { latency }, null, '2026-11-25');
     expect(result.budgets.ratios).toEqual({ stage_overhead_ratio: 3, cli_startup_ratio: 2 });
     expect(result.refused).toEqual([]);
@@ -98,12 +134,21 @@ describe('budget updates', () => {
 describe('bench history', () => {
   it('compares two runs figure by figure', () => {
     const deltas = compareResults({ counts: { a: counts(10, 2000) } }, { counts: { a: counts(4, 1000) } });
-    expect(deltas.find((d) => d.figure === 'counts.a.manifest_writes')).toEqual({ figure: 'counts.a.manifest_writes', before: 10, now: 4, delta: -6, percent: -60 });
+    expect(deltas.find((d) => d.figure === 'counts.a.manifest_writes')).toEqual({
+      figure: 'counts.a.manifest_writes',
+      before: 10,
+      now: 4,
+      delta: -6,
+      percent: -60,
+    });
     expect(deltas.find((d) => d.figure === 'counts.a.fsyncs')).toMatchObject({ delta: 0 });
   });
 
   it('bench/history/phase-0.json holds the phase-0 baseline for every section', () => {
-    const entry = JSON.parse(spawnSync('cat', [join(ROOT, 'bench/history/phase-0.json')], { encoding: 'utf8' }).stdout) as { label: string; results: Measured };
+    const entry = JSON.parse(spawnSync('cat', [join(ROOT, 'bench/history/phase-0.json')], { encoding: 'utf8' }).stdout) as {
+      label: string;
+      results: Measured;
+    };
     expect(entry.label).toBe('phase-0');
     expect(Object.keys(entry.results.counts ?? {}).length).toBeGreaterThanOrEqual(20);
     expect(entry.results.memory?.map((m) => m.size_mb)).toEqual([16, 64, 256]);

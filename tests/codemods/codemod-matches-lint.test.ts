@@ -34,7 +34,11 @@ describe('codemod and lint rule agree on src/', () => {
     const eslint = new ESLint({ cwd: ROOT });
     const results = await eslint.lintFiles(['src/**/*.ts']);
     const lintSites = results
-      .flatMap((r) => r.messages.filter((m) => m.ruleId === 'codex/single-manifest-writer' && (m.messageId === 'call' || m.messageId === 'value')).map((m) => `${relative(ROOT, r.filePath)}:${m.line}`))
+      .flatMap((r) =>
+        r.messages
+          .filter((m) => m.ruleId === 'codex/single-manifest-writer' && (m.messageId === 'call' || m.messageId === 'value'))
+          .map((m) => `${relative(ROOT, r.filePath)}:${m.line}`),
+      )
       .sort();
 
     expect(codemodSites.length).toBeGreaterThan(0);

@@ -9,7 +9,9 @@ import type { PersisterOptions } from '../../codemods/persister/analyse.js';
 import { runPersisterCodemod } from '../../codemods/persister/run.js';
 
 const FIXTURES = fileURLToPath(new URL('../../codemods/persister/fixtures', import.meta.url));
-const cases = readdirSync(FIXTURES).filter((name) => !name.startsWith('_')).sort();
+const cases = readdirSync(FIXTURES)
+  .filter((name) => !name.startsWith('_'))
+  .sort();
 
 const baseOptions: PersisterOptions = {
   writerModule: '/fixtures/_lib/manifest.ts',
@@ -26,9 +28,16 @@ const optionsFor = (name: string): PersisterOptions =>
 function projectWith(name: string, input: string) {
   const project = new Project({
     useInMemoryFileSystem: true,
-    compilerOptions: { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true },
+    compilerOptions: {
+      strict: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      noEmit: true,
+    },
   });
-  for (const lib of readdirSync(join(FIXTURES, '_lib'))) project.createSourceFile(`/fixtures/_lib/${lib}`, readFileSync(join(FIXTURES, '_lib', lib), 'utf8'));
+  for (const lib of readdirSync(join(FIXTURES, '_lib')))
+    project.createSourceFile(`/fixtures/_lib/${lib}`, readFileSync(join(FIXTURES, '_lib', lib), 'utf8'));
   const file = project.createSourceFile(`/fixtures/${name}/input.ts`, input);
   return { project, file };
 }

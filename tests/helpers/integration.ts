@@ -9,25 +9,78 @@ import { assertRunsDirManifestsValid } from './manifest-schema.js';
 
 /** The manifest's top-level keys in the order CONTRACTS.md §4 gives them (the byte contract). */
 export const CONTRACT_MANIFEST_KEYS = [
-  'version', 'task_id', 'task_slug', 'run_id', 'parent_run_id', 'pipeline_id', 'pipeline_title',
-  'runner', 'approval_policy', 'status', 'status_detail', 'started_at', 'completed_at', 'updated_at',
-  'heartbeat_at', 'heartbeat_interval_seconds', 'heartbeat_stale_after_seconds', 'artifact_root',
-  'compat_path', 'log_path', 'summary', 'metrics_recorded', 'resume_token', 'resume_events',
-  'approvals', 'commands', 'child_runs', 'run_summary_path', 'plan_target_id', 'instructions_hash',
-  'instructions_sources', 'guardrails_required', 'guardrail_status', 'handles', 'privacy',
+  'version',
+  'task_id',
+  'task_slug',
+  'run_id',
+  'parent_run_id',
+  'pipeline_id',
+  'pipeline_title',
+  'runner',
+  'approval_policy',
+  'status',
+  'status_detail',
+  'started_at',
+  'completed_at',
+  'updated_at',
+  'heartbeat_at',
+  'heartbeat_interval_seconds',
+  'heartbeat_stale_after_seconds',
+  'artifact_root',
+  'compat_path',
+  'log_path',
+  'summary',
+  'metrics_recorded',
+  'resume_token',
+  'resume_events',
+  'approvals',
+  'commands',
+  'child_runs',
+  'run_summary_path',
+  'plan_target_id',
+  'instructions_hash',
+  'instructions_sources',
+  'guardrails_required',
+  'guardrail_status',
+  'handles',
+  'privacy',
 ];
 
 /** `commands[i]`: 13 keys in this order (CONTRACTS.md §4). */
 export const CONTRACT_COMMAND_KEYS = [
-  'index', 'id', 'title', 'command', 'kind', 'status', 'started_at', 'completed_at', 'exit_code',
-  'summary', 'log_path', 'error_file', 'sub_run_id',
+  'index',
+  'id',
+  'title',
+  'command',
+  'kind',
+  'status',
+  'started_at',
+  'completed_at',
+  'exit_code',
+  'summary',
+  'log_path',
+  'error_file',
+  'sub_run_id',
 ];
 
 /** Metrics line fields in contract order (CONTRACTS.md §8); later phases may add fields. */
 export const CONTRACT_METRICS_KEYS = [
-  'run_id', 'task_id', 'pipeline_id', 'status', 'started_at', 'completed_at', 'duration_seconds',
-  'commands_passed', 'commands_failed', 'guardrails_present', 'recorded_at', 'artifact_path',
-  'child_runs', 'privacy_mode', 'privacy_events', 'handle_count',
+  'run_id',
+  'task_id',
+  'pipeline_id',
+  'status',
+  'started_at',
+  'completed_at',
+  'duration_seconds',
+  'commands_passed',
+  'commands_failed',
+  'guardrails_present',
+  'recorded_at',
+  'artifact_path',
+  'child_runs',
+  'privacy_mode',
+  'privacy_events',
+  'handle_count',
 ];
 
 export const RUN_ID_RE = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8}$/;
@@ -187,7 +240,13 @@ export function chunkBytes(events: Json[], stream: 'stdout' | 'stderr'): Buffer 
  */
 export async function readFifo(path: string, exited: Promise<unknown>): Promise<string> {
   const reading = readFile(path, 'utf8');
-  const first = await Promise.race([reading.then((text) => ({ text })), exited.then(() => null, () => null)]);
+  const first = await Promise.race([
+    reading.then((text) => ({ text })),
+    exited.then(
+      () => null,
+      () => null,
+    ),
+  ]);
   if (first !== null) return first.text;
   try {
     closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));

@@ -120,11 +120,26 @@ const cases: Case[] = [
   { name: 'unknown command', config: good, args: ['strat'], mentions: ["'strat'", 'start'] },
   { name: 'invalid --format', config: good, args: ['start', '--format', 'yaml'], mentions: ['--format', 'yaml'] },
   { name: 'exec --json with --jsonl', args: ['exec', '--json', '--jsonl', '--', 'touch', 'ran'], mentions: ['--json', '--jsonl'] },
-  { name: 'status of a missing run', config: good, args: ['status', '--run', '2026-01-01T00-00-00-000Z-00000000'], mentions: ['2026-01-01T00-00-00-000Z-00000000', 'not found'] },
-  { name: 'resume of a missing run', config: good, args: ['resume', '--run', '2026-01-01T00-00-00-000Z-00000000'], mentions: ['2026-01-01T00-00-00-000Z-00000000', 'not found'] },
+  {
+    name: 'status of a missing run',
+    config: good,
+    args: ['status', '--run', '2026-01-01T00-00-00-000Z-00000000'],
+    mentions: ['2026-01-01T00-00-00-000Z-00000000', 'not found'],
+  },
+  {
+    name: 'resume of a missing run',
+    config: good,
+    args: ['resume', '--run', '2026-01-01T00-00-00-000Z-00000000'],
+    mentions: ['2026-01-01T00-00-00-000Z-00000000', 'not found'],
+  },
   { name: 'status with a bad run id', config: good, args: ['status', '--run', '../etc'], mentions: ['run id', '"../etc"'] },
   { name: 'status without --run', config: good, args: ['status'], mentions: ['--run'] },
-  { name: 'status --watch with a bad interval', config: good, args: ['status', '--run', 'x', '--watch', '--interval', '0'], mentions: ['--interval'] },
+  {
+    name: 'status --watch with a bad interval',
+    config: good,
+    args: ['status', '--run', 'x', '--watch', '--interval', '0'],
+    mentions: ['--interval'],
+  },
   { name: 'plan of an unknown pipeline', config: good, args: ['plan', 'nope'], mentions: ["unknown pipeline 'nope'"] },
 ];
 

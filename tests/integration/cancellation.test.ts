@@ -109,7 +109,11 @@ describe.each([
     const stagePid = Number(readFileSync(join(root, 'stage.pid'), 'utf8'));
     const waiterPid = Number(readFileSync(join(root, 'waiter.pid'), 'utf8'));
     expect(Number.isInteger(stagePid) && stagePid > 1).toBe(true);
-    expect(liveProcessesInGroup(stagePid).map((p) => p.pid).sort()).toEqual([stagePid, waiterPid].sort());
+    expect(
+      liveProcessesInGroup(stagePid)
+        .map((p) => p.pid)
+        .sort(),
+    ).toEqual([stagePid, waiterPid].sort());
 
     child.kill(signal);
     const done = await result;
@@ -144,7 +148,12 @@ describe.each([
     expect(m.commands[2]).toMatchObject({ status: 'pending', started_at: null, completed_at: null, exit_code: null });
 
     const events = run.commandLog('02-wait.ndjson');
-    expect(events.filter((e) => e.type === 'exec:chunk').map((e) => e.data).join('')).toBe('waiting\n');
+    expect(
+      events
+        .filter((e) => e.type === 'exec:chunk')
+        .map((e) => e.data)
+        .join(''),
+    ).toBe('waiting\n');
     expect(events.at(-2)).toMatchObject({ type: 'exec:end', exit_code: code, signal, status: 'failed' });
     expect(events.at(-1)).toMatchObject({ type: 'command:end', exit_code: code, signal });
     expect(run.runner().some((e) => e.index === 3)).toBe(false);
@@ -173,7 +182,10 @@ describe('a cancelled run', () => {
     const m = runFiles(root, id).manifest();
     expect(m).toMatchObject({ status: 'cancelled', status_detail: 'cancelled:SIGTERM' });
     expect(m.resume_events.map((e: Json) => e.outcome)).toEqual(['accepted']);
-    const starts = runFiles(root, id).runner().filter((e) => e.type === 'command:start').map((e) => e.index);
+    const starts = runFiles(root, id)
+      .runner()
+      .filter((e) => e.type === 'command:start')
+      .map((e) => e.index);
     expect(starts).toEqual([1, 2, 2]);
     expect(metricsLines(root).map((l) => l.status)).toEqual(['cancelled', 'cancelled']);
     checkRunsDir(root);
@@ -235,7 +247,10 @@ describe('signals reach nested and one-stage runs', () => {
   it('SIGINT during exec: exit 130 and the exec run is cancelled', async () => {
     const root = repo(undefined, { 'waiter.mjs': WAITER });
     execFileSync('mkfifo', [join(root, 'ready.fifo')]);
-    const { child, result } = track(startCliRaw(['exec', '--json', '--', process.execPath, 'waiter.mjs'], { cwd: root, env: { READY_FIFO: 'ready.fifo' } }), root);
+    const { child, result } = track(
+      startCliRaw(['exec', '--json', '--', process.execPath, 'waiter.mjs'], { cwd: root, env: { READY_FIFO: 'ready.fifo' } }),
+      root,
+    );
     await readFifo(join(root, 'ready.fifo'), result);
     const waiterPid = Number(readFileSync(join(root, 'waiter.pid'), 'utf8'));
     child.kill('SIGINT');

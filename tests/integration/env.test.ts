@@ -38,7 +38,13 @@ describe('stage environment', () => {
       },
       { 'dump.mjs': DUMP, 'sub/dir/.keep': '' },
     );
-    const orchestratorEnv = { A: 'orch', B: 'orch', C: 'orch', CODEX_ORCHESTRATOR_RUN_ID: 'from-orchestrator-env', CODEX_ORCHESTRATOR_REPO_ROOT: '/nowhere' };
+    const orchestratorEnv = {
+      A: 'orch',
+      B: 'orch',
+      C: 'orch',
+      CODEX_ORCHESTRATOR_RUN_ID: 'from-orchestrator-env',
+      CODEX_ORCHESTRATOR_REPO_ROOT: '/nowhere',
+    };
     const result = await runCliProcess(['start', 'envp', '--task', 'env-task'], { cwd: root, env: orchestratorEnv });
     expect(result.code, result.stderr).toBe(0);
     const id = onlyRunId(root, 'env-task');
@@ -65,7 +71,11 @@ describe('stage environment', () => {
     const nested = JSON.parse(readFileSync(join(root, 'nested.json'), 'utf8')) as { env: Json; cwd: string };
     expect(realpathSync(nested.cwd)).toBe(realpathSync(join(root, 'sub/dir')));
     expect(nested.env).toMatchObject({ A: 'orch', B: 'pipe', C: 'pipe', CODEX_ORCHESTRATOR_TASK_ID: 'env-task', CODEX_ORCHESTRATOR_RUN_ID: id });
-    expect(runFiles(root, id, 'env-task').commandLog('02-nested.ndjson').find((e) => e.type === 'exec:begin')).toMatchObject({ cwd: 'sub/dir' });
+    expect(
+      runFiles(root, id, 'env-task')
+        .commandLog('02-nested.ndjson')
+        .find((e) => e.type === 'exec:begin'),
+    ).toMatchObject({ cwd: 'sub/dir' });
     checkRunsDir(root);
   });
 
@@ -84,7 +94,12 @@ describe('stage environment', () => {
             { kind: 'command', id: 'after', title: 'After', command: 'echo "FOO=${FOO-unset}"' },
           ],
         },
-        { id: 'child', title: 'Child', env: { FOO: 'child' }, stages: [{ kind: 'command', id: 'inner', title: 'Inner', command: 'echo "FOO=${FOO-unset}"' }] },
+        {
+          id: 'child',
+          title: 'Child',
+          env: { FOO: 'child' },
+          stages: [{ kind: 'command', id: 'inner', title: 'Inner', command: 'echo "FOO=${FOO-unset}"' }],
+        },
       ],
     });
     const result = await runCliProcess(['start', 'parent'], { cwd: root });

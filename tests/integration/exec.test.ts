@@ -55,7 +55,18 @@ describe('exec', () => {
     expect(result.code, result.stderr).toBe(7);
     const doc = JSON.parse(result.stdout) as Json;
     const id = onlyRunId(root);
-    expect(Object.keys(doc)).toEqual(['run_id', 'status', 'exit_code', 'signal', 'duration_ms', 'artifact_root', 'manifest', 'log_path', 'stdout', 'stderr']);
+    expect(Object.keys(doc)).toEqual([
+      'run_id',
+      'status',
+      'exit_code',
+      'signal',
+      'duration_ms',
+      'artifact_root',
+      'manifest',
+      'log_path',
+      'stdout',
+      'stderr',
+    ]);
     expect(doc).toMatchObject({
       run_id: id,
       status: 'failed',
@@ -82,7 +93,14 @@ describe('exec', () => {
     const parsed = lines.map((line) => JSON.parse(line) as Json);
     const id = onlyRunId(root, 't-9');
     const last = parsed.at(-1)!;
-    expect(last).toMatchObject({ type: 'exec:result', run_id: id, status: 'failed', exit_code: 7, signal: null, manifest: `.runs/t-9/cli/${id}/manifest.json` });
+    expect(last).toMatchObject({
+      type: 'exec:result',
+      run_id: id,
+      status: 'failed',
+      exit_code: 7,
+      signal: null,
+      manifest: `.runs/t-9/cli/${id}/manifest.json`,
+    });
     expect(parsed.slice(0, -1).map((e) => e.type)).toEqual(
       expect.arrayContaining(['command:start', 'exec:begin', 'exec:chunk', 'exec:end', 'command:end']),
     );

@@ -68,7 +68,15 @@ async function hashStdoutFromLog(path: string): Promise<{ sha256: string; bytes:
 describe('output fidelity', () => {
   it('~200 MB of binary output is reassembled from the stage log byte for byte', async () => {
     const root = repo(
-      { pipelines: [{ id: 'diagnostics', title: 'D', stages: [{ kind: 'command', id: 'big', title: 'Big', command: `${NODE} gen.mjs ${BIG_BYTES} generated.json` }] }] },
+      {
+        pipelines: [
+          {
+            id: 'diagnostics',
+            title: 'D',
+            stages: [{ kind: 'command', id: 'big', title: 'Big', command: `${NODE} gen.mjs ${BIG_BYTES} generated.json` }],
+          },
+        ],
+      },
       { 'gen.mjs': GENERATOR },
     );
     const started = Date.now();
@@ -121,12 +129,31 @@ describe('output fidelity', () => {
     expect(result.code, result.stderr).toBe(0);
     const run = runFiles(root, onlyRunId(root));
 
-    const binaryOut = Buffer.concat([Buffer.from('caf'), Buffer.from([0xc3, 0xa9]), Buffer.from(' '), Buffer.from([0xff, 0xfe]), Buffer.from(' raw'), Buffer.from([0]), Buffer.from('nul\n')]);
+    const binaryOut = Buffer.concat([
+      Buffer.from('caf'),
+      Buffer.from([0xc3, 0xa9]),
+      Buffer.from(' '),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(' raw'),
+      Buffer.from([0]),
+      Buffer.from('nul\n'),
+    ]);
     const binary = run.commandLog('01-binary.ndjson');
     expect(chunkBytes(binary, 'stdout')).toEqual(binaryOut);
     expect(chunkBytes(binary, 'stderr')).toEqual(Buffer.from([0x80, 0x81]));
     const base64Chunk = binary.find((e) => e.type === 'exec:chunk' && e.stream === 'stderr')!;
-    expect(Object.keys(base64Chunk)).toEqual(['type', 'correlation_id', 'attempt', 'stream', 'sequence', 'bytes', 'data', 'encoding', 'timestamp', 'index']);
+    expect(Object.keys(base64Chunk)).toEqual([
+      'type',
+      'correlation_id',
+      'attempt',
+      'stream',
+      'sequence',
+      'bytes',
+      'data',
+      'encoding',
+      'timestamp',
+      'index',
+    ]);
     expect(base64Chunk).toMatchObject({ encoding: 'base64', bytes: 2 });
 
     const split = run.commandLog('02-split.ndjson');
@@ -199,7 +226,9 @@ describe('output fidelity', () => {
           },
         ],
       },
-      { 'err.mjs': `const t = { ascii: ${JSON.stringify(ascii)}, wide: ${JSON.stringify(wide)} }; process.stderr.write(t[process.argv[2]], () => process.exit(1));` },
+      {
+        'err.mjs': `const t = { ascii: ${JSON.stringify(ascii)}, wide: ${JSON.stringify(wide)} }; process.stderr.write(t[process.argv[2]], () => process.exit(1));`,
+      },
     );
     const result = await runCliProcess(['start'], { cwd: root });
     expect(result.code, result.stderr).toBe(0);

@@ -8,7 +8,14 @@ import { chunkBytes, checkRunsDir, onlyRunId, runFiles, snapshotTree, useTempRep
 
 const repo = useTempRepos();
 
-const SECRETS = ['hunter2Secret99', 'AKIAIOSFODNN7EXAMPLE', '-----BEGIN RSA PRIVATE KEY-----', 'PRIVATE KEY', 'MIIEowIBAAKCAQEAx7keymaterial', 'abcdef123456'];
+const SECRETS = [
+  'hunter2Secret99',
+  'AKIAIOSFODNN7EXAMPLE',
+  '-----BEGIN RSA PRIVATE KEY-----',
+  'PRIVATE KEY',
+  'MIIEowIBAAKCAQEAx7keymaterial',
+  'abcdef123456',
+];
 
 // Each write waits until the guard has decided on the previous chunk (one decision per chunk
 // in privacy-decisions.ndjson), so every write is its own chunk. The secrets live only in this

@@ -53,7 +53,9 @@ describe('resume', () => {
     const token = readFileSync(join(run.dir, '.resume-token'), 'utf8').trim();
 
     writeFileSync(join(root, 'flag'), '');
-    const result = await runCliProcess(['resume', '--run', id, '--token', token, '--actor', 'tester', '--reason=flag fixed', '--format', 'json'], { cwd: root });
+    const result = await runCliProcess(['resume', '--run', id, '--token', token, '--actor', 'tester', '--reason=flag fixed', '--format', 'json'], {
+      cwd: root,
+    });
     expect(result.code, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout) as Json;
     expect(Object.keys(doc)).toEqual(['run_id', 'status', 'artifact_root', 'manifest', 'log_path']);
@@ -64,7 +66,11 @@ describe('resume', () => {
     expect(readFileSync(join(root, 'first-count.txt'), 'utf8')).toBe('ran\n');
     const runnerAfter = run.runnerText();
     expect(runnerAfter.startsWith(runnerBefore)).toBe(true);
-    const appended = runnerAfter.slice(runnerBefore.length).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Json);
+    const appended = runnerAfter
+      .slice(runnerBefore.length)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Json);
     expect(appended[0]).toMatchObject({ type: 'run:resume', actor: 'tester', reason: 'flag fixed' });
     expect(appended[0]!.timestamp).toMatch(ISO_RE);
     const all = run.runner();
@@ -184,7 +190,11 @@ describe('resume', () => {
     const corrupted = run.manifestText().slice(0, 200);
     writeFileSync(run.manifestPath, corrupted);
     const before = snapshotTree(join(root, '.runs'));
-    const line = expectOneLineError(await runCliProcess(['resume', '--run', id], { cwd: root }), `.runs/0101/cli/${id}/manifest.json`, 'invalid JSON at line');
+    const line = expectOneLineError(
+      await runCliProcess(['resume', '--run', id], { cwd: root }),
+      `.runs/0101/cli/${id}/manifest.json`,
+      'invalid JSON at line',
+    );
     expect(line).toMatch(/line \d+, column \d+/);
     expect(readFileSync(run.manifestPath, 'utf8')).toBe(corrupted);
     expect(snapshotTree(join(root, '.runs'))).toEqual(before);

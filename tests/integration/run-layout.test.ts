@@ -282,7 +282,10 @@ describe('a succeeding pipeline run', () => {
   });
 
   it('prints a text report by default and takes the task, runs and out dirs from flags and env', async () => {
-    const root = repo({ defaultPipeline: 'quick', pipelines: [{ id: 'quick', title: 'Quick', stages: [{ kind: 'command', id: 'hi', title: 'Hi', command: 'echo hi' }] }] });
+    const root = repo({
+      defaultPipeline: 'quick',
+      pipelines: [{ id: 'quick', title: 'Quick', stages: [{ kind: 'command', id: 'hi', title: 'Hi', command: 'echo hi' }] }],
+    });
     const env = { CODEX_ORCHESTRATOR_RUNS_DIR: 'var/runs', CODEX_ORCHESTRATOR_OUT_DIR: 'var/out', MCP_RUNNER_TASK_ID: 'from-env' };
     const fromEnv = await runCliProcess(['start'], { cwd: root, env });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
@@ -293,11 +296,20 @@ describe('a succeeding pipeline run', () => {
     expect(fromEnv.stdout).toContain(`log:      var/runs/from-env/cli/${id}/runner.ndjson`);
 
     // --key=value works like --key value; --task wins over MCP_RUNNER_TASK_ID.
-    const fromFlag = await runCliProcess(['start', 'quick', '--task=task-7', '--approval-policy=never', `--parent-run=${id}`, '--format=json'], { cwd: root, env });
+    const fromFlag = await runCliProcess(['start', 'quick', '--task=task-7', '--approval-policy=never', `--parent-run=${id}`, '--format=json'], {
+      cwd: root,
+      env,
+    });
     expect(fromFlag.code, fromFlag.stderr).toBe(0);
     const doc = JSON.parse(fromFlag.stdout) as Json;
     const flagged = runFiles(root, doc.run_id, 'task-7', runsDir).manifest();
-    expect(flagged).toMatchObject({ task_id: 'task-7', approval_policy: 'never', parent_run_id: id, pipeline_id: 'quick', artifact_root: `var/runs/task-7/cli/${doc.run_id}` });
+    expect(flagged).toMatchObject({
+      task_id: 'task-7',
+      approval_policy: 'never',
+      parent_run_id: id,
+      pipeline_id: 'quick',
+      artifact_root: `var/runs/task-7/cli/${doc.run_id}`,
+    });
     expect(listFiles(join(root, 'var/out'))).toEqual(['from-env/state.json', 'task-7/state.json']);
     expect(listFiles(root).filter((f) => f.startsWith('.runs/') || f.startsWith('out/'))).toEqual([]);
     checkRunsDir(root, { runsDir, outDir: join(root, 'var/out'), minManifests: 2 });

@@ -8,7 +8,16 @@ import { ISO_RE, checkRunsDir, metricsLines, onlyRunId, runFiles, useTempRepos, 
 
 const repo = useTempRepos();
 
-const pending = { status: 'pending', started_at: null, completed_at: null, exit_code: null, summary: null, log_path: null, error_file: null, sub_run_id: null };
+const pending = {
+  status: 'pending',
+  started_at: null,
+  completed_at: null,
+  exit_code: null,
+  summary: null,
+  log_path: null,
+  error_file: null,
+  sub_run_id: null,
+};
 
 describe('a failing stage', () => {
   it('fails the run (exit 1), leaves later stages pending and writes an error file', async () => {
@@ -89,7 +98,14 @@ describe('a failing stage', () => {
             { kind: 'command', id: 'lint', title: 'Lint', command: 'echo "lint: 2 problems" >&2; exit 1', allowFailure: true },
             { kind: 'command', id: 'quiet', title: 'Quiet', command: 'true' },
             { kind: 'command', id: 'hinted', title: 'Hinted', command: 'echo noise; echo more noise', summaryHint: 'Specs checked' },
-            { kind: 'command', id: 'hinted-fail', title: 'Hinted fail', command: 'echo oops >&2; exit 3', summaryHint: 'Optional check', allowFailure: true },
+            {
+              kind: 'command',
+              id: 'hinted-fail',
+              title: 'Hinted fail',
+              command: 'echo oops >&2; exit 3',
+              summaryHint: 'Optional check',
+              allowFailure: true,
+            },
             { kind: 'command', id: 'last', title: 'Last', command: 'printf "one\\n\\ntwo  \\n\\n"' },
           ],
         },
@@ -118,7 +134,9 @@ describe('a failing stage', () => {
 
   it('a stage killed by a signal gets exit_code 128+signo and fails the run', async () => {
     const root = repo({
-      pipelines: [{ id: 'diagnostics', title: 'D', stages: [{ kind: 'command', id: 'crash', title: 'Crash', command: 'echo going down >&2; kill -TERM $$' }] }],
+      pipelines: [
+        { id: 'diagnostics', title: 'D', stages: [{ kind: 'command', id: 'crash', title: 'Crash', command: 'echo going down >&2; kill -TERM $$' }] },
+      ],
     });
     const result = await runCliProcess(['start'], { cwd: root });
     expect(result.code, result.stderr).toBe(1);
@@ -163,7 +181,14 @@ describe('a stage that cannot start (its cwd does not exist)', () => {
     expect(m.commands[2]).toMatchObject(pending);
     expect(existsSync(join(root, 'later-ran'))).toBe(false);
     const error = run.errorFile('02-nowhere.json');
-    expect(error).toMatchObject({ run_id: id, task_id: '0101', command_index: 2, command_id: 'nowhere', command: 'echo unreachable', reason: 'command-execution-error' });
+    expect(error).toMatchObject({
+      run_id: id,
+      task_id: '0101',
+      command_index: 2,
+      command_id: 'nowhere',
+      command: 'echo unreachable',
+      reason: 'command-execution-error',
+    });
     expect(JSON.stringify(error.details)).toContain('does/not/exist');
     expect(m.summary).toContain('does/not/exist');
     expect(metricsLines(root)[0]).toMatchObject({ status: 'failed' });

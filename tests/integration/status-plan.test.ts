@@ -53,8 +53,20 @@ describe('status', () => {
     expect(json.code, json.stderr).toBe(0);
     const view = JSON.parse(json.stdout) as Json;
     expect(Object.keys(view)).toEqual([
-      'run_id', 'task_id', 'pipeline_id', 'status', 'status_detail', 'started_at', 'completed_at', 'updated_at',
-      'heartbeat_at', 'heartbeat_stale', 'summary', 'manifest', 'commands', 'child_runs',
+      'run_id',
+      'task_id',
+      'pipeline_id',
+      'status',
+      'status_detail',
+      'started_at',
+      'completed_at',
+      'updated_at',
+      'heartbeat_at',
+      'heartbeat_stale',
+      'summary',
+      'manifest',
+      'commands',
+      'child_runs',
     ]);
     expect(view).toEqual({
       run_id: id,
@@ -69,7 +81,14 @@ describe('status', () => {
       heartbeat_stale: false,
       summary: m.summary,
       manifest: `.runs/0101/cli/${id}/manifest.json`,
-      commands: m.commands.map((c: Json) => ({ index: c.index, id: c.id, kind: c.kind, status: c.status, exit_code: c.exit_code, summary: c.summary })),
+      commands: m.commands.map((c: Json) => ({
+        index: c.index,
+        id: c.id,
+        kind: c.kind,
+        status: c.status,
+        exit_code: c.exit_code,
+        summary: c.summary,
+      })),
       child_runs: [],
     });
 
@@ -138,7 +157,13 @@ describe('status', () => {
     const { root, id } = await failedRun();
     const run = runFiles(root, id);
     const m = run.manifest();
-    Object.assign(m, { status: 'in_progress', status_detail: null, completed_at: null, heartbeat_at: '2020-01-01T00:00:00.000Z', updated_at: '2020-01-01T00:00:00.000Z' });
+    Object.assign(m, {
+      status: 'in_progress',
+      status_detail: null,
+      completed_at: null,
+      heartbeat_at: '2020-01-01T00:00:00.000Z',
+      updated_at: '2020-01-01T00:00:00.000Z',
+    });
     writeFileSync(run.manifestPath, `${JSON.stringify(m, null, 2)}\n`);
     const json = await runCliProcess(['status', '--run', id, '--format', 'json'], { cwd: root });
     expect(json.code, json.stderr).toBe(0);
@@ -208,7 +233,17 @@ describe('plan', () => {
     expect(plan.stages[0]).toMatchObject({ command: 'make build', pipeline: null, stages: null });
     expect(plan.stages[3]).toMatchObject({ command: null, pipeline: 'checks' });
     expect(plan.stages[3].stages).toEqual([
-      { index: 1, id: 'lint', title: 'Lint', kind: 'command', command: 'make lint', pipeline: null, execution_mode: 'cloud', will_run: true, stages: null },
+      {
+        index: 1,
+        id: 'lint',
+        title: 'Lint',
+        kind: 'command',
+        command: 'make lint',
+        pipeline: null,
+        execution_mode: 'cloud',
+        will_run: true,
+        stages: null,
+      },
     ]);
 
     expect(rootEntries(root)).toEqual(before);

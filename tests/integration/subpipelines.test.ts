@@ -59,7 +59,13 @@ describe('subpipeline stages', () => {
     expect(parent.run_id).toBe(doc.run_id);
     expect(child.run_id).toMatch(RUN_ID_RE);
 
-    expect(child).toMatchObject({ parent_run_id: parent.run_id, pipeline_id: 'child', pipeline_title: 'Child', status: 'succeeded', task_id: '0101' });
+    expect(child).toMatchObject({
+      parent_run_id: parent.run_id,
+      pipeline_id: 'child',
+      pipeline_title: 'Child',
+      status: 'succeeded',
+      task_id: '0101',
+    });
     expect(child.commands[0]).toMatchObject({ id: 'c1', status: 'succeeded', summary: 'in-child' });
 
     expect(parent).toMatchObject({ status: 'succeeded', status_detail: null });
@@ -111,7 +117,9 @@ describe('subpipeline stages', () => {
     expect(parent).toMatchObject({ status: 'failed', status_detail: 'subpipeline:failing:failed' });
     expect(parent.commands[0]).toMatchObject({ kind: 'subpipeline', status: 'failed', sub_run_id: child.run_id });
     expect(parent.commands[1]).toMatchObject({ status: 'pending', started_at: null, completed_at: null });
-    expect(parent.child_runs).toEqual([{ run_id: child.run_id, pipeline_id: 'failing', status: 'failed', manifest: `.runs/0101/cli/${child.run_id}/manifest.json` }]);
+    expect(parent.child_runs).toEqual([
+      { run_id: child.run_id, pipeline_id: 'failing', status: 'failed', manifest: `.runs/0101/cli/${child.run_id}/manifest.json` },
+    ]);
     expect(parent.summary.split('\n')).toContain("Subpipeline 'Failing' failed.");
     expect(result.stdout.split('\n')[0]).toBe(`Run ${parent.run_id} failed (subpipeline:failing:failed).`);
     expect(metricsLines(root).map((l) => [l.run_id, l.status])).toEqual([

@@ -34,8 +34,14 @@ describe('codex.orchestrator.json', () => {
     [{ pipelines: [pipeline('p', [])] }, 'pipelines[0].stages: a pipeline needs at least one stage'],
     [{ pipelines: [pipeline('p', [stage('a'), stage('a')])] }, "pipelines[0].stages[1].id: duplicate stage id 'a' in pipeline 'p'"],
     [{ pipelines: [pipeline('p', [stage('a')]), pipeline('p', [stage('b')])] }, "pipelines[1].id: duplicate pipeline id 'p'"],
-    [{ pipelines: [pipeline('p', [{ kind: 'subpipeline', id: 's', title: 's', pipeline: 'p' }])] }, "pipelines[0].stages[0].pipeline: subpipeline stage 's' names its own pipeline 'p'"],
-    [{ pipelines: [pipeline('p', [{ kind: 'subpipeline', id: 's', title: 's', pipeline: 'nope' }])] }, "pipelines[0].stages[0].pipeline: unknown pipeline 'nope'"],
+    [
+      { pipelines: [pipeline('p', [{ kind: 'subpipeline', id: 's', title: 's', pipeline: 'p' }])] },
+      "pipelines[0].stages[0].pipeline: subpipeline stage 's' names its own pipeline 'p'",
+    ],
+    [
+      { pipelines: [pipeline('p', [{ kind: 'subpipeline', id: 's', title: 's', pipeline: 'nope' }])] },
+      "pipelines[0].stages[0].pipeline: unknown pipeline 'nope'",
+    ],
     [
       {
         pipelines: [
@@ -64,15 +70,22 @@ describe('codex.orchestrator.json', () => {
 
   it('any text either loads or fails with one InputError line (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), async (text) => {
-        try {
-          await load(text);
-        } catch (error) {
-          expect(error).toBeInstanceOf(InputError);
-          expect((error as Error).message.startsWith('codex.orchestrator.json: ')).toBe(true);
-          expect((error as Error).message).not.toContain('\n    at ');
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        async (text) => {
+          try {
+            await load(text);
+          } catch (error) {
+            expect(error).toBeInstanceOf(InputError);
+            expect((error as Error).message.startsWith('codex.orchestrator.json: ')).toBe(true);
+            expect((error as Error).message).not.toContain('\n    at ');
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

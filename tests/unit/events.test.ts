@@ -6,7 +6,9 @@ import { OutputTail, TAIL_CAPACITY_BYTES, tailText } from '../../src/exec/output
 describe('exec event lines', () => {
   it('puts timestamp and index last, compact, one line', () => {
     const line = eventLine({ type: 'exec:begin', correlation_id: 'c', attempt: 1, command: 'ls', cwd: '.' }, '2026-01-01T00:00:00.000Z', 3);
-    expect(line).toBe('{"type":"exec:begin","correlation_id":"c","attempt":1,"command":"ls","cwd":".","timestamp":"2026-01-01T00:00:00.000Z","index":3}\n');
+    expect(line).toBe(
+      '{"type":"exec:begin","correlation_id":"c","attempt":1,"command":"ls","cwd":".","timestamp":"2026-01-01T00:00:00.000Z","index":3}\n',
+    );
   });
 
   it('keeps chunks exact: text when valid UTF-8, else base64 (property)', () => {

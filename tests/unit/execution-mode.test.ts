@@ -12,7 +12,14 @@ const parallel: ModeTask = { execution: { parallel: true } };
 const table: Row[] = [
   ['nothing set', {}, undefined, 'mcp', 'mcp', 'mcp'],
   ['requires_cloud true', { requires_cloud: true }, undefined, 'cloud', 'cloud', 'cloud'],
-  ['requires_cloud false beats executionMode cloud (booleans first)', { requires_cloud: false, executionMode: 'cloud' }, undefined, 'mcp', 'mcp', 'cloud'],
+  [
+    'requires_cloud false beats executionMode cloud (booleans first)',
+    { requires_cloud: false, executionMode: 'cloud' },
+    undefined,
+    'mcp',
+    'mcp',
+    'cloud',
+  ],
   ['requires_cloud wins over requiresCloud', { requires_cloud: false, requiresCloud: true }, undefined, 'mcp', 'mcp', 'mcp'],
   ['requiresCloud true', { requiresCloud: true }, undefined, 'cloud', 'cloud', 'cloud'],
   ['non-boolean requires_cloud is ignored', { requires_cloud: 'yes', requiresCloud: true }, undefined, 'cloud', 'cloud', 'cloud'],

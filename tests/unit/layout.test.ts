@@ -7,7 +7,7 @@ import { createSeededIds } from '../../src/runtime/seeded-ids.js';
 describe('task and run ids', () => {
   it.each([
     ['', 'it is empty'],
-    ['../x', "it contains a path separator"],
+    ['../x', 'it contains a path separator'],
     ['a/b', 'it contains a path separator'],
     ['a\\b', 'it contains a path separator'],
     ['.hidden', "it starts with '.'"],

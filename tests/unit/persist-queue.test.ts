@@ -12,9 +12,25 @@ function setup() {
   const fs = createMemoryFileSink({ fsyncAtomicWrites: false });
   const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', fs, clock);
   const manifest = createManifest({
-    taskId: '0101', taskSlug: null, runId: 'run-1', parentRunId: null, pipelineId: 'p', pipelineTitle: 'P', approvalPolicy: null,
-    nowMs: clock.now(), artifactRoot: 'a', compatPath: 'c', logPath: 'l', resumeToken: createSeededIds(1).resumeToken(), stages: [],
-    planTargetId: null, instructionsHash: null, instructionsSources: [], guardrailsRequired: false, privacyMode: 'shadow', privacyLogPath: 'p',
+    taskId: '0101',
+    taskSlug: null,
+    runId: 'run-1',
+    parentRunId: null,
+    pipelineId: 'p',
+    pipelineTitle: 'P',
+    approvalPolicy: null,
+    nowMs: clock.now(),
+    artifactRoot: 'a',
+    compatPath: 'c',
+    logPath: 'l',
+    resumeToken: createSeededIds(1).resumeToken(),
+    stages: [],
+    planTargetId: null,
+    instructionsHash: null,
+    instructionsSources: [],
+    guardrailsRequired: false,
+    privacyMode: 'shadow',
+    privacyLogPath: 'p',
   });
   const queue = new PersistQueue(paths, manifest, 5_000);
   const manifestWrites = () => fs.counts().get(paths.manifestPath)?.writes ?? 0;

@@ -32,7 +32,12 @@ function manifest(commands = ['build', 'spec-guard', 'test']): Manifest {
     compatPath: '.runs/0101/mcp/r/manifest.json',
     logPath: '.runs/0101/cli/r/runner.ndjson',
     resumeToken: 'a'.repeat(64),
-    stages: commands.map((id) => ({ id, title: id, kind: 'command' as const, command: id === 'spec-guard' ? 'npm run spec-guard' : `npm run ${id}` })),
+    stages: commands.map((id) => ({
+      id,
+      title: id,
+      kind: 'command' as const,
+      command: id === 'spec-guard' ? 'npm run spec-guard' : `npm run ${id}`,
+    })),
     planTargetId: null,
     instructionsHash: null,
     instructionsSources: [],
@@ -77,7 +82,12 @@ describe('transitions', () => {
     markRunInProgress(m, T0 + 10);
     expect(m).toMatchObject({ status: 'in_progress', heartbeat_at: '2026-03-01T10:00:00.010Z' });
     finishStage(m, 1, { status: 'failed', completedAtMs: T0 + 20, exitCode: 1, summary: 'x' });
-    finalizeRun(m, { status: 'failed', statusDetail: 'stage:spec-guard:failed', completedAtMs: T0 + 30, summaryLines: ["Stage 'spec-guard' failed with exit code 1.", "Stage 'spec-guard' failed with exit code 1."] });
+    finalizeRun(m, {
+      status: 'failed',
+      statusDetail: 'stage:spec-guard:failed',
+      completedAtMs: T0 + 30,
+      summaryLines: ["Stage 'spec-guard' failed with exit code 1.", "Stage 'spec-guard' failed with exit code 1."],
+    });
     expect(m.summary).toBe("Stage 'spec-guard' failed with exit code 1.\nGuardrails: 0/1 succeeded, 1 failed.");
     expect(m.guardrail_status).toMatchObject({ present: true, counts: { total: 1, succeeded: 0, failed: 1, skipped: 0, other: 0 } });
     expect(m.completed_at).toBe('2026-03-01T10:00:00.030Z');
@@ -111,7 +121,15 @@ describe('transitions', () => {
   it('B7 characterization (removed by phase 5): every privacy decision, allows included, stays in the manifest', () => {
     const m = manifest();
     for (let sequence = 1; sequence <= 1000; sequence += 1) {
-      recordPrivacyDecision(m, { handle_id: 'h', sequence, action: 'allow', rule: null, reason: 'shadow-mode', timestamp: '2026-03-01T10:00:00.000Z', stage_id: 'build' });
+      recordPrivacyDecision(m, {
+        handle_id: 'h',
+        sequence,
+        action: 'allow',
+        rule: null,
+        reason: 'shadow-mode',
+        timestamp: '2026-03-01T10:00:00.000Z',
+        stage_id: 'build',
+      });
     }
     expect(m.privacy.decisions).toHaveLength(1000);
     expect(m.privacy.totals).toEqual({ total_frames: 1000, redacted_frames: 0, blocked_frames: 0, allowed_frames: 1000 });

@@ -23,14 +23,26 @@ function noisyRuntime(chunks: number) {
     transcript: {
       stages: {
         'noisy/spam': [
-          { chunks: [{ generate: { stream: 'stdout', count: chunks, data: 'line {i}\n', start_ms: 0, every_ms: 1 } }], exit: { code: 0, signal: null, at_ms: chunks + 1 } },
+          {
+            chunks: [{ generate: { stream: 'stdout', count: chunks, data: 'line {i}\n', start_ms: 0, every_ms: 1 } }],
+            exit: { code: 0, signal: null, at_ms: chunks + 1 },
+          },
         ],
       },
     },
   });
   runtime.fs.seedFile(
     `${ROOT}/codex.orchestrator.json`,
-    JSON.stringify({ pipelines: [{ id: 'noisy', title: 'Noisy', env: { NOISY_DEFAULT: 'from-pipeline' }, stages: [{ kind: 'command', id: 'spam', title: 'Spam', command: 'spam' }] }] }),
+    JSON.stringify({
+      pipelines: [
+        {
+          id: 'noisy',
+          title: 'Noisy',
+          env: { NOISY_DEFAULT: 'from-pipeline' },
+          stages: [{ kind: 'command', id: 'spam', title: 'Spam', command: 'spam' }],
+        },
+      ],
+    }),
   );
   return runtime;
 }

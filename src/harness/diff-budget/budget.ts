@@ -8,10 +8,26 @@ export type BudgetLimits = { codeFiles: number; codeLines: number; fixtureFiles:
 
 export const DEFAULT_LIMITS: BudgetLimits = { codeFiles: 25, codeLines: 800, fixtureFiles: 1000, fixtureLines: 500_000 };
 
-const IGNORED = ['**/package-lock.json', '**/npm-shrinkwrap.json', '**/yarn.lock', '**/pnpm-lock.yaml', '**/*.lock', 'dist/**', 'build/**', 'coverage/**'];
+const IGNORED = [
+  '**/package-lock.json',
+  '**/npm-shrinkwrap.json',
+  '**/yarn.lock',
+  '**/pnpm-lock.yaml',
+  '**/*.lock',
+  'dist/**',
+  'build/**',
+  'coverage/**',
+];
 const FIXTURES = ['golden/**/expected/**', 'codemods/**/fixtures/**'];
 
-export type Bucket = { files: number; lines: number; maxFiles: number; maxLines: number; over: boolean; paths: Array<{ path: string; lines: number | null; status: ChangedFile['status'] }> };
+export type Bucket = {
+  files: number;
+  lines: number;
+  maxFiles: number;
+  maxLines: number;
+  over: boolean;
+  paths: Array<{ path: string; lines: number | null; status: ChangedFile['status'] }>;
+};
 
 export type BudgetReport = {
   base: string;
@@ -49,5 +65,14 @@ export function runDiffBudget(change: Change, limits: BudgetLimits, overrideReas
   const fixtures = bucket(groups.fixtures, limits.fixtureFiles, limits.fixtureLines);
   const over = code.over || fixtures.over;
   const override = overrideReason?.trim() ? overrideReason.trim() : null;
-  return { base: change.base, baseSource: change.baseSource, code, fixtures, ignored: groups.ignored.map((f) => f.path), over, override, passed: !over || override !== null };
+  return {
+    base: change.base,
+    baseSource: change.baseSource,
+    code,
+    fixtures,
+    ignored: groups.ignored.map((f) => f.path),
+    over,
+    override,
+    passed: !over || override !== null,
+  };
 }

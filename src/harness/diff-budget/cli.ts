@@ -11,7 +11,9 @@ function line(name: string, b: Bucket): string {
 export function runDiffBudgetCli(argv: string[]): Promise<number> {
   return runTool('diff-budget', argv, (program, setExit) => {
     program
-      .description('Count files and lines changed since the merge-base; code and fixtures have budgets of their own. Override with DIFF_BUDGET_OVERRIDE_REASON.')
+      .description(
+        'Count files and lines changed since the merge-base; code and fixtures have budgets of their own. Override with DIFF_BUDGET_OVERRIDE_REASON.',
+      )
       .option('--base <ref>', 'base ref (default: $BASE_SHA, else origin/main, else the root commit)')
       .option('--max-files <n>', 'code files budget', positiveInt, DEFAULT_LIMITS.codeFiles)
       .option('--max-lines <n>', 'code lines budget (added + deleted)', positiveInt, DEFAULT_LIMITS.codeLines)
@@ -19,28 +21,42 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
       .option('--max-fixture-lines <n>', 'golden expected files and codemod fixtures: lines budget', positiveInt, DEFAULT_LIMITS.fixtureLines)
       .option('--json', 'print the report as JSON')
       .option('--out <file>', 'also write the report as JSON to this file')
-      .action((opts: { base?: string; maxFiles: number; maxLines: number; maxFixtureFiles: number; maxFixtureLines: number; json?: boolean; out?: string }) => {
-        const change = collectChange(process.cwd(), opts.base, process.env);
-        const report = runDiffBudget(
-          change,
-          { codeFiles: opts.maxFiles, codeLines: opts.maxLines, fixtureFiles: opts.maxFixtureFiles, fixtureLines: opts.maxFixtureLines },
-          process.env.DIFF_BUDGET_OVERRIDE_REASON,
-        );
-        writeJsonOut(opts.out, report);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        } else {
-          process.stdout.write(`diff-budget: change against ${report.base} (${report.baseSource})\n${line('code', report.code)}\n${line('fixtures', report.fixtures)}\n`);
-          if (report.ignored.length > 0) process.stdout.write(`diff-budget: ignored (lock files, build output): ${report.ignored.join(', ')}\n`);
-          if (report.over) {
-            const biggest = [...report.code.paths].sort((a, b) => (b.lines ?? 0) - (a.lines ?? 0)).slice(0, 5);
-            process.stdout.write(`diff-budget: largest code changes: ${biggest.map((p) => `${p.path} (${p.lines ?? 'binary'})`).join(', ')}\n`);
+      .action(
+        (opts: {
+          base?: string;
+          maxFiles: number;
+          maxLines: number;
+          maxFixtureFiles: number;
+          maxFixtureLines: number;
+          json?: boolean;
+          out?: string;
+        }) => {
+          const change = collectChange(process.cwd(), opts.base, process.env);
+          const report = runDiffBudget(
+            change,
+            { codeFiles: opts.maxFiles, codeLines: opts.maxLines, fixtureFiles: opts.maxFixtureFiles, fixtureLines: opts.maxFixtureLines },
+            process.env.DIFF_BUDGET_OVERRIDE_REASON,
+          );
+          writeJsonOut(opts.out, report);
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          } else {
+            process.stdout.write(
+              `diff-budget: change against ${report.base} (${report.baseSource})\n${line('code', report.code)}\n${line('fixtures', report.fixtures)}\n`,
+            );
+            if (report.ignored.length > 0) process.stdout.write(`diff-budget: ignored (lock files, build output): ${report.ignored.join(', ')}\n`);
+            if (report.over) {
+              const biggest = [...report.code.paths].sort((a, b) => (b.lines ?? 0) - (a.lines ?? 0)).slice(0, 5);
+              process.stdout.write(`diff-budget: largest code changes: ${biggest.map((p) => `${p.path} (${p.lines ?? 'binary'})`).join(', ')}\n`);
+            }
+            if (report.override) process.stdout.write(`diff-budget: override: ${report.override}\n`);
+            process.stdout.write(
+              `diff-budget: ${report.over ? (report.override ? 'over budget, overridden' : 'over budget (split the change, or set DIFF_BUDGET_OVERRIDE_REASON="<why>")') : 'ok'}\n`,
+            );
           }
-          if (report.override) process.stdout.write(`diff-budget: override: ${report.override}\n`);
-          process.stdout.write(`diff-budget: ${report.over ? (report.override ? 'over budget, overridden' : 'over budget (split the change, or set DIFF_BUDGET_OVERRIDE_REASON="<why>")') : 'ok'}\n`);
-        }
-        setExit(report.passed ? 0 : 1);
-      });
+          setExit(report.passed ? 0 : 1);
+        },
+      );
   });
 }
 

@@ -65,7 +65,8 @@ export function checkDocs(root: string): DocsReport {
       const line = i + 1;
       for (const match of text.matchAll(/\bnpm run(?:-script)?\s+([A-Za-z0-9:_.-]+)/g)) {
         checked.scripts += 1;
-        if (!scripts.has(match[1]!)) problems.push({ file, line, kind: 'script', text: match[0], message: `no script '${match[1]}' in package.json` });
+        if (!scripts.has(match[1]!))
+          problems.push({ file, line, kind: 'script', text: match[0], message: `no script '${match[1]}' in package.json` });
       }
       for (const match of text.matchAll(/\bcodex-orchestrator\s+start\b([^`\n]*)/g)) {
         const tokens = match[1]!.trim().split(/\s+/).filter(Boolean);
@@ -82,7 +83,14 @@ export function checkDocs(root: string): DocsReport {
         if (!pipeline || /^[[<(|&;]/.test(pipeline)) continue;
         pipeline = pipeline.replace(/[.,;:)]+$/, '');
         checked.pipelines += 1;
-        if (!pipelines.has(pipeline)) problems.push({ file, line, kind: 'pipeline', text: `codex-orchestrator start ${pipeline}`, message: `no pipeline '${pipeline}' in codex.orchestrator.json` });
+        if (!pipelines.has(pipeline))
+          problems.push({
+            file,
+            line,
+            kind: 'pipeline',
+            text: `codex-orchestrator start ${pipeline}`,
+            message: `no pipeline '${pipeline}' in codex.orchestrator.json`,
+          });
       }
       for (const match of text.matchAll(/(?<!`)`([^`\n]+)`(?!`)/g)) {
         const token = match[1]!;
@@ -90,7 +98,8 @@ export function checkDocs(root: string): DocsReport {
         const path = token.replace(/^\.\//, '').replace(/\/$/, '');
         checked.paths += 1;
         if (existsSync(join(root, path))) {
-          if (token.endsWith('/') && !statSync(join(root, path)).isDirectory()) problems.push({ file, line, kind: 'path', text: token, message: 'named as a directory but is a file' });
+          if (token.endsWith('/') && !statSync(join(root, path)).isDirectory())
+            problems.push({ file, line, kind: 'path', text: token, message: 'named as a directory but is a file' });
           continue;
         }
         if (isIgnored(root, path)) continue; // build and run output, not a repo path

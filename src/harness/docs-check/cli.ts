@@ -6,7 +6,9 @@ import { checkDocs } from './check.js';
 export function runDocsCheckCli(argv: string[]): Promise<number> {
   return runTool('docs:check', argv, (program, setExit) => {
     program
-      .description('Check README.md and docs/**/*.md: every `npm run X` is a script, every `codex-orchestrator start X` a pipeline, every backticked repo path exists.')
+      .description(
+        'Check README.md and docs/**/*.md: every `npm run X` is a script, every `codex-orchestrator start X` a pipeline, every backticked repo path exists.',
+      )
       .option('--json', 'print the report as JSON')
       .option('--out <file>', 'also write the report as JSON to this file')
       .action((opts: { json?: boolean; out?: string }) => {
@@ -16,7 +18,9 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
         else {
           for (const p of report.problems) process.stdout.write(`docs:check: ${p.file}:${p.line}: ${p.text}: ${p.message}\n`);
           const c = report.checked;
-          process.stdout.write(`docs:check: ${report.files.length} file(s), ${c.scripts} script, ${c.pipelines} pipeline and ${c.paths} path reference(s): ${report.problems.length === 0 ? 'ok' : `${report.problems.length} problem(s)`}\n`);
+          process.stdout.write(
+            `docs:check: ${report.files.length} file(s), ${c.scripts} script, ${c.pipelines} pipeline and ${c.paths} path reference(s): ${report.problems.length === 0 ? 'ok' : `${report.problems.length} problem(s)`}\n`,
+          );
         }
         setExit(report.problems.length > 0 ? 1 : 0);
       });

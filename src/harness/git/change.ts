@@ -38,7 +38,11 @@ function resolveCommit(cwd: string, ref: string): string | null {
   return tryGit(cwd, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
 }
 
-export function resolveBase(cwd: string, explicit: string | undefined, env: Record<string, string | undefined>): Pick<Change, 'base' | 'baseSource'> & { sha: string | null } {
+export function resolveBase(
+  cwd: string,
+  explicit: string | undefined,
+  env: Record<string, string | undefined>,
+): Pick<Change, 'base' | 'baseSource'> & { sha: string | null } {
   if (tryGit(cwd, ['rev-parse', '--git-dir']) === null) throw new InputError(`not a git repository: ${cwd}`);
   if (explicit !== undefined) {
     const sha = resolveCommit(cwd, explicit);

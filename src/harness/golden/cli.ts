@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run golden -- <command>`: check, review, accept, reject, record, fidelity, diff, replay.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { OrchestratorError, errorMessage } from '../../errors.js';
+import { OrchestratorError } from '../../errors.js';
+import { isMain, runTool } from '../tool-cli.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
 import { checkFidelity } from './fidelity.js';
 import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
@@ -19,12 +20,10 @@ function isCi(): boolean {
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
 }
 
-export function buildGoldenProgram(setExit: (code: number) => void): Command {
-  const program = new Command('golden')
+export function configureGoldenProgram(program: Command, setExit: (code: number) => void): void {
+  program
     .description('The golden corpus: replay every scenario and compare each output byte with golden/<scenario>/expected/.')
-    .option('--corpus <dir>', 'corpus directory', 'golden')
-    .exitOverride()
-    .showSuggestionAfterError(true);
+    .option('--corpus <dir>', 'corpus directory', 'golden');
   const corpusDir = () => resolve(program.opts<{ corpus: string }>().corpus);
   const label = () => relative(process.cwd(), corpusDir()) || '.';
 
@@ -169,28 +168,10 @@ export function buildGoldenProgram(setExit: (code: number) => void): Command {
       setExit(0);
     });
 
-  return program;
 }
 
-export async function runGoldenCli(argv: string[]): Promise<number> {
-  let code = 0;
-  const program = buildGoldenProgram((c) => {
-    code = c;
-  });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return code;
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof OrchestratorError) {
-      err(`golden: ${error.message}`);
-      return error.exitCode;
-    }
-    err(`golden: ${errorMessage(error)}`);
-    return 1;
-  }
+export function runGoldenCli(argv: string[]): Promise<number> {
+  return runTool('golden', argv, configureGoldenProgram);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  process.exitCode = await runGoldenCli(process.argv.slice(2));
-}
+if (isMain(import.meta.url)) process.exitCode = await runGoldenCli(process.argv.slice(2));

@@ -4,15 +4,11 @@ import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
-import { createNodeFileSink } from '../../runtime/node-file-sink.js';
 import { createManualSignals } from '../../runtime/process-signals.js';
-import { createRandomIds } from '../../runtime/random-ids.js';
-import { createRealClock } from '../../runtime/real-clock.js';
-import { createSpawnExecutor } from '../../runtime/spawn-executor.js';
+import { createRealRuntime } from '../../runtime/real-runtime.js';
 import type { Transcript } from '../../runtime/transcript-executor.js';
-import type { Runtime } from '../../runtime/types.js';
 import { createCapturedStream } from '../../runtime/virtual-runtime.js';
-import { createRecordingExecutor } from './recording-executor.js';
+import { createRecordingExecutor, type RecordingExecutor } from './recording-executor.js';
 import { configText, withProcessEnvRestored } from './replay.js';
 import type { Scenario } from './scenario.js';
 import { runFromStdout, substituteArgs, type StepVars } from './step-args.js';
@@ -51,22 +47,16 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
   return withProcessEnvRestored(async () => {
     for (const key of Object.keys(process.env)) if (isAmbient(key)) delete process.env[key];
     Object.assign(process.env, scenario.env);
-    const clock = createRealClock();
     const signals = createManualSignals();
-    const recorder = createRecordingExecutor(createSpawnExecutor(clock), clock);
-    const runtime: Runtime = {
-      clock,
-      ids: createRandomIds(),
-      executor: recorder,
-      fs: createNodeFileSink({ clock, pid: process.pid }),
-      // As in the bin: the orchestrator's environment is process.env itself (B6 writes into it).
-      env: process.env,
+    let recorder: RecordingExecutor | null = null;
+    // As in the bin, the orchestrator's environment is process.env itself (B6 writes into it).
+    const runtime = createRealRuntime({
       stdout: createCapturedStream(),
       stderr: createCapturedStream(),
       signals,
       cwd: root,
-      pid: process.pid,
-    };
+      wrapExecutor: (spawn, clock) => (recorder = createRecordingExecutor(spawn, clock)),
+    });
     const outputs = new Map<string, Buffer>();
     const exitCodes: number[] = [];
     const vars: StepVars = {};
@@ -95,7 +85,7 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
       if (input !== undefined && data.equals(Buffer.from(input))) continue;
       outputs.set(`files/${relative(root, path).split(sep).join('/')}`, data);
     }
-    return { root, outputs, transcript: recorder.transcript(), exitCodes };
+    return { root, outputs, transcript: recorder!.transcript(), exitCodes };
   });
 }
 

@@ -26,7 +26,11 @@ export function runReviewCli(argv: string[]): Promise<number> {
         if (!runDirOption) throw new InputError('no run directory: run inside the lane (CODEX_ORCHESTRATOR_RUN_DIR) or pass --run-dir');
         const runDir = resolve(runDirOption);
         const clock = createRealClock();
-        const manifest = await readManifest(createNodeFileSink({ clock, pid: process.pid }), join(runDir, 'manifest.json'), relative(root, join(runDir, 'manifest.json')));
+        const manifest = await readManifest(
+          createNodeFileSink({ clock, pid: process.pid }),
+          join(runDir, 'manifest.json'),
+          relative(root, join(runDir, 'manifest.json')),
+        );
         let base: string | null = null;
         let golden: Packet['golden'];
         try {
@@ -34,7 +38,15 @@ export function runReviewCli(argv: string[]): Promise<number> {
           base = resolved.base;
           if (!opts.goldenDiff) golden = { error: 'left out (--no-golden-diff)' };
           else if (!resolved.sha) golden = { error: 'no base commit to compare with' };
-          else golden = { scenarios: await diffAgainstBase({ repo: root, corpus: resolve(opts.corpus), base: resolved.sha, log: (line) => process.stderr.write(`${line}\n`) }) };
+          else
+            golden = {
+              scenarios: await diffAgainstBase({
+                repo: root,
+                corpus: resolve(opts.corpus),
+                base: resolved.sha,
+                log: (line) => process.stderr.write(`${line}\n`),
+              }),
+            };
         } catch (error) {
           if (error instanceof InputError && opts.base !== undefined) throw error;
           golden = { error: errorMessage(error) };

@@ -12,10 +12,21 @@ import { parseSpec } from '../spec-guard/spec.js';
 
 export type BenchDoc = {
   over_budget: string[];
-  deltas: { against: string; figures: Array<{ figure: string; before: number | null; now: number | null; delta: number | null; percent: number | null }> } | null;
+  deltas: {
+    against: string;
+    figures: Array<{ figure: string; before: number | null; now: number | null; delta: number | null; percent: number | null }>;
+  } | null;
 };
 
-export type StageRow = { index: number; id: string; title: string; status: string; exit_code: number | null; seconds: number | null; summary: string | null };
+export type StageRow = {
+  index: number;
+  id: string;
+  title: string;
+  status: string;
+  exit_code: number | null;
+  seconds: number | null;
+  summary: string | null;
+};
 
 export type SpecRow = { file: string; id: string; title: string; risk: string; status: string; phase: number | null; golden_changes: string[] };
 
@@ -58,7 +69,9 @@ export function specRows(root: string, files: string[]): SpecRow[] {
   return files.flatMap((file) => {
     const parsed = parseSpec(file, readFileSync(join(root, file), 'utf8'));
     const fm = parsed.frontMatter;
-    return fm ? [{ file, id: fm.id, title: fm.title, risk: fm.risk, status: fm.status, phase: fm.phase ?? null, golden_changes: fm.golden_changes ?? [] }] : [];
+    return fm
+      ? [{ file, id: fm.id, title: fm.title, risk: fm.risk, status: fm.status, phase: fm.phase ?? null, golden_changes: fm.golden_changes ?? [] }]
+      : [];
   });
 }
 
@@ -85,24 +98,39 @@ export function gatherPacket(options: {
   };
 }
 
-const changedScenarios = (golden: Packet['golden']) => ('scenarios' in golden ? golden.scenarios.filter((s) => s.differences.length > 0 || s.error) : []);
+const changedScenarios = (golden: Packet['golden']) =>
+  'scenarios' in golden ? golden.scenarios.filter((s) => s.differences.length > 0 || s.error) : [];
 
 function benchRows(bench: BenchDoc): Array<[string, string, string, string]> {
   const figures = bench.deltas?.figures ?? [];
   return figures
     .filter((f) => f.delta !== 0)
-    .map((f) => [f.figure, f.before === null ? '-' : String(f.before), f.now === null ? '-' : String(f.now), f.delta === null ? 'n/a' : `${f.delta > 0 ? '+' : ''}${f.delta}${f.percent === null ? '' : ` (${f.percent > 0 ? '+' : ''}${f.percent}%)`}`]);
+    .map((f) => [
+      f.figure,
+      f.before === null ? '-' : String(f.before),
+      f.now === null ? '-' : String(f.now),
+      f.delta === null ? 'n/a' : `${f.delta > 0 ? '+' : ''}${f.delta}${f.percent === null ? '' : ` (${f.percent > 0 ? '+' : ''}${f.percent}%)`}`,
+    ]);
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderMarkdown(p: Packet): string {
-  const out: string[] = [`# Review packet: ${p.pipeline_id} run ${p.run_id}`, '', `Generated ${p.generated_at}; change against \`${p.base ?? 'unknown base'}\`.`, ''];
+  const out: string[] = [
+    `# Review packet: ${p.pipeline_id} run ${p.run_id}`,
+    '',
+    `Generated ${p.generated_at}; change against \`${p.base ?? 'unknown base'}\`.`,
+    '',
+  ];
   out.push('## Stages', '', '| # | stage | result | exit | seconds | summary |', '|---|---|---|---|---|---|');
-  for (const s of p.stages) out.push(`| ${s.index} | ${cell(s.id)} | ${s.status} | ${s.exit_code ?? ''} | ${s.seconds ?? ''} | ${cell(s.summary ?? '')} |`);
+  for (const s of p.stages)
+    out.push(`| ${s.index} | ${cell(s.id)} | ${s.status} | ${s.exit_code ?? ''} | ${s.seconds ?? ''} | ${cell(s.summary ?? '')} |`);
   out.push('', '## Specs touched by the change', '');
   if (p.specs.length === 0) out.push('No spec is touched by this change.');
-  for (const s of p.specs) out.push(`- \`${s.file}\`: **${s.title}** (${s.id}; risk ${s.risk}; ${s.status}${s.phase !== null ? `; phase ${s.phase}` : ''})${s.golden_changes.length ? `; declares golden changes: ${s.golden_changes.map((g) => `\`${g}\``).join(', ')}` : ''}`);
+  for (const s of p.specs)
+    out.push(
+      `- \`${s.file}\`: **${s.title}** (${s.id}; risk ${s.risk}; ${s.status}${s.phase !== null ? `; phase ${s.phase}` : ''})${s.golden_changes.length ? `; declares golden changes: ${s.golden_changes.map((g) => `\`${g}\``).join(', ')}` : ''}`,
+    );
   if (p.specGuard && p.specGuard.violations.length > 0) {
     out.push('', `Spec guard violations (${p.specGuard.violations.length}):`, '');
     for (const v of p.specGuard.violations.slice(0, 30)) out.push(`- \`${v.file}\` ${v.field}: ${v.message}`);
@@ -135,8 +163,12 @@ export function renderMarkdown(p: Packet): string {
   if (!p.budget) out.push('The diff budget did not run (no diff-budget.json in the run directory).');
   else {
     const b = p.budget;
-    out.push(`- code: ${b.code.files} files / ${b.code.lines} lines (budget ${b.code.maxFiles} / ${b.code.maxLines})${b.code.over ? ' **over**' : ''}`);
-    out.push(`- golden expected files and codemod fixtures: ${b.fixtures.files} files / ${b.fixtures.lines} lines (budget ${b.fixtures.maxFiles} / ${b.fixtures.maxLines})${b.fixtures.over ? ' **over**' : ''}`);
+    out.push(
+      `- code: ${b.code.files} files / ${b.code.lines} lines (budget ${b.code.maxFiles} / ${b.code.maxLines})${b.code.over ? ' **over**' : ''}`,
+    );
+    out.push(
+      `- golden expected files and codemod fixtures: ${b.fixtures.files} files / ${b.fixtures.lines} lines (budget ${b.fixtures.maxFiles} / ${b.fixtures.maxLines})${b.fixtures.over ? ' **over**' : ''}`,
+    );
     if (b.override) out.push(`- **override**: ${b.override}`);
   }
   return `${out.join('\n')}\n`;
@@ -150,13 +182,31 @@ export function renderHtml(p: Packet): string {
   const parts: string[] = [];
   parts.push(`<h1>Review packet: ${esc(p.pipeline_id)} run <code>${esc(p.run_id)}</code></h1>`);
   parts.push(`<p class="meta">Generated ${esc(p.generated_at)}; change against <code>${esc(p.base ?? 'unknown base')}</code>.</p>`);
-  parts.push('<h2>Stages</h2><table><thead><tr><th>#</th><th>stage</th><th>result</th><th>exit</th><th>seconds</th><th>summary</th></tr></thead><tbody>');
-  parts.push(p.stages.map((s) => `<tr><td>${s.index}</td><td>${esc(s.id)}</td><td>${status(s.status)}</td><td>${s.exit_code ?? ''}</td><td>${s.seconds ?? ''}</td><td>${esc(s.summary ?? '')}</td></tr>`).join('\n'));
+  parts.push(
+    '<h2>Stages</h2><table><thead><tr><th>#</th><th>stage</th><th>result</th><th>exit</th><th>seconds</th><th>summary</th></tr></thead><tbody>',
+  );
+  parts.push(
+    p.stages
+      .map(
+        (s) =>
+          `<tr><td>${s.index}</td><td>${esc(s.id)}</td><td>${status(s.status)}</td><td>${s.exit_code ?? ''}</td><td>${s.seconds ?? ''}</td><td>${esc(s.summary ?? '')}</td></tr>`,
+      )
+      .join('\n'),
+  );
   parts.push('</tbody></table>');
   parts.push('<h2>Specs touched by the change</h2>');
-  parts.push(p.specs.length === 0 ? '<p>No spec is touched by this change.</p>' : `<ul>${p.specs.map((s) => `<li><code>${esc(s.file)}</code>: <b>${esc(s.title)}</b> (${esc(s.id)}; risk ${esc(s.risk)}; ${esc(s.status)}${s.phase !== null ? `; phase ${s.phase}` : ''})${s.golden_changes.length ? `; golden changes: ${s.golden_changes.map((g) => `<code>${esc(g)}</code>`).join(', ')}` : ''}</li>`).join('')}</ul>`);
+  parts.push(
+    p.specs.length === 0
+      ? '<p>No spec is touched by this change.</p>'
+      : `<ul>${p.specs.map((s) => `<li><code>${esc(s.file)}</code>: <b>${esc(s.title)}</b> (${esc(s.id)}; risk ${esc(s.risk)}; ${esc(s.status)}${s.phase !== null ? `; phase ${s.phase}` : ''})${s.golden_changes.length ? `; golden changes: ${s.golden_changes.map((g) => `<code>${esc(g)}</code>`).join(', ')}` : ''}</li>`).join('')}</ul>`,
+  );
   if (p.specGuard && p.specGuard.violations.length > 0) {
-    parts.push(`<p class="bad">Spec guard violations (${p.specGuard.violations.length}):</p><ul>${p.specGuard.violations.slice(0, 30).map((v) => `<li><code>${esc(v.file)}</code> ${esc(v.field)}: ${esc(v.message)}</li>`).join('')}</ul>`);
+    parts.push(
+      `<p class="bad">Spec guard violations (${p.specGuard.violations.length}):</p><ul>${p.specGuard.violations
+        .slice(0, 30)
+        .map((v) => `<li><code>${esc(v.file)}</code> ${esc(v.field)}: ${esc(v.message)}</li>`)
+        .join('')}</ul>`,
+    );
   }
   parts.push('<h2>Golden diff against the base</h2>');
   if ('error' in p.golden) parts.push(`<p>Not available: ${esc(p.golden.error)}</p>`);
@@ -166,18 +216,25 @@ export function renderHtml(p: Packet): string {
     for (const s of changed) {
       const body = s.error
         ? `<p class="bad">${esc(s.error)}</p>`
-        : s.differences.map((d) => `<p>${esc(d.kind)}: <code>${esc(d.file)}</code></p>${d.kind === 'changed' ? `<pre>${esc(d.details.join('\n'))}</pre>` : ''}`).join('');
+        : s.differences
+            .map((d) => `<p>${esc(d.kind)}: <code>${esc(d.file)}</code></p>${d.kind === 'changed' ? `<pre>${esc(d.details.join('\n'))}</pre>` : ''}`)
+            .join('');
       parts.push(`<details open><summary>${esc(s.name)} (${s.error ? 'error' : `${s.differences.length} file(s)`})</summary>${body}</details>`);
     }
   }
   parts.push('<h2>Bench</h2>');
   if (!p.bench) parts.push('<p>The bench did not run.</p>');
   else {
-    parts.push(p.bench.over_budget.length === 0 ? '<p class="ok">Every figure is within its budget.</p>' : `<p class="bad">Over budget: ${esc(p.bench.over_budget.join(', '))}</p>`);
+    parts.push(
+      p.bench.over_budget.length === 0
+        ? '<p class="ok">Every figure is within its budget.</p>'
+        : `<p class="bad">Over budget: ${esc(p.bench.over_budget.join(', '))}</p>`,
+    );
     if (p.bench.deltas) {
       const deltas = benchRows(p.bench);
       parts.push(`<p>Against <code>${esc(p.bench.deltas.against)}</code>: ${deltas.length} figure(s) changed.</p>`);
-      if (deltas.length > 0) parts.push(`<table><thead><tr><th>figure</th><th>before</th><th>now</th><th>delta</th></tr></thead><tbody>${rows(deltas)}</tbody></table>`);
+      if (deltas.length > 0)
+        parts.push(`<table><thead><tr><th>figure</th><th>before</th><th>now</th><th>delta</th></tr></thead><tbody>${rows(deltas)}</tbody></table>`);
     }
   }
   parts.push('<h2>Diff budget</h2>');
@@ -187,7 +244,12 @@ export function renderHtml(p: Packet): string {
     parts.push(
       `<table><tbody>${rows([
         ['code', `${b.code.files} files / ${b.code.lines} lines`, `budget ${b.code.maxFiles} / ${b.code.maxLines}`, b.code.over ? 'over' : 'ok'],
-        ['golden expected files and codemod fixtures', `${b.fixtures.files} files / ${b.fixtures.lines} lines`, `budget ${b.fixtures.maxFiles} / ${b.fixtures.maxLines}`, b.fixtures.over ? 'over' : 'ok'],
+        [
+          'golden expected files and codemod fixtures',
+          `${b.fixtures.files} files / ${b.fixtures.lines} lines`,
+          `budget ${b.fixtures.maxFiles} / ${b.fixtures.maxLines}`,
+          b.fixtures.over ? 'over' : 'ok',
+        ],
       ])}</tbody></table>`,
     );
     if (b.override) parts.push(`<p class="bad"><b>Override:</b> ${esc(b.override)}</p>`);

@@ -16,31 +16,54 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
       .option('--max-age-days <n>', 'how old last_review may be for an active or touched spec', positiveInt, DEFAULT_GUARD.maxAgeDays)
       .option('--guarded <prefixes>', 'comma-separated path prefixes whose change needs a touched spec', DEFAULT_GUARD.guarded.join(','))
       .option('--specs-dir <dir>', 'where the specs are', DEFAULT_GUARD.specsDir)
-      .action((opts: { base?: string; dryRun?: boolean; json?: boolean; out?: string; today?: string; maxAgeDays: number; guarded: string; specsDir: string }) => {
-        const root = process.cwd();
-        const change = collectChange(root, opts.base, process.env);
-        const report = runSpecGuard(change, {
-          root,
-          specsDir: opts.specsDir.replace(/\/+$/, ''),
-          guarded: opts.guarded.split(',').map((p) => p.trim()).filter(Boolean),
-          maxAgeDays: opts.maxAgeDays,
-          today: opts.today ?? new Date().toISOString().slice(0, 10),
-          goldenPattern: DEFAULT_GUARD.goldenPattern,
-        });
-        writeJsonOut(opts.out, report);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        } else {
-          process.stdout.write(`spec-guard: change against ${report.base} (${report.baseSource}): ${change.files.length} file(s), ${report.specs.length} spec(s), touched: ${report.touchedSpecs.join(', ') || 'none'}\n`);
-          const [golden, other] = [report.violations.filter((v) => v.field === 'golden_changes'), report.violations.filter((v) => v.field !== 'golden_changes')];
-          for (const v of other) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
-          for (const v of golden.slice(0, 20)) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
-          if (golden.length > 20) process.stdout.write(`spec-guard: … and ${golden.length - 20} more undeclared golden changes (all of them: --json)\n`);
-          for (const g of report.goldenChanges.filter((x) => x.coveredBy.length > 0)) process.stdout.write(`spec-guard: golden change ${g.path} declared by ${g.coveredBy.join(', ')}\n`);
-          process.stdout.write(`spec-guard: ${report.violations.length === 0 ? 'ok' : `${report.violations.length} violation(s)${opts.dryRun ? ' (dry run: not failing)' : ''}`}\n`);
-        }
-        setExit(report.violations.length > 0 && !opts.dryRun ? 1 : 0);
-      });
+      .action(
+        (opts: {
+          base?: string;
+          dryRun?: boolean;
+          json?: boolean;
+          out?: string;
+          today?: string;
+          maxAgeDays: number;
+          guarded: string;
+          specsDir: string;
+        }) => {
+          const root = process.cwd();
+          const change = collectChange(root, opts.base, process.env);
+          const report = runSpecGuard(change, {
+            root,
+            specsDir: opts.specsDir.replace(/\/+$/, ''),
+            guarded: opts.guarded
+              .split(',')
+              .map((p) => p.trim())
+              .filter(Boolean),
+            maxAgeDays: opts.maxAgeDays,
+            today: opts.today ?? new Date().toISOString().slice(0, 10),
+            goldenPattern: DEFAULT_GUARD.goldenPattern,
+          });
+          writeJsonOut(opts.out, report);
+          if (opts.json) {
+            process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          } else {
+            process.stdout.write(
+              `spec-guard: change against ${report.base} (${report.baseSource}): ${change.files.length} file(s), ${report.specs.length} spec(s), touched: ${report.touchedSpecs.join(', ') || 'none'}\n`,
+            );
+            const [golden, other] = [
+              report.violations.filter((v) => v.field === 'golden_changes'),
+              report.violations.filter((v) => v.field !== 'golden_changes'),
+            ];
+            for (const v of other) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
+            for (const v of golden.slice(0, 20)) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
+            if (golden.length > 20)
+              process.stdout.write(`spec-guard: … and ${golden.length - 20} more undeclared golden changes (all of them: --json)\n`);
+            for (const g of report.goldenChanges.filter((x) => x.coveredBy.length > 0))
+              process.stdout.write(`spec-guard: golden change ${g.path} declared by ${g.coveredBy.join(', ')}\n`);
+            process.stdout.write(
+              `spec-guard: ${report.violations.length === 0 ? 'ok' : `${report.violations.length} violation(s)${opts.dryRun ? ' (dry run: not failing)' : ''}`}\n`,
+            );
+          }
+          setExit(report.violations.length > 0 && !opts.dryRun ? 1 : 0);
+        },
+      );
   });
 }
 

@@ -35,7 +35,9 @@ const DAY_MS = 86_400_000;
 export function runSpecGuard(change: Change, options: GuardOptions): GuardReport {
   const specFiles = (() => {
     try {
-      return readdirSync(join(options.root, options.specsDir)).filter((name) => name.endsWith('.md')).sort();
+      return readdirSync(join(options.root, options.specsDir))
+        .filter((name) => name.endsWith('.md'))
+        .sort();
     } catch {
       return [];
     }
@@ -58,7 +60,11 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
     const age = Math.floor((todayMs - Date.parse(`${fm.last_review}T00:00:00Z`)) / DAY_MS);
     const why = isTouched ? 'touched by this change' : 'active';
     if (age > options.maxAgeDays) {
-      violations.push({ file: spec.file, field: 'last_review', message: `${fm.last_review} is ${age} days old (at most ${options.maxAgeDays} for a spec that is ${why}); review it and update last_review` });
+      violations.push({
+        file: spec.file,
+        field: 'last_review',
+        message: `${fm.last_review} is ${age} days old (at most ${options.maxAgeDays} for a spec that is ${why}); review it and update last_review`,
+      });
     } else if (age < 0) {
       violations.push({ file: spec.file, field: 'last_review', message: `${fm.last_review} is in the future (today is ${options.today})` });
     }
@@ -67,7 +73,11 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
   const guardedChanges = change.files.filter((f) => options.guarded.some((prefix) => f.path.startsWith(prefix))).map((f) => f.path);
   if (guardedChanges.length > 0 && touched.length === 0) {
     const shown = guardedChanges.slice(0, 5).join(', ') + (guardedChanges.length > 5 ? `, … (${guardedChanges.length} files)` : '');
-    violations.push({ file: options.specsDir, field: '(change)', message: `guarded code changed (${shown}) but no spec in ${options.specsDir}/ is touched by this change` });
+    violations.push({
+      file: options.specsDir,
+      field: '(change)',
+      message: `guarded code changed (${shown}) but no spec in ${options.specsDir}/ is touched by this change`,
+    });
   }
 
   const isGolden = picomatch(options.goldenPattern, { dot: true });
@@ -79,7 +89,11 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
     }));
   for (const golden of goldenChanges) {
     if (golden.coveredBy.length === 0) {
-      violations.push({ file: golden.path, field: 'golden_changes', message: 'golden expected file changed, but no touched spec declares it in golden_changes' });
+      violations.push({
+        file: golden.path,
+        field: 'golden_changes',
+        message: 'golden expected file changed, but no touched spec declares it in golden_changes',
+      });
     }
   }
 

@@ -6,7 +6,10 @@ import { formatJsonPath } from '../../config/json-file.js';
 const date = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD')
-  .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value), 'not a calendar date');
+  .refine(
+    (value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value),
+    'not a calendar date',
+  );
 
 export const SPEC_STATUSES = ['draft', 'active', 'landed', 'superseded'] as const;
 
@@ -36,12 +39,21 @@ export function frontMatterText(text: string): { yaml: string; startLine: number
 
 export function parseSpec(file: string, text: string): ParsedSpec {
   const block = frontMatterText(text);
-  if (!block) return { file, frontMatter: null, violations: [{ file, field: '(front matter)', message: 'missing: the file must start with a --- YAML block ---' }] };
+  if (!block)
+    return {
+      file,
+      frontMatter: null,
+      violations: [{ file, field: '(front matter)', message: 'missing: the file must start with a --- YAML block ---' }],
+    };
   const doc = parseDocument(block.yaml, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
     const line = (error.linePos?.[0]?.line ?? 1) + block.startLine - 1;
-    return { file, frontMatter: null, violations: [{ file, field: '(front matter)', message: `invalid YAML at line ${line}: ${error.message.split('\n')[0]}` }] };
+    return {
+      file,
+      frontMatter: null,
+      violations: [{ file, field: '(front matter)', message: `invalid YAML at line ${line}: ${error.message.split('\n')[0]}` }],
+    };
   }
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
