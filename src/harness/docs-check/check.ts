@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError, errorMessage } from '../../errors.js';
 
 export type DocProblem = { file: string; line: number; kind: 'script' | 'pipeline' | 'path'; text: string; message: string };
 export type DocsReport = { files: string[]; checked: { scripts: number; pipelines: number; paths: number }; problems: DocProblem[] };
@@ -47,14 +48,23 @@ function pathCandidate(root: string, token: string): boolean {
 }
 
 export function checkDocs(root: string): DocsReport {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  let pkg: { scripts?: Record<string, string> };
+  try {
+    pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  } catch (error) {
+    // No readable package.json is bad input (exit 2), not a finding about the docs.
+    throw new InputError(`package.json: ${errorMessage(error)}`);
+  }
   const scripts = new Set(Object.keys(pkg.scripts ?? {}));
   let pipelines = new Set<string>();
-  try {
-    const config = JSON.parse(readFileSync(join(root, 'codex.orchestrator.json'), 'utf8')) as { pipelines?: Array<{ id: string }> };
-    pipelines = new Set((config.pipelines ?? []).map((p) => p.id));
-  } catch {
-    pipelines = new Set();
+  const configPath = join(root, 'codex.orchestrator.json');
+  if (existsSync(configPath)) {
+    try {
+      const config = JSON.parse(readFileSync(configPath, 'utf8')) as { pipelines?: Array<{ id: string }> };
+      pipelines = new Set((config.pipelines ?? []).map((p) => p.id));
+    } catch (error) {
+      throw new InputError(`codex.orchestrator.json: ${errorMessage(error)}`);
+    }
   }
   const files = markdownFiles(root);
   const problems: DocProblem[] = [];

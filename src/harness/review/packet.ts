@@ -101,10 +101,11 @@ export function gatherPacket(options: {
 const changedScenarios = (golden: Packet['golden']) =>
   'scenarios' in golden ? golden.scenarios.filter((s) => s.differences.length > 0 || s.error) : [];
 
+/** Figures measured both then and now that moved (a figure this run did not measure is left out). */
 function benchRows(bench: BenchDoc): Array<[string, string, string, string]> {
   const figures = bench.deltas?.figures ?? [];
   return figures
-    .filter((f) => f.delta !== 0)
+    .filter((f) => f.before !== null && f.now !== null && f.delta !== 0)
     .map((f) => [
       f.figure,
       f.before === null ? '-' : String(f.before),

@@ -4,6 +4,9 @@ import { collectChange } from '../git/change.js';
 import { isMain, isoDate, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
 import { DEFAULT_GUARD, runSpecGuard } from './guard.js';
 
+/** Paths as git names them: repo-relative, no leading './'. */
+const repoPath = (path: string) => path.replace(/^(\.\/)+/, '');
+
 export function runSpecGuardCli(argv: string[]): Promise<number> {
   return runTool('spec-guard', argv, (program, setExit) => {
     program
@@ -31,10 +34,10 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
           const change = collectChange(root, opts.base, process.env);
           const report = runSpecGuard(change, {
             root,
-            specsDir: opts.specsDir.replace(/\/+$/, ''),
+            specsDir: repoPath(opts.specsDir).replace(/\/+$/, ''),
             guarded: opts.guarded
               .split(',')
-              .map((p) => p.trim())
+              .map((p) => repoPath(p.trim()))
               .filter(Boolean),
             maxAgeDays: opts.maxAgeDays,
             today: opts.today ?? new Date().toISOString().slice(0, 10),
@@ -47,10 +50,10 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
             process.stdout.write(
               `spec-guard: change against ${report.base} (${report.baseSource}): ${change.files.length} file(s), ${report.specs.length} spec(s), touched: ${report.touchedSpecs.join(', ') || 'none'}\n`,
             );
-            const [golden, other] = [
-              report.violations.filter((v) => v.field === 'golden_changes'),
-              report.violations.filter((v) => v.field !== 'golden_changes'),
-            ];
+            // Undeclared golden changes can be many: list the first 20; spec errors always in full.
+            const goldenPaths = new Set(report.goldenChanges.map((g) => g.path));
+            const undeclared = (v: (typeof report.violations)[number]) => v.field === 'golden_changes' && goldenPaths.has(v.file);
+            const [golden, other] = [report.violations.filter(undeclared), report.violations.filter((v) => !undeclared(v))];
             for (const v of other) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
             for (const v of golden.slice(0, 20)) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
             if (golden.length > 20)

@@ -1,0 +1,282 @@
+// The review packet: rendered from a real run directory (a manifest written by the project's
+// CLI, spec-guard.json and diff-budget.json written by the real tools, a bench.json), as
+// review.md and a self-contained review.html; the golden diff section from a hand-made packet.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
+import { renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
+import { expectOneLineError } from '../helpers/integration.js';
+import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
+
+const repo = useGitRepos();
+
+const TODAY = '2026-06-15';
+const SPEC = 'tasks/specs/0007-generic.md';
+const OVERRIDE = 'the fixture rewrite is one mechanical change';
+
+const CONFIG = {
+  pipelines: [
+    {
+      id: 'mini',
+      title: 'Mini',
+      stages: [
+        { kind: 'command', id: 'prepare', title: 'Prepare', command: `echo 'compiling'; echo '<script>alert(1)</script> | & "done"'` },
+        { kind: 'command', id: 'check', title: 'Check', command: 'echo 3 checks passed' },
+      ],
+    },
+  ],
+};
+
+const BENCH: BenchDoc = {
+  over_budget: ['counts.success.bytes'],
+  deltas: {
+    against: 'phase-0',
+    figures: [
+      { figure: 'counts.success.manifest_writes', before: 8, now: 8, delta: 0, percent: 0 },
+      { figure: 'counts.success.bytes', before: 1000, now: 1500, delta: 500, percent: 50 },
+      { figure: 'counts.stage-failure.other_writes', before: 20, now: 15, delta: -5, percent: -25 },
+      // Not measured by this run (e.g. `bench --only counts`): not a change.
+      { figure: 'memory.16mb.heap_growth_mb', before: 51.4, now: null, delta: null, percent: null },
+    ],
+  },
+};
+
+/** A repo with a finished run of `mini`, and a change that touches a spec and is over a small budget. */
+async function repoWithRun(): Promise<{ r: GitRepo; base: string; runDir: string; runId: string }> {
+  const r = repo({
+    'codex.orchestrator.json': JSON.stringify(CONFIG, null, 2),
+    '.gitignore': '/.runs/\n/out/\n',
+    'src/a.ts': 'export const a = 1;\n',
+    'tasks/specs/0001-old.md': specText({ id: '0001-old', status: 'active', last_review: '2026-01-01' }),
+  });
+  const base = r.head();
+  r.write('src/a.ts', lines(20))
+    .write(
+      SPEC,
+      specText({
+        id: '0007-generic',
+        title: 'Make <T> generic & safe',
+        risk: 'medium',
+        status: 'active',
+        last_review: TODAY,
+        phase: 2,
+        golden_changes: ['golden/a/expected/**'],
+      }),
+    )
+    .commit('the change');
+
+  const started = await r.run(TOOLS.cli, ['start', 'mini', '--format', 'json']);
+  expect(started.code, started.stderr).toBe(0);
+  const doc = JSON.parse(started.stdout) as { run_id: string; artifact_root: string };
+  const runDir = r.path(doc.artifact_root);
+  expect(existsSync(join(runDir, 'manifest.json'))).toBe(true);
+
+  const guard = await r.run(TOOLS.specGuard, ['--base', base, '--today', TODAY, '--dry-run', '--out', join(runDir, 'spec-guard.json')]);
+  expect(guard.code, guard.stdout).toBe(0);
+  const budget = await r.run(TOOLS.diffBudget, ['--base', base, '--max-lines', '5', '--out', join(runDir, 'diff-budget.json')], {
+    DIFF_BUDGET_OVERRIDE_REASON: OVERRIDE,
+  });
+  expect(budget.code, budget.stdout).toBe(0);
+  r.write(join(doc.artifact_root, 'bench.json'), JSON.stringify(BENCH, null, 2));
+  return { r, base, runDir, runId: doc.run_id };
+}
+
+/** What makes an HTML file not self-contained: anything fetched from elsewhere. */
+function expectSelfContained(html: string): void {
+  expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+  expect(html).not.toMatch(/<script\b/i);
+  expect(html).not.toMatch(/<link\b/i);
+  expect(html).not.toMatch(/@import|url\(/i);
+  expect(html).toMatch(/^<!doctype html>\n<html lang="en"><head><meta charset="utf-8">/);
+  expect(html).toContain('<style>');
+}
+
+describe('review packet from a run directory', () => {
+  it('writes review.md and a self-contained review.html with the stages, the spec, the bench and the diff budget', async () => {
+    const { r, base, runDir, runId } = await repoWithRun();
+    const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff'], { BASE_SHA: base });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n`);
+
+    const md = readFileSync(join(runDir, 'review.md'), 'utf8');
+    expect(md.startsWith(`# Review packet: mini run ${runId}\n\nGenerated `)).toBe(true);
+    expect(md).toContain(`; change against \`${base}\`.`);
+    expect(md).toMatch(/\| 1 \| prepare \| succeeded \| 0 \| [\d.]+ \| <script>alert\(1\)<\/script> \\\| & "done" \|\n/);
+    expect(md).toMatch(/\| 2 \| check \| succeeded \| 0 \| [\d.]+ \| 3 checks passed \|\n/);
+    expect(md).toContain(
+      `- \`${SPEC}\`: **Make <T> generic & safe** (0007-generic; risk medium; active; phase 2); declares golden changes: \`golden/a/expected/**\``,
+    );
+    expect(md).toContain('Spec guard violations (1):\n\n- `tasks/specs/0001-old.md` last_review: 2026-01-01 is 165 days old');
+    expect(md).toContain('## Golden diff against the base\n\nNot available: left out (--no-golden-diff)\n');
+    expect(md).toContain('Over budget: counts.success.bytes');
+    expect(md).toContain('Against `phase-0`: 2 figure(s) changed.');
+    expect(md).toContain('| counts.success.bytes | 1000 | 1500 | +500 (+50%) |');
+    expect(md).toContain('| counts.stage-failure.other_writes | 20 | 15 | -5 (-25%) |');
+    expect(md).not.toContain('counts.success.manifest_writes'); // unchanged figures are left out
+    const budget = JSON.parse(readFileSync(join(runDir, 'diff-budget.json'), 'utf8')) as BudgetReport;
+    expect(budget.code.paths.map((p) => [p.path, p.lines])).toEqual([
+      ['src/a.ts', 21],
+      [SPEC, expect.any(Number)],
+    ]);
+    expect(md).toContain(`- code: 2 files / ${budget.code.lines} lines (budget 25 / 5) **over**`);
+    expect(md).toContain('- golden expected files and codemod fixtures: 0 files / 0 lines (budget 1000 / 500000)');
+    expect(md).toContain(`- **override**: ${OVERRIDE}`);
+
+    const html = readFileSync(join(runDir, 'review.html'), 'utf8');
+    expectSelfContained(html);
+    expect(html).toContain(`<title>Review packet ${runId}</title>`);
+    expect(html).toContain('<td>prepare</td><td><span class="st succeeded">succeeded</span></td>');
+    expect(html).toContain('<td>&lt;script&gt;alert(1)&lt;/script&gt; | &amp; &quot;done&quot;</td>');
+    expect(html).toContain('<td>check</td>');
+    expect(html).toContain(`<code>${SPEC}</code>: <b>Make &lt;T&gt; generic &amp; safe</b> (0007-generic; risk medium; active; phase 2)`);
+    expect(html).toContain('<p>Not available: left out (--no-golden-diff)</p>');
+    expect(html).toContain('<p class="bad">Over budget: counts.success.bytes</p>');
+    expect(html).toContain('<tr><td>counts.success.bytes</td><td>1000</td><td>1500</td><td>+500 (+50%)</td></tr>');
+    expect(html).toContain(`<tr><td>code</td><td>2 files / ${budget.code.lines} lines</td><td>budget 25 / 5</td><td>over</td></tr>`);
+    expect(html).toContain(`<p class="bad"><b>Override:</b> ${OVERRIDE}</p>`);
+  });
+
+  it('finds the run directory in CODEX_ORCHESTRATOR_RUN_DIR, and says what did not run', async () => {
+    const r = repo({ 'codex.orchestrator.json': JSON.stringify(CONFIG), '.gitignore': '/.runs/\n/out/\n' });
+    const started = await r.run(TOOLS.cli, ['start', 'mini', '--format', 'json']);
+    expect(started.code, started.stderr).toBe(0);
+    const runDir = r.path((JSON.parse(started.stdout) as { artifact_root: string }).artifact_root);
+    const result = await r.run(TOOLS.review, ['--no-golden-diff'], { CODEX_ORCHESTRATOR_RUN_DIR: runDir });
+    expect(result.code, result.stderr).toBe(0);
+    const md = readFileSync(join(runDir, 'review.md'), 'utf8');
+    expect(md).toContain('No spec is touched by this change.');
+    expect(md).toContain('The bench did not run (no bench.json in the run directory).');
+    expect(md).toContain('The diff budget did not run (no diff-budget.json in the run directory).');
+    expect(md).toContain(`; change against \`${r.head()}\`.`); // the root commit
+    const html = readFileSync(join(runDir, 'review.html'), 'utf8');
+    expectSelfContained(html);
+    expect(html).toContain('<p>The bench did not run.</p>');
+  });
+
+  it('says "Not available" when the golden diff against the base fails, and leaves no worktree behind', async () => {
+    const { r, base, runDir } = await repoWithRun();
+    // This repo has no node_modules/typescript: the base cannot be built.
+    const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--base', base]);
+    expect(result.code, result.stderr).toBe(0);
+    const md = readFileSync(join(runDir, 'review.md'), 'utf8');
+    expect(md).toContain(`## Golden diff against the base\n\nNot available: the code at ${base} does not build`);
+    expect(readFileSync(join(runDir, 'review.html'), 'utf8')).toContain(`<p>Not available: the code at ${base} does not build`);
+    expect(r.git('worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('a missing run directory is bad input: exit 2, one line', async () => {
+    const r = repo({ 'README.md': '# x\n' });
+    expectOneLineError(await r.run(TOOLS.review, ['--run-dir', r.path('.runs/0101/cli/nope'), '--no-golden-diff']), 'review: ', 'manifest.json');
+    expectOneLineError(await r.run(TOOLS.review, ['--no-golden-diff']), 'no run directory');
+  });
+
+  it('a --base that names no commit is bad input: exit 2, one line', async () => {
+    const { r, runDir } = await repoWithRun();
+    expectOneLineError(
+      await r.run(TOOLS.review, ['--run-dir', runDir, '--base', 'no-such-ref']),
+      "review: --base: 'no-such-ref' does not name a commit",
+    );
+  });
+});
+
+describe('review packet rendering: the golden diff', () => {
+  const packet = (golden: Packet['golden']): Packet => ({
+    run_id: '2026-06-15T10-00-00-000Z-0123abcd',
+    pipeline_id: 'implementation-gate',
+    generated_at: '2026-06-15T10:05:00.000Z',
+    base: 'origin/main',
+    stages: [
+      { index: 1, id: 'spec-guard', title: 'Spec guard', status: 'succeeded', exit_code: 0, seconds: 0.3, summary: 'spec-guard: ok' },
+      { index: 2, id: 'golden', title: 'Golden check', status: 'failed', exit_code: 1, seconds: 1.2, summary: 'a <b> | c\nsecond line' },
+      { index: 3, id: 'review', title: 'Review packet', status: 'pending', exit_code: null, seconds: null, summary: null },
+    ],
+    specs: [],
+    specGuard: null,
+    golden,
+    bench: null,
+    budget: null,
+  });
+
+  const scenarios: Packet['golden'] = {
+    scenarios: [
+      { name: 'success', differences: [], error: null },
+      {
+        name: 'stage-failure',
+        differences: [{ kind: 'changed', file: 'manifest.json', details: ['$.status: "failed" -> "succeeded"', 'a `<tick>` here'] }],
+        error: null,
+      },
+      {
+        name: 'subpipeline-required',
+        differences: [
+          { kind: 'new', file: 'run-summary.json', details: ['not in expected/ (12 bytes)'] },
+          { kind: 'stale', file: 'old.json', details: [] },
+        ],
+        error: null,
+      },
+      { name: 'cancel-sigint', differences: [], error: 'replay threw: <boom>' },
+    ],
+  };
+
+  it('lists only the scenarios that change, with each file and the changed details (markdown)', () => {
+    const md = renderMarkdown(packet(scenarios));
+    const section = md.slice(md.indexOf('## Golden diff against the base'), md.indexOf('## Bench'));
+    expect(section).toBe(
+      [
+        '## Golden diff against the base',
+        '',
+        '3 of 4 scenarios change.',
+        '',
+        '### stage-failure',
+        '',
+        '- changed: `manifest.json`',
+        '  - `$.status: "failed" -> "succeeded"`',
+        "  - `a '<tick>' here`",
+        '',
+        '### subpipeline-required',
+        '',
+        '- added: `run-summary.json`',
+        '- removed: `old.json`',
+        '',
+        '### cancel-sigint',
+        '',
+        'Error: replay threw: <boom>',
+        '',
+        '',
+      ].join('\n'),
+    );
+    expect(md).toContain('| 2 | golden | failed | 1 | 1.2 | a <b> \\| c second line |');
+    expect(md).toContain('| 3 | review | pending |  |  |  |');
+  });
+
+  it('lists only the scenarios that change, escaped, in collapsible sections (html)', () => {
+    const html = renderHtml(packet(scenarios));
+    expectSelfContained(html);
+    expect(html).toContain('<p>3 of 4 scenarios change.</p>');
+    expect(html).not.toContain('<summary>success');
+    expect(html).toContain(
+      '<details open><summary>stage-failure (1 file(s))</summary><p>changed: <code>manifest.json</code></p><pre>$.status: &quot;failed&quot; -&gt; &quot;succeeded&quot;\na `&lt;tick&gt;` here</pre></details>',
+    );
+    expect(html).toContain(
+      '<details open><summary>subpipeline-required (2 file(s))</summary><p>new: <code>run-summary.json</code></p><p>stale: <code>old.json</code></p></details>',
+    );
+    expect(html).toContain('<details open><summary>cancel-sigint (error)</summary><p class="bad">replay threw: &lt;boom&gt;</p></details>');
+    expect(html).toContain('<td>a &lt;b&gt; | c\nsecond line</td>');
+    expect(html).not.toContain('<b> | c');
+  });
+
+  it('says "Not available" with the reason when the golden diff failed', () => {
+    const failed = packet({ error: 'the code at origin/main does not build: <tsc> error' });
+    expect(renderMarkdown(failed)).toContain(
+      '## Golden diff against the base\n\nNot available: the code at origin/main does not build: <tsc> error\n',
+    );
+    const html = renderHtml(failed);
+    expect(html).toContain('<h2>Golden diff against the base</h2>\n<p>Not available: the code at origin/main does not build: &lt;tsc&gt; error</p>');
+    expect(html).not.toContain('scenarios change');
+  });
+
+  it('says so when no scenario changes', () => {
+    const md = renderMarkdown(packet({ scenarios: [{ name: 'success', differences: [], error: null }] }));
+    expect(md).toContain('## Golden diff against the base\n\n0 of 1 scenarios change.\n\n## Bench');
+  });
+});
