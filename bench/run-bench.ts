@@ -238,15 +238,18 @@ export function runBench(argv: string[]): Promise<number> {
           process.stdout.write(`bench (node ${process.version}, ${cpus().length} cpus)\n${renderTable(results, verdicts)}\n`);
           if (compareEntry) process.stdout.write(`\nagainst ${compareEntry.label}:\n${renderDeltas(compareEntry.label, compareEntry, results)}\n`);
         }
+        // The verdict ends the table on stdout (so it is the stage's summary in a lane run);
+        // with --json, stdout holds the document only.
+        const verdict = (line: string) => (opts.json ? err(line) : process.stdout.write(`${line}\n`));
         if (over.length > 0) {
           const names = over.map(
             (v) =>
               `${v.figure} (${v.value}${v.ceiling === null ? ', no budget' : ` > ${v.ceiling}`}${v.note && v.ceiling !== null ? `: ${v.note}` : ''})`,
           );
-          err(`bench: ${over.length} figure(s) over budget: ${names.join('; ')}`);
+          verdict(`bench: ${over.length} figure(s) over budget: ${names.join('; ')}`);
           if (opts.check) exit = 1;
         } else {
-          err('bench: every figure is within its budget');
+          verdict('bench: every figure is within its budget');
         }
         setExit(exit);
       });

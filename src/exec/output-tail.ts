@@ -52,7 +52,6 @@ export class OutputTail {
    * removed, at most `maxChars` characters (cut at the front with '…').
    */
   lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
-    // eslint-disable-next-line no-control-regex -- ESC starts the sequences being removed
     const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
     const last = plain
       .split(/\r?\n/)
