@@ -118,7 +118,9 @@ describe('output fidelity', () => {
               title: 'Split',
               // The second half is written only once the first chunk is in the stage log, so
               // the character is split across two chunks for sure.
-              command: `printf 'split:\\342\\202'; until grep -q exec:chunk "$CODEX_ORCHESTRATOR_RUN_DIR/commands/02-split.ndjson" 2>/dev/null; do :; done; printf '\\254 end\\n'`,
+              // (The pattern is quoted so that the command:start line, which holds this very
+              // command JSON-escaped, cannot match it: only a real chunk line does.)
+              command: `printf 'split:\\342\\202'; until grep -qF '"type":"exec:chunk"' "$CODEX_ORCHESTRATOR_RUN_DIR/commands/02-split.ndjson" 2>/dev/null; do :; done; printf '\\254 end\\n'`,
             },
             { kind: 'command', id: 'text', title: 'Text', command: `printf 'plain \\342\\202\\254 text\\n'` },
           ],
