@@ -25,7 +25,7 @@ export default tseslint.config(
       // Phase 0 writes pipeline env defaults into process.env (B6): 1 known site,
       // src/config/pipeline-env.ts. The golden harness restores process.env around replays
       // and real runs on purpose. Becomes 'error' in phase 5.
-      'codex/no-process-env-mutation': ['warn', { allow: ['src/cli/main.ts', 'src/harness/golden/replay.ts', 'src/harness/golden/real-run.ts'] }],
+      'codex/no-process-env-mutation': ['warn', { allow: ['src/cli/main.ts', 'src/harness/golden/steps.ts', 'src/harness/golden/real-run.ts'] }],
       // Phase 0 parses execution mode in three places (B5): 16 known reports in
       // src/run/stage-dispatch.ts (5), src/run/plan.ts (6), src/run/run-summary.ts (5).
       // Becomes 'error' in phase 4.

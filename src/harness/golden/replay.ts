@@ -6,10 +6,10 @@ import { runCli } from '../../cli/run-cli.js';
 import { createMemoryFileSink } from '../../runtime/memory-file-sink.js';
 import { createTranscriptExecutor, type Transcript } from '../../runtime/transcript-executor.js';
 import type { WriteCounts } from '../../runtime/types.js';
-import { createCapturedStream, createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
+import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
 import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
 import type { Scenario } from './scenario.js';
-import { runFromStdout, substituteArgs, type StepVars } from './step-args.js';
+import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
 export const REPLAY_ROOT = '/repo';
 
@@ -20,22 +20,6 @@ export type ReplayOutput = {
   counts: Map<string, WriteCounts>;
   exitCodes: number[];
 };
-
-export function configText(config: Scenario['config']): string | undefined {
-  if (config === undefined) return undefined;
-  return typeof config === 'string' ? config : `${JSON.stringify(config, null, 2)}\n`;
-}
-
-/** Runs `work` with process.env restored afterwards (B6 writes pipeline env into it). */
-export async function withProcessEnvRestored<T>(work: () => Promise<T>): Promise<T> {
-  const before = { ...process.env };
-  try {
-    return await work();
-  } finally {
-    for (const key of Object.keys(process.env)) if (!(key in before)) delete process.env[key];
-    Object.assign(process.env, before);
-  }
-}
 
 export async function replayScenario(scenario: Scenario, transcript: Transcript): Promise<ReplayOutput> {
   return withProcessEnvRestored(async () => {
@@ -49,43 +33,21 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript)
       fs,
       executor: (clock) => (executor = createTranscriptExecutor(transcript, clock)),
     });
-    const inputs = new Map<string, string>();
-    const seed = (rel: string, text: string) => {
-      const path = posix.join(REPLAY_ROOT, rel);
-      fs.seedFile(path, text);
-      inputs.set(path, text);
+    const hooks: StepHooks = {
+      seedFile: async (rel, text) => fs.seedFile(posix.join(REPLAY_ROOT, rel), text),
+      seedDirectory: async (rel) => fs.seedDirectory(posix.join(REPLAY_ROOT, rel)),
+      invoke: (argv, step) => {
+        runtime.clock.setNow(runtime.clock.now() + step.after_ms);
+        return driveToCompletion(runtime, () => runCli(argv, runtime), step.signals);
+      },
     };
-    const config = configText(scenario.config);
-    if (config !== undefined) seed('codex.orchestrator.json', config);
-    for (const [rel, text] of Object.entries(scenario.files)) seed(rel, text);
-    for (const dir of scenario.dirs) fs.seedDirectory(posix.join(REPLAY_ROOT, dir));
-
-    const outputs = new Map<string, Buffer>();
-    const exitCodes: number[] = [];
-    const vars: StepVars = {};
-    for (const [i, step] of scenario.steps.entries()) {
-      runtime.clock.setNow(runtime.clock.now() + step.after_ms);
-      for (const [rel, text] of Object.entries(step.write_files)) seed(rel, text);
-      runtime.stdout = createCapturedStream();
-      runtime.stderr = createCapturedStream();
-      const argv = substituteArgs(step.argv, vars);
-      const code = await driveToCompletion(runtime, () => runCli(argv, runtime), step.signals);
-      const run = runFromStdout(runtime.stdout.text());
-      if (run) {
-        vars.last_run_id = run.runId;
-        const token = fs.files().get(posix.join(REPLAY_ROOT, run.artifactRoot, '.resume-token'));
-        if (token) vars.last_resume_token = token.toString('utf8').trim();
-      }
-      exitCodes.push(code);
-      const n = i + 1;
-      outputs.set(`cli/${n}.stdout`, runtime.stdout.bytes());
-      outputs.set(`cli/${n}.stderr`, runtime.stderr.bytes());
-      outputs.set(`cli/${n}.exit`, Buffer.from(`${code}\n`));
-    }
+    await seedInputs(scenario, hooks);
+    const { cliOutputs, exitCodes } = await runSteps(scenario, runtime, hooks);
     const missing = executor?.missing() ?? [];
     if (missing.length > 0) {
       throw new Error(`transcript.json has no recording for ${missing.join(', ')} (record it with \`golden record\`)`);
     }
+    const outputs = new Map(cliOutputs);
     const counts = new Map<string, WriteCounts>();
     for (const [path, count] of fs.counts()) counts.set(posix.relative(REPLAY_ROOT, path), count);
     for (const [path, data] of fs.files()) {
