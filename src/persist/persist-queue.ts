@@ -23,8 +23,15 @@ export class PersistQueue {
     private readonly paths: RunPaths,
     private readonly manifest: Manifest,
     heartbeatIntervalMs: number,
+    /** Where a write that nobody awaits (timer flushes, heartbeat ticks) reports its failure. */
+    private readonly onBackgroundError: (error: unknown) => void = () => undefined,
   ) {
     this.intervalMs = Math.max(1_000, heartbeatIntervalMs);
+  }
+
+  /** `schedule` for callers that cannot wait (timers): a failure goes to onBackgroundError. */
+  scheduleInBackground(request: PersistRequest): void {
+    this.schedule(request).catch(this.onBackgroundError);
   }
 
   /** Marks state dirty; flushes now when forced or when the interval has passed, else later. */
@@ -36,7 +43,7 @@ export class PersistQueue {
     if (!this.timer) {
       this.timer = this.paths.clock.setTimeout(() => {
         this.timer = null;
-        void this.flush().catch(() => undefined);
+        this.flush().catch(this.onBackgroundError);
       }, this.intervalMs - elapsed);
     }
     return Promise.resolve();

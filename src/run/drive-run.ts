@@ -63,13 +63,23 @@ export type NewRun = {
   depth: number;
 };
 
+/** Reports the first failed background write of a run on stderr (later ones would repeat it). */
+function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (error: unknown) => void {
+  let reported = false;
+  return (error) => {
+    if (reported) return;
+    reported = true;
+    invocation.progress.note(`codex-orchestrator: a background write of run ${paths.runId} failed: ${errorMessage(error)}`);
+  };
+}
+
 function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, depth: number): RunContext {
   return {
     invocation,
     pipeline,
     paths,
     manifest,
-    queue: new PersistQueue(paths, manifest, HEARTBEAT_INTERVAL_MS),
+    queue: new PersistQueue(paths, manifest, HEARTBEAT_INTERVAL_MS, backgroundErrorReporter(invocation, paths)),
     toolRuns: [],
     summaryLines: [],
     depth,

@@ -14,7 +14,7 @@ export async function startHeartbeat(ctx: RunContext): Promise<Heartbeat> {
   await ctx.queue.schedule({ heartbeat: true, manifest: true, force: true });
   const timer = clock.setInterval(() => {
     recordHeartbeat(ctx.manifest, clock.now());
-    void ctx.queue.schedule({ heartbeat: true, manifest: true }).catch(() => undefined);
+    ctx.queue.scheduleInBackground({ heartbeat: true, manifest: true });
   }, HEARTBEAT_INTERVAL_MS);
   return { stop: () => clock.clearInterval(timer) };
 }

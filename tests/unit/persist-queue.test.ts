@@ -72,3 +72,20 @@ describe('the stage loop persist queue', () => {
     expect(manifestWrites()).toBe(4);
   });
 });
+
+describe('background writes', () => {
+  it('report a failure instead of losing it silently', async () => {
+    const { clock, fs, paths, manifest } = setup();
+    const errors: string[] = [];
+    const queue = new PersistQueue(paths, manifest, 5_000, (error) => errors.push((error as Error).message));
+    await queue.schedule({ manifest: true });
+    fs.writeAtomic = async () => {
+      throw new Error('ENOSPC: no space left on device');
+    };
+    queue.scheduleInBackground({ heartbeat: true });
+    await queue.schedule({ manifest: true }); // throttled: written later by the timer
+    clock.fireNext();
+    await new Promise((r) => setImmediate(r));
+    expect(errors).toEqual(['ENOSPC: no space left on device']);
+  });
+});
