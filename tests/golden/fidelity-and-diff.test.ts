@@ -7,22 +7,26 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkFidelity, normalizeOutputs } from '../../src/harness/golden/fidelity.js';
 import { removeRealRun, runScenarioForReal } from '../../src/harness/golden/real-run.js';
-import { loadScenario } from '../../src/harness/golden/scenario.js';
+import { listScenarios, loadScenario } from '../../src/harness/golden/scenario.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CORPUS = join(ROOT, 'golden');
 
 describe('golden fidelity', () => {
-  it('a real run and the replay of its transcript agree, but for times, durations and ids', async () => {
-    for (const name of ['resume-after-failure', 'binary-and-split-utf8', 'subpipeline-required']) {
+  it('every recordable scenario: a real run and the replay of its transcript agree, but for times, durations and ids', async () => {
+    let checked = 0;
+    for (const name of await listScenarios(CORPUS)) {
       const { scenario } = await loadScenario(CORPUS, name);
+      if (!scenario.recordable) continue;
       const real = await runScenarioForReal(scenario);
       try {
         expect(await checkFidelity(real, scenario), name).toEqual([]);
       } finally {
         await removeRealRun(real);
       }
+      checked += 1;
     }
+    expect(checked).toBeGreaterThanOrEqual(20);
   });
 
   it('catches a replay that is not faithful', async () => {
