@@ -124,4 +124,22 @@ describe('golden reviewer workflow', () => {
     expect(broken.all).toContain('golden/success/scenario.json: steps[0].argv');
     rmSync(corpus, { recursive: true, force: true });
   });
+
+  it('record runs the commands for real and writes transcript.json; a hand-written transcript is refused', () => {
+    const corpus = corpusCopy(['stage-failure', 'noisy-stage']);
+    rmSync(join(corpus, 'stage-failure/transcript.json'));
+    const record = golden(corpus, ['record', 'stage-failure']);
+    expect(record.code, record.all).toBe(0);
+    expect(record.stdout).toContain('stage-failure: recorded 2 stage run(s)');
+    const transcript = JSON.parse(readFileSync(join(corpus, 'stage-failure/transcript.json'), 'utf8')) as {
+      stages: Record<string, Array<{ chunks: Array<{ stream: string; data?: string }>; exit: { code: number } }>>;
+    };
+    expect(Object.keys(transcript.stages)).toEqual(['ci/prepare', 'ci/build']);
+    expect(transcript.stages['ci/build']![0]!.exit.code).toBe(2);
+    expect(transcript.stages['ci/build']![0]!.chunks.map((c) => c.data).join('')).toContain('error TS2322: bad type');
+    const refused = golden(corpus, ['record', 'noisy-stage']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe('golden: noisy-stage: not recordable (its transcript is written by hand: "recordable": false)');
+    rmSync(corpus, { recursive: true, force: true });
+  });
 });
