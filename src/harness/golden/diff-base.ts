@@ -3,34 +3,19 @@
 // reviewer's view of a phase.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { InputError } from '../../errors.js';
 import { compareOutputs, type FileDifference } from './compare.js';
+import { readTree } from './files.js';
 import { replayScenario } from './replay.js';
 import { listScenarios, loadScenario } from './scenario.js';
 
 const run = promisify(execFile);
 
 export type ScenarioDiff = { name: string; differences: FileDifference[]; error: string | null };
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(path)));
-    else out.push(path);
-  }
-  return out;
-}
 
 /** Writes every scenario's replay outputs under `<out>/<scenario>/` (what a base ref is asked to do). */
 export async function replayCorpusTo(corpus: string, out: string): Promise<void> {
@@ -51,11 +36,8 @@ export async function replayCorpusTo(corpus: string, out: string): Promise<void>
 }
 
 async function readReplayDir(dir: string): Promise<{ outputs: Map<string, Buffer>; error: string | null }> {
-  const outputs = new Map<string, Buffer>();
-  if (existsSync(join(dir, 'error.txt'))) return { outputs, error: await readFile(join(dir, 'error.txt'), 'utf8') };
-  const base = join(dir, 'outputs');
-  for (const path of (await walk(base)).sort()) outputs.set(relative(base, path).split(sep).join('/'), await readFile(path));
-  return { outputs, error: null };
+  if (existsSync(join(dir, 'error.txt'))) return { outputs: new Map(), error: await readFile(join(dir, 'error.txt'), 'utf8') };
+  return { outputs: await readTree(join(dir, 'outputs')), error: null };
 }
 
 export async function diffAgainstBase(options: { repo: string; corpus: string; base: string; log: (line: string) => void }): Promise<ScenarioDiff[]> {

@@ -1,9 +1,10 @@
 // The expected files of a scenario and its pending changes: `<file>.new` holds the bytes a
 // replay produced that differ from (or are missing in) expected/, `<file>.removed` marks an
 // expected file the scenario no longer produces. `accept` applies them, `reject` drops them.
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { FileDifference } from './compare.js';
+import { listFiles, readTree, relativePosix } from './files.js';
 import { EXPECTED_DIR } from './scenario.js';
 
 export const PENDING_NEW = '.new';
@@ -11,39 +12,15 @@ export const PENDING_REMOVED = '.removed';
 
 const isPending = (name: string) => name.endsWith(PENDING_NEW) || name.endsWith(PENDING_REMOVED);
 
-async function walk(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(path)));
-    else out.push(path);
-  }
-  return out;
-}
-
-const rel = (base: string, path: string) => relative(base, path).split(sep).join('/');
-
 /** expected/ files (not pending ones), keyed by their path under expected/. */
-export async function readExpected(scenarioDir: string): Promise<Map<string, Buffer>> {
-  const base = join(scenarioDir, EXPECTED_DIR);
-  const out = new Map<string, Buffer>();
-  for (const path of (await walk(base)).sort()) {
-    if (isPending(path)) continue;
-    out.set(rel(base, path), await readFile(path));
-  }
-  return out;
+export function readExpected(scenarioDir: string): Promise<Map<string, Buffer>> {
+  return readTree(join(scenarioDir, EXPECTED_DIR), isPending);
 }
 
 /** Pending files of a scenario, paths relative to its expected/. */
 export async function listPending(scenarioDir: string): Promise<string[]> {
   const base = join(scenarioDir, EXPECTED_DIR);
-  return (await walk(base)).filter(isPending).map((path) => rel(base, path)).sort();
+  return (await listFiles(base)).filter(isPending).map((path) => relativePosix(base, path)).sort();
 }
 
 export async function writePending(scenarioDir: string, differences: FileDifference[], actual: Map<string, Buffer>): Promise<string[]> {

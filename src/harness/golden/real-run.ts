@@ -1,12 +1,13 @@
 // Runs a scenario for real — real clock, real child processes, a real temp directory — the
 // way `golden record` captures transcripts and `golden fidelity` checks the replay against.
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
 import { createManualSignals } from '../../runtime/process-signals.js';
 import { createRealRuntime } from '../../runtime/real-runtime.js';
 import type { Transcript } from '../../runtime/transcript-executor.js';
+import { readTree } from './files.js';
 import { createRecordingExecutor, type RecordingExecutor } from './recording-executor.js';
 import type { Scenario } from './scenario.js';
 import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
@@ -16,16 +17,6 @@ export type RealRun = { root: string; outputs: Map<string, Buffer>; transcript: 
 /** Variables of an enclosing run (e.g. the lane) that must not steer the scenario's run. */
 function isAmbient(key: string): boolean {
   return key.startsWith('CODEX_ORCHESTRATOR_') || key.startsWith('CODEX_PRIVACY_') || key.startsWith('CODEX_METRICS_') || key === 'MCP_RUNNER_TASK_ID';
-}
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(path)));
-    else out.push(path);
-  }
-  return out;
 }
 
 export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
@@ -65,11 +56,10 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
     await seedInputs(scenario, hooks);
     const { cliOutputs, exitCodes } = await runSteps(scenario, runtime, hooks);
     const outputs = new Map(cliOutputs);
-    for (const path of await walk(root)) {
-      const data = await readFile(path);
-      const input = inputs.get(path);
-      if (input !== undefined && data.equals(Buffer.from(input))) continue;
-      outputs.set(`files/${relative(root, path).split(sep).join('/')}`, data);
+    for (const [path, data] of await readTree(root)) {
+      const input = inputs.get(join(root, path));
+      if (input !== undefined && data.equals(Buffer.from(input))) continue; // an input nobody changed
+      outputs.set(`files/${path}`, data);
     }
     return { root, outputs, transcript: recorder!.transcript(), exitCodes };
   });
