@@ -1,7 +1,7 @@
 // An executor that replays recorded output instead of running anything: each stage's chunks
 // and exit are delivered on the (virtual) clock at their recorded offsets from the stage start.
 import { z } from 'zod';
-import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor } from './types.js';
+import type { Clock, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from './types.js';
 
 const streamSchema = z.enum(['stdout', 'stderr']);
 
@@ -25,7 +25,20 @@ const generatedChunksSchema = z.strictObject({
   }),
 });
 
+/**
+ * What the orchestrator handed the child: repo-relative cwd and the environment entries it set
+ * or overrode (run ids as `<run-N>`, the repo root as `<repo>`); see src/harness/trace/requests.ts.
+ */
+export const recordedRequestSchema = z.strictObject({
+  cwd: z.string(),
+  env: z.record(z.string(), z.string()),
+});
+
+export type RecordedRequest = z.infer<typeof recordedRequestSchema>;
+
 const invocationSchema = z.strictObject({
+  /** The request the recorded child was started with; the replay checks it is asked the same. */
+  request: recordedRequestSchema.optional(),
   chunks: z.array(z.union([literalChunkSchema, generatedChunksSchema])).default([]),
   exit: z
     .strictObject({
@@ -69,19 +82,45 @@ function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
   return out.sort((a, b) => a.at - b.at);
 }
 
+export type ReplayedRequest = { stage: string; n: number; request: RecordedRequest };
+
 export type TranscriptExecutor = Executor & {
   /** Stage keys with recorded invocations that were never replayed. */
   unused(): string[];
   /** Stage runs that asked for a recording the transcript does not have (`<key> #<n>`). */
   missing(): string[];
+  /** The requests of every stage run, in order (only with a `describe` option). */
+  requests(): ReplayedRequest[];
+  /** Stage runs whose request differs from the recorded one: `<key> #<n>: env.K: "a" -> "b"`. */
+  requestMismatches(): string[];
 };
 
-export function createTranscriptExecutor(transcript: Transcript, clock: Clock): TranscriptExecutor {
+export type TranscriptExecutorOptions = {
+  /** Describes a request the way a recording does; without it requests are not checked. */
+  describe?: (request: ExecRequest) => RecordedRequest;
+};
+
+/** `cwd`/`env.KEY: "recorded" -> "asked"` lines; empty when the two are the same. */
+export function requestDifferences(recorded: RecordedRequest, actual: RecordedRequest): string[] {
+  const out: string[] = [];
+  const show = (value: string | undefined) => (value === undefined ? '(unset)' : JSON.stringify(value));
+  if (recorded.cwd !== actual.cwd) out.push(`cwd: ${show(recorded.cwd)} -> ${show(actual.cwd)}`);
+  for (const key of [...new Set([...Object.keys(recorded.env), ...Object.keys(actual.env)])].sort()) {
+    if (recorded.env[key] !== actual.env[key]) out.push(`env.${key}: ${show(recorded.env[key])} -> ${show(actual.env[key])}`);
+  }
+  return out;
+}
+
+export function createTranscriptExecutor(transcript: Transcript, clock: Clock, options: TranscriptExecutorOptions = {}): TranscriptExecutor {
   const cursor = new Map<string, number>();
   const missing: string[] = [];
+  const requests: ReplayedRequest[] = [];
+  const mismatches: string[] = [];
 
   return {
     missing: () => [...missing],
+    requests: () => [...requests],
+    requestMismatches: () => [...mismatches],
     unused() {
       return Object.entries(transcript.stages)
         .filter(([key, invocations]) => (cursor.get(key) ?? 0) < invocations.length)
@@ -91,6 +130,13 @@ export function createTranscriptExecutor(transcript: Transcript, clock: Clock): 
       const used = cursor.get(request.stageKey) ?? 0;
       const invocation = transcript.stages[request.stageKey]?.[used];
       cursor.set(request.stageKey, used + 1);
+      if (options.describe) {
+        const asked = options.describe(request);
+        requests.push({ stage: request.stageKey, n: used + 1, request: asked });
+        if (invocation?.request) {
+          for (const line of requestDifferences(invocation.request, asked)) mismatches.push(`${request.stageKey} #${used + 1}: ${line}`);
+        }
+      }
       let cancelled: NodeJS.Signals | null = null;
       let wake: (() => void) | null = null;
 

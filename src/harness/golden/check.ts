@@ -1,7 +1,9 @@
 // `golden check`: replays scenarios and compares every output byte with expected/. A
 // mismatch writes pending files beside the expected ones (never the expected files, and
 // nothing at all when writing is off, as under CI=true); pending files already present fail.
+import { formatViolation } from '../trace/invariants.js';
 import { compareOutputs, type FileDifference } from './compare.js';
+import { judgeInvariants, loadExemptions, type Exemption, type InvariantVerdict } from './exemptions.js';
 import { listPending, readExpected, writePending } from './pending.js';
 import { replayScenario, type ReplayOutput } from './replay.js';
 import { loadScenario } from './scenario.js';
@@ -15,20 +17,46 @@ export type ScenarioCheck = {
   pendingWritten: string[];
   error: string | null;
   replay: ReplayOutput | null;
+  invariants: InvariantVerdict;
+  /** Children asked for with another cwd or env than the transcript recorded. */
+  requestMismatches: string[];
 };
 
 export function checkPassed(result: ScenarioCheck): boolean {
-  return result.error === null && result.differences.length === 0 && result.pendingBefore.length === 0;
+  return (
+    result.error === null &&
+    result.differences.length === 0 &&
+    result.pendingBefore.length === 0 &&
+    result.invariants.unexpected.length === 0 &&
+    result.invariants.stale.length === 0 &&
+    result.requestMismatches.length === 0
+  );
 }
 
-export async function checkScenario(corpus: string, name: string, options: { writePending: boolean }): Promise<ScenarioCheck> {
-  const result: ScenarioCheck = { name, differences: [], pendingBefore: [], pendingWritten: [], error: null, replay: null };
+export async function checkScenario(
+  corpus: string,
+  name: string,
+  options: { writePending: boolean; exemptions?: Exemption[] },
+): Promise<ScenarioCheck> {
+  const result: ScenarioCheck = {
+    name,
+    differences: [],
+    pendingBefore: [],
+    pendingWritten: [],
+    error: null,
+    replay: null,
+    invariants: { unexpected: [], exempted: [], stale: [] },
+    requestMismatches: [],
+  };
   try {
+    const exemptions = options.exemptions ?? (await loadExemptions(corpus));
     const loaded = await loadScenario(corpus, name);
     result.pendingBefore = await listPending(loaded.dir);
     const replay = await replayScenario(loaded.scenario, loaded.transcript);
     result.replay = replay;
     result.differences = compareOutputs(await readExpected(loaded.dir), replay.outputs);
+    result.invariants = judgeInvariants(name, replay.violations, exemptions);
+    result.requestMismatches = replay.requestMismatches;
     if (options.writePending && result.differences.length > 0) {
       result.pendingWritten = await writePending(loaded.dir, result.differences, replay.outputs);
     }
@@ -40,9 +68,18 @@ export async function checkScenario(corpus: string, name: string, options: { wri
 
 export function formatCheck(result: ScenarioCheck, corpusLabel: string): string[] {
   const lines: string[] = [];
-  if (checkPassed(result)) return [`ok   ${result.name} (${result.replay?.outputs.size ?? 0} files)`];
-  lines.push(`FAIL ${result.name}`);
+  if (checkPassed(result)) return [`ok   ${result.name} (${describeReplay(result)})`];
+  lines.push(`FAIL ${result.name}${result.replay ? ` (${describeReplay(result)})` : ''}`);
   if (result.error) lines.push(`  error: ${result.error}`);
+  for (const violation of result.invariants.unexpected) lines.push(`  ${formatViolation(violation, result.name)}`);
+  for (const stale of result.invariants.stale) {
+    lines.push(
+      `  ${result.name}: exemption no longer fires: invariant ${stale.invariant} (${stale.pattern}, removed by phase ${stale.removed_by_phase}); delete it from ${corpusLabel}/invariant-exemptions.json`,
+    );
+  }
+  for (const mismatch of result.requestMismatches) {
+    lines.push(`  ${result.name}: request differs from transcript.json: ${mismatch} (re-record: golden record ${result.name})`);
+  }
   for (const pending of result.pendingBefore) {
     lines.push(`  pending file left behind: ${corpusLabel}/${result.name}/expected/${pending} (golden accept|reject ${result.name})`);
   }
@@ -53,4 +90,18 @@ export function formatCheck(result: ScenarioCheck, corpusLabel: string): string[
   }
   if (result.pendingWritten.length > 0) lines.push(`  wrote ${result.pendingWritten.length} pending file(s); review them, then: golden accept ${result.name}`);
   return lines;
+}
+
+/** `N files, timeline W writes E events, R requests, invariants ok (X exempted)`. */
+export function describeReplay(result: ScenarioCheck): string {
+  const replay = result.replay;
+  if (!replay) return 'no replay';
+  const files = [...replay.outputs.keys()].filter((key) => key.startsWith('files/') || key.startsWith('cli/')).length;
+  const writes = [...replay.counts.values()].reduce((n, c) => n + c.writes, 0);
+  const { unexpected, exempted, stale } = result.invariants;
+  const invariants =
+    unexpected.length > 0 || stale.length > 0
+      ? `invariants: ${unexpected.length} broken, ${stale.length} stale exemption(s)`
+      : `invariants ok${exempted.length > 0 ? ` (${exempted.length} exempted: ${[...new Set(exempted.map((e) => `${e.exemption.invariant}/${e.exemption.pattern}`))].join(', ')})` : ''}`;
+  return `${files} files, timeline ${writes} writes in ${replay.trace.length} events, ${replay.requests.length} request(s), ${invariants}`;
 }

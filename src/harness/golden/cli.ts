@@ -6,11 +6,14 @@ import { join, relative, resolve } from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { isMain, runTool } from '../tool-cli.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
+import { EXEMPTIONS_FILE, loadExemptions } from './exemptions.js';
 import { checkFidelity } from './fidelity.js';
 import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
 import { listPending, settlePending } from './pending.js';
 import { removeRealRun, runScenarioForReal } from './real-run.js';
-import { TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios } from './scenario.js';
+import { TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
+import { replayScenario } from './replay.js';
+import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -38,8 +41,13 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       let failed = 0;
       let files = 0;
       const started = performance.now();
+      const exemptions = await loadExemptions(corpus);
+      const known = await listScenarios(corpus);
+      const unknown = exemptions.filter((e) => !known.includes(e.scenario));
+      for (const e of unknown) err(`FAIL ${label()}/${EXEMPTIONS_FILE}: exemption for unknown scenario '${e.scenario}' (${e.invariant}, ${e.pattern})`);
+      if (unknown.length > 0) failed += 1;
       for (const name of selected) {
-        const result = await checkScenario(corpus, name, { writePending: write });
+        const result = await checkScenario(corpus, name, { writePending: write, exemptions });
         files += result.replay?.outputs.size ?? 0;
         if (!checkPassed(result)) failed += 1;
         (checkPassed(result) ? out : err)(formatCheck(result, label()).join('\n'));
@@ -90,15 +98,27 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
 
   program
     .command('record')
-    .description("run a scenario's commands for real and write its transcript.json")
+    .description("run a scenario's commands for real and write its transcript.json (output, exits and each child's request)")
     .argument('<scenario...>', 'scenarios to record')
-    .action(async (names: string[]) => {
+    .option(
+      '--requests-only',
+      "re-capture only each stage run's request (cwd, env) and keep the recorded output, so expected files do not move; a hand-written transcript takes the requests its replay makes",
+    )
+    .action(async (names: string[], opts: { requestsOnly?: boolean }) => {
       const corpus = corpusDir();
       for (const name of await selectScenarios(corpus, names)) {
         const loaded = await loadScenario(corpus, name);
+        const target = join(loaded.dir, TRANSCRIPT_FILE);
+        if (opts.requestsOnly) {
+          const fresh = loaded.scenario.recordable ? await recordedRequests(loaded.scenario) : (await replayScenario(loaded.scenario, loaded.transcript)).requests;
+          const transcript = withRequests(loaded.transcript, fresh, name);
+          await writeFile(target, `${JSON.stringify(transcript, null, 2)}\n`);
+          out(`${name}: recorded ${fresh.length} request(s) into ${label()}/${name}/${TRANSCRIPT_FILE}${loaded.scenario.recordable ? '' : ' (from its replay: the transcript is hand-written)'}`);
+          continue;
+        }
         if (!loaded.scenario.recordable) throw new OrchestratorError(`${name}: not recordable (its transcript is written by hand: "recordable": false)`, 2);
         const real = await runScenarioForReal(loaded.scenario);
-        await writeFile(join(loaded.dir, TRANSCRIPT_FILE), `${JSON.stringify(real.transcript, null, 2)}\n`);
+        await writeFile(target, `${JSON.stringify(real.transcript, null, 2)}\n`);
         await removeRealRun(real);
         const stages = Object.values(real.transcript.stages).reduce((n, list) => n + list.length, 0);
         out(`${name}: recorded ${stages} stage run(s) into ${label()}/${name}/${TRANSCRIPT_FILE} (exit codes ${real.exitCodes.join(', ')})`);
@@ -168,6 +188,30 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       setExit(0);
     });
 
+}
+
+async function recordedRequests(scenario: Scenario): Promise<ReplayedRequest[]> {
+  const real = await runScenarioForReal(scenario);
+  try {
+    return real.requests;
+  } finally {
+    await removeRealRun(real);
+  }
+}
+
+/** The transcript with each stage run's request replaced; the stage runs must match one to one. */
+function withRequests(transcript: Transcript, requests: ReplayedRequest[], name: string): Transcript {
+  const next = structuredClone(transcript);
+  const recorded = Object.values(next.stages).reduce((n, list) => n + list.length, 0);
+  if (recorded !== requests.length) {
+    throw new OrchestratorError(`${name}: the run started ${requests.length} stage run(s) but the transcript has ${recorded}; record it whole (without --requests-only)`, 1);
+  }
+  for (const { stage, n, request } of requests) {
+    const invocation = next.stages[stage]?.[n - 1];
+    if (!invocation) throw new OrchestratorError(`${name}: the run started ${stage} #${n}, which the transcript does not have; record it whole`, 1);
+    next.stages[stage]![n - 1] = { request, ...Object.fromEntries(Object.entries(invocation).filter(([key]) => key !== 'request')) } as typeof invocation;
+  }
+  return next;
 }
 
 export function runGoldenCli(argv: string[]): Promise<number> {

@@ -2,7 +2,9 @@
 // run produced, and checks the two agree on every output — ignoring only timestamps,
 // durations and ids. This is what proves the replay faithful to reality.
 import { compareOutputs, type FileDifference } from './compare.js';
-import { REPLAY_ROOT, replayScenario } from './replay.js';
+import { REPLAY_ROOT, TIMELINE_FILE, replayScenario } from './replay.js';
+
+const TRANSCRIPT_REQUESTS = 'transcript.json (requests)';
 import type { RealRun } from './real-run.js';
 
 const RUN_ID = /\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8}/g;
@@ -48,5 +50,12 @@ export function normalizeOutputs(outputs: Map<string, Buffer>, root: string): Ma
 
 export async function checkFidelity(real: RealRun, scenario: Parameters<typeof replayScenario>[0]): Promise<FileDifference[]> {
   const replay = await replayScenario(scenario, real.transcript);
-  return compareOutputs(normalizeOutputs(real.outputs, real.root), normalizeOutputs(replay.outputs, REPLAY_ROOT));
+  // The timeline is not compared: real time moves chunks and heartbeats around writes. The
+  // requests are (cwd and env per child), and the replay must ask exactly what was recorded.
+  const replayed = new Map([...replay.outputs].filter(([file]) => file !== TIMELINE_FILE));
+  const differences = compareOutputs(normalizeOutputs(real.outputs, real.root), normalizeOutputs(replayed, REPLAY_ROOT));
+  for (const mismatch of replay.requestMismatches) {
+    differences.push({ kind: 'changed', file: TRANSCRIPT_REQUESTS, details: [mismatch] });
+  }
+  return differences;
 }

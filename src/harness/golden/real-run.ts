@@ -1,18 +1,20 @@
 // Runs a scenario for real — real clock, real child processes, a real temp directory — the
 // way `golden record` captures transcripts and `golden fidelity` checks the replay against.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
 import { createManualSignals } from '../../runtime/process-signals.js';
 import { createRealRuntime } from '../../runtime/real-runtime.js';
-import type { Transcript } from '../../runtime/transcript-executor.js';
+import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
+import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
 import { readTree } from './files.js';
+import { REQUESTS_FILE } from './replay.js';
 import { createRecordingExecutor, type RecordingExecutor } from './recording-executor.js';
 import type { Scenario } from './scenario.js';
 import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
-export type RealRun = { root: string; outputs: Map<string, Buffer>; transcript: Transcript; exitCodes: number[] };
+export type RealRun = { root: string; outputs: Map<string, Buffer>; transcript: Transcript; requests: ReplayedRequest[]; exitCodes: number[] };
 
 /** Variables of an enclosing run (e.g. the lane) that must not steer the scenario's run. */
 function isAmbient(key: string): boolean {
@@ -20,18 +22,21 @@ function isAmbient(key: string): boolean {
 }
 
 export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
-  const root = await mkdtemp(join(tmpdir(), 'golden-real-'));
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'golden-real-')));
   const inputs = new Map<string, string>();
+  /** process.env as each step's CLI process starts with it: requests leave these entries out. */
+  let ambient: Record<string, string | undefined> = {};
   return withProcessEnvRestored(async () => {
     for (const key of Object.keys(process.env)) if (isAmbient(key)) delete process.env[key];
     Object.assign(process.env, scenario.env);
     const signals = createManualSignals();
     let recorder: RecordingExecutor | null = null;
+    const describe = createRequestDescriber(root, () => ambient);
     // As in the bin, the orchestrator's environment is process.env itself (B6 writes into it).
     const runtime = createRealRuntime({
       signals,
       cwd: root,
-      wrapExecutor: (spawn, clock) => (recorder = createRecordingExecutor(spawn, clock)),
+      wrapExecutor: (spawn, clock) => (recorder = createRecordingExecutor(spawn, clock, describe)),
     });
     const hooks: StepHooks = {
       seedFile: async (rel, text) => {
@@ -44,14 +49,17 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
         await mkdir(join(root, rel), { recursive: true });
       },
       // Real time: signals on real timers; `after_ms` does not make a real run wait.
-      invoke: async (argv, step) => {
-        const timers = step.signals.map((s) => setTimeout(() => signals.fire(s.signal), s.at_ms));
-        try {
-          return await runCli(argv, runtime);
-        } finally {
-          for (const timer of timers) clearTimeout(timer);
-        }
-      },
+      // Each step is a fresh CLI process: process.env as the scenario set it, restored after.
+      invoke: (argv, step) =>
+        withProcessEnvRestored(async () => {
+          ambient = { ...process.env };
+          const timers = step.signals.map((s) => setTimeout(() => signals.fire(s.signal), s.at_ms));
+          try {
+            return await runCli(argv, runtime);
+          } finally {
+            for (const timer of timers) clearTimeout(timer);
+          }
+        }),
     };
     await seedInputs(scenario, hooks);
     const { cliOutputs, exitCodes } = await runSteps(scenario, runtime, hooks);
@@ -61,7 +69,9 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
       if (input !== undefined && data.equals(Buffer.from(input))) continue; // an input nobody changed
       outputs.set(`files/${path}`, data);
     }
-    return { root, outputs, transcript: recorder!.transcript(), exitCodes };
+    const rec = recorder as RecordingExecutor | null;
+    outputs.set(REQUESTS_FILE, Buffer.from(serializeRequests(rec?.requests() ?? [])));
+    return { root, outputs, transcript: rec?.transcript() ?? { stages: {} }, requests: rec?.requests() ?? [], exitCodes };
   });
 }
 

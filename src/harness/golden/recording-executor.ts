@@ -1,20 +1,26 @@
 // Wraps a real executor and records what each stage printed and how it exited, at offsets
 // from the stage's start: the transcript `golden record` writes and the replay reads.
 import { isUtf8 } from 'node:buffer';
-import type { Transcript, TranscriptInvocation } from '../../runtime/transcript-executor.js';
-import type { Clock, Executor } from '../../runtime/types.js';
+import type { RecordedRequest, ReplayedRequest, Transcript, TranscriptInvocation } from '../../runtime/transcript-executor.js';
+import type { Clock, ExecRequest, Executor } from '../../runtime/types.js';
 
-export type RecordingExecutor = Executor & { transcript(): Transcript };
+export type RecordingExecutor = Executor & { transcript(): Transcript; requests(): ReplayedRequest[] };
 
-export function createRecordingExecutor(inner: Executor, clock: Clock): RecordingExecutor {
+/** `describe` turns each request into the words the transcript keeps (see trace/requests.ts). */
+export function createRecordingExecutor(inner: Executor, clock: Clock, describe: (request: ExecRequest) => RecordedRequest): RecordingExecutor {
   const stages: Record<string, TranscriptInvocation[]> = {};
+  const requests: ReplayedRequest[] = [];
   return {
     transcript: () => ({ stages: structuredClone(stages) }),
+    requests: () => structuredClone(requests),
     start(request, onChunk) {
       const startedAt = clock.now();
       let cancelled = false;
-      const invocation: TranscriptInvocation = { chunks: [] };
-      (stages[request.stageKey] ??= []).push(invocation);
+      const recorded = describe(request);
+      const invocation: TranscriptInvocation = { request: recorded, chunks: [] };
+      const list = (stages[request.stageKey] ??= []);
+      list.push(invocation);
+      requests.push({ stage: request.stageKey, n: list.length, request: recorded });
       const handle = inner.start(request, async (chunk) => {
         const data = Buffer.from(chunk.data);
         const at_ms = clock.now() - startedAt;

@@ -1,59 +1,101 @@
 // Replays a scenario in-process through the CLI's own code (runCli) on the virtual runtime:
 // virtual clock, seeded ids, transcript executor, in-memory file tree. No child process,
 // no wall-clock wait; the same inputs give the same bytes on every run and machine.
+// Besides the files and CLI output, a replay yields the scenario's trace (every write, child
+// start and CLI return, in order), from which come its write timeline, its write counts and
+// its invariant check, and the request (cwd, env) the core handed each child.
 import { posix } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
 import { createMemoryFileSink } from '../../runtime/memory-file-sink.js';
-import { createTranscriptExecutor, type Transcript } from '../../runtime/transcript-executor.js';
-import type { WriteCounts } from '../../runtime/types.js';
+import { createTranscriptExecutor, type ReplayedRequest, type Transcript } from '../../runtime/transcript-executor.js';
 import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
 import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
+import { HEARTBEAT_INTERVAL_MS } from '../../run/heartbeat.js';
+import { checkInvariants, type Violation } from '../trace/invariants.js';
+import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
+import { countWrites, serializeTimeline, type WriteCounts } from '../trace/timeline.js';
+import { createTraceRecorder, type TraceEvent } from '../trace/trace.js';
 import type { Scenario } from './scenario.js';
-import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
+import { freshProcessEnv, runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
 export const REPLAY_ROOT = '/repo';
 
+/** Expected files beside files/ and cli/: the write timeline and the children's requests. */
+export const TIMELINE_FILE = 'timeline.ndjson';
+export const REQUESTS_FILE = 'requests.ndjson';
+
 export type ReplayOutput = {
-  /** Keyed by path under expected/: `files/<repo path>` for files the run wrote, `cli/<n>.stdout|stderr|exit`. */
+  /**
+   * Keyed by path under expected/: `files/<repo path>` for files the run wrote,
+   * `cli/<n>.stdout|stderr|exit`, `timeline.ndjson` and `requests.ndjson`.
+   */
   outputs: Map<string, Buffer>;
-  /** Write counts per repo-relative path. */
+  /** Write counts per repo-relative path, read from the trace. */
   counts: Map<string, WriteCounts>;
   exitCodes: number[];
+  trace: TraceEvent[];
+  requests: ReplayedRequest[];
+  /** Requests that differ from the ones recorded in the transcript. */
+  requestMismatches: string[];
+  /** Every invariant the run broke (exemptions are applied by `check`). */
+  violations: Violation[];
 };
 
 export async function replayScenario(scenario: Scenario, transcript: Transcript): Promise<ReplayOutput> {
-  return withProcessEnvRestored(async () => {
-    const fs = createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
-    let executor: ReturnType<typeof createTranscriptExecutor> | undefined;
-    const runtime = createVirtualRuntime({
-      startMs: Date.parse(scenario.start_time),
-      seed: scenario.seed,
-      cwd: REPLAY_ROOT,
-      env: scenario.env,
-      fs,
-      executor: (clock) => (executor = createTranscriptExecutor(transcript, clock)),
-    });
-    const hooks: StepHooks = {
-      seedFile: async (rel, text) => fs.seedFile(posix.join(REPLAY_ROOT, rel), text),
-      seedDirectory: async (rel) => fs.seedDirectory(posix.join(REPLAY_ROOT, rel)),
-      invoke: (argv, step) => {
-        runtime.clock.setNow(runtime.clock.now() + step.after_ms);
-        return driveToCompletion(runtime, () => runCli(argv, runtime), step.signals);
-      },
-    };
-    await seedInputs(scenario, hooks);
-    const { cliOutputs, exitCodes } = await runSteps(scenario, runtime, hooks);
-    const missing = executor?.missing() ?? [];
-    if (missing.length > 0) {
-      throw new Error(`transcript.json has no recording for ${missing.join(', ')} (record it with \`golden record\`)`);
-    }
-    const outputs = new Map(cliOutputs);
-    const counts = new Map<string, WriteCounts>();
-    for (const [path, count] of fs.counts()) counts.set(posix.relative(REPLAY_ROOT, path), count);
-    for (const [path, data] of fs.files()) {
-      if (!fs.counts().has(path)) continue; // an input nobody wrote
-      outputs.set(`files/${posix.relative(REPLAY_ROOT, path)}`, data);
-    }
-    return { outputs: new Map([...outputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), counts, exitCodes };
+  const fs = createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
+  const startMs = Date.parse(scenario.start_time);
+  let executor: ReturnType<typeof createTranscriptExecutor> | undefined;
+  const runtime = createVirtualRuntime({
+    startMs,
+    seed: scenario.seed,
+    cwd: REPLAY_ROOT,
+    env: scenario.env,
+    fs,
+    executor: (clock) =>
+      (executor = createTranscriptExecutor(transcript, clock, { describe: createRequestDescriber(REPLAY_ROOT, () => scenario.env) })),
   });
+  const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
+  runtime.fs = recorder.wrapFs(fs);
+  runtime.executor = recorder.wrapExecutor(runtime.executor);
+  const hooks: StepHooks = {
+    seedFile: async (rel, text) => fs.seedFile(posix.join(REPLAY_ROOT, rel), text),
+    seedDirectory: async (rel) => fs.seedDirectory(posix.join(REPLAY_ROOT, rel)),
+    // Each step is a fresh CLI process: its own environment, nothing left from the last step.
+    invoke: (argv, step) =>
+      withProcessEnvRestored(async () => {
+        runtime.clock.setNow(runtime.clock.now() + step.after_ms);
+        runtime.env = freshProcessEnv(scenario.env);
+        recorder.note({ kind: 'cli:start', argv });
+        const code = await driveToCompletion(runtime, () => runCli(argv, runtime), step.signals);
+        recorder.note({ kind: 'cli:exit', code });
+        return code;
+      }),
+  };
+  await seedInputs(scenario, hooks);
+  const { cliOutputs, exitCodes } = await runSteps(scenario, runtime, hooks);
+  const missing = executor?.missing() ?? [];
+  if (missing.length > 0) {
+    throw new Error(`transcript.json has no recording for ${missing.join(', ')} (record it with \`golden record\`)`);
+  }
+  const trace = recorder.events();
+  const requests = executor?.requests() ?? [];
+  const outputs = new Map(cliOutputs);
+  const written = countWrites(trace);
+  for (const [path, data] of fs.files()) {
+    const rel = posix.relative(REPLAY_ROOT, path);
+    if (!written.has(rel)) continue; // an input nobody wrote
+    outputs.set(`files/${rel}`, data);
+  }
+  outputs.set(TIMELINE_FILE, Buffer.from(serializeTimeline(trace)));
+  outputs.set(REQUESTS_FILE, Buffer.from(serializeRequests(requests)));
+  const violations = checkInvariants(trace, { originMs: startMs, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, writeAllowanceMs: 0 });
+  return {
+    outputs: new Map([...outputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    counts: written,
+    exitCodes,
+    trace,
+    requests,
+    requestMismatches: executor?.requestMismatches() ?? [],
+    violations,
+  };
 }

@@ -48,6 +48,34 @@ export async function withProcessEnvRestored<T>(work: () => Promise<T>): Promise
   }
 }
 
+/**
+ * The environment of a fresh CLI process started with `base`, as the bin sees it (its
+ * Runtime.env is process.env itself): `base`, plus whatever the run writes into process.env
+ * while it runs (B6). The replay gives each step one, so a child is handed what a real
+ * child would be, and nothing leaks from one step (process) to the next.
+ */
+export function freshProcessEnv(base: Record<string, string>): Record<string, string | undefined> {
+  const before = { ...process.env };
+  const written = (key: string) => process.env[key] !== before[key];
+  const get = (key: string) => (written(key) ? process.env[key] : base[key]);
+  const keys = () => [...new Set([...Object.keys(base), ...Object.keys(process.env).filter(written)])].filter((key) => get(key) !== undefined);
+  return new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, key) => (typeof key === 'string' ? get(key) : undefined),
+    has: (_target, key) => typeof key === 'string' && get(key) !== undefined,
+    ownKeys: () => keys(),
+    getOwnPropertyDescriptor: (_target, key) =>
+      typeof key === 'string' && get(key) !== undefined ? { value: get(key), enumerable: true, configurable: true, writable: true } : undefined,
+    set: (_target, key, value) => {
+      if (typeof key === 'string') process.env[key] = String(value);
+      return true;
+    },
+    deleteProperty: (_target, key) => {
+      if (typeof key === 'string') delete process.env[key];
+      return true;
+    },
+  });
+}
+
 export type StepHooks = {
   /** Puts an input file (repo-relative) in place; it is not an output of the run. */
   seedFile(rel: string, text: string): Promise<void>;

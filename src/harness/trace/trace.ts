@@ -1,0 +1,160 @@
+// A trace of everything a run does that another process could observe: every write it makes
+// (atomic replaces, appends, exclusive creates, removals), every child it starts and how that
+// child ended, and where each CLI invocation starts and returns. The golden replay records one
+// per scenario (its write timeline and invariants come from it); the bin records one for real
+// runs when CODEX_ORCHESTRATOR_TRACE names a file (the integration tests check invariants on it).
+import { relative, sep } from 'node:path';
+import { manifestSchema } from '../../manifest/schema.js';
+import type { Clock, ExecRequest, Executor, FileSink } from '../../runtime/types.js';
+
+/** The state a reader polling a manifest would see after a write: compact, comparable. */
+export type ManifestDigest =
+  | {
+      run: string;
+      detail: string | null;
+      /** `<stage id>:<status>` per command, in order. */
+      commands: string[];
+      updated_at: string | null;
+      heartbeat_at: string | null;
+      /** Accepted resume events so far (a recorded resume may move statuses back). */
+      resumes: number;
+    }
+  | { invalid: string };
+
+export type TraceEvent =
+  | { t: number; kind: 'cli:start'; argv: string[] }
+  | { t: number; kind: 'cli:exit'; code: number }
+  | { t: number; kind: 'write'; path: string; bytes: number; fsync: boolean; state?: ManifestDigest }
+  | { t: number; kind: 'append'; path: string; bytes: number }
+  | { t: number; kind: 'create'; path: string; bytes: number }
+  | { t: number; kind: 'remove'; path: string }
+  | { t: number; kind: 'write:failed'; path: string; op: 'write' | 'append' | 'create' | 'remove'; error: string }
+  | { t: number; kind: 'exec:start'; stage: string; manifest: string | null }
+  | { t: number; kind: 'exec:exit'; stage: string; code: number | null; signal: string | null }
+  | { t: number; kind: 'exec:error'; stage: string; error: string };
+
+/** A run manifest: `<runs dir>/<task>/cli/<run id>/manifest.json` (not the compat pointer under mcp/). */
+const RUN_MANIFEST = /(^|\/)cli\/[^/]+\/manifest\.json$/;
+
+export function isManifestPath(path: string): boolean {
+  return RUN_MANIFEST.test(path.split(sep).join('/'));
+}
+
+/** Parses and validates the bytes of a manifest write into the state a reader would see. */
+export function digestManifest(data: string | Uint8Array): ManifestDigest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+  } catch (error) {
+    return { invalid: `not JSON: ${(error as Error).message}` };
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { invalid: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
+  }
+  const m = parsed.data;
+  return {
+    run: m.status,
+    detail: m.status_detail,
+    commands: m.commands.map((c) => `${c.id}:${c.status}`),
+    updated_at: m.updated_at,
+    heartbeat_at: m.heartbeat_at,
+    resumes: m.resume_events.filter((e) => e.outcome === 'accepted').length,
+  };
+}
+
+export type TraceRecorderOptions = {
+  clock: Clock;
+  /** The repo root: paths in the trace are relative to it, with '/' separators. */
+  root: string;
+  /** Virtual or wall time the trace's `t` counts from. */
+  originMs: number;
+  /** Whether an atomic write is fsynced (the durability policy of the sink being wrapped). */
+  fsyncAtomicWrites: boolean;
+  /** Receives each event as it happens (a file appender, or nothing beyond `events()`). */
+  onEvent?: (event: TraceEvent) => void;
+  /** Keep events in memory for `events()` (default true). */
+  keep?: boolean;
+};
+
+export type TraceRecorder = {
+  wrapFs<T extends FileSink>(fs: T): T;
+  wrapExecutor(executor: Executor): Executor;
+  note(event: Omit<Extract<TraceEvent, { kind: 'cli:start' }>, 't'> | Omit<Extract<TraceEvent, { kind: 'cli:exit' }>, 't'>): void;
+  events(): TraceEvent[];
+  readonly originMs: number;
+};
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorder {
+  const events: TraceEvent[] = [];
+  const keep = options.keep ?? true;
+  const rel = (path: string) => {
+    const r = relative(options.root, path).split(sep).join('/');
+    return r === '' ? '.' : r;
+  };
+  const t = () => options.clock.now() - options.originMs;
+  const emit = (event: TraceEvent) => {
+    if (keep) events.push(event);
+    options.onEvent?.(event);
+  };
+  const size = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength);
+  const failed = (path: string, op: Extract<TraceEvent, { kind: 'write:failed' }>['op']) => (error: unknown) => {
+    emit({ t: t(), kind: 'write:failed', path: rel(path), op, error: message(error) });
+    throw error;
+  };
+
+  return {
+    originMs: options.originMs,
+    events: () => events,
+    note: (event) => emit({ t: t(), ...event } as TraceEvent),
+    wrapFs<T extends FileSink>(fs: T): T {
+      // Events are recorded when a write has landed: that is when a reader can see it.
+      return {
+        ...fs,
+        writeAtomic: (path: string, data: string | Uint8Array) =>
+          fs.writeAtomic(path, data).then(
+            () => {
+              const event: TraceEvent = { t: t(), kind: 'write', path: rel(path), bytes: size(data), fsync: options.fsyncAtomicWrites };
+              if (isManifestPath(path)) event.state = digestManifest(data);
+              emit(event);
+            },
+            failed(path, 'write'),
+          ),
+        append: (path: string, data: string | Uint8Array) =>
+          fs.append(path, data).then(() => emit({ t: t(), kind: 'append', path: rel(path), bytes: size(data) }), failed(path, 'append')),
+        createExclusive: (path: string, data: string) =>
+          fs.createExclusive(path, data).then(
+            (created) => {
+              if (created) emit({ t: t(), kind: 'create', path: rel(path), bytes: size(data) });
+              return created;
+            },
+            failed(path, 'create'),
+          ),
+        remove: (path: string) => fs.remove(path).then(() => emit({ t: t(), kind: 'remove', path: rel(path) }), failed(path, 'remove')),
+      };
+    },
+    wrapExecutor(executor: Executor): Executor {
+      return {
+        start(request: ExecRequest, onChunk) {
+          const manifest = request.env.CODEX_ORCHESTRATOR_MANIFEST_PATH;
+          emit({ t: t(), kind: 'exec:start', stage: request.stageKey, manifest: manifest ? rel(manifest) : null });
+          const handle = executor.start(request, onChunk);
+          const done = handle.done.then(
+            (result) => {
+              emit({ t: t(), kind: 'exec:exit', stage: request.stageKey, code: result.exitCode, signal: result.signal });
+              return result;
+            },
+            (error: unknown) => {
+              emit({ t: t(), kind: 'exec:error', stage: request.stageKey, error: message(error) });
+              throw error;
+            },
+          );
+          return { done, cancel: (signal) => handle.cancel(signal) };
+        },
+      };
+    },
+  };
+}
