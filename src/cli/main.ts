@@ -8,5 +8,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
+const argv = process.argv.slice(2);
 const runtime = createRealRuntime();
-process.exitCode = await runCli(process.argv.slice(2), runtime);
+// CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
+// src/harness/trace/file-trace.ts); loaded only when asked for.
+const traceFile = runtime.env.CODEX_ORCHESTRATOR_TRACE;
+const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
+trace?.note({ kind: 'cli:start', argv });
+process.exitCode = await runCli(argv, runtime);
+trace?.note({ kind: 'cli:exit', code: process.exitCode });

@@ -96,7 +96,8 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
         'Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or input (nothing written), 130/143 cancelled by SIGINT/SIGTERM.',
         'Environment: CODEX_ORCHESTRATOR_ROOT (repo root, default: cwd), CODEX_ORCHESTRATOR_RUNS_DIR (default <root>/.runs),',
         '  CODEX_ORCHESTRATOR_OUT_DIR (default <root>/out), MCP_RUNNER_TASK_ID (task id, default 0101),',
-        '  CODEX_PRIVACY_GUARD_MODE=enforce (privacy guard; default shadow).',
+        '  CODEX_PRIVACY_GUARD_MODE=enforce (privacy guard; default shadow),',
+        '  CODEX_ORCHESTRATOR_TRACE=<file> (append every write, child start and the CLI return to <file> as NDJSON).',
         'Pipelines come from <root>/codex.orchestrator.json.',
       ].join('\n'),
     );

@@ -1,4 +1,4 @@
-// The schema of codex.orchestrator.json (CONTRACTS.md §2): strict, so unknown keys and wrong
+// The schema of codex.orchestrator.json (docs/contracts.md §2): strict, so unknown keys and wrong
 // types are reported with their JSON path.
 import { z } from 'zod';
 
@@ -14,7 +14,7 @@ export const commandStageSchema = z.strictObject({
   env: envMap.optional(),
   allowFailure: z.boolean().optional(),
   summaryHint: z.string().optional(),
-  /** Execution-mode inputs (CONTRACTS.md §10); each call site parses them by its own rules (B5). */
+  /** Execution-mode inputs (docs/contracts.md §10); each call site parses them by its own rules (B5). */
   executionMode: z.string().optional(),
   mode: z.string().optional(),
   requires_cloud: z.boolean().optional(),

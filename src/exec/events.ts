@@ -1,4 +1,4 @@
-// Exec event lines (CONTRACTS.md §5) as a union the compiler checks, their ndjson form
+// Exec event lines (docs/contracts.md §5) as a union the compiler checks, their ndjson form
 // (snake_case, `timestamp` and `index` last) and their camelCase form in tool run records.
 import { isUtf8 } from 'node:buffer';
 import type { OutputStreamName } from '../runtime/types.js';

@@ -1,4 +1,4 @@
-// The manifest contract (CONTRACTS.md §4) as a zod schema. Key order here is the byte
+// The manifest contract (docs/contracts.md §4) as a zod schema. Key order here is the byte
 // contract's key order; the JSON Schema in schemas/manifest.schema.json is generated from it.
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// The privacy guard (CONTRACTS.md §9): looks at every output chunk and decides allow,
+// The privacy guard (docs/contracts.md §9): looks at every output chunk and decides allow,
 // redact or block. Shadow mode records what it would do and changes nothing; enforce mode
 // replaces sensitive values with [REDACTED] and drops blocked chunks before anything is
 // persisted.

@@ -64,8 +64,12 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
   };
 }
 
-/** Resolves once no microtask, promise job or in-memory write is pending. */
-async function idle(runtime: VirtualRuntime): Promise<void> {
+/**
+ * Resolves once no microtask, promise job or in-memory write is pending: what the runtime's
+ * work can do without virtual time moving is done. Tests wait on this instead of counting
+ * microtask ticks; `driveToCompletion` waits on it before firing each timer.
+ */
+export async function waitForIdle(runtime: VirtualRuntime): Promise<void> {
   do {
     await new Promise<void>((resolve) => setImmediate(resolve));
   } while (runtime.fs.inFlight() > 0);
@@ -89,7 +93,7 @@ export async function driveToCompletion<T>(runtime: VirtualRuntime, work: () => 
   });
   result.catch(() => undefined);
   for (;;) {
-    await idle(runtime);
+    await waitForIdle(runtime);
     if (settled) break;
     if (!runtime.clock.fireNext()) {
       throw new Error('virtual run is stuck: it is waiting, but no timer is pending');

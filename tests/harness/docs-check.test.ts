@@ -1,6 +1,9 @@
 // The docs check on throwaway repositories: every `npm run X`, `codex-orchestrator start X`
 // and backticked repo path in README.md and docs/ exists; placeholders and gitignored paths
-// are not flagged. And this repository's own README passes.
+// are not flagged. Every section reference `<file>.md §N`, in those files and in the comments
+// of the sources under src/, bench/, codemods/, lint-rules/ and tests/, names a file with a
+// `## N.` heading, and the contracts document that is not in the repository is never cited.
+// And this repository's own docs and source comments pass.
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { DocsReport } from '../../src/harness/docs-check/check.js';
@@ -51,6 +54,11 @@ const README = [
   '`src/index.ts/` is not a directory.',
   '',
 ].join('\n');
+
+/** Sections 1 and 2; the `## 3.` line is inside a code block, so it is no heading. */
+const CONTRACTS_DOC = ['# Contracts', '', '## 1. Command line', '', 'Text.', '', '## 2. Config', '', '```md', '## 3. Not a heading', '```', ''].join(
+  '\n',
+);
 
 const GUIDE = ['# Guide', '', 'Lint with `npm run lint`.', 'See `docs/missing.md`.', ''].join('\n');
 const DEEP = ['# Deep', '', '```sh', 'codex-orchestrator start ghost', '```', ''].join('\n');
@@ -160,7 +168,94 @@ describe('docs check', () => {
     expectOneLineError(await check(r), 'docs:check: codex.orchestrator.json: ');
   });
 
-  it("this repository's own README passes (npm run docs:check)", async () => {
+  it('checks every <file>.md §N in the docs and in source comments against the numbered headings (exit 1)', async () => {
+    const readme = [
+      '# Project',
+      '',
+      'The command line: docs/contracts.md §1; the config: `docs/contracts.md` §2.',
+      'Events: docs/contracts.md §5.',
+      'Gone: docs/gone.md §1.',
+      '',
+    ].join('\n');
+    const source = [
+      '// The command line (docs/contracts.md §1).',
+      "export const a = 'docs/contracts.md §9 in a string is not a reference';",
+      "export const b = `template ${'docs/contracts.md §9'} text`; // trailing: contracts.md §2",
+      '/**',
+      ' * A block comment: docs/contracts.md §4.',
+      ' */',
+      'export const re = /\\/\\/ docs\\/contracts.md §9/; // the regular expression is not a comment',
+      'export const half = 1 / 2; /* docs/contracts.md §2 */',
+      '',
+    ].join('\n');
+    const r = docsRepo({
+      'README.md': readme,
+      'docs/contracts.md': CONTRACTS_DOC,
+      'docs/guide.md': 'Read contracts.md §2, then ./contracts.md §3.\n',
+      'src/index.ts': source,
+      'src/deep/inner.ts': '// ../../docs/contracts.md §2, relative to this file.\n',
+      'bench/b.ts': '// docs/contracts.md §2\n',
+      'codemods/c.ts': '/* docs/contracts.md §0 */\n',
+      'lint-rules/l.js': '// docs/contracts.md §1 and docs/contracts.md §6\n',
+      'tests/a.test.ts': '// See docs/contracts.md §7.\n',
+      'notes/n.ts': '// docs/contracts.md §99 is not checked: notes/ holds no sources.\n',
+    });
+    const result = await check(r);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const has = '(its numbered sections: 1, 2)';
+    expect(result.stdout.split('\n').filter((l) => /^docs:check: [^ ]+:\d+: /.test(l))).toEqual([
+      `docs:check: README.md:${lineOf(readme, '§5')}: docs/contracts.md §5: no section '## 5.' in docs/contracts.md ${has}`,
+      `docs:check: README.md:${lineOf(readme, 'gone')}: docs/gone.md §1: no file docs/gone.md in the repository`,
+      `docs:check: docs/guide.md:1: ./contracts.md §3: no section '## 3.' in docs/contracts.md ${has}`,
+      `docs:check: codemods/c.ts:1: docs/contracts.md §0: no section '## 0.' in docs/contracts.md ${has}`,
+      `docs:check: lint-rules/l.js:1: docs/contracts.md §6: no section '## 6.' in docs/contracts.md ${has}`,
+      `docs:check: src/index.ts:${lineOf(source, '§4')}: docs/contracts.md §4: no section '## 4.' in docs/contracts.md ${has}`,
+      `docs:check: tests/a.test.ts:1: docs/contracts.md §7: no section '## 7.' in docs/contracts.md ${has}`,
+    ]);
+    expect(result.stdout.endsWith('docs:check: 3 file(s), 0 script, 0 pipeline and 1 path reference(s): 7 problem(s)\n')).toBe(true);
+
+    const report = JSON.parse((await check(r, ['--json'])).stdout) as DocsReport;
+    expect(report.sourceFiles).toBe(6);
+    expect(report.checked.sections).toBe(16);
+    expect(new Set(report.problems.map((p) => p.kind))).toEqual(new Set(['section']));
+  });
+
+  it('fails when a cited section number does not exist, and passes once the heading is there', async () => {
+    const r = docsRepo({ 'docs/contracts.md': CONTRACTS_DOC, 'src/index.ts': '// See docs/contracts.md §3.\nexport {};\n' });
+    const result = await check(r);
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        "docs:check: src/index.ts:1: docs/contracts.md §3: no section '## 3.' in docs/contracts.md (its numbered sections: 1, 2)",
+        'docs:check: 1 file(s), 0 script, 0 pipeline and 0 path reference(s): 1 problem(s)',
+        '',
+      ].join('\n'),
+    );
+
+    r.write('docs/contracts.md', `${CONTRACTS_DOC}\n## 3. Manifest\n`);
+    const fixed = await check(r);
+    expect(fixed.code, fixed.stdout).toBe(0);
+    expect(fixed.stdout).toBe('docs:check: 1 file(s), 0 script, 0 pipeline and 0 path reference(s): ok\n');
+  });
+
+  it('reports every reference to the contracts document that is not in the repository, however it is written', async () => {
+    const readme = ['# Project', '', 'The old `CONTRACTS.md` §4 is gone; so is ../shared/design/CONTRACTS.md.', ''].join('\n');
+    const source = ['// Manifest keys (CONTRACTS.md §4).', "export const s = 'CONTRACTS.md §4 in a string is not a reference';", ''].join('\n');
+    const r = docsRepo({ 'README.md': readme, 'docs/contracts.md': CONTRACTS_DOC, 'src/index.ts': source });
+    const result = await check(r, ['--json']);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as DocsReport;
+    expect(report.problems.map((p) => [p.file, p.line, p.kind, p.text])).toEqual([
+      ['README.md', 3, 'section', 'CONTRACTS.md §4'],
+      ['README.md', 3, 'section', '../shared/design/CONTRACTS.md'],
+      ['src/index.ts', 1, 'section', 'CONTRACTS.md §4'],
+    ]);
+    expect(report.problems[0]!.message).toBe(
+      'cites a document that is not in the repository: cite a numbered section of a file in docs/ (e.g. docs/contracts.md §4)',
+    );
+  });
+
+  it("this repository's own README, docs and source comments pass (npm run docs:check)", async () => {
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile('npm', ['run', '--silent', 'docs:check'], { cwd: PROJECT_ROOT, env: cleanEnv() }, (error, stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),

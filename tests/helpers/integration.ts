@@ -4,10 +4,10 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { CLI_PATH, listFiles, makeRepo, readNdjson, startCli, type CliResult } from './cli.js';
+import { CLI_PATH, listFiles, makeRepo, readNdjson, startCli, type CliOptions, type CliResult, type InvariantExemption } from './cli.js';
 import { assertRunsDirManifestsValid } from './manifest-schema.js';
 
-/** The manifest's top-level keys in the order CONTRACTS.md §4 gives them (the byte contract). */
+/** The manifest's top-level keys in the order docs/contracts.md §4 gives them (the byte contract). */
 export const CONTRACT_MANIFEST_KEYS = [
   'version',
   'task_id',
@@ -46,7 +46,7 @@ export const CONTRACT_MANIFEST_KEYS = [
   'privacy',
 ];
 
-/** `commands[i]`: 13 keys in this order (CONTRACTS.md §4). */
+/** `commands[i]`: 13 keys in this order (docs/contracts.md §4). */
 export const CONTRACT_COMMAND_KEYS = [
   'index',
   'id',
@@ -63,7 +63,7 @@ export const CONTRACT_COMMAND_KEYS = [
   'sub_run_id',
 ];
 
-/** Metrics line fields in contract order (CONTRACTS.md §8); later phases may add fields. */
+/** Metrics line fields in contract order (docs/contracts.md §8); later phases may add fields. */
 export const CONTRACT_METRICS_KEYS = [
   'run_id',
   'task_id',
@@ -120,10 +120,13 @@ export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A stage that throws is finished through a stale entry (B1): the failed run keeps it `running`. */
+export const B1_SETTLED: InvariantExemption[] = [{ invariant: 'settled', pattern: 'B1' }];
+
 export type RawCliResult = CliResult & { stdoutBytes: Buffer; stderrBytes: Buffer };
 
 /** startCli, plus the exact bytes the CLI wrote on stdout and stderr. */
-export function startCliRaw(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
+export function startCliRaw(args: string[], options: CliOptions) {
   const { child, result } = startCli(args, options);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -133,7 +136,7 @@ export function startCliRaw(args: string[], options: { cwd: string; env?: Record
   return { child, result: raw };
 }
 
-export function runCliRaw(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<RawCliResult> {
+export function runCliRaw(args: string[], options: CliOptions): Promise<RawCliResult> {
   return startCliRaw(args, options).result;
 }
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFiles, readJson, runCliProcess } from '../helpers/cli.js';
-import { ISO_RE, checkRunsDir, metricsLines, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import { B1_SETTLED, ISO_RE, checkRunsDir, metricsLines, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
 
 const repo = useTempRepos();
 
@@ -168,7 +168,7 @@ describe('a stage that cannot start (its cwd does not exist)', () => {
 
   it('fails the run with stage:<id>:error and an error file with reason command-execution-error', async () => {
     const root = repo(stagesConfig);
-    const result = await runCliProcess(['start'], { cwd: root });
+    const result = await runCliProcess(['start'], { cwd: root, invariants: { exempt: B1_SETTLED } });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain('does/not/exist');
     expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -199,7 +199,7 @@ describe('a stage that cannot start (its cwd does not exist)', () => {
     // Phase 0: the stage loop finishes the stage through the entry it read before the stage
     // ran, so the persisted entry stays `running`, without completed_at or summary.
     const root = repo(stagesConfig);
-    const result = await runCliProcess(['start'], { cwd: root });
+    const result = await runCliProcess(['start'], { cwd: root, invariants: { exempt: B1_SETTLED } });
     expect(result.code).toBe(1);
     const m = runFiles(root, onlyRunId(root)).manifest();
     expect(m.status).toBe('failed');

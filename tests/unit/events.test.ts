@@ -43,16 +43,69 @@ describe('output tails', () => {
     expect(tail.byteLength).toBe(TAIL_CAPACITY_BYTES);
   });
 
+  /** What `text()` must give back: the last `capacity` bytes, minus the continuation bytes (at most 3) a cut left at the front. */
+  const expectedTail = (all: Buffer, capacity: number): Buffer => {
+    const kept = all.subarray(Math.max(0, all.length - capacity));
+    let start = 0;
+    if (all.length > capacity) while (start < 3 && start < kept.length && (kept[start]! & 0xc0) === 0x80) start += 1;
+    return kept.subarray(start);
+  };
+
   it('keeps the last bytes in order (property)', () => {
+    // Valid UTF-8 cut into chunks anywhere (also inside a character): decoding the tail is
+    // lossless, so its bytes must be exactly the end of the input.
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.array(fc.nat({ max: 1200 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 120 }),
+        (input, cuts, capacity) => {
+          const all = Buffer.from(input, 'utf8');
+          const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...points].map((from, i, starts) => all.subarray(from, starts[i + 1] ?? all.length));
+          const tail = new OutputTail(capacity);
+          for (const c of chunks) tail.push(c);
+          expect(tail.byteLength).toBe(Math.min(all.length, capacity));
+          expect(tail.truncated).toBe(all.length > capacity);
+          const want = expectedTail(all, capacity);
+          expect(Buffer.from(tail.text(), 'utf8')).toEqual(want);
+          expect(tail.text()).toBe(want.toString('utf8'));
+          if (all.length <= capacity) expect(tail.text()).toBe(input);
+        },
+      ),
+    );
+  });
+
+  it('keeps the last bytes in order, whatever the bytes (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 50 }), { maxLength: 40 }), fc.integer({ min: 1, max: 120 }), (chunks, capacity) => {
         const tail = new OutputTail(capacity);
         for (const c of chunks) tail.push(c);
         const all = Buffer.concat(chunks.map((c) => Buffer.from(c)));
-        expect(Buffer.from(tail.text(), 'utf8').length).toBeGreaterThanOrEqual(0);
         expect(tail.byteLength).toBe(Math.min(all.length, capacity));
+        expect(tail.truncated).toBe(all.length > capacity);
+        expect(tail.text()).toBe(expectedTail(all, capacity).toString('utf8'));
       }),
     );
+    // ASCII decodes byte for byte: the exact last bytes, in order, across chunk boundaries.
+    const ascii = new OutputTail(5);
+    for (const part of ['ab', 'cde', '', 'fg', 'h']) ascii.push(Buffer.from(part));
+    expect(ascii.text()).toBe('defgh');
+    // A cut at a character boundary keeps the whole character…
+    const whole = new OutputTail(4);
+    whole.push(Buffer.from('a€b')); // 61 e2 82 ac 62: keeps e2 82 ac 62
+    expect(whole.byteLength).toBe(4);
+    expect(whole.text()).toBe('€b');
+    // …a cut inside one drops its continuation bytes instead of decoding them as U+FFFD.
+    const inside = new OutputTail(3);
+    inside.push(Buffer.from('a€b')); // keeps 82 ac 62
+    expect(inside.byteLength).toBe(3);
+    expect(inside.truncated).toBe(true);
+    expect(inside.text()).toBe('b');
+    // No character has more than 3 continuation bytes: a 4th is not skipped (it decodes as U+FFFD).
+    const invalid = new OutputTail(5);
+    invalid.push(Uint8Array.from([0x41, 0x80, 0x80, 0x80, 0x80, 0x42]));
+    expect(invalid.text()).toBe('\uFFFDB');
   });
 
   it('cuts text to a byte budget with a leading ellipsis', () => {

@@ -1,11 +1,26 @@
 // A whole pipeline run on the virtual runtime: virtual clock, seeded ids, a transcript
 // executor — no child process, no wall-clock wait — through the same runCli the bin uses.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
-import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
-import type { Transcript } from '../../src/runtime/transcript-executor.js';
-import type { Executor } from '../../src/runtime/types.js';
+import { createVirtualRuntime, driveToCompletion, type VirtualRuntime, type VirtualRuntimeOptions } from '../../src/runtime/virtual-runtime.js';
+import { createTranscriptExecutor, type Transcript, type TranscriptExecutor } from '../../src/runtime/transcript-executor.js';
+import type { ExecResult, Executor } from '../../src/runtime/types.js';
 import { assertValidManifest } from '../helpers/manifest-schema.js';
+
+// Any attempt to start a real process in this file is recorded and fails.
+const spawned = vi.hoisted(() => [] as string[]);
+vi.mock('node:child_process', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:child_process')>();
+  const refuse =
+    (name: string) =>
+    (...args: unknown[]): never => {
+      spawned.push(`${name} ${String(args[0])}`);
+      throw new Error(`no child process on the virtual runtime (${name})`);
+    };
+  const names = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
+  const refused = Object.fromEntries(names.map((name) => [name, refuse(name)]));
+  return { ...actual, ...refused, default: { ...actual, ...refused } };
+});
 
 const ROOT = '/repo';
 const START = Date.parse('2026-01-02T03:04:05.000Z');
@@ -44,7 +59,9 @@ const transcript: Transcript = {
   },
 };
 
-function makeRuntime(options: { transcript?: Transcript; executor?: Executor; env?: Record<string, string> } = {}): VirtualRuntime {
+function makeRuntime(
+  options: { transcript?: Transcript; executor?: VirtualRuntimeOptions['executor']; env?: Record<string, string> } = {},
+): VirtualRuntime {
   const runtime = createVirtualRuntime({
     startMs: START,
     seed: 7,
@@ -79,14 +96,46 @@ afterEach(() => {
 });
 
 describe('a whole pipeline run on the virtual runtime', () => {
-  it('runs every stage, writes the run layout and never spawns or waits on the wall clock', async () => {
-    const runtime = makeRuntime();
-    const wallStart = Date.now();
+  it('runs every stage, writes the run layout and never spawns: every start goes through the given executor', async () => {
+    // A spy around the transcript executor handed to the virtual runtime: each stage start and
+    // its result is recorded, so a stage run any other way (a real spawn) would be missing here.
+    const starts: string[] = [];
+    const results: Array<ExecResult | string> = [];
+    let replay: TranscriptExecutor | undefined;
+    let spy: Executor | undefined;
+    const runtime = makeRuntime({
+      executor: (clock) => {
+        const inner = createTranscriptExecutor(transcript, clock);
+        replay = inner;
+        spy = {
+          start(request, onChunk) {
+            starts.push(request.stageKey);
+            const handle = inner.start(request, onChunk);
+            handle.done.then(
+              (result) => results.push(result),
+              (error: Error) => results.push(error.message),
+            );
+            return handle;
+          },
+        };
+        return spy;
+      },
+    });
+    expect(runtime.executor).toBe(spy);
     const code = await driveToCompletion(runtime, () => runCli(['start', '--format', 'json'], runtime));
     expect(code).toBe(0);
-    // 12.5 s of virtual stage time passed; the test itself did not wait for it.
-    expect(runtime.clock.now() - START).toBeGreaterThanOrEqual(12_500);
-    expect(Date.now() - wallStart).toBeLessThan(12_500);
+    expect(starts).toEqual(['diagnostics/build', 'diagnostics/lint', 'checks/unit', 'diagnostics/spec']);
+    expect(results).toEqual([
+      { exitCode: 0, signal: null },
+      { exitCode: 1, signal: null },
+      { exitCode: 0, signal: null },
+      { exitCode: 0, signal: null },
+    ]);
+    expect(replay?.unused()).toEqual([]);
+    expect(replay?.missing()).toEqual([]);
+    expect(spawned).toEqual([]);
+    // The four recorded exits, back to back, on the virtual clock only.
+    expect(runtime.clock.now() - START).toBe(12_500 + 60 + 20 + 5);
 
     const runDir = runDirOf(runtime);
     expect(runDir).toBe(`${ROOT}/.runs/0101/cli/2026-01-02T03-04-05-000Z-${runDir.slice(-8)}`);

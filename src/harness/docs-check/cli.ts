@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run docs:check`: the docs name only scripts, pipelines and paths that exist.
+// `npm run docs:check`: the docs name only scripts, pipelines and paths that exist, and every
+// section reference (in the docs and in source comments) names a numbered section that exists.
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
 import { checkDocs } from './check.js';
 
@@ -7,7 +8,9 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
   return runTool('docs:check', argv, (program, setExit) => {
     program
       .description(
-        'Check README.md and docs/**/*.md: every `npm run X` is a script, every `codex-orchestrator start X` a pipeline, every backticked repo path exists.',
+        'Check README.md and docs/**/*.md: every `npm run X` is a script, every `codex-orchestrator start X` a pipeline, every backticked repo path exists. ' +
+          'In those files and in the comments of the sources under src/, bench/, codemods/, lint-rules/ and tests/, every `<file>.md §N` ' +
+          '(a bare <file>.md is in docs/) names a file with a `## N.` heading, and no reference cites a contracts document outside the repository.',
       )
       .option('--json', 'print the report as JSON')
       .option('--out <file>', 'also write the report as JSON to this file')

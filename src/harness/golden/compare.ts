@@ -1,6 +1,6 @@
 // Compares a scenario's replay outputs with its expected files and says, for a reviewer,
 // exactly what differs: by JSON path for JSON and NDJSON files, as a unified diff otherwise.
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch, diffArrays } from 'diff';
 import { diffJson, formatJsonChange } from './json-diff.js';
 
 export type FileDifference =
@@ -35,6 +35,55 @@ function cap(lines: string[]): string[] {
   return [...lines.slice(0, MAX_DETAIL_LINES), `... and ${lines.length - MAX_DETAIL_LINES} more`];
 }
 
+const shortJson = (value: unknown) => JSON.stringify(value).slice(0, 160);
+
+/**
+ * NDJSON differences line by line, aligned by a line diff: an inserted or dropped line (a
+ * write more or less in a timeline) is one `added`/`removed` line, not a shift of every line
+ * after it; a changed line is shown by JSON path (`line 12 $.state.run: … -> …`).
+ */
+function describeNdjson(a: string, b: string, na: unknown[], nb: unknown[]): string[] {
+  const split = (text: string) => {
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines;
+  };
+  const out: string[] = [];
+  let oldLine = 0;
+  let newLine = 0;
+  let removed: number[] = [];
+  const flushRemoved = () => {
+    for (const i of removed) out.push(`line ${i + 1}: removed ${shortJson(na[i])}`);
+    removed = [];
+  };
+  for (const part of diffArrays(split(a), split(b))) {
+    const count = part.value.length;
+    if (part.removed) {
+      for (let k = 0; k < count; k += 1) removed.push(oldLine + k);
+      oldLine += count;
+    } else if (part.added) {
+      for (let k = 0; k < count; k += 1) {
+        const j = newLine + k;
+        const i = removed.shift();
+        if (i === undefined) {
+          out.push(`line ${j + 1}: added ${shortJson(nb[j])}`);
+          continue;
+        }
+        const where = i === j ? `line ${j + 1}` : `line ${i + 1}->${j + 1}`;
+        for (const c of diffJson(na[i], nb[j])) out.push(formatJsonChange(c, `${where} $.`).replace('$.(root)', '$').replace('$.[', '$['));
+      }
+      newLine += count;
+      flushRemoved();
+    } else {
+      flushRemoved();
+      oldLine += count;
+      newLine += count;
+    }
+  }
+  flushRemoved();
+  return out;
+}
+
 /** Human-readable differences between two versions of one file. */
 export function describeDifference(file: string, expected: Buffer, actual: Buffer): string[] {
   const a = expected.toString('utf8');
@@ -49,12 +98,7 @@ export function describeDifference(file: string, expected: Buffer, actual: Buffe
     const na = parseNdjson(a);
     const nb = parseNdjson(b);
     if (na && nb && (na.length > 0 || nb.length > 0)) {
-      const lines: string[] = [];
-      for (let i = 0; i < Math.max(na.length, nb.length); i += 1) {
-        if (i >= na.length) lines.push(`line ${i + 1}: added ${JSON.stringify(nb[i]).slice(0, 160)}`);
-        else if (i >= nb.length) lines.push(`line ${i + 1}: removed`);
-        else for (const c of diffJson(na[i], nb[i])) lines.push(formatJsonChange(c, `line ${i + 1} $.`).replace('$.(root)', '$').replace('$.[', '$['));
-      }
+      const lines = describeNdjson(a, b, na, nb);
       if (lines.length > 0) return cap(lines);
     }
   }

@@ -15,7 +15,9 @@ import { checkInvariants, type Violation } from '../trace/invariants.js';
 import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
 import { countWrites, serializeTimeline, type WriteCounts } from '../trace/timeline.js';
 import { createTraceRecorder, type TraceEvent } from '../trace/trace.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario, ScenarioFault } from './scenario.js';
+import type { FileSink } from '../../runtime/types.js';
+import picomatch from 'picomatch';
 import { freshProcessEnv, runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
 export const REPLAY_ROOT = '/repo';
@@ -41,6 +43,30 @@ export type ReplayOutput = {
   violations: Violation[];
 };
 
+/** The sink with the scenario's faults: matching writes reject, as a full or failing disk would. */
+function injectFaults<T extends FileSink>(fs: T, faults: ScenarioFault[]): T {
+  if (faults.length === 0) return fs;
+  const seen = new Map<ScenarioFault, number>();
+  const matchers = faults.map((fault) => ({ fault, match: picomatch(fault.path, { dot: true }) }));
+  return {
+    ...fs,
+    writeAtomic: (path: string, data: string | Uint8Array) => {
+      const rel = posix.relative(REPLAY_ROOT, path);
+      for (const { fault, match } of matchers) {
+        if (!match(rel)) continue;
+        const n = (seen.get(fault) ?? 0) + 1;
+        seen.set(fault, n);
+        if (n === fault.nth) {
+          const error: NodeJS.ErrnoException = new Error(`${fault.code}: injected fault, write '${path}'`);
+          error.code = fault.code;
+          return Promise.resolve().then(() => Promise.reject(error));
+        }
+      }
+      return fs.writeAtomic(path, data);
+    },
+  };
+}
+
 export async function replayScenario(scenario: Scenario, transcript: Transcript): Promise<ReplayOutput> {
   const fs = createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
   const startMs = Date.parse(scenario.start_time);
@@ -55,7 +81,7 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript)
       (executor = createTranscriptExecutor(transcript, clock, { describe: createRequestDescriber(REPLAY_ROOT, () => scenario.env) })),
   });
   const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
-  runtime.fs = recorder.wrapFs(fs);
+  runtime.fs = recorder.wrapFs(injectFaults(fs, scenario.faults));
   runtime.executor = recorder.wrapExecutor(runtime.executor);
   const hooks: StepHooks = {
     seedFile: async (rel, text) => fs.seedFile(posix.join(REPLAY_ROOT, rel), text),

@@ -19,6 +19,19 @@ const stepSchema = z.strictObject({
   after_ms: z.number().int().nonnegative().default(0),
 });
 
+/**
+ * A write the replay makes fail, to pin what the core does then: the `nth` write (atomic
+ * replace, 1-based) of a path matching `path` (a glob, repo-relative) rejects with `code`.
+ * Only the replay injects faults, so a scenario with faults is not recordable.
+ */
+const faultSchema = z.strictObject({
+  path: z.string().min(1),
+  nth: z.number().int().positive(),
+  code: z.enum(['EIO', 'ENOSPC', 'EACCES']).default('EIO'),
+});
+
+export type ScenarioFault = z.infer<typeof faultSchema>;
+
 export const scenarioSchema = z.strictObject({
   description: z.string().min(1),
   /** codex.orchestrator.json: an object (written as 2-space JSON) or raw text (for bad-config scenarios). */
@@ -33,6 +46,7 @@ export const scenarioSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
   /** Whether `golden record` / `golden fidelity` can run it for real (false: hand-written transcript). */
   recordable: z.boolean().default(true),
+  faults: z.array(faultSchema).default([]),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -67,6 +81,7 @@ export async function loadScenario(corpus: string, name: string): Promise<Loaded
   if (raw === undefined) throw new InputError(`${label}: not found (no scenario named '${name}')`);
   const scenario = validateWith(scenarioSchema, raw, label);
   if (Number.isNaN(Date.parse(scenario.start_time))) throw new InputError(`${label}: start_time: not an ISO time`);
+  if (scenario.faults.length > 0 && scenario.recordable) throw new InputError(`${label}: faults: a scenario with injected faults must be "recordable": false`);
   const transcriptLabel = `golden/${name}/${TRANSCRIPT_FILE}`;
   const rawTranscript = await readJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
   const transcript = rawTranscript === undefined ? { stages: {} } : validateWith(transcriptSchema, rawTranscript, transcriptLabel);

@@ -93,7 +93,7 @@ const isUnder = (path: string, dir: string) => path === dir || path.startsWith(`
 export function checkInvariants(events: readonly TraceEvent[], options: InvariantOptions): Violation[] {
   const violations: Violation[] = [];
   const disk = new Map<string, ManifestDigest>();
-  /** Manifests written by the current CLI invocation. */
+  /** Manifests the current CLI invocation drives: it created them or moved their run status. */
   let live = new Set<string>();
   /** Run directories of the invocation that returned last (quiet until the next one starts). */
   let returned = new Set<string>();
@@ -151,6 +151,7 @@ export function checkInvariants(events: readonly TraceEvent[], options: Invarian
     }
     if (event.kind === 'write' && event.state) {
       const state = event.state;
+      if (event.was && !disk.has(event.path)) disk.set(event.path, event.was);
       if (!valid(state)) {
         report('schema', event, state.invalid);
       } else {
@@ -161,8 +162,9 @@ export function checkInvariants(events: readonly TraceEvent[], options: Invarian
           if (running.length > 0) report('settled', event, `run ${state.run} while ${running.map(([id]) => id).join(', ')} still running`);
         }
       }
+      const before = disk.get(event.path);
+      if (!before || (valid(before) && valid(state) && before.run !== state.run)) live.add(event.path);
       disk.set(event.path, state);
-      live.add(event.path);
     } else if (event.kind === 'exec:start' && event.manifest) {
       const state = disk.get(event.manifest);
       const stageId = event.stage.slice(event.stage.indexOf('/') + 1);

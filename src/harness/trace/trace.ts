@@ -24,7 +24,16 @@ export type ManifestDigest =
 export type TraceEvent =
   | { t: number; kind: 'cli:start'; argv: string[] }
   | { t: number; kind: 'cli:exit'; code: number }
-  | { t: number; kind: 'write'; path: string; bytes: number; fsync: boolean; state?: ManifestDigest }
+  | {
+      t: number;
+      kind: 'write';
+      path: string;
+      bytes: number;
+      fsync: boolean;
+      state?: ManifestDigest;
+      /** A real trace's first write of a manifest that existed before the process: its state then. */
+      was?: ManifestDigest;
+    }
   | { t: number; kind: 'append'; path: string; bytes: number }
   | { t: number; kind: 'create'; path: string; bytes: number }
   | { t: number; kind: 'remove'; path: string }
@@ -76,6 +85,11 @@ export type TraceRecorderOptions = {
   onEvent?: (event: TraceEvent) => void;
   /** Keep events in memory for `events()` (default true). */
   keep?: boolean;
+  /**
+   * Before the first write of each manifest, read the state it had (a real process does not
+   * know what was on disk before it started). Off in the replay, whose trace starts empty.
+   */
+  readPrevious?: boolean;
 };
 
 export type TraceRecorder = {
@@ -112,17 +126,26 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
     note: (event) => emit({ t: t(), ...event } as TraceEvent),
     wrapFs<T extends FileSink>(fs: T): T {
       // Events are recorded when a write has landed: that is when a reader can see it.
+      const seen = new Set<string>();
+      const landed = (path: string, data: string | Uint8Array, was?: ManifestDigest) => {
+        const event: TraceEvent = { t: t(), kind: 'write', path: rel(path), bytes: size(data), fsync: options.fsyncAtomicWrites };
+        if (isManifestPath(path)) event.state = digestManifest(data);
+        if (was) event.was = was;
+        emit(event);
+      };
       return {
         ...fs,
-        writeAtomic: (path: string, data: string | Uint8Array) =>
-          fs.writeAtomic(path, data).then(
-            () => {
-              const event: TraceEvent = { t: t(), kind: 'write', path: rel(path), bytes: size(data), fsync: options.fsyncAtomicWrites };
-              if (isManifestPath(path)) event.state = digestManifest(data);
-              emit(event);
-            },
-            failed(path, 'write'),
-          ),
+        writeAtomic: (path: string, data: string | Uint8Array) => {
+          if (!options.readPrevious || !isManifestPath(path) || seen.has(path)) {
+            // No step of its own: the replay's order of writes is the core's, untouched.
+            return fs.writeAtomic(path, data).then(() => landed(path, data), failed(path, 'write'));
+          }
+          seen.add(path);
+          return fs
+            .readFile(path)
+            .then(digestManifest, () => undefined)
+            .then((was) => fs.writeAtomic(path, data).then(() => landed(path, data, was), failed(path, 'write')));
+        },
         append: (path: string, data: string | Uint8Array) =>
           fs.append(path, data).then(() => emit({ t: t(), kind: 'append', path: rel(path), bytes: size(data) }), failed(path, 'append')),
         createExclusive: (path: string, data: string) =>
