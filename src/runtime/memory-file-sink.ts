@@ -13,7 +13,14 @@ export interface MemoryFileSink extends FileSink {
   seedDirectory(path: string): void;
   /** Writes started but not finished: zero whenever the replay is idle. */
   inFlight(): number;
+  /**
+   * Calls `listener` at the instant each write lands (the tree changes), whatever the caller
+   * does with the promise: what a reader of the tree would see, and when.
+   */
+  observe(listener: (landed: LandedWrite) => void): void;
 }
+
+export type LandedWrite = { kind: 'write' | 'append' | 'create' | 'remove'; path: string; data: Buffer | null };
 
 export type MemoryFileSinkOptions = {
   /** Whether an atomic write is fsynced (mirrors the real sink's durability policy). */
@@ -31,6 +38,10 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
   const dirs = new Set<string>(['/']);
   const counts = new Map<string, WriteCounts>();
   let inFlight = 0;
+  const listeners: Array<(landed: LandedWrite) => void> = [];
+  const landed = (kind: LandedWrite['kind'], path: string, data: Buffer | null) => {
+    for (const listener of listeners) listener({ kind, path, data });
+  };
 
   const norm = (path: string) => posix.resolve('/', path);
   const addDirs = (dir: string) => {
@@ -66,6 +77,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         addDirs(posix.dirname(p));
         files.set(p, buffer);
         count(p, buffer.length, options.fsyncAtomicWrites);
+        landed('write', p, buffer);
       }),
     append: (path, data) =>
       track(() => {
@@ -75,6 +87,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         const existing = files.get(p);
         files.set(p, existing ? Buffer.concat([existing, buffer]) : buffer);
         count(p, buffer.length, false);
+        landed('append', p, buffer);
       }),
     mkdirp: (path) => track(() => addDirs(path)),
     readFile: (path) =>
@@ -100,6 +113,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         files.delete(p);
         for (const key of [...files.keys()]) if (key.startsWith(`${p}/`)) files.delete(key);
         for (const key of [...dirs]) if (key === p || key.startsWith(`${p}/`)) dirs.delete(key);
+        landed('remove', p, null);
       }),
     createExclusive: (path, data) =>
       track(() => {
@@ -109,6 +123,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         addDirs(posix.dirname(p));
         files.set(p, buffer);
         count(p, buffer.length, false);
+        landed('create', p, buffer);
         return true;
       }),
     close: async () => undefined,
@@ -121,5 +136,8 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
     },
     seedDirectory: (path) => addDirs(path),
     inFlight: () => inFlight,
+    observe: (listener) => {
+      listeners.push(listener);
+    },
   };
 }

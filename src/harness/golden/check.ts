@@ -5,7 +5,7 @@ import { formatViolation } from '../trace/invariants.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { judgeInvariants, loadExemptions, type Exemption, type InvariantVerdict } from './exemptions.js';
 import { listPending, readExpected, writePending } from './pending.js';
-import { replayScenario, type ReplayOutput } from './replay.js';
+import { replayScenario, type ReplayOutput, type ReplaySeams } from './replay.js';
 import { loadScenario } from './scenario.js';
 import { errorMessage } from '../../errors.js';
 
@@ -36,7 +36,7 @@ export function checkPassed(result: ScenarioCheck): boolean {
 export async function checkScenario(
   corpus: string,
   name: string,
-  options: { writePending: boolean; exemptions?: Exemption[] },
+  options: { writePending: boolean; exemptions?: Exemption[]; seams?: ReplaySeams },
 ): Promise<ScenarioCheck> {
   const result: ScenarioCheck = {
     name,
@@ -52,7 +52,7 @@ export async function checkScenario(
     const exemptions = options.exemptions ?? (await loadExemptions(corpus));
     const loaded = await loadScenario(corpus, name);
     result.pendingBefore = await listPending(loaded.dir);
-    const replay = await replayScenario(loaded.scenario, loaded.transcript);
+    const replay = await replayScenario(loaded.scenario, loaded.transcript, options.seams);
     result.replay = replay;
     result.differences = compareOutputs(await readExpected(loaded.dir), replay.outputs);
     result.invariants = judgeInvariants(name, replay.violations, exemptions);

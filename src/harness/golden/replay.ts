@@ -10,13 +10,14 @@ import { createMemoryFileSink } from '../../runtime/memory-file-sink.js';
 import { createTranscriptExecutor, type ReplayedRequest, type Transcript } from '../../runtime/transcript-executor.js';
 import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
 import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
-import { HEARTBEAT_INTERVAL_MS } from '../../run/heartbeat.js';
+import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import { checkInvariants, type Violation } from '../trace/invariants.js';
 import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
 import { countWrites, serializeTimeline, type WriteCounts } from '../trace/timeline.js';
 import { createTraceRecorder, type TraceEvent } from '../trace/trace.js';
 import type { Scenario, ScenarioFault } from './scenario.js';
-import type { FileSink } from '../../runtime/types.js';
+import type { Executor, FileSink } from '../../runtime/types.js';
+import type { VirtualClock } from '../../runtime/virtual-clock.js';
 import picomatch from 'picomatch';
 import { freshProcessEnv, runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
@@ -67,7 +68,18 @@ function injectFaults<T extends FileSink>(fs: T, faults: ScenarioFault[]): T {
   };
 }
 
-export async function replayScenario(scenario: Scenario, transcript: Transcript): Promise<ReplayOutput> {
+/**
+ * Where a test may put itself between the core and the replay's doubles (the regression
+ * battery injects faults this way): around the file sink (below the trace, so the trace sees
+ * what the wrapped sink lets land) and around the executor (below the trace and the transcript
+ * executor's request check, so both see the request the wrapper passes on).
+ */
+export type ReplaySeams = {
+  wrapFs?: (fs: FileSink, clock: VirtualClock) => FileSink;
+  wrapExecutor?: (executor: Executor, root: string) => Executor;
+};
+
+export async function replayScenario(scenario: Scenario, transcript: Transcript, seams: ReplaySeams = {}): Promise<ReplayOutput> {
   const fs = createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
   const startMs = Date.parse(scenario.start_time);
   let executor: ReturnType<typeof createTranscriptExecutor> | undefined;
@@ -81,8 +93,13 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript)
       (executor = createTranscriptExecutor(transcript, clock, { describe: createRequestDescriber(REPLAY_ROOT, () => scenario.env) })),
   });
   const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
-  runtime.fs = recorder.wrapFs(injectFaults(fs, scenario.faults));
-  runtime.executor = recorder.wrapExecutor(runtime.executor);
+  const faulty = injectFaults(fs, scenario.faults);
+  const sink = seams.wrapFs ? { ...fs, ...seams.wrapFs(faulty, runtime.clock) } : faulty;
+  // What lands is what the memory tree tells; the wrapper above the seams records failures.
+  fs.observe((landed) => recorder.landed(landed.kind, landed.path, landed.data));
+  runtime.fs = recorder.wrapFs(sink, { observed: true });
+  const inner = runtime.executor;
+  runtime.executor = recorder.wrapExecutor(seams.wrapExecutor ? seams.wrapExecutor(inner, REPLAY_ROOT) : inner);
   const hooks: StepHooks = {
     seedFile: async (rel, text) => fs.seedFile(posix.join(REPLAY_ROOT, rel), text),
     seedDirectory: async (rel) => fs.seedDirectory(posix.join(REPLAY_ROOT, rel)),
@@ -92,9 +109,14 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript)
         runtime.clock.setNow(runtime.clock.now() + step.after_ms);
         runtime.env = freshProcessEnv(scenario.env);
         recorder.note({ kind: 'cli:start', argv });
-        const code = await driveToCompletion(runtime, () => runCli(argv, runtime), step.signals);
-        recorder.note({ kind: 'cli:exit', code });
-        return code;
+        // The return is noted the moment runCli settles: anything that lands while the replay
+        // drains what is left (a write nobody awaited) is after it, as it would be for real.
+        const returned = async () => {
+          const code = await runCli(argv, runtime);
+          recorder.note({ kind: 'cli:exit', code });
+          return code;
+        };
+        return driveToCompletion(runtime, returned, step.signals);
       }),
   };
   await seedInputs(scenario, hooks);
@@ -114,7 +136,8 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript)
   }
   outputs.set(TIMELINE_FILE, Buffer.from(serializeTimeline(trace)));
   outputs.set(REQUESTS_FILE, Buffer.from(serializeRequests(requests)));
-  const violations = checkInvariants(trace, { originMs: startMs, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, writeAllowanceMs: 0 });
+  // The contract's heartbeat interval, not the one the code happens to use.
+  const violations = checkInvariants(trace, { originMs: startMs, heartbeatIntervalMs: HEARTBEAT_INTERVAL_SECONDS * 1000, writeAllowanceMs: 0 });
   return {
     outputs: new Map([...outputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     counts: written,

@@ -5,7 +5,7 @@
 // checkInvariants); a maintainer can set it to see what a run did, in order.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
-import { HEARTBEAT_INTERVAL_MS } from '../../run/heartbeat.js';
+import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import type { Runtime } from '../../runtime/types.js';
 import { createTraceRecorder, type TraceEvent, type TraceRecorder } from './trace.js';
 
@@ -19,7 +19,7 @@ export function attachFileTrace(runtime: Runtime, file: string): TraceRecorder {
     trace: 1,
     origin_ms: runtime.clock.now(),
     root: runtime.cwd,
-    heartbeat_interval_ms: HEARTBEAT_INTERVAL_MS,
+    heartbeat_interval_ms: HEARTBEAT_INTERVAL_SECONDS * 1000,
     pid: runtime.pid,
   };
   writeFileSync(file, `${JSON.stringify(header)}\n`);

@@ -93,7 +93,14 @@ export type TraceRecorderOptions = {
 };
 
 export type TraceRecorder = {
-  wrapFs<T extends FileSink>(fs: T): T;
+  /**
+   * Records each write when its promise resolves (a real sink resolves once the bytes are in
+   * place). With `observed`, landings come from `landed()` instead (the memory sink tells the
+   * instant its tree changes) and the wrapper records only failures.
+   */
+  wrapFs<T extends FileSink>(fs: T, options?: { observed?: boolean }): T;
+  /** A write that landed, told by the sink itself (absolute path). */
+  landed(kind: 'write' | 'append' | 'create' | 'remove', path: string, data: Uint8Array | null): void;
   wrapExecutor(executor: Executor): Executor;
   note(event: Omit<Extract<TraceEvent, { kind: 'cli:start' }>, 't'> | Omit<Extract<TraceEvent, { kind: 'cli:exit' }>, 't'>): void;
   events(): TraceEvent[];
@@ -120,43 +127,55 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
     throw error;
   };
 
+  /** A write that landed: when a reader can see it. */
+  const record = (kind: 'write' | 'append' | 'create' | 'remove', path: string, data: string | Uint8Array | null, was?: ManifestDigest) => {
+    const at = t();
+    const p = rel(path);
+    if (kind === 'remove') return emit({ t: at, kind, path: p });
+    const bytes = size(data ?? '');
+    if (kind !== 'write') return emit({ t: at, kind, path: p, bytes });
+    const event: TraceEvent = { t: at, kind, path: p, bytes, fsync: options.fsyncAtomicWrites };
+    if (isManifestPath(path)) event.state = digestManifest(data ?? '');
+    if (was) event.was = was;
+    emit(event);
+  };
+
   return {
     originMs: options.originMs,
     events: () => events,
     note: (event) => emit({ t: t(), ...event } as TraceEvent),
-    wrapFs<T extends FileSink>(fs: T): T {
-      // Events are recorded when a write has landed: that is when a reader can see it.
+    landed: (kind, path, data) => record(kind, path, data ?? new Uint8Array()),
+    wrapFs<T extends FileSink>(fs: T, wrapOptions: { observed?: boolean } = {}): T {
+      const observed = wrapOptions.observed ?? false;
       const seen = new Set<string>();
-      const landed = (path: string, data: string | Uint8Array, was?: ManifestDigest) => {
-        const event: TraceEvent = { t: t(), kind: 'write', path: rel(path), bytes: size(data), fsync: options.fsyncAtomicWrites };
-        if (isManifestPath(path)) event.state = digestManifest(data);
-        if (was) event.was = was;
-        emit(event);
-      };
+      /** Resolves like the sink; records the landing unless the sink reports it itself. */
+      const settle = <R>(promise: Promise<R>, path: string, op: Extract<TraceEvent, { kind: 'write:failed' }>['op'], onLanded: (result: R) => void) =>
+        promise.then(
+          (result) => {
+            if (!observed) onLanded(result);
+            return result;
+          },
+          failed(path, op),
+        );
       return {
         ...fs,
         writeAtomic: (path: string, data: string | Uint8Array) => {
-          if (!options.readPrevious || !isManifestPath(path) || seen.has(path)) {
+          if (observed || !options.readPrevious || !isManifestPath(path) || seen.has(path)) {
             // No step of its own: the replay's order of writes is the core's, untouched.
-            return fs.writeAtomic(path, data).then(() => landed(path, data), failed(path, 'write'));
+            return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data));
           }
           seen.add(path);
           return fs
             .readFile(path)
             .then(digestManifest, () => undefined)
-            .then((was) => fs.writeAtomic(path, data).then(() => landed(path, data, was), failed(path, 'write')));
+            .then((was) => settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was)));
         },
-        append: (path: string, data: string | Uint8Array) =>
-          fs.append(path, data).then(() => emit({ t: t(), kind: 'append', path: rel(path), bytes: size(data) }), failed(path, 'append')),
+        append: (path: string, data: string | Uint8Array) => settle(fs.append(path, data), path, 'append', () => record('append', path, data)),
         createExclusive: (path: string, data: string) =>
-          fs.createExclusive(path, data).then(
-            (created) => {
-              if (created) emit({ t: t(), kind: 'create', path: rel(path), bytes: size(data) });
-              return created;
-            },
-            failed(path, 'create'),
-          ),
-        remove: (path: string) => fs.remove(path).then(() => emit({ t: t(), kind: 'remove', path: rel(path) }), failed(path, 'remove')),
+          settle(fs.createExclusive(path, data), path, 'create', (created) => {
+            if (created) record('create', path, data);
+          }),
+        remove: (path: string) => settle(fs.remove(path), path, 'remove', () => record('remove', path, null)),
       };
     },
     wrapExecutor(executor: Executor): Executor {
