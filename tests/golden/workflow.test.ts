@@ -63,6 +63,66 @@ describe('golden reviewer workflow', () => {
     rmSync(corpus, { recursive: true, force: true });
   });
 
+  it('a write timeline change is shown line by line and by JSON path, and goes through the same accept/reject', () => {
+    const corpus = corpusCopy(['success']);
+    const timeline = join(corpus, 'success/expected/timeline.ndjson');
+    const original = readFileSync(timeline, 'utf8');
+    const lines = original.split('\n');
+    // A write the run makes that the expected timeline does not have, and a state it shows otherwise.
+    const dropped = lines.findIndex((line) => line.includes('"build:running"'));
+    const changed = lines.findIndex((line) => line.includes('"run":"succeeded"'));
+    expect(dropped).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThan(dropped);
+    const tampered = lines.map((line, i) => (i === changed ? line.replace('"run":"succeeded"', '"run":"failed"') : line)).filter((_, i) => i !== dropped);
+    writeFileSync(timeline, tampered.join('\n'));
+
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('/success/expected/timeline.ndjson differs');
+    expect(check.all).toContain(`line ${dropped + 1}: added {"t":0,"kind":"write"`);
+    expect(check.all).toContain(`line ${changed}->${changed + 1} $.state.run: "failed" -> "succeeded"`);
+    // Only those two: a dropped line does not shift every line after it.
+    expect(check.all.match(/^ {6}line /gm)).toHaveLength(2);
+    expect(readFileSync(`${timeline}.new`, 'utf8')).toBe(original);
+
+    expect(golden(corpus, ['reject', 'success']).code).toBe(0);
+    expect(readFileSync(timeline, 'utf8')).toBe(tampered.join('\n'));
+    expect(golden(corpus, ['check']).code).toBe(1);
+    expect(golden(corpus, ['accept', 'success']).code).toBe(0);
+    expect(readFileSync(timeline, 'utf8')).toBe(original);
+    expect(golden(corpus, ['check']).code).toBe(0);
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it("a child's request that differs from the recording names the stage, the key, the old and the new value", () => {
+    const corpus = corpusCopy(['stage-env-cwd']);
+    const transcriptFile = join(corpus, 'stage-env-cwd/transcript.json');
+    const transcript = JSON.parse(readFileSync(transcriptFile, 'utf8')) as { stages: Record<string, Array<{ request: { cwd: string; env: Record<string, string> } }>> };
+    transcript.stages['envs/where']![0]!.request.env.SHARED = 'recorded-elsewhere';
+    transcript.stages['envs/where']![0]!.request.cwd = 'packages';
+    writeFileSync(transcriptFile, JSON.stringify(transcript, null, 2));
+    const check = golden(corpus, ['check'], true);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('stage-env-cwd: request differs from transcript.json: envs/where #1: cwd: "packages" -> "packages/core"');
+    expect(check.all).toContain('stage-env-cwd: request differs from transcript.json: envs/where #1: env.SHARED: "recorded-elsewhere" -> "pipeline"');
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
+  it('invariant exemptions: one that no longer fires fails check, as does one for an unknown scenario', () => {
+    const corpus = corpusCopy(['success']);
+    const exemption = (scenario: string) => ({ scenario, invariant: 'settled', pattern: 'B1', removed_by_phase: 1, why: 'test' });
+    writeFileSync(join(corpus, 'invariant-exemptions.json'), JSON.stringify({ exemptions: [exemption('success'), exemption('no-such-scenario')] }));
+    const check = golden(corpus, ['check'], true);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain('success: exemption no longer fires: invariant settled (B1, removed by phase 1)');
+    expect(check.all).toContain("exemption for unknown scenario 'no-such-scenario'");
+    writeFileSync(join(corpus, 'invariant-exemptions.json'), JSON.stringify({ exemptions: [{ ...exemption('success'), invariant: 'sometimes' }] }));
+    const bad = golden(corpus, ['check'], true);
+    expect(bad.code).toBe(2);
+    expect(bad.all).toMatch(/invariant-exemptions\.json.*exemptions\[0\]\.invariant/);
+    rmSync(corpus, { recursive: true, force: true });
+  });
+
   it('reject drops the pending file and keeps the expected one', () => {
     const corpus = corpusCopy(['success']);
     const stdoutFile = join(corpus, 'success/expected/cli/1.stdout');

@@ -191,6 +191,32 @@ describe('spec guard: golden changes', () => {
     expect(report.violations).toEqual([{ file: 'golden/alpha/expected/manifest.json', field: 'golden_changes', message: expect.any(String) }]);
   });
 
+  it('a spec can declare write timelines apart from files: "the write sequence changes, the files do not"', async () => {
+    const { r, base } = baseRepo({
+      ...golden,
+      'golden/alpha/expected/timeline.ndjson': '{"t":0,"kind":"write"}\n',
+      'golden/beta/expected/timeline.ndjson': '{"t":0,"kind":"write"}\n',
+    });
+    r.write('golden/alpha/expected/timeline.ndjson', '{"t":5,"kind":"write"}\n')
+      .write('golden/beta/expected/timeline.ndjson', '{"t":5,"kind":"write"}\n')
+      .write(FEATURE, specText({ id: '0002-feature', status: 'active', last_review: FRESH, golden_changes: ['golden/*/expected/timeline.ndjson'] }))
+      .commit('timelines only');
+    const timelinesOnly = await guardJson(r, ['--base', base]);
+    expect(timelinesOnly.code).toBe(0);
+    expect(timelinesOnly.report.goldenChanges.map((c: { path: string }) => c.path)).toEqual([
+      'golden/alpha/expected/timeline.ndjson',
+      'golden/beta/expected/timeline.ndjson',
+    ]);
+
+    // The same spec does not let a file change through.
+    r.write('golden/alpha/expected/manifest.json', '{"status":"failed"}\n').commit('and a file');
+    const result = await guard(r, ['--base', base]);
+    expect(result.code).toBe(1);
+    expect(violationLines(result.stdout)).toEqual([
+      'spec-guard: golden/alpha/expected/manifest.json: golden_changes: golden expected file changed, but no touched spec declares it in golden_changes',
+    ]);
+  });
+
   it('does not count golden_changes of a spec the change does not touch', async () => {
     const { r, base } = baseRepo({
       ...golden,
