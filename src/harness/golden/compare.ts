@@ -35,6 +35,9 @@ function cap(lines: string[]): string[] {
   return [...lines.slice(0, MAX_DETAIL_LINES), `... and ${lines.length - MAX_DETAIL_LINES} more`];
 }
 
+/** `$.a`, `$[0]` and, for a change of the whole value, `$` (not `$.`). */
+const jsonPathLine = (line: string) => line.replace('$.(root)', '$').replace('$.:', '$:').replace('$.[', '$[');
+
 const shortJson = (value: unknown) => JSON.stringify(value).slice(0, 160);
 
 /**
@@ -70,7 +73,7 @@ function describeNdjson(a: string, b: string, na: unknown[], nb: unknown[]): str
           continue;
         }
         const where = i === j ? `line ${j + 1}` : `line ${i + 1}->${j + 1}`;
-        for (const c of diffJson(na[i], nb[j])) out.push(formatJsonChange(c, `${where} $.`).replace('$.(root)', '$').replace('$.[', '$['));
+        for (const c of diffJson(na[i], nb[j])) out.push(jsonPathLine(formatJsonChange(c, `${where} $.`)));
       }
       newLine += count;
       flushRemoved();
@@ -92,7 +95,7 @@ export function describeDifference(file: string, expected: Buffer, actual: Buffe
   const jb = parseJson(b);
   if (ja.ok && jb.ok) {
     const changes = diffJson(ja.value, jb.value);
-    const lines = changes.map((c) => formatJsonChange(c, '$.').replace('$.(root)', '$').replace('$.[', '$['));
+    const lines = changes.map((c) => jsonPathLine(formatJsonChange(c, '$.')));
     if (lines.length > 0) return cap(lines);
   } else {
     const na = parseNdjson(a);

@@ -7,7 +7,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import type { Runtime } from '../../runtime/types.js';
-import { createTraceRecorder, type TraceEvent, type TraceRecorder } from './trace.js';
+import { createTraceRecorder, digestManifest, type TraceEvent, type TraceRecorder } from './trace.js';
 
 export const TRACE_ENV = 'CODEX_ORCHESTRATOR_TRACE';
 
@@ -29,7 +29,13 @@ export function attachFileTrace(runtime: Runtime, file: string): TraceRecorder {
     originMs: header.origin_ms,
     fsyncAtomicWrites: FSYNC_ATOMIC_WRITES,
     keep: false,
-    readPrevious: true,
+    readPrevious: (path) => {
+      try {
+        return digestManifest(readFileSync(path));
+      } catch {
+        return undefined; // not there yet
+      }
+    },
     onEvent: (event) => appendFileSync(file, `${JSON.stringify(event)}\n`),
   });
   runtime.fs = recorder.wrapFs(runtime.fs);

@@ -163,7 +163,7 @@ export function checkInvariants(events: readonly TraceEvent[], options: Invarian
         }
       }
       const before = disk.get(event.path);
-      if (!before || (valid(before) && valid(state) && before.run !== state.run)) live.add(event.path);
+      if (!before || !valid(before) || (valid(state) && before.run !== state.run)) live.add(event.path);
       disk.set(event.path, state);
     } else if (event.kind === 'exec:start' && event.manifest) {
       const state = disk.get(event.manifest);

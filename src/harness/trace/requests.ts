@@ -21,14 +21,14 @@ export type RequestDescriber = (request: ExecRequest) => RecordedRequest;
  */
 export function createRequestDescriber(root: string, ambient: () => Record<string, string | undefined>): RequestDescriber {
   const runIds: string[] = [];
+  const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  /** The root as a whole path: not the start of a longer name (`/tmp/g1` in `/tmp/g10`). */
+  const rootPath = new RegExp(`${escaped}(?=/|$|:)`, 'g');
   const normalize = (value: string) =>
-    value
-      .split(root)
-      .join('<repo>')
-      .replace(RUN_ID, (id) => {
-        if (!runIds.includes(id)) runIds.push(id);
-        return `<run-${runIds.indexOf(id) + 1}>`;
-      });
+    value.replace(rootPath, '<repo>').replace(RUN_ID, (id) => {
+      if (!runIds.includes(id)) runIds.push(id);
+      return `<run-${runIds.indexOf(id) + 1}>`;
+    });
   return (request) => {
     const base = ambient();
     const env: Record<string, string> = {};

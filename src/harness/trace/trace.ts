@@ -86,10 +86,11 @@ export type TraceRecorderOptions = {
   /** Keep events in memory for `events()` (default true). */
   keep?: boolean;
   /**
-   * Before the first write of each manifest, read the state it had (a real process does not
-   * know what was on disk before it started). Off in the replay, whose trace starts empty.
+   * Before the first write of each manifest, the state it had (a real process does not know
+   * what was on disk before it started). Synchronous, so reading it cannot let a later write
+   * of the same file overtake this one. Not given in the replay, whose trace starts empty.
    */
-  readPrevious?: boolean;
+  readPrevious?: (path: string) => ManifestDigest | undefined;
 };
 
 export type TraceRecorder = {
@@ -160,15 +161,12 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
       return {
         ...fs,
         writeAtomic: (path: string, data: string | Uint8Array) => {
-          if (observed || !options.readPrevious || !isManifestPath(path) || seen.has(path)) {
-            // No step of its own: the replay's order of writes is the core's, untouched.
-            return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data));
+          let was: ManifestDigest | undefined;
+          if (!observed && options.readPrevious && isManifestPath(path) && !seen.has(path)) {
+            seen.add(path);
+            was = options.readPrevious(path);
           }
-          seen.add(path);
-          return fs
-            .readFile(path)
-            .then(digestManifest, () => undefined)
-            .then((was) => settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was)));
+          return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was));
         },
         append: (path: string, data: string | Uint8Array) => settle(fs.append(path, data), path, 'append', () => record('append', path, data)),
         createExclusive: (path: string, data: string) =>
