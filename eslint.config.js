@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import codex from './dist/lint-rules/index.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'golden/', 'codemods/**/fixtures/', '.runs/', 'out/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'golden/', 'codemods/**/fixtures/', '.runs/', 'out/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

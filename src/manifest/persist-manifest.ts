@@ -30,7 +30,22 @@ export async function readManifest(fs: FileSink, path: string, label: string): P
     throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
   }
   const raw = parseJsonText(text, label);
-  return validateWith(manifestSchema, raw, label);
+  return validateWith(manifestSchema, upgradeManifest(raw), label);
+}
+
+/**
+ * A manifest written before phase 1 may hold `handles[].latest_sequence: null` (no frame
+ * yet); it reads as 0, the integer the schema has required since.
+ */
+function upgradeManifest(raw: unknown): unknown {
+  const handles = (raw as { handles?: unknown } | null)?.handles;
+  if (!Array.isArray(handles)) return raw;
+  for (const handle of handles) {
+    if (handle && typeof handle === 'object' && (handle as { latest_sequence?: unknown }).latest_sequence === null) {
+      (handle as { latest_sequence: number }).latest_sequence = 0;
+    }
+  }
+  return raw;
 }
 
 export function manifestLabel(paths: Pick<RunPaths, 'root' | 'runsDir' | 'outDir'>, path: string): string {

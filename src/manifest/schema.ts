@@ -61,7 +61,8 @@ export const handleSchema = z.strictObject({
   pipeline_id: z.string(),
   status: z.enum(['open', 'closed']),
   frame_count: z.number().int().nonnegative(),
-  latest_sequence: z.number().int().positive().nullable(),
+  /** The sequence of the latest frame; 0 before the first one. */
+  latest_sequence: z.number().int().nonnegative(),
   created_at: isoTime,
   metadata: z.record(z.string(), z.unknown()),
 });

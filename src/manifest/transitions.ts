@@ -110,16 +110,14 @@ function placeholderGuardrails(now: string): GuardrailStatus {
 }
 
 /**
- * Stores a new object for `manifest.commands[i]` (0-based i).
- * B1 (phase 0, removed by phase 1): a caller that kept the entry it read before this call
- * now holds a stale object that is no longer in the manifest.
+ * Updates `manifest.commands[i]` (0-based i) in place and returns it: a reference to the
+ * entry stays the entry in the manifest (phase 1 removed B1, where a new object was stored
+ * and a stage that threw was finished through a stale one).
  */
 export function updateCommandStatus(manifest: Manifest, i: number, changes: Partial<CommandEntry>): CommandEntry {
   const current = manifest.commands[i];
   if (!current) throw new Error(`manifest has no command #${i + 1}`);
-  const next: CommandEntry = { ...current, ...changes };
-  manifest.commands[i] = next;
-  return next;
+  return Object.assign(current, changes);
 }
 
 export function markRunInProgress(manifest: Manifest, nowMs: number): void {
@@ -160,6 +158,26 @@ export function finishStage(manifest: Manifest, i: number, finish: StageFinish):
   if (finish.errorFile !== undefined) changes.error_file = finish.errorFile;
   if (finish.subRunId !== undefined) changes.sub_run_id = finish.subRunId;
   return updateCommandStatus(manifest, i, changes);
+}
+
+export type StageFailure = {
+  completedAtMs: number;
+  /** What went wrong: the summary is `Execution error: <message>`. */
+  message: string;
+  errorFile?: string | null;
+  /** An allowed failure (an optional subpipeline): recorded `skipped`, the run goes on. */
+  allowed?: boolean;
+};
+
+/** A stage that could not run (it threw): the one transition of the command and subpipeline paths. */
+export function failStage(manifest: Manifest, i: number, failure: StageFailure): CommandEntry {
+  return finishStage(manifest, i, {
+    status: failure.allowed ? 'skipped' : 'failed',
+    completedAtMs: failure.completedAtMs,
+    exitCode: null,
+    summary: `Execution error: ${failure.message}`,
+    errorFile: failure.errorFile,
+  });
 }
 
 export function skipStage(manifest: Manifest, i: number, reason: string): CommandEntry {
@@ -259,7 +277,7 @@ export function openHandle(manifest: Manifest, handle: Omit<Handle, 'status' | '
     pipeline_id: handle.pipeline_id,
     status: 'open',
     frame_count: 0,
-    latest_sequence: null,
+    latest_sequence: 0,
     created_at: handle.created_at,
     metadata: handle.metadata,
   };

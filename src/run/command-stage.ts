@@ -5,7 +5,7 @@ import type { CommandStage } from '../config/schema.js';
 import { encodeChunk, eventLine, toToolRunEvent, type ExecEvent } from '../exec/events.js';
 import { OutputTail, tailText } from '../exec/output-tail.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
-import { closeHandle, finishStage, markStageRunning, openHandle, recordFrame, recordPrivacyDecision } from '../manifest/transitions.js';
+import { closeHandle, failStage, finishStage, markStageRunning, openHandle, recordFrame, recordPrivacyDecision } from '../manifest/transitions.js';
 import type { PrivacyDecision } from '../manifest/schema.js';
 import { guardChunk } from '../privacy/guard.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
@@ -66,9 +66,6 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   const logPath = commandLogPath(paths, index, stage.id);
   const startedAtMs = runtime.clock.now();
 
-  // B1 (phase 0, removed by phase 1): the entry is read before the stage runs and, when the
-  // stage throws, finished through this stale reference; the manifest keeps `running`.
-  const entry = manifest.commands[i]!;
   markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
   await saveManifest(paths, manifest); // B3: direct write at stage start
   ctx.invocation.progress.stageStarted(label, stage.command);
@@ -198,8 +195,9 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       errorFile = await writeErrorFile(ctx, i, stage, 'command-failed', details);
     }
     const summary = commandSummary(stage, result, tails.stdout, tails.stderr);
+    // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
     finishStage(manifest, i, {
-      status: succeeded ? 'succeeded' : 'failed',
+      status: succeeded ? 'succeeded' : stage.allowFailure && !ctx.invocation.cancel.signal ? 'skipped' : 'failed',
       completedAtMs: endMs,
       exitCode,
       summary,
@@ -237,11 +235,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     await logEvent(ctx, logPath, index, { type: 'command:error', message }, record);
     for (const handle of handles) closeHandle(handle);
     const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
-    // B1: finished through the stale entry, which is no longer in manifest.commands.
-    entry.status = 'failed';
-    entry.completed_at = isoTime(endMs);
-    entry.summary = `Execution error: ${message}`;
-    entry.error_file = errorFile;
+    failStage(manifest, i, { completedAtMs: endMs, message, errorFile });
     await saveManifest(paths, manifest); // B3: direct write
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);

@@ -10,6 +10,7 @@ import { saveManifest } from '../manifest/persist-manifest.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
 import {
   createManifest,
+  failStage,
   finalizeRun,
   finishStage,
   guardrailsBlock,
@@ -233,7 +234,6 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
   const { invocation, manifest, paths } = ctx;
   const { clock } = invocation.runtime;
   const startedAtMs = clock.now();
-  const entry = manifest.commands[i]!; // B1: kept across the stage, see command-stage.ts
   markStageRunning(manifest, i, startedAtMs, null);
   await saveManifest(paths, manifest); // B3: direct write at stage start
   invocation.progress.stageStarted(label, `subpipeline ${stage.pipeline}`);
@@ -265,8 +265,10 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
     const summary = succeeded
       ? `Subpipeline '${pipeline.title}' succeeded.`
       : `Subpipeline '${pipeline.title}' ${result.status}${result.ctx.manifest.status_detail ? ` (${result.ctx.manifest.status_detail})` : ''}.`;
+    const cancelled = result.status === 'cancelled' && invocation.cancel.signal !== null;
+    // An optional subpipeline that fails is recorded `skipped`: the run goes on without it.
     finishStage(manifest, i, {
-      status: succeeded ? 'succeeded' : 'failed',
+      status: succeeded ? 'succeeded' : stage.optional && !cancelled ? 'skipped' : 'failed',
       completedAtMs: endMs,
       exitCode: null,
       summary,
@@ -285,10 +287,7 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
   } catch (error) {
     const message = errorMessage(error);
     const endMs = clock.now();
-    // B1: finished through the stale entry.
-    entry.status = 'failed';
-    entry.completed_at = isoTime(endMs);
-    entry.summary = `Execution error: ${message}`;
+    failStage(manifest, i, { completedAtMs: endMs, message, allowed: stage.optional === true });
     await saveManifest(paths, manifest); // B3: direct write
     invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     if (stage.optional) {

@@ -1,6 +1,7 @@
 // An in-memory file tree behind the FileSink seam: the golden replay writes into it, compares
 // it with the expected files, and reads its per-file write counts (for bench/).
 import { posix } from 'node:path';
+import { fsyncsPerAtomicWrite, type Durability } from '../persist/durability.js';
 import type { FileSink, WriteCounts } from './types.js';
 
 export interface MemoryFileSink extends FileSink {
@@ -23,8 +24,8 @@ export interface MemoryFileSink extends FileSink {
 export type LandedWrite = { kind: 'write' | 'append' | 'create' | 'remove'; path: string; data: Buffer | null };
 
 export type MemoryFileSinkOptions = {
-  /** Whether an atomic write is fsynced (mirrors the real sink's durability policy). */
-  fsyncAtomicWrites: boolean;
+  /** The real sink's durability policy: how many fsyncs each atomic write is counted as. */
+  durability: Durability;
 };
 
 function enoent(path: string): NodeJS.ErrnoException {
@@ -38,6 +39,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
   const dirs = new Set<string>(['/']);
   const counts = new Map<string, WriteCounts>();
   let inFlight = 0;
+  const fsyncs = fsyncsPerAtomicWrite(options.durability);
   const listeners: Array<(landed: LandedWrite) => void> = [];
   const landed = (kind: LandedWrite['kind'], path: string, data: Buffer | null) => {
     for (const listener of listeners) listener({ kind, path, data });
@@ -52,11 +54,11 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
     }
   };
   const toBuffer = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data));
-  const count = (path: string, bytes: number, fsync: boolean) => {
+  const count = (path: string, bytes: number, fsyncCount: number) => {
     const entry = counts.get(path) ?? { writes: 0, bytes: 0, fsyncs: 0 };
     entry.writes += 1;
     entry.bytes += bytes;
-    if (fsync) entry.fsyncs += 1;
+    entry.fsyncs += fsyncCount;
     counts.set(path, entry);
   };
   const track = async <T>(work: () => T): Promise<T> => {
@@ -76,7 +78,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         const buffer = toBuffer(data);
         addDirs(posix.dirname(p));
         files.set(p, buffer);
-        count(p, buffer.length, options.fsyncAtomicWrites);
+        count(p, buffer.length, fsyncs);
         landed('write', p, buffer);
       }),
     append: (path, data) =>
@@ -86,7 +88,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         addDirs(posix.dirname(p));
         const existing = files.get(p);
         files.set(p, existing ? Buffer.concat([existing, buffer]) : buffer);
-        count(p, buffer.length, false);
+        count(p, buffer.length, 0);
         landed('append', p, buffer);
       }),
     mkdirp: (path) => track(() => addDirs(path)),
@@ -122,7 +124,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         const buffer = toBuffer(data);
         addDirs(posix.dirname(p));
         files.set(p, buffer);
-        count(p, buffer.length, false);
+        count(p, buffer.length, 0);
         landed('create', p, buffer);
         return true;
       }),

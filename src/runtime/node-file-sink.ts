@@ -1,24 +1,25 @@
 // The real file sink: atomic replaces and appends on the local disk.
 import * as nodeFs from 'node:fs/promises';
 import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { DURABILITY, type Durability } from '../persist/durability.js';
 import type { Clock, FileSink } from './types.js';
 
 /** The parts of node:fs/promises the sink uses; injectable so a test can sequence them. */
 export type FsPrimitives = Pick<typeof nodeFs, 'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink'>;
 
+/** write-file-atomic's promise form: the seam a test uses to see what it is asked to do. */
+export type AtomicWriter = (path: string, data: string | Uint8Array, options: { fsync: boolean }) => Promise<void>;
+
 export type NodeFileSinkOptions = {
   clock: Clock;
   pid: number;
   fs?: FsPrimitives;
+  atomicWriter?: AtomicWriter;
+  durability?: Durability;
 };
 
-/**
- * B2 (phase 0, removed by phase 1): the temp name is `<file>.tmp-<pid>-<ms>` and nothing is
- * fsynced, so two writes of one file in the same millisecond share a temp file and collide.
- */
-export function baselineTempPath(path: string, pid: number, nowMs: number): string {
-  return `${path}.tmp-${pid}-${nowMs}`;
-}
+const libraryWriter: AtomicWriter = (path, data, options) => writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data), options);
 
 export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   const fs = options.fs ?? nodeFs;
@@ -34,12 +35,43 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     return appender;
   };
 
+  const atomicWriter = options.atomicWriter ?? libraryWriter;
+  /** The last write issued per file (a failed one too), so the next one goes after it. */
+  const atomicTails = new Map<string, Promise<void>>();
+  const durability = options.durability ?? DURABILITY;
+
+  /** fsync a directory, so a rename in it survives a crash. */
+  const syncDirectory = async (dir: string) => {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+
   return {
-    async writeAtomic(path, data) {
-      await fs.mkdir(dirname(path), { recursive: true });
-      const temp = baselineTempPath(path, options.pid, options.clock.now());
-      await fs.writeFile(temp, data);
-      await fs.rename(temp, path);
+    /**
+     * Phase 1 (removed B2): write-file-atomic writes a temp file whose name is unique per
+     * process, thread and write (so two writes of one file in the same millisecond cannot
+     * share it; it also queues writes of one file in order), fsyncs it, renames it onto the
+     * target and removes it when anything fails; then the directory is fsynced.
+     */
+    writeAtomic(path, data) {
+      // Writes of one file land in the order they were issued: each waits for the one before.
+      const previous = atomicTails.get(path) ?? Promise.resolve();
+      const write = previous.then(async () => {
+        const dir = dirname(path);
+        await fs.mkdir(dir, { recursive: true });
+        await atomicWriter(path, data, { fsync: durability.fsyncFile });
+        if (durability.fsyncDirectory) await syncDirectory(dir);
+      });
+      const tail = write.catch(() => undefined);
+      atomicTails.set(path, tail);
+      void tail.then(() => {
+        if (atomicTails.get(path) === tail) atomicTails.delete(path);
+      });
+      return write;
     },
     append(path, data) {
       const appender = appenderFor(path);

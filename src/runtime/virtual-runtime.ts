@@ -7,7 +7,7 @@ import { createSeededIds } from './seeded-ids.js';
 import { createTranscriptExecutor, type Transcript } from './transcript-executor.js';
 import type { Executor, OutputStream, Runtime, SignalName, SignalSource } from './types.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
-import { FSYNC_ATOMIC_WRITES } from '../persist/durability.js';
+import { DURABILITY } from '../persist/durability.js';
 
 export type CapturedStream = OutputStream & { text(): string; bytes(): Buffer };
 
@@ -48,7 +48,7 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
   if (typeof options.executor === 'function') executor = options.executor(clock);
   else if (options.executor) executor = options.executor;
   else executor = createTranscriptExecutor(options.transcript ?? { stages: {} }, clock);
-  const fs = options.fs ?? createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
+  const fs = options.fs ?? createMemoryFileSink({ durability: DURABILITY });
   fs.seedDirectory(options.cwd);
   return {
     clock,

@@ -4,7 +4,7 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { CLI_PATH, listFiles, makeRepo, readNdjson, startCli, type CliOptions, type CliResult, type InvariantExemption } from './cli.js';
+import { CLI_PATH, listFiles, makeRepo, readNdjson, startCli, type CliOptions, type CliResult } from './cli.js';
 import { assertRunsDirManifestsValid } from './manifest-schema.js';
 
 /** The manifest's top-level keys in the order docs/contracts.md §4 gives them (the byte contract). */
@@ -119,9 +119,6 @@ export const NODE = shellQuote(process.execPath);
 export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
-
-/** A stage that throws is finished through a stale entry (B1): the failed run keeps it `running`. */
-export const B1_SETTLED: InvariantExemption[] = [{ invariant: 'settled', pattern: 'B1' }];
 
 export type RawCliResult = CliResult & { stdoutBytes: Buffer; stderrBytes: Buffer };
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliProcess } from '../helpers/cli.js';
-import { B1_SETTLED, ISO_RE, checkRunsDir, metricsLines, onlyRunId, runCliRaw, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import { ISO_RE, checkRunsDir, metricsLines, onlyRunId, runCliRaw, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
 
 const repo = useTempRepos();
 
@@ -115,7 +115,7 @@ describe('exec', () => {
 
   it('a command that cannot start (missing --cwd) fails the run with exit 1', async () => {
     const root = repo();
-    const result = await runCliProcess(['exec', '--cwd', 'missing-dir', '--', 'true'], { cwd: root, invariants: { exempt: B1_SETTLED } });
+    const result = await runCliProcess(['exec', '--cwd', 'missing-dir', '--', 'true'], { cwd: root });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain('missing-dir');
     const run = runFiles(root, onlyRunId(root));

@@ -80,7 +80,20 @@ describe('output fidelity', () => {
       { 'gen.mjs': GENERATOR },
     );
     const started = Date.now();
-    const result = await runCliProcess(['start'], { cwd: root });
+    const result = await runCliProcess(['start'], {
+      cwd: root,
+      invariants: {
+        exempt: [
+          {
+            invariant: 'heartbeat',
+            pattern: 'B7',
+            mayFire: {
+              why: 'every manifest write carries one privacy decision per chunk (~1 MB here), so on a loaded machine the write that lands the next heartbeat can come more than the allowance late',
+            },
+          },
+        ],
+      },
+    });
     const runMs = Date.now() - started;
     expect(result.code, result.stderr).toBe(0);
     const generated = JSON.parse(readFileSync(join(root, 'generated.json'), 'utf8')) as { bytes: number; sha256: string };

@@ -198,7 +198,7 @@ describe('a succeeding pipeline run', () => {
       });
       const chunks = perStage[stage]!.filter((e) => e.type === 'exec:chunk' && e.stream === handle.metadata.stream);
       expect(handle.frame_count).toBe(chunks.length);
-      expect(handle.latest_sequence).toBe(chunks.at(-1)?.sequence ?? null);
+      expect(handle.latest_sequence).toBe(chunks.at(-1)?.sequence ?? 0); // 0 before the first frame (phase 1)
     });
 
     // Privacy (shadow by default): one decision per chunk, in the log; totals add up.

@@ -6,7 +6,7 @@ import { InputError } from '../../src/errors.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 
 async function load(config: unknown) {
-  const fs = createMemoryFileSink({ fsyncAtomicWrites: false });
+  const fs = createMemoryFileSink({ durability: { fsyncFile: false, fsyncDirectory: false } });
   fs.seedFile(`/r/${CONFIG_FILE}`, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
   return loadConfig(fs, '/r');
 }

@@ -14,7 +14,7 @@ function setup() {
     startMs: Date.parse('2026-01-01T00:00:00.000Z'),
     seed: 1,
     cwd: '/r',
-    fs: createMemoryFileSink({ fsyncAtomicWrites: false }),
+    fs: createMemoryFileSink({ durability: { fsyncFile: false, fsyncDirectory: false } }),
   });
   const { clock, fs } = runtime;
   const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', fs, clock);

@@ -1,5 +1,6 @@
 // The trace recorder: wraps a file sink and an executor and records what another process could
 // observe (writes when they land, children's starts and ends), and digests manifest writes.
+import { DURABILITY } from '../../src/persist/durability.js';
 import { describe, expect, it } from 'vitest';
 import { createTraceRecorder, digestManifest, isManifestPath, type TraceEvent, type TraceRecorderOptions } from '../../src/harness/trace/trace.js';
 import { serializeManifest } from '../../src/manifest/persist-manifest.js';
@@ -67,7 +68,7 @@ function setup(
   wrap: (sink: MemoryFileSink) => FileSink = (sink) => sink,
 ): Setup {
   const clock = createVirtualClock(T0);
-  const sink = createMemoryFileSink({ fsyncAtomicWrites: true });
+  const sink = createMemoryFileSink({ durability: DURABILITY });
   const { readPrevious, ...rest } = options;
   // As the bin's trace does: the previous state read synchronously, before the write is issued.
   const previous = (path: string) => {
@@ -78,7 +79,7 @@ function setup(
     clock,
     root: ROOT,
     originMs: T0,
-    fsyncAtomicWrites: true,
+    durability: DURABILITY,
     ...rest,
     ...(readPrevious ? { readPrevious: previous } : {}),
   });
@@ -187,7 +188,7 @@ describe('createTraceRecorder over a file sink', () => {
   });
 
   it('passes writes through to the sink and reports the fsync policy it was given', async () => {
-    const { sink, fs, events } = setup({ fsyncAtomicWrites: false });
+    const { sink, fs, events } = setup({ durability: { fsyncFile: false, fsyncDirectory: false } });
     await fs.writeAtomic(`${ROOT}/a.txt`, 'one');
     await fs.append(`${ROOT}/a.txt`, 'two');
     expect(sink.files().get('/repo/a.txt')?.toString('utf8')).toBe('onetwo');
@@ -300,8 +301,8 @@ describe('createTraceRecorder notes and events', () => {
   it('notes cli:start and cli:exit at the clock time, hands every event to onEvent, and keeps none with keep: false', async () => {
     const clock = createVirtualClock(T0 + 1_000);
     const seen: TraceEvent[] = [];
-    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, fsyncAtomicWrites: true, keep: false, onEvent: (e) => seen.push(e) });
-    const fs = recorder.wrapFs(createMemoryFileSink({ fsyncAtomicWrites: true }));
+    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY, keep: false, onEvent: (e) => seen.push(e) });
+    const fs = recorder.wrapFs(createMemoryFileSink({ durability: DURABILITY }));
     recorder.note({ kind: 'cli:start', argv: ['start', 'p'] });
     await fs.append(`${ROOT}/x`, 'ab');
     clock.setNow(T0 + 1_500);
@@ -339,7 +340,7 @@ describe('createTraceRecorder over an executor', () => {
 
   it('records exec:start when the child is started and exec:exit / exec:error when it ends', async () => {
     const clock = createVirtualClock(T0);
-    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, fsyncAtomicWrites: true });
+    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY });
     const { executor, scripts } = scripted();
     const wrapped = recorder.wrapExecutor(executor);
     const onChunk = (_chunk: ExecChunk) => undefined;

@@ -72,7 +72,7 @@ describe('countWrites', () => {
       { t: 9, kind: 'exec:start', stage: 'p/a', manifest: M },
     ];
     expect([...countWrites(events)]).toStrictEqual([
-      ['.runs/0101/cli/r/manifest.json', { writes: 2, bytes: 220, fsyncs: 1 }],
+      ['.runs/0101/cli/r/manifest.json', { writes: 2, bytes: 220, fsyncs: 2 }], // the file and its directory
       ['.runs/0101/cli/r/runner.ndjson', { writes: 2, bytes: 25, fsyncs: 0 }],
       ['.runs/0101/lock', { writes: 1, bytes: 4, fsyncs: 0 }],
     ]);

@@ -11,6 +11,7 @@ import {
   recordPrivacyDecision,
   summarize,
   updateCommandStatus,
+  failStage,
   type NewManifest,
 } from '../../src/manifest/transitions.js';
 import { serializeManifest } from '../../src/manifest/persist-manifest.js';
@@ -138,17 +139,29 @@ describe('transitions', () => {
   });
 });
 
-describe('B1 characterization (removed by phase 1)', () => {
-  it('updateCommandStatus stores a new object, so a reference read before it is stale', () => {
+describe('phase 1 removed B1: entries are updated in place', () => {
+  it('updateCommandStatus updates the entry itself, so a reference read before it is still the entry', () => {
     const m = manifest();
     const entry = m.commands[0]!;
-    updateCommandStatus(m, 0, { status: 'running', started_at: '2026-03-01T10:00:01.000Z' });
-    expect(m.commands[0]).not.toBe(entry);
-    // Finishing through the stale reference (what the stage loop does when a stage throws)
-    // leaves the manifest's entry running, with no completed_at or summary.
-    entry.status = 'failed';
-    entry.completed_at = '2026-03-01T10:00:02.000Z';
-    entry.summary = 'Execution error: boom';
-    expect(m.commands[0]).toMatchObject({ status: 'running', completed_at: null, summary: null });
+    const updated = updateCommandStatus(m, 0, { status: 'running', started_at: '2026-03-01T10:00:01.000Z' });
+    expect(m.commands[0]).toBe(entry);
+    expect(updated).toBe(entry);
+    expect(entry).toMatchObject({ status: 'running', started_at: '2026-03-01T10:00:01.000Z' });
+  });
+
+  it('failStage ends the entry failed with completed_at and the execution error; allowed, it is skipped', () => {
+    const m = manifest();
+    markStageRunning(m, 0, Date.parse('2026-03-01T10:00:01.000Z'), 'log');
+    const failed = failStage(m, 0, { completedAtMs: Date.parse('2026-03-01T10:00:02.000Z'), message: 'boom', errorFile: 'errors/01-a.json' });
+    expect(failed).toBe(m.commands[0]);
+    expect(failed).toMatchObject({
+      status: 'failed',
+      completed_at: '2026-03-01T10:00:02.000Z',
+      exit_code: null,
+      summary: 'Execution error: boom',
+      error_file: 'errors/01-a.json',
+    });
+    const allowed = failStage(m, 0, { completedAtMs: Date.parse('2026-03-01T10:00:03.000Z'), message: 'later', allowed: true });
+    expect(allowed).toMatchObject({ status: 'skipped', summary: 'Execution error: later', error_file: 'errors/01-a.json' });
   });
 });

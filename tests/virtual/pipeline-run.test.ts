@@ -142,7 +142,7 @@ describe('a whole pipeline run on the virtual runtime', () => {
     const manifest = JSON.parse(text(runtime, `${runDir}/manifest.json`));
     assertValidManifest(manifest);
     expect(manifest.status).toBe('succeeded');
-    expect(manifest.commands.map((c: { status: string }) => c.status)).toEqual(['succeeded', 'failed', 'succeeded', 'succeeded']);
+    expect(manifest.commands.map((c: { status: string }) => c.status)).toEqual(['succeeded', 'skipped', 'succeeded', 'succeeded']); // an allowed failure is recorded skipped (phase 1)
     expect(manifest.commands[0].summary).toBe('built 12 files');
     expect(manifest.commands[1].summary).toBe('Exited with code 1 — lint: 2 problems');
     expect(manifest.commands[3].summary).toBe('Specs checked');

@@ -9,7 +9,7 @@ import { runCli } from '../../cli/run-cli.js';
 import { createMemoryFileSink } from '../../runtime/memory-file-sink.js';
 import { createTranscriptExecutor, type ReplayedRequest, type Transcript } from '../../runtime/transcript-executor.js';
 import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
-import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
+import { DURABILITY } from '../../persist/durability.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import { checkInvariants, type Violation } from '../trace/invariants.js';
 import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
@@ -80,7 +80,7 @@ export type ReplaySeams = {
 };
 
 export async function replayScenario(scenario: Scenario, transcript: Transcript, seams: ReplaySeams = {}): Promise<ReplayOutput> {
-  const fs = createMemoryFileSink({ fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
+  const fs = createMemoryFileSink({ durability: DURABILITY });
   const startMs = Date.parse(scenario.start_time);
   let executor: ReturnType<typeof createTranscriptExecutor> | undefined;
   const runtime = createVirtualRuntime({
@@ -92,7 +92,7 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript,
     executor: (clock) =>
       (executor = createTranscriptExecutor(transcript, clock, { describe: createRequestDescriber(REPLAY_ROOT, () => scenario.env) })),
   });
-  const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, fsyncAtomicWrites: FSYNC_ATOMIC_WRITES });
+  const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, durability: DURABILITY });
   const faulty = injectFaults(fs, scenario.faults);
   const sink = seams.wrapFs ? { ...fs, ...seams.wrapFs(faulty, runtime.clock) } : faulty;
   // What lands is what the memory tree tells; the wrapper above the seams records failures.

@@ -4,7 +4,7 @@
 // set it for every CLI they start and check the run invariants on it (readTraceFile +
 // checkInvariants); a maintainer can set it to see what a run did, in order.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { FSYNC_ATOMIC_WRITES } from '../../persist/durability.js';
+import { DURABILITY } from '../../persist/durability.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import type { Runtime } from '../../runtime/types.js';
 import { createTraceRecorder, digestManifest, type TraceEvent, type TraceRecorder } from './trace.js';
@@ -27,7 +27,7 @@ export function attachFileTrace(runtime: Runtime, file: string): TraceRecorder {
     clock: runtime.clock,
     root: runtime.cwd,
     originMs: header.origin_ms,
-    fsyncAtomicWrites: FSYNC_ATOMIC_WRITES,
+    durability: DURABILITY,
     keep: false,
     readPrevious: (path) => {
       try {

@@ -4,6 +4,7 @@
 // between two other events are one line with their count and total bytes (a 10,000-chunk
 // stage appends 30,000 times, and the order of appends to different log files is not
 // something a reader can observe). The write counts of `bench` are read from the same events.
+import { DURABILITY, fsyncsPerAtomicWrite, type Durability } from '../../persist/durability.js';
 import type { TraceEvent } from './trace.js';
 
 type AppendRun = { t: number; t_last: number; kind: 'append'; path: string; count: number; bytes: number };
@@ -45,15 +46,19 @@ export function serializeTimeline(events: readonly TraceEvent[]): string {
 
 export type WriteCounts = { writes: number; bytes: number; fsyncs: number };
 
-/** Writes (atomic replaces, appends, exclusive creates), bytes and fsyncs per path. */
-export function countWrites(events: readonly TraceEvent[]): Map<string, WriteCounts> {
+/**
+ * Writes (atomic replaces, appends, exclusive creates), bytes and fsyncs per path; an atomic
+ * write marked `fsync` counts the fsyncs the durability policy makes (the file, its directory).
+ */
+export function countWrites(events: readonly TraceEvent[], policy: Durability = DURABILITY): Map<string, WriteCounts> {
+  const perWrite = fsyncsPerAtomicWrite(policy);
   const counts = new Map<string, WriteCounts>();
   for (const event of events) {
     if (event.kind !== 'write' && event.kind !== 'append' && event.kind !== 'create') continue;
     const entry = counts.get(event.path) ?? { writes: 0, bytes: 0, fsyncs: 0 };
     entry.writes += 1;
     entry.bytes += event.bytes;
-    if (event.kind === 'write' && event.fsync) entry.fsyncs += 1;
+    if (event.kind === 'write' && event.fsync) entry.fsyncs += perWrite;
     counts.set(event.path, entry);
   }
   return new Map([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

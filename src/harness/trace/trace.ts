@@ -5,6 +5,7 @@
 // runs when CODEX_ORCHESTRATOR_TRACE names a file (the integration tests check invariants on it).
 import { relative, sep } from 'node:path';
 import { manifestSchema } from '../../manifest/schema.js';
+import { fsyncsPerAtomicWrite, type Durability } from '../../persist/durability.js';
 import type { Clock, ExecRequest, Executor, FileSink } from '../../runtime/types.js';
 
 /** The state a reader polling a manifest would see after a write: compact, comparable. */
@@ -79,8 +80,8 @@ export type TraceRecorderOptions = {
   root: string;
   /** Virtual or wall time the trace's `t` counts from. */
   originMs: number;
-  /** Whether an atomic write is fsynced (the durability policy of the sink being wrapped). */
-  fsyncAtomicWrites: boolean;
+  /** The durability policy of the sink being wrapped: an atomic write is `fsync: true` when it fsyncs. */
+  durability: Durability;
   /** Receives each event as it happens (a file appender, or nothing beyond `events()`). */
   onEvent?: (event: TraceEvent) => void;
   /** Keep events in memory for `events()` (default true). */
@@ -135,7 +136,7 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
     if (kind === 'remove') return emit({ t: at, kind, path: p });
     const bytes = size(data ?? '');
     if (kind !== 'write') return emit({ t: at, kind, path: p, bytes });
-    const event: TraceEvent = { t: at, kind, path: p, bytes, fsync: options.fsyncAtomicWrites };
+    const event: TraceEvent = { t: at, kind, path: p, bytes, fsync: fsyncsPerAtomicWrite(options.durability) > 0 };
     if (isManifestPath(path)) event.state = digestManifest(data ?? '');
     if (was) event.was = was;
     emit(event);
