@@ -2,6 +2,7 @@
 // given, so the golden replay drives exactly this code in-process.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
+import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../run/exec.js';
 import { planPipeline, renderPlan } from '../run/plan.js';
@@ -10,7 +11,7 @@ import { startRun } from '../run/start.js';
 import { TERMINAL_STATUSES, readRunStatus, renderStatus, type RunStatusView } from '../run/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, SIGINT: 130, SIGTERM: 143 } as const;
+export { EXIT };
 
 type Format = 'text' | 'json';
 
@@ -18,13 +19,9 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
+/** From the run's typed outcome: no re-parsing of status_detail. */
 function exitCodeForRun(result: RunResult): number {
-  if (result.status === 'succeeded') return EXIT.ok;
-  if (result.status === 'cancelled') {
-    const signal = result.ctx.manifest.status_detail?.split(':')[1] as SignalName | undefined;
-    return signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
-  }
-  return EXIT.failed;
+  return runExitCode(result.status, result.detail);
 }
 
 function renderRun(runtime: Runtime, result: RunResult, format: Format): void {

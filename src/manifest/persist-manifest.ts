@@ -1,8 +1,9 @@
 // Serializing and writing the manifest, and reading one back.
+import { stampUpdatedAt } from './transitions.js';
 import { InputError } from '../errors.js';
 import { parseJsonText, validateWith } from '../config/json-file.js';
 import type { RunPaths } from '../run/layout.js';
-import { isoTime, repoRelative } from '../run/layout.js';
+import { repoRelative } from '../run/layout.js';
 import type { FileSink } from '../runtime/types.js';
 import { manifestSchema, type Manifest } from './schema.js';
 
@@ -17,7 +18,7 @@ export function serializeManifest(manifest: Manifest): string {
  * runner, resume, the run-summary writer and the metrics recorder call this directly.
  */
 export async function saveManifest(paths: RunPaths, manifest: Manifest): Promise<void> {
-  manifest.updated_at = isoTime(paths.clock.now());
+  stampUpdatedAt(manifest, paths.clock.now());
   await paths.fs.writeAtomic(paths.manifestPath, serializeManifest(manifest));
 }
 

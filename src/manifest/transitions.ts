@@ -4,6 +4,7 @@ import { isoTime } from '../run/layout.js';
 import {
   HEARTBEAT_INTERVAL_SECONDS,
   HEARTBEAT_STALE_AFTER_SECONDS,
+  type ChildRun,
   type CommandEntry,
   type GuardrailStatus,
   type Handle,
@@ -182,6 +183,34 @@ export function failStage(manifest: Manifest, i: number, failure: StageFailure):
 
 export function skipStage(manifest: Manifest, i: number, reason: string): CommandEntry {
   return updateCommandStatus(manifest, i, { status: 'skipped', summary: reason });
+}
+
+/** Stamps the time of the write about to be made (the manifest's writer calls this). */
+export function stampUpdatedAt(manifest: Manifest, nowMs: number): void {
+  manifest.updated_at = isoTime(nowMs);
+}
+
+/** The run's metrics line has been appended. */
+export function markMetricsRecorded(manifest: Manifest): void {
+  manifest.metrics_recorded = true;
+}
+
+/** `run-summary.json` has been written (repo-relative path). */
+export function recordRunSummaryPath(manifest: Manifest, path: string): void {
+  manifest.run_summary_path = path;
+}
+
+/** A subpipeline stage started a child run; returns its entry (updated in place by updateChildRun). */
+export function addChildRun(manifest: Manifest, child: ChildRun): ChildRun {
+  manifest.child_runs.push({ ...child });
+  return manifest.child_runs.at(-1)!;
+}
+
+/** The child run ended: its status in the parent's `child_runs`. */
+export function updateChildRun(manifest: Manifest, runId: string, status: ChildRun['status']): void {
+  const entry = manifest.child_runs.find((c) => c.run_id === runId);
+  if (!entry) throw new Error(`manifest has no child run ${runId}`);
+  entry.status = status;
 }
 
 export function recordHeartbeat(manifest: Manifest, nowMs: number): void {

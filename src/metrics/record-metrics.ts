@@ -1,6 +1,7 @@
 // One compact metrics line per terminal run, appended to <runs>/<task>/metrics.json under an
 // exclusive lock file. A busy lock queues the line in metrics.pending/; whoever next holds
 // the lock merges the queue first, so no line is lost and lines never interleave.
+import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { Manifest } from '../manifest/schema.js';
@@ -78,7 +79,7 @@ export async function appendMetricsLine(paths: RunPaths, line: string): Promise<
 export async function recordRunMetrics(paths: RunPaths, manifest: Manifest): Promise<void> {
   const line = `${JSON.stringify(buildMetricsLine(manifest, paths.clock.now()))}\n`;
   await appendMetricsLine(paths, line);
-  manifest.metrics_recorded = true;
+  markMetricsRecorded(manifest);
   await saveManifest(paths, manifest);
   await writeTaskState(paths);
 }

@@ -10,6 +10,7 @@ import type { PrivacyDecision } from '../manifest/schema.js';
 import { guardChunk } from '../privacy/guard.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage } from '../errors.js';
+import { childExitCode } from '../outcome/exit-codes.js';
 import { buildChildEnv, orchestratorVariables } from './child-env.js';
 import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { commandLogPath, errorFilePath, isoTime, repoRelative } from './layout.js';
@@ -18,23 +19,8 @@ import { resolveDispatchMode } from './stage-dispatch.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
-/** Killed by a signal: exit code 128 + its number. */
-export function exitCodeOf(result: ExecResult): number | null {
-  if (result.signal) return 128 + (SIGNAL_NUMBERS[result.signal] ?? 0);
-  return result.exitCode;
-}
+/** Killed by a signal: exit code 128 + its number (src/outcome/exit-codes.ts). */
+export const exitCodeOf = (result: ExecResult): number | null => childExitCode(result);
 
 export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result: ExecResult, stdout: OutputTail, stderr: OutputTail): string {
   if (stage.summaryHint) return stage.summaryHint;
@@ -228,7 +214,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
-    return { kind: 'failed', detail: `stage:${stage.id}:failed` };
+    return { kind: 'failed', detail: { kind: 'stage-failed', stageId: stage.id } };
   } catch (error) {
     const message = errorMessage(error);
     const endMs = runtime.clock.now();
@@ -242,7 +228,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     ctx.lastCommand = { exitCode: null, signal: null, durationMs: endMs - startedAtMs, stdout: '', stderr: message };
     ctx.invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     ctx.summaryLines.push(`Stage '${stage.title}' could not run: ${message}.`);
-    return { kind: 'failed', detail: `stage:${stage.id}:error` };
+    return { kind: 'failed', detail: { kind: 'stage-error', stageId: stage.id } };
   }
 }
 

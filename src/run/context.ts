@@ -1,5 +1,6 @@
 // The state one run carries while it executes, and the cancel state a whole CLI invocation
 // (a run and its subpipeline runs) shares.
+import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../exec/events.js';
 import type { Manifest } from '../manifest/schema.js';
@@ -88,4 +89,4 @@ export type LastCommand = {
 
 /** What one stage's execution means for the run. */
 export type StageOutcome =
-  { kind: 'succeeded' } | { kind: 'failed-allowed' } | { kind: 'failed'; detail: string } | { kind: 'cancelled'; signal: SignalName };
+  { kind: 'succeeded' } | { kind: 'failed-allowed' } | { kind: 'failed'; detail: StatusDetail } | { kind: 'cancelled'; signal: SignalName };

@@ -6,10 +6,12 @@ import { applyPipelineEnvDefaults } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
+import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
 import {
   createManifest,
+  addChildRun,
   failStage,
   finalizeRun,
   finishStage,
@@ -17,6 +19,7 @@ import {
   markRunInProgress,
   markStageRunning,
   skipStage,
+  updateChildRun,
 } from '../manifest/transitions.js';
 import { recordRunMetrics } from '../metrics/record-metrics.js';
 import { PersistQueue } from '../persist/persist-queue.js';
@@ -147,7 +150,12 @@ export function openRun(
   return ctx;
 }
 
-export type RunResult = { status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>; ctx: RunContext };
+export type RunResult = {
+  status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+  /** Why, typed: the manifest's status_detail is its string form. */
+  detail: StatusDetail | null;
+  ctx: RunContext;
+};
 
 /**
  * Runs the stages at `indices` (in order) and brings the run to its terminal state.
@@ -156,7 +164,7 @@ export type RunResult = { status: Extract<RunStatus, 'succeeded' | 'failed' | 'c
 export async function driveRun(
   ctx: RunContext,
   indices: number[],
-  options: { resumed: boolean; target: string | null; failureDetail?: string },
+  options: { resumed: boolean; target: string | null; failureDetail?: StatusDetail },
 ): Promise<RunResult> {
   const { invocation, manifest } = ctx;
   const { clock } = invocation.runtime;
@@ -197,10 +205,10 @@ export async function driveRun(
   }
 
   let status: RunResult['status'];
-  let detail: string | null = null;
+  let detail: StatusDetail | null = null;
   if (outcome.kind === 'cancelled') {
     status = 'cancelled';
-    detail = `cancelled:${outcome.signal}`;
+    detail = { kind: 'cancelled', signal: outcome.signal };
     ctx.summaryLines.push(`Run cancelled by ${outcome.signal}.`);
   } else if (outcome.kind === 'failed') {
     status = 'failed';
@@ -208,11 +216,12 @@ export async function driveRun(
   } else {
     status = 'succeeded';
   }
-  finalizeRun(manifest, { status, statusDetail: detail, completedAtMs: clock.now(), summaryLines: ctx.summaryLines });
+  finalizeRun(manifest, { status, statusDetail: formatStatusDetail(detail), completedAtMs: clock.now(), summaryLines: ctx.summaryLines });
   if (status === 'succeeded' && guardrailsBlock(manifest)) {
+    detail = { kind: 'pipeline-failed' };
     finalizeRun(manifest, {
       status: 'failed',
-      statusDetail: 'pipeline-failed',
+      statusDetail: formatStatusDetail(detail),
       completedAtMs: clock.now(),
       summaryLines: [...ctx.summaryLines, `Pipeline '${ctx.pipeline.title}' requires guardrails that did not pass.`],
     });
@@ -227,7 +236,7 @@ export async function driveRun(
   }
   await recordRunMetrics(ctx.paths, manifest);
   await ctx.queue.dispose();
-  return { status, ctx };
+  return { status, detail, ctx };
 }
 
 async function runSubpipelineStage(ctx: RunContext, i: number, stage: SubpipelineStage, label: StageLabel): Promise<StageOutcome> {
@@ -247,19 +256,18 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       target: null,
       depth: ctx.depth + 1,
     });
-    manifest.child_runs.push({
+    addChildRun(manifest, {
       run_id: child.manifest.run_id,
       pipeline_id: pipeline.id,
       status: child.manifest.status,
       manifest: repoRelative(paths, child.paths.manifestPath),
     });
-    const childRef = manifest.child_runs.at(-1)!;
     const result = await driveRun(
       child,
       pipeline.stages.map((_, k) => k),
       { resumed: false, target: null },
     );
-    childRef.status = result.status;
+    updateChildRun(manifest, child.manifest.run_id, result.status);
     const endMs = clock.now();
     const succeeded = result.status === 'succeeded';
     const summary = succeeded
@@ -283,7 +291,7 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Subpipeline '${pipeline.title}' ${result.status}.`);
-    return { kind: 'failed', detail: `subpipeline:${stage.pipeline}:failed` };
+    return { kind: 'failed', detail: { kind: 'subpipeline-failed', pipelineId: stage.pipeline } };
   } catch (error) {
     const message = errorMessage(error);
     const endMs = clock.now();
@@ -295,6 +303,6 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Subpipeline '${stage.title}' could not run: ${message}.`);
-    return { kind: 'failed', detail: `subpipeline:${stage.pipeline}:error` };
+    return { kind: 'failed', detail: { kind: 'subpipeline-error', pipelineId: stage.pipeline } };
   }
 }

@@ -38,6 +38,6 @@ export async function execCommand(runtime: Runtime, options: ExecOptions): Promi
   const pipeline = execPipeline(commandFromArgs(options.args), cwd);
   return withSignals(invocation, async () => {
     const ctx = await createRun(invocation, { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0 });
-    return driveRun(ctx, [0], { resumed: false, target: null, failureDetail: 'exec-failed' });
+    return driveRun(ctx, [0], { resumed: false, target: null, failureDetail: { kind: 'exec-failed' } });
   });
 }

@@ -81,6 +81,6 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     const rerun = prepareResume(manifest, nowMs);
     await saveManifest(paths, manifest); // B3: resume writes directly
     const ctx = openRun(invocation, pipeline, paths, manifest, toolRuns);
-    return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? 'exec-failed' : undefined });
+    return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? { kind: 'exec-failed' } : undefined });
   });
 }

@@ -5,6 +5,7 @@
 // rule sets: strings first, `mode` then `executionMode`, trimmed and lower-cased,
 // cloud|true|1|yes -> cloud, mcp|false|0|no -> mcp; else the booleans; and the task's
 // `execution.parallel` makes it cloud even over an explicit false.
+import { recordRunSummaryPath } from '../manifest/transitions.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { RunContext } from './context.js';
 import { repoRelative } from './layout.js';
@@ -71,6 +72,6 @@ export async function writeRunSummary(ctx: RunContext): Promise<void> {
   const { paths, manifest } = ctx;
   const text = `${JSON.stringify(buildRunSummary(ctx), null, 2)}\n`;
   await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
-  manifest.run_summary_path = repoRelative(paths, paths.runSummaryPath);
+  recordRunSummaryPath(manifest, repoRelative(paths, paths.runSummaryPath));
   await saveManifest(paths, manifest);
 }
