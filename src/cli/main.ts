@@ -3,6 +3,7 @@
 // the wall clock, random ids, child processes, the disk) and hands it to the CLI.
 import { createRealRuntime } from '../runtime/real-runtime.js';
 import { runCli } from './run-cli.js';
+import { ENV_VARIABLES } from '../config/env-settings.js';
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
@@ -12,7 +13,7 @@ const argv = process.argv.slice(2);
 const runtime = createRealRuntime();
 // CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
 // src/harness/trace/file-trace.ts); loaded only when asked for.
-const traceFile = runtime.env.CODEX_ORCHESTRATOR_TRACE;
+const traceFile = runtime.env[ENV_VARIABLES.trace.name];
 const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
 trace?.note({ kind: 'cli:start', argv });
 process.exitCode = await runCli(argv, runtime);

@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
+import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../run/exec.js';
 import { planPipeline, renderPlan } from '../run/plan.js';
@@ -91,10 +92,8 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       [
         '',
         'Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or input (nothing written), 130/143 cancelled by SIGINT/SIGTERM.',
-        'Environment: CODEX_ORCHESTRATOR_ROOT (repo root, default: cwd), CODEX_ORCHESTRATOR_RUNS_DIR (default <root>/.runs),',
-        '  CODEX_ORCHESTRATOR_OUT_DIR (default <root>/out), MCP_RUNNER_TASK_ID (task id, default 0101),',
-        '  CODEX_PRIVACY_GUARD_MODE=enforce (privacy guard; default shadow),',
-        '  CODEX_ORCHESTRATOR_TRACE=<file> (append every write, child start and the CLI return to <file> as NDJSON).',
+        'Environment:',
+        ...envHelpLines(),
         'Pipelines come from <root>/codex.orchestrator.json.',
       ].join('\n'),
     );
@@ -240,7 +239,7 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
       return error.exitCode;
     }
     runtime.stderr.write(`codex-orchestrator: internal error: ${errorMessage(error)}\n`);
-    if (runtime.env.CODEX_ORCHESTRATOR_DEBUG && error instanceof Error && error.stack) runtime.stderr.write(`${error.stack}\n`);
+    if (runtime.env[ENV_VARIABLES.debug.name] && error instanceof Error && error.stack) runtime.stderr.write(`${error.stack}\n`);
     return EXIT.failed;
   } finally {
     await runtime.fs.close();

@@ -2,6 +2,7 @@
 // redact or block. Shadow mode records what it would do and changes nothing; enforce mode
 // replaces sensitive values with [REDACTED] and drops blocked chunks before anything is
 // persisted.
+import { ENV_VARIABLES } from '../config/env-settings.js';
 import type { PrivacyAction } from '../manifest/schema.js';
 
 export type PrivacyMode = 'shadow' | 'enforce';
@@ -14,7 +15,7 @@ const SENSITIVE_TOKEN = /(secret|password|api_key|api-key|apikey|token)(\s*[:=]\
 const AWS_KEY_ID = /AKIA[0-9A-Z]{16}/g;
 
 export function privacyModeFrom(env: Record<string, string | undefined>): PrivacyMode {
-  return env.CODEX_PRIVACY_GUARD_MODE?.trim().toLowerCase() === 'enforce' ? 'enforce' : 'shadow';
+  return env[ENV_VARIABLES.privacyMode.name]?.trim().toLowerCase() === 'enforce' ? 'enforce' : 'shadow';
 }
 
 export type Classification = { action: PrivacyAction; rule: string | null };

@@ -1,5 +1,6 @@
 // What every command that runs stages needs first: roots, task id, config and task info,
 // all validated before anything is written.
+import { ENV_VARIABLES } from '../config/env-settings.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
 import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
@@ -11,7 +12,7 @@ import { Progress } from './progress.js';
 export const DEFAULT_TASK_ID = '0101';
 
 export function taskIdFrom(runtime: Runtime, flag: string | undefined): string {
-  return validateId('task id', flag ?? runtime.env.MCP_RUNNER_TASK_ID ?? DEFAULT_TASK_ID);
+  return validateId('task id', flag ?? runtime.env[ENV_VARIABLES.taskId.name] ?? DEFAULT_TASK_ID);
 }
 
 export async function prepareInvocation(

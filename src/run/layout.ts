@@ -1,6 +1,7 @@
 // Where a run's files live, how run ids and file slugs are made, and which task / run ids are
 // accepted (validated, never rewritten).
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ENV_VARIABLES } from '../config/env-settings.js';
 import { InputError } from '../errors.js';
 import type { Clock, FileSink, Ids } from '../runtime/types.js';
 
@@ -46,11 +47,11 @@ export type Roots = {
 };
 
 export function resolveRoots(env: Record<string, string | undefined>, cwd: string): Roots {
-  const root = resolve(cwd, env.CODEX_ORCHESTRATOR_ROOT || '.');
+  const root = resolve(cwd, env[ENV_VARIABLES.root.name] || '.');
   return {
     root,
-    runsDir: resolve(root, env.CODEX_ORCHESTRATOR_RUNS_DIR || '.runs'),
-    outDir: resolve(root, env.CODEX_ORCHESTRATOR_OUT_DIR || 'out'),
+    runsDir: resolve(root, env[ENV_VARIABLES.runsDir.name] || '.runs'),
+    outDir: resolve(root, env[ENV_VARIABLES.outDir.name] || 'out'),
   };
 }
 

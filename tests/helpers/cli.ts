@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkInvariants, formatViolation, type InvariantName, type Violation } from '../../src/harness/trace/invariants.js';
 import { readTraceFile } from '../../src/harness/trace/file-trace.js';
+import { isOrchestratorVariable } from '../../src/config/env-settings.js';
 
 export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli/main.js');
 
@@ -72,7 +73,7 @@ export function makeRepo(config?: unknown, files: Record<string, string> = {}): 
 function cleanEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('CODEX_') || key === 'MCP_RUNNER_TASK_ID') delete env[key];
+    if (isOrchestratorVariable(key)) delete env[key];
   }
   return { ...env, ...extra };
 }

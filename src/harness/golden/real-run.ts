@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
+import { isOrchestratorVariable } from '../../config/env-settings.js';
 import { createManualSignals } from '../../runtime/process-signals.js';
 import { createRealRuntime } from '../../runtime/real-runtime.js';
 import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
@@ -16,10 +17,6 @@ import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './
 
 export type RealRun = { root: string; outputs: Map<string, Buffer>; transcript: Transcript; requests: ReplayedRequest[]; exitCodes: number[] };
 
-/** Variables of an enclosing run (e.g. the lane) that must not steer the scenario's run. */
-function isAmbient(key: string): boolean {
-  return key.startsWith('CODEX_ORCHESTRATOR_') || key.startsWith('CODEX_PRIVACY_') || key.startsWith('CODEX_METRICS_') || key === 'MCP_RUNNER_TASK_ID';
-}
 
 export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
   const root = await realpath(await mkdtemp(join(tmpdir(), 'golden-real-')));
@@ -27,7 +24,7 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
   /** process.env as each step's CLI process starts with it: requests leave these entries out. */
   let ambient: Record<string, string | undefined> = {};
   return withProcessEnvRestored(async () => {
-    for (const key of Object.keys(process.env)) if (isAmbient(key)) delete process.env[key];
+    for (const key of Object.keys(process.env)) if (isOrchestratorVariable(key)) delete process.env[key]; // an enclosing run's (e.g. the lane's)
     Object.assign(process.env, scenario.env);
     const signals = createManualSignals();
     let recorder: RecordingExecutor | null = null;

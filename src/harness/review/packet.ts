@@ -1,7 +1,8 @@
 // The review packet: what a reviewer reads instead of scrolling logs. Gathers the lane run's
 // stages (result, duration), the golden diff against the base ref, bench deltas against the
 // last phase's history, the diff budget and any override, and the spec(s) the change
-// touched; renders review.md and a self-contained review.html.
+// touched, the last committed mutation score and whether the change touched files with
+// surviving mutants; renders review.md and a self-contained review.html.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../manifest/schema.js';
@@ -9,6 +10,7 @@ import type { BudgetReport } from '../diff-budget/budget.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import type { GuardReport } from '../spec-guard/guard.js';
 import { parseSpec } from '../spec-guard/spec.js';
+import { MUTATION_SUMMARY_FILE, readMutationSummary, touchedSurvivors, type FolderScore, type Survivor } from './mutation.js';
 
 export type BenchDoc = {
   over_budget: string[];
@@ -28,6 +30,20 @@ export type StageRow = {
   summary: string | null;
 };
 
+/**
+ * The last committed mutation score (reports/mutation/summary.json) and the changed files that
+ * have surviving mutants in it. `changedFiles` is null when the diff budget did not run.
+ */
+export type MutationSection =
+  | { state: 'absent' }
+  | { state: 'unreadable'; error: string }
+  | {
+      state: 'present';
+      folders: Record<string, FolderScore>;
+      changedFiles: string[] | null;
+      touched: Array<{ file: string; survivors: Survivor[] }>;
+    };
+
 export type SpecRow = { file: string; id: string; title: string; risk: string; status: string; phase: number | null; golden_changes: string[] };
 
 export type Packet = {
@@ -41,6 +57,7 @@ export type Packet = {
   golden: { scenarios: ScenarioDiff[] } | { error: string };
   bench: BenchDoc | null;
   budget: BudgetReport | null;
+  mutation: MutationSection;
 };
 
 function readJson<T>(path: string): T | null {
@@ -75,6 +92,19 @@ export function specRows(root: string, files: string[]): SpecRow[] {
   });
 }
 
+/** The mutation section: the summary under `root` against the files the diff budget saw change. */
+export function mutationSection(root: string, budget: BudgetReport | null): MutationSection {
+  let summary;
+  try {
+    summary = readMutationSummary(root);
+  } catch (error) {
+    return { state: 'unreadable', error: error instanceof Error ? error.message : String(error) };
+  }
+  if (!summary) return { state: 'absent' };
+  const changedFiles = budget ? [...budget.code.paths, ...budget.fixtures.paths].map((p) => p.path) : null;
+  return { state: 'present', folders: summary.folders, changedFiles, touched: changedFiles ? touchedSurvivors(summary, changedFiles) : [] };
+}
+
 export function gatherPacket(options: {
   root: string;
   runDir: string;
@@ -84,6 +114,7 @@ export function gatherPacket(options: {
   now: Date;
 }): Packet {
   const specGuard = readJson<GuardReport>(join(options.runDir, 'spec-guard.json'));
+  const budget = readJson<BudgetReport>(join(options.runDir, 'diff-budget.json'));
   return {
     run_id: options.manifest.run_id,
     pipeline_id: options.manifest.pipeline_id,
@@ -94,7 +125,8 @@ export function gatherPacket(options: {
     specGuard: specGuard ? { violations: specGuard.violations, touchedSpecs: specGuard.touchedSpecs, baseSource: specGuard.baseSource } : null,
     golden: options.golden,
     bench: readJson<BenchDoc>(join(options.runDir, 'bench.json')),
-    budget: readJson<BudgetReport>(join(options.runDir, 'diff-budget.json')),
+    budget,
+    mutation: mutationSection(options.root, budget),
   };
 }
 
@@ -112,6 +144,29 @@ function benchRows(bench: BenchDoc): Array<[string, string, string, string]> {
       f.now === null ? '-' : String(f.now),
       f.delta === null ? 'n/a' : `${f.delta > 0 ? '+' : ''}${f.delta}${f.percent === null ? '' : ` (${f.percent > 0 ? '+' : ''}${f.percent}%)`}`,
     ]);
+}
+
+const scoreText = (score: number | null) => (score === null ? 'n/a' : `${score}%`);
+const runText = (f: FolderScore) => `${f.date.slice(0, 10)} at ${f.commit.slice(0, 10)}${f.dirty ? ' (uncommitted changes)' : ''}`;
+const survivorText = (survivors: Survivor[]) =>
+  `${survivors.length} surviving mutant(s), line(s) ${[...new Set(survivors.map((m) => m.line))].join(', ')}`;
+const folderCells = (m: Extract<MutationSection, { state: 'present' }>) =>
+  Object.entries(m.folders).map(([folder, f]) => [
+    folder,
+    scoreText(f.score),
+    String(f.killed),
+    String(f.timeout),
+    String(f.survived),
+    String(f.no_coverage),
+    runText(f),
+  ]);
+const MUTATION_HEAD = ['folder', 'score', 'killed', 'timeout', 'survived', 'no coverage', 'run'];
+
+/** The sentence on the changed files, without the list that may follow it. */
+function touchedSentence(m: Extract<MutationSection, { state: 'present' }>): string {
+  if (m.changedFiles === null) return 'Which files the change touched is not known (no diff-budget.json in the run directory).';
+  if (m.touched.length === 0) return 'The change touches no file with surviving mutants.';
+  return `The change touches ${m.touched.length} file(s) with surviving mutants (see reports/mutation/README.md):`;
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -171,6 +226,17 @@ export function renderMarkdown(p: Packet): string {
       `- golden expected files and codemod fixtures: ${b.fixtures.files} files / ${b.fixtures.lines} lines (budget ${b.fixtures.maxFiles} / ${b.fixtures.maxLines})${b.fixtures.over ? ' **over**' : ''}`,
     );
     if (b.override) out.push(`- **override**: ${b.override}`);
+  }
+  out.push('', '## Mutation score', '');
+  const m = p.mutation;
+  if (m.state === 'absent') out.push(`No mutation report (no \`${MUTATION_SUMMARY_FILE}\`).`);
+  else if (m.state === 'unreadable') out.push(`No mutation report: ${m.error}`);
+  else {
+    out.push(`Last committed run (\`${MUTATION_SUMMARY_FILE}\`):`, '');
+    out.push(`| ${MUTATION_HEAD.join(' | ')} |`, `|${MUTATION_HEAD.map(() => '---|').join('')}`);
+    for (const row of folderCells(m)) out.push(`| ${row.map(cell).join(' | ')} |`);
+    out.push('', touchedSentence(m));
+    if (m.touched.length > 0) out.push('', ...m.touched.map((t) => `- \`${t.file}\`: ${survivorText(t.survivors)}`));
   }
   return `${out.join('\n')}\n`;
 }
@@ -254,6 +320,17 @@ export function renderHtml(p: Packet): string {
       ])}</tbody></table>`,
     );
     if (b.override) parts.push(`<p class="bad"><b>Override:</b> ${esc(b.override)}</p>`);
+  }
+  parts.push('<h2>Mutation score</h2>');
+  const m = p.mutation;
+  if (m.state === 'absent') parts.push(`<p>No mutation report (no <code>${MUTATION_SUMMARY_FILE}</code>).</p>`);
+  else if (m.state === 'unreadable') parts.push(`<p class="bad">No mutation report: ${esc(m.error)}</p>`);
+  else {
+    parts.push(`<p>Last committed run (<code>${MUTATION_SUMMARY_FILE}</code>):</p>`);
+    parts.push(`<table><thead><tr>${MUTATION_HEAD.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows(folderCells(m))}</tbody></table>`);
+    parts.push(`<p${m.touched.length > 0 ? ' class="bad"' : ''}>${esc(touchedSentence(m))}</p>`);
+    if (m.touched.length > 0)
+      parts.push(`<ul>${m.touched.map((t) => `<li><code>${esc(t.file)}</code>: ${esc(survivorText(t.survivors))}</li>`).join('')}</ul>`);
   }
   const style = `body{font:14px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d1d1f}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}

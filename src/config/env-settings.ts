@@ -1,0 +1,32 @@
+// The orchestrator's environment variables, in one catalogue: what `--help` lists, what the
+// readers at the edge read, and what counts as "the orchestrator's own" when a harness or a
+// test starts a CLI and must not let an enclosing run's values steer it.
+
+export type EnvVariable = { name: string; help: string };
+
+export const ENV_VARIABLES = {
+  root: { name: 'CODEX_ORCHESTRATOR_ROOT', help: 'repo root, default: cwd' },
+  runsDir: { name: 'CODEX_ORCHESTRATOR_RUNS_DIR', help: 'default <root>/.runs' },
+  outDir: { name: 'CODEX_ORCHESTRATOR_OUT_DIR', help: 'default <root>/out' },
+  taskId: { name: 'MCP_RUNNER_TASK_ID', help: 'task id, default 0101' },
+  privacyMode: { name: 'CODEX_PRIVACY_GUARD_MODE', help: 'privacy guard: enforce; default shadow' },
+  trace: { name: 'CODEX_ORCHESTRATOR_TRACE', help: 'append every write, child start and the CLI return to <file> as NDJSON' },
+  debug: { name: 'CODEX_ORCHESTRATOR_DEBUG', help: 'print the stack of an unexpected error' },
+} as const satisfies Record<string, EnvVariable>;
+
+/** `--help`'s lines, one per variable, from the catalogue (so help and readers cannot drift). */
+export function envHelpLines(): string[] {
+  const width = Math.max(...Object.values(ENV_VARIABLES).map((v) => v.name.length));
+  return Object.values(ENV_VARIABLES).map((v) => `  ${v.name.padEnd(width)}  ${v.help}`);
+}
+
+/** Prefixes of variables that belong to an orchestrator (its own, and those it sets for children). */
+const OWN_PREFIXES = ['CODEX_ORCHESTRATOR_', 'CODEX_PRIVACY_', 'CODEX_METRICS_'];
+
+/**
+ * Whether a variable is the orchestrator's: an enclosing run (the lane) sets these, so a
+ * harness or a test that starts a CLI clears them first.
+ */
+export function isOrchestratorVariable(key: string): boolean {
+  return key === ENV_VARIABLES.taskId.name || OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
