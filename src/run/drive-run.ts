@@ -29,6 +29,7 @@ import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
 import { isoTime, makeRunId, repoRelative, runPaths, type RunPaths } from './layout.js';
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
+import { runsUnderTarget } from './target.js';
 
 export const INSTRUCTION_FILES = ['AGENTS.md', 'docs/AGENTS.md', '.agent/AGENTS.md'];
 
@@ -173,9 +174,10 @@ export async function driveRun(
 
   let toRun = indices;
   if (options.target !== null) {
-    const targetIndex = stages.findIndex((stage) => stage.id === options.target);
-    toRun = indices.filter((i) => i <= targetIndex);
-    for (const i of indices) if (i > targetIndex) skipStage(manifest, i, `Skipped: after target stage '${options.target}'.`);
+    const target = options.target;
+    const pipeline = { id: ctx.pipeline.id, stages };
+    toRun = indices.filter((i) => runsUnderTarget(pipeline, target, i));
+    for (const i of indices) if (!runsUnderTarget(pipeline, target, i)) skipStage(manifest, i, `Skipped: after target stage '${options.target}'.`);
   }
 
   markRunInProgress(manifest, clock.now());

@@ -4,9 +4,9 @@
 // B5 (phase 0, removed by phase 4): the mode shown here is parsed by the second of three rule
 // sets: booleans `requires_cloud` then `requiresCloud` (first present is final); else the
 // stage's `executionMode`, trimmed and lower-cased; else mcp.
+import { runsUnderTarget, validateTarget } from './target.js';
 import { findPipeline, selectPipeline } from '../config/load-config.js';
 import type { OrchestratorConfig, Pipeline } from '../config/schema.js';
-import { InputError } from '../errors.js';
 import type { Runtime } from '../runtime/types.js';
 import { prepareInvocation, taskIdFrom } from './invocation.js';
 import type { ExecutionMode, ModeInputs } from './stage-dispatch.js';
@@ -38,9 +38,8 @@ export type PlannedStage = {
 export type Plan = { pipeline_id: string; pipeline_title: string; target: string | null; stages: PlannedStage[] };
 
 function planStages(config: OrchestratorConfig, pipeline: Pipeline, target: string | null, willRun: boolean): PlannedStage[] {
-  const targetIndex = target === null ? Number.POSITIVE_INFINITY : pipeline.stages.findIndex((s) => s.id === target);
   return pipeline.stages.map((stage, i) => {
-    const runs = willRun && i <= targetIndex;
+    const runs = willRun && runsUnderTarget(pipeline, target, i);
     if (stage.kind === 'command') {
       return {
         index: i + 1,
@@ -73,9 +72,7 @@ export async function planPipeline(runtime: Runtime, options: { pipeline?: strin
   const config = invocation.config!;
   const pipeline = selectPipeline(config, options.pipeline);
   const target = options.target ?? null;
-  if (target !== null && !pipeline.stages.some((s) => s.id === target)) {
-    throw new InputError(`--target: pipeline '${pipeline.id}' has no stage '${target}' (stages: ${pipeline.stages.map((s) => s.id).join(', ')})`);
-  }
+  validateTarget(pipeline, target);
   return { pipeline_id: pipeline.id, pipeline_title: pipeline.title, target, stages: planStages(config, pipeline, target, true) };
 }
 

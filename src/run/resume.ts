@@ -1,5 +1,6 @@
 // `resume --run <id>`: rerun a failed or cancelled run. Stages already succeeded or skipped
 // are not rerun; the resume is recorded in the manifest and the logs are appended to.
+import { heartbeatStale } from '../manifest/liveness.js';
 import { findPipeline } from '../config/load-config.js';
 import { InputError } from '../errors.js';
 import { eventLine } from '../exec/events.js';
@@ -66,10 +67,8 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     await block(paths, manifest, options, 'resume token does not match');
   }
   if (manifest.status === 'succeeded') await block(paths, manifest, options, 'the run already succeeded');
-  if (manifest.status === 'in_progress' || manifest.status === 'queued') {
-    const beat = Date.parse(manifest.heartbeat_at ?? manifest.updated_at);
-    const staleAfterMs = manifest.heartbeat_stale_after_seconds * 1000;
-    if (runtime.clock.now() - beat <= staleAfterMs) await block(paths, manifest, options, 'the run is still in progress');
+  if ((manifest.status === 'in_progress' || manifest.status === 'queued') && !heartbeatStale(manifest, runtime.clock.now())) {
+    await block(paths, manifest, options, 'the run is still in progress');
   }
 
   return withSignals(invocation, async () => {

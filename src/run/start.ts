@@ -1,6 +1,6 @@
 // `start [pipeline]`: resolve a pipeline, create a run, run its stages in order.
+import { validateTarget } from './target.js';
 import { selectPipeline } from '../config/load-config.js';
-import { InputError } from '../errors.js';
 import type { RunResult } from './drive-run.js';
 import { createRun, driveRun, resolvePipeline } from './drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
@@ -21,9 +21,7 @@ export async function startRun(runtime: Runtime, options: StartOptions): Promise
   const invocation = await prepareInvocation(runtime, { taskId, needConfig: true });
   const configured = selectPipeline(invocation.config!, options.pipeline);
   const target = options.target ?? null;
-  if (target !== null && !configured.stages.some((stage) => stage.id === target)) {
-    throw new InputError(`--target: pipeline '${configured.id}' has no stage '${target}' (stages: ${configured.stages.map((s) => s.id).join(', ')})`);
-  }
+  validateTarget(configured, target);
   const pipeline = resolvePipeline(configured);
   return withSignals(invocation, async () => {
     const ctx = await createRun(invocation, {

@@ -1,4 +1,5 @@
 // `status --run <id>`: a run's state from its manifest, once or (with --watch) until it ends.
+import { heartbeatStale } from '../manifest/liveness.js';
 import type { Manifest } from '../manifest/schema.js';
 import { readManifest } from '../manifest/persist-manifest.js';
 import type { Runtime } from '../runtime/types.js';
@@ -25,8 +26,6 @@ export type RunStatusView = {
 export const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function statusView(manifest: Manifest, manifestPath: string, nowMs: number): RunStatusView {
-  const beat = Date.parse(manifest.heartbeat_at ?? manifest.updated_at);
-  const active = manifest.status === 'in_progress' || manifest.status === 'queued';
   return {
     run_id: manifest.run_id,
     task_id: manifest.task_id,
@@ -37,7 +36,7 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
     completed_at: manifest.completed_at,
     updated_at: manifest.updated_at,
     heartbeat_at: manifest.heartbeat_at,
-    heartbeat_stale: active && nowMs - beat > manifest.heartbeat_stale_after_seconds * 1000,
+    heartbeat_stale: heartbeatStale(manifest, nowMs),
     summary: manifest.summary,
     manifest: manifestPath,
     commands: manifest.commands.map((c) => ({
