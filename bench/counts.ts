@@ -1,6 +1,7 @@
 // Write counts per golden scenario, from the replay's trace (the same events as its
 // expected/timeline.ndjson, so the timeline and the bench can never disagree): exact and
 // deterministic, so their budgets are exact ceilings.
+import { RUN_MANIFEST_PATTERN } from '../src/run/layout.js';
 import type { WriteCounts } from '../src/harness/trace/timeline.js';
 import { replayScenario } from '../src/harness/golden/replay.js';
 import { listScenarios, loadScenario } from '../src/harness/golden/scenario.js';
@@ -19,7 +20,7 @@ export const COUNT_FIGURES: Array<keyof ScenarioCounts> = ['manifest_writes', 'h
 export function summarizeCounts(counts: Map<string, WriteCounts>): ScenarioCounts {
   const out: ScenarioCounts = { manifest_writes: 0, heartbeat_writes: 0, other_writes: 0, bytes: 0, fsyncs: 0 };
   for (const [path, c] of counts) {
-    if (/\/cli\/[^/]+\/manifest\.json$/.test(path)) out.manifest_writes += c.writes;
+    if (RUN_MANIFEST_PATTERN.test(path)) out.manifest_writes += c.writes;
     else if (path.endsWith('/.heartbeat')) out.heartbeat_writes += c.writes;
     else out.other_writes += c.writes;
     out.bytes += c.bytes;

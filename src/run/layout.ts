@@ -20,6 +20,12 @@ export function validateId(kind: 'task id' | 'run id' | 'parent run id', value: 
   return value;
 }
 
+/** A run id anywhere in a text (global: use with replace/match). */
+export const RUN_ID_PATTERN = /\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8}/g;
+
+/** A run's manifest, `<runs dir>/<task>/cli/<run id>/manifest.json` (not the compat pointer under mcp/), '/'-separated. */
+export const RUN_MANIFEST_PATTERN = /(^|\/)cli\/[^/]+\/manifest\.json$/;
+
 /** `2025-12-26T08-11-25-461Z-6ba85057`: the start time with ':' and '.' as '-', then 8 hex chars. */
 export function makeRunId(nowMs: number, ids: Ids): string {
   return `${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}-${ids.runSuffix()}`;
@@ -38,6 +44,8 @@ export function slugify(id: string): string {
 export function commandFileStem(index: number, stageId: string): string {
   return `${String(index).padStart(2, '0')}-${slugify(stageId)}`;
 }
+
+export const MANIFEST_FILE = 'manifest.json';
 
 export type Roots = {
   /** Repo root (absolute). */
@@ -89,15 +97,20 @@ export type RunPaths = Roots & {
   clock: Clock;
 };
 
+/** `<runs dir>/<task>/cli/<run id>`: where a run lives. */
+export function runDirectory(roots: Pick<Roots, 'runsDir'>, taskId: string, runId: string): string {
+  return join(roots.runsDir, taskId, 'cli', runId);
+}
+
 export function runPaths(roots: Roots, taskId: string, runId: string, fs: FileSink, clock: Clock): RunPaths {
   const taskDir = join(roots.runsDir, taskId);
-  const runDir = join(taskDir, 'cli', runId);
+  const runDir = runDirectory(roots, taskId, runId);
   return {
     ...roots,
     taskId,
     runId,
     runDir,
-    manifestPath: join(runDir, 'manifest.json'),
+    manifestPath: join(runDir, MANIFEST_FILE),
     runnerLogPath: join(runDir, 'runner.ndjson'),
     commandsDir: join(runDir, 'commands'),
     errorsDir: join(runDir, 'errors'),

@@ -1,13 +1,14 @@
 // `golden fidelity`: runs each recordable scenario for real, replays the transcript that
 // run produced, and checks the two agree on every output — ignoring only timestamps,
 // durations and ids. This is what proves the replay faithful to reality.
+import { RUN_ID_PATTERN } from '../../run/layout.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { REPLAY_ROOT, TIMELINE_FILE, replayScenario } from './replay.js';
 
 const TRANSCRIPT_REQUESTS = 'transcript.json (requests)';
 import type { RealRun } from './real-run.js';
 
-const RUN_ID = /\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8}/g;
+const RUN_ID = RUN_ID_PATTERN;
 const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const HANDLE_ID = /\bh-[0-9a-f]{12}\b/g;

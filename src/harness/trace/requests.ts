@@ -5,13 +5,12 @@
 // `<repo>`, so a real run (random ids, a temp directory) and its replay describe a request in
 // the same words: `golden record` stores them in the transcript, the replay commits them as
 // expected/requests.ndjson, the transcript executor and `golden fidelity` compare them.
+import { RUN_ID_PATTERN } from '../../run/layout.js';
 import { relative, sep } from 'node:path';
 import type { RecordedRequest, ReplayedRequest } from '../../runtime/transcript-executor.js';
 import type { ExecRequest } from '../../runtime/types.js';
 
 export type { RecordedRequest, ReplayedRequest };
-
-const RUN_ID = /\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{8}/g;
 
 export type RequestDescriber = (request: ExecRequest) => RecordedRequest;
 
@@ -25,7 +24,7 @@ export function createRequestDescriber(root: string, ambient: () => Record<strin
   /** The root as a whole path: not the start of a longer name (`/tmp/g1` in `/tmp/g10`). */
   const rootPath = new RegExp(`${escaped}(?=/|$|:)`, 'g');
   const normalize = (value: string) =>
-    value.replace(rootPath, '<repo>').replace(RUN_ID, (id) => {
+    value.replace(rootPath, '<repo>').replace(RUN_ID_PATTERN, (id) => {
       if (!runIds.includes(id)) runIds.push(id);
       return `<run-${runIds.indexOf(id) + 1}>`;
     });

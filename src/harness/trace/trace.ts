@@ -4,6 +4,7 @@
 // per scenario (its write timeline and invariants come from it); the bin records one for real
 // runs when CODEX_ORCHESTRATOR_TRACE names a file (the integration tests check invariants on it).
 import { relative, sep } from 'node:path';
+import { RUN_MANIFEST_PATTERN } from '../../run/layout.js';
 import { manifestSchema } from '../../manifest/schema.js';
 import { fsyncsPerAtomicWrite, type Durability } from '../../persist/durability.js';
 import type { Clock, ExecRequest, Executor, FileSink } from '../../runtime/types.js';
@@ -43,11 +44,8 @@ export type TraceEvent =
   | { t: number; kind: 'exec:exit'; stage: string; code: number | null; signal: string | null }
   | { t: number; kind: 'exec:error'; stage: string; error: string };
 
-/** A run manifest: `<runs dir>/<task>/cli/<run id>/manifest.json` (not the compat pointer under mcp/). */
-const RUN_MANIFEST = /(^|\/)cli\/[^/]+\/manifest\.json$/;
-
 export function isManifestPath(path: string): boolean {
-  return RUN_MANIFEST.test(path.split(sep).join('/'));
+  return RUN_MANIFEST_PATTERN.test(path.split(sep).join('/'));
 }
 
 /** Parses and validates the bytes of a manifest write into the state a reader would see. */
