@@ -1,6 +1,7 @@
 // One compact metrics line per terminal run, appended to <runs>/<task>/metrics.json under an
 // exclusive lock file. A busy lock queues the line in metrics.pending/; whoever next holds
 // the lock merges the queue first, so no line is lost and lines never interleave.
+import { completedDurationSeconds, durationSeconds, runIdentity } from '../manifest/projection.js';
 import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
 import { saveManifest } from '../manifest/persist-manifest.js';
@@ -13,17 +14,12 @@ import { writeTaskState } from './task-state.js';
 export const STALE_LOCK_MS = 60_000;
 
 export function buildMetricsLine(manifest: Manifest, nowMs: number): Record<string, unknown> {
-  const started = Date.parse(manifest.started_at);
-  const completed = manifest.completed_at ? Date.parse(manifest.completed_at) : nowMs;
   const commands = manifest.commands;
   return {
-    run_id: manifest.run_id,
-    task_id: manifest.task_id,
-    pipeline_id: manifest.pipeline_id,
-    status: manifest.status,
+    ...runIdentity(manifest),
     started_at: manifest.started_at,
     completed_at: manifest.completed_at,
-    duration_seconds: Math.round(completed - started) / 1000,
+    duration_seconds: completedDurationSeconds(manifest) ?? durationSeconds(manifest, nowMs),
     commands_passed: commands.filter((c) => c.status === 'succeeded').length,
     commands_failed: commands.filter((c) => c.status === 'failed').length,
     guardrails_present: manifest.guardrail_status.present,

@@ -5,6 +5,7 @@
 // rule sets: strings first, `mode` then `executionMode`, trimmed and lower-cased,
 // cloud|true|1|yes -> cloud, mcp|false|0|no -> mcp; else the booleans; and the task's
 // `execution.parallel` makes it cloud even over an explicit false.
+import { completedDurationSeconds, runIdentity } from '../manifest/projection.js';
 import { recordRunSummaryPath } from '../manifest/transitions.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { RunContext } from './context.js';
@@ -39,17 +40,12 @@ export function summaryExecutionMode(stage: ModeInputs, task: ModeTask): Executi
 
 export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
   const { manifest } = ctx;
-  const started = Date.parse(manifest.started_at);
-  const completed = manifest.completed_at ? Date.parse(manifest.completed_at) : null;
   return {
-    run_id: manifest.run_id,
-    task_id: manifest.task_id,
-    pipeline_id: manifest.pipeline_id,
-    status: manifest.status,
+    ...runIdentity(manifest),
     status_detail: manifest.status_detail,
     started_at: manifest.started_at,
     completed_at: manifest.completed_at,
-    duration_seconds: completed === null ? null : Math.round(completed - started) / 1000,
+    duration_seconds: completedDurationSeconds(manifest),
     summary: manifest.summary,
     stages: manifest.commands.map((entry, i) => {
       const stage = ctx.pipeline.stages[i];

@@ -1,4 +1,5 @@
 // `status --run <id>`: a run's state from its manifest, once or (with --watch) until it ends.
+import { runIdentity } from '../manifest/projection.js';
 import { heartbeatStale } from '../manifest/liveness.js';
 import type { Manifest } from '../manifest/schema.js';
 import { readManifest } from '../manifest/persist-manifest.js';
@@ -27,10 +28,7 @@ export const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function statusView(manifest: Manifest, manifestPath: string, nowMs: number): RunStatusView {
   return {
-    run_id: manifest.run_id,
-    task_id: manifest.task_id,
-    pipeline_id: manifest.pipeline_id,
-    status: manifest.status,
+    ...runIdentity(manifest),
     status_detail: manifest.status_detail,
     started_at: manifest.started_at,
     completed_at: manifest.completed_at,
