@@ -4,7 +4,7 @@
 // (node <abs path>) and build, lint and test are cheap real commands. Green: one manifest, every
 // stage succeeded, the review packet in the run directory. Red: the lane stops at the failing
 // stage and leaves the rest pending.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
@@ -19,6 +19,13 @@ const TODAY = '2026-06-15';
 const SPEC = 'tasks/specs/0001-answer.md';
 const STAGES = ['spec-guard', 'build', 'lint', 'test', 'golden', 'bench', 'docs', 'diff-budget', 'review'];
 const SCENARIOS = ['stage-failure', 'success'];
+/** `--compare latest` is the highest phase recorded in bench/history/. */
+const LATEST_PHASE = readdirSync(join(PROJECT_ROOT, 'bench/history'))
+  .map((name) => /^phase-(\d+)\.json$/.exec(name))
+  .filter((m): m is RegExpExecArray => m !== null)
+  .map((m) => Number(m[1]))
+  .sort((a, b) => b - a)
+  .map((n) => `phase-${n}`)[0];
 
 const tool = (path: string) => `${NODE} ${shellQuote(path)}`;
 const RUN_DIR = '"$CODEX_ORCHESTRATOR_RUN_DIR"';
@@ -133,7 +140,7 @@ describe('the lane end to end', () => {
     const bench = JSON.parse(readFileSync(file('bench.json'), 'utf8')) as BenchDoc & { results: { counts: Record<string, unknown> } };
     expect(bench.over_budget).toEqual([]);
     expect(Object.keys(bench.results.counts).sort()).toEqual(SCENARIOS);
-    expect(bench.deltas?.against).toBe('phase-0');
+    expect(bench.deltas?.against).toBe(LATEST_PHASE);
     const budget = JSON.parse(readFileSync(file('diff-budget.json'), 'utf8')) as BudgetReport;
     expect(budget).toMatchObject({ baseSource: 'origin/main', over: false, passed: true, override: null });
     expect(budget.code.paths.map((p) => p.path)).toEqual(['src/answer.js', SPEC, 'test/answer.test.js']);
@@ -149,7 +156,7 @@ describe('the lane end to end', () => {
     expect(md).toContain('| test | succeeded | 0 |');
     expect(md).toMatch(/\| 5 \| golden \| succeeded \| 0 \| [\d.]+ \| golden: 2 passed, 0 failed \(2 scenarios/);
     expect(md).toContain(`- \`${SPEC}\`: **The answer becomes 42** (0001-answer; risk low; active; phase 1)`);
-    expect(md).toContain('## Bench\n\nEvery figure is within its budget.\n\nAgainst `phase-0`:');
+    expect(md).toContain(`## Bench\n\nEvery figure is within its budget.\n\nAgainst \`${LATEST_PHASE}\`:`);
     expect(md).toContain(`## Diff budget\n\n- code: 3 files / ${budget.code.lines} lines (budget 25 / 800)\n`);
     expect(md).toContain('Not available: left out (--no-golden-diff)');
 

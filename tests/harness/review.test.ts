@@ -1,11 +1,15 @@
 // The review packet: rendered from a real run directory (a manifest written by the project's
 // CLI, spec-guard.json and diff-budget.json written by the real tools, a bench.json), as
-// review.md and a self-contained review.html; the golden diff section from a hand-made packet.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+// review.md and a self-contained review.html; the golden diff section from a hand-made packet;
+// the mutation score section from a committed reports/mutation/summary.json.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
-import { renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
+import type { Manifest } from '../../src/manifest/schema.js';
+import { MUTATION_SUMMARY_FILE, type MutationSummary } from '../../src/harness/review/mutation.js';
+import { gatherPacket, mutationSection, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
 import { expectOneLineError } from '../helpers/integration.js';
 import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
@@ -42,6 +46,53 @@ const BENCH: BenchDoc = {
   },
 };
 
+/** A committed mutation summary: src/a.ts (changed below) and src/b.ts (not changed) have survivors. */
+const MUTATION: MutationSummary = {
+  version: 1,
+  generated_by: 'scripts/mutation-summary.mjs',
+  stryker: '9.6.1',
+  folders: {
+    'src/manifest': {
+      date: '2026-06-14T08:30:00.000Z',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      dirty: false,
+      files: 4,
+      mutants: 200,
+      killed: 190,
+      survived: 0,
+      no_coverage: 0,
+      timeout: 2,
+      runtime_errors: 0,
+      compile_errors: 0,
+      ignored: 8,
+      score: 100,
+    },
+    src: {
+      date: '2026-06-13T23:59:00.000Z',
+      commit: 'fedcba9876543210fedcba9876543210fedcba98',
+      dirty: true,
+      files: 2,
+      mutants: 40,
+      killed: 33,
+      survived: 3,
+      no_coverage: 1,
+      timeout: 0,
+      runtime_errors: 0,
+      compile_errors: 0,
+      ignored: 3,
+      score: 89.19,
+    },
+  },
+  survivors: {
+    'src/a.ts': [
+      { line: 1, column: 18, mutator: 'ArithmeticOperator', replacement: '-1', status: 'Survived' },
+      { line: 1, column: 22, mutator: 'StringLiteral', replacement: '""', status: 'NoCoverage' },
+      { line: 7, column: 3, mutator: 'BlockStatement', replacement: '{}', status: 'Survived' },
+    ],
+    'src/b.ts': [{ line: 2, column: 1, mutator: 'BooleanLiteral', replacement: 'false', status: 'Survived' }],
+  },
+};
+
 /** A repo with a finished run of `mini`, and a change that touches a spec and is over a small budget. */
 async function repoWithRun(): Promise<{ r: GitRepo; base: string; runDir: string; runId: string }> {
   const r = repo({
@@ -49,6 +100,7 @@ async function repoWithRun(): Promise<{ r: GitRepo; base: string; runDir: string
     '.gitignore': '/.runs/\n/out/\n',
     'src/a.ts': 'export const a = 1;\n',
     'tasks/specs/0001-old.md': specText({ id: '0001-old', status: 'active', last_review: '2026-01-01' }),
+    [MUTATION_SUMMARY_FILE]: JSON.stringify(MUTATION, null, 2),
   });
   const base = r.head();
   r.write('src/a.ts', lines(20))
@@ -122,6 +174,23 @@ describe('review packet from a run directory', () => {
     expect(md).toContain(`- code: 2 files / ${budget.code.lines} lines (budget 25 / 5) **over**`);
     expect(md).toContain('- golden expected files and codemod fixtures: 0 files / 0 lines (budget 1000 / 500000)');
     expect(md).toContain(`- **override**: ${OVERRIDE}`);
+    expect(md.slice(md.indexOf('## Mutation score'))).toBe(
+      [
+        '## Mutation score',
+        '',
+        'Last committed run (`reports/mutation/summary.json`):',
+        '',
+        '| folder | score | killed | timeout | survived | no coverage | run |',
+        '|---|---|---|---|---|---|---|',
+        '| src/manifest | 100% | 190 | 2 | 0 | 0 | 2026-06-14 at 0123456789 |',
+        '| src | 89.19% | 33 | 0 | 3 | 1 | 2026-06-13 at fedcba9876 (uncommitted changes) |',
+        '',
+        'The change touches 1 file(s) with surviving mutants (see reports/mutation/README.md):',
+        '',
+        '- `src/a.ts`: 3 surviving mutant(s), line(s) 1, 7',
+        '',
+      ].join('\n'),
+    );
 
     const html = readFileSync(join(runDir, 'review.html'), 'utf8');
     expectSelfContained(html);
@@ -135,6 +204,9 @@ describe('review packet from a run directory', () => {
     expect(html).toContain('<tr><td>counts.success.bytes</td><td>1000</td><td>1500</td><td>+500 (+50%)</td></tr>');
     expect(html).toContain(`<tr><td>code</td><td>2 files / ${budget.code.lines} lines</td><td>budget 25 / 5</td><td>over</td></tr>`);
     expect(html).toContain(`<p class="bad"><b>Override:</b> ${OVERRIDE}</p>`);
+    expect(html).toContain(
+      '<h2>Mutation score</h2>\n<p>Last committed run (<code>reports/mutation/summary.json</code>):</p>\n<table><thead><tr><th>folder</th><th>score</th><th>killed</th><th>timeout</th><th>survived</th><th>no coverage</th><th>run</th></tr></thead><tbody><tr><td>src/manifest</td><td>100%</td><td>190</td><td>2</td><td>0</td><td>0</td><td>2026-06-14 at 0123456789</td></tr>\n<tr><td>src</td><td>89.19%</td><td>33</td><td>0</td><td>3</td><td>1</td><td>2026-06-13 at fedcba9876 (uncommitted changes)</td></tr></tbody></table>\n<p class="bad">The change touches 1 file(s) with surviving mutants (see reports/mutation/README.md):</p>\n<ul><li><code>src/a.ts</code>: 3 surviving mutant(s), line(s) 1, 7</li></ul>\n</body>',
+    );
   });
 
   it('finds the run directory in CODEX_ORCHESTRATOR_RUN_DIR, and says what did not run', async () => {
@@ -148,10 +220,12 @@ describe('review packet from a run directory', () => {
     expect(md).toContain('No spec is touched by this change.');
     expect(md).toContain('The bench did not run (no bench.json in the run directory).');
     expect(md).toContain('The diff budget did not run (no diff-budget.json in the run directory).');
+    expect(md).toContain('## Mutation score\n\nNo mutation report (no `reports/mutation/summary.json`).\n');
     expect(md).toContain(`; change against \`${r.head()}\`.`); // the root commit
     const html = readFileSync(join(runDir, 'review.html'), 'utf8');
     expectSelfContained(html);
     expect(html).toContain('<p>The bench did not run.</p>');
+    expect(html).toContain('<h2>Mutation score</h2>\n<p>No mutation report (no <code>reports/mutation/summary.json</code>).</p>\n</body>');
   });
 
   it('says "Not available" when the golden diff against the base fails, and leaves no worktree behind', async () => {
@@ -196,6 +270,7 @@ describe('review packet rendering: the golden diff', () => {
     golden,
     bench: null,
     budget: null,
+    mutation: { state: 'absent' },
   });
 
   const scenarios: Packet['golden'] = {
@@ -280,3 +355,119 @@ describe('review packet rendering: the golden diff', () => {
     expect(md).toContain('## Golden diff against the base\n\n0 of 1 scenarios change.\n\n## Bench');
   });
 });
+
+describe('review packet: the mutation score section', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A project root with `files` (relative path -> text) and a run directory under it. */
+  function project(files: Record<string, string>): { root: string; runDir: string } {
+    const root = mkdtempSync(join(tmpdir(), 'review-mutation-'));
+    dirs.push(root);
+    const runDir = join(root, '.runs/0101/cli/run');
+    mkdirSync(runDir, { recursive: true });
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return { root, runDir };
+  }
+
+  const budget = (code: string[], fixtures: string[] = []): string => {
+    const bucket = (paths: string[]) => ({
+      files: paths.length,
+      lines: paths.length,
+      maxFiles: 25,
+      maxLines: 800,
+      over: false,
+      paths: paths.map((path) => ({ path, lines: 1, status: 'modified' })),
+    });
+    return JSON.stringify({
+      base: 'b',
+      baseSource: '--base',
+      code: bucket(code),
+      fixtures: bucket(fixtures),
+      ignored: [],
+      over: false,
+      override: null,
+      passed: true,
+    });
+  };
+
+  const runDirFile = (name: string) => `.runs/0101/cli/run/${name}`;
+
+  it('lists every changed file that has survivors, code and fixtures alike, sorted, each once', () => {
+    const { root } = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify(MUTATION) });
+    const budgetReport = JSON.parse(budget(['src/c.ts', 'src/b.ts', 'src/a.ts'], ['src/b.ts'])) as BudgetReport;
+    expect(mutationSection(root, budgetReport)).toEqual({
+      state: 'present',
+      folders: MUTATION.folders,
+      changedFiles: ['src/c.ts', 'src/b.ts', 'src/a.ts', 'src/b.ts'],
+      touched: [
+        { file: 'src/a.ts', survivors: MUTATION.survivors['src/a.ts'] },
+        { file: 'src/b.ts', survivors: MUTATION.survivors['src/b.ts'] },
+      ],
+    });
+  });
+
+  it('says the change touches no file with survivors when it does not', () => {
+    const { root, runDir } = project({
+      [MUTATION_SUMMARY_FILE]: JSON.stringify(MUTATION),
+      [runDirFile('diff-budget.json')]: budget(['src/c.ts', 'README.md']),
+    });
+    const packet = gatherPacket({ root, runDir, manifest: minimalManifest(), base: null, golden: { error: 'n/a' }, now: new Date(0) });
+    expect(packet.mutation).toEqual({ state: 'present', folders: MUTATION.folders, changedFiles: ['src/c.ts', 'README.md'], touched: [] });
+    const md = renderMarkdown(packet);
+    expect(md.slice(md.indexOf('## Mutation score'))).toContain('|---|---|---|---|---|---|---|\n| src/manifest | 100% |');
+    expect(md.endsWith('\n\nThe change touches no file with surviving mutants.\n')).toBe(true);
+    expect(renderHtml(packet)).toContain('</table>\n<p>The change touches no file with surviving mutants.</p>\n</body>');
+  });
+
+  it('shows the scores but says the changed files are unknown when the diff budget did not run', () => {
+    const { root, runDir } = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify(MUTATION) });
+    const packet = gatherPacket({ root, runDir, manifest: minimalManifest(), base: null, golden: { error: 'n/a' }, now: new Date(0) });
+    expect(packet.mutation).toEqual({ state: 'present', folders: MUTATION.folders, changedFiles: null, touched: [] });
+    expect(renderMarkdown(packet)).toMatch(
+      /\| src \| 89\.19% \| 33 \| 0 \| 3 \| 1 \| 2026-06-13 at fedcba9876 \(uncommitted changes\) \|\n\nWhich files the change touched is not known \(no diff-budget\.json in the run directory\)\.\n$/,
+    );
+  });
+
+  it('a score of null (no valid mutant) shows as n/a', () => {
+    const empty: MutationSummary = {
+      ...MUTATION,
+      folders: { 'src/persist': { ...MUTATION.folders['src/manifest']!, killed: 0, timeout: 0, score: null } },
+    };
+    const { root, runDir } = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify(empty) });
+    const md = renderMarkdown(gatherPacket({ root, runDir, manifest: minimalManifest(), base: null, golden: { error: 'n/a' }, now: new Date(0) }));
+    expect(md).toContain('| src/persist | n/a | 0 | 0 | 0 | 0 | 2026-06-14 at 0123456789 |');
+  });
+
+  it('says "No mutation report" when the summary is absent or is not a summary', () => {
+    const absent = project({});
+    expect(mutationSection(absent.root, null)).toEqual({ state: 'absent' });
+    const wrong = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify({ version: 2, folders: {}, survivors: {} }) });
+    const section = mutationSection(wrong.root, null);
+    expect(section).toEqual({ state: 'unreadable', error: 'reports/mutation/summary.json is not a version 1 mutation summary' });
+    const packet = gatherPacket({
+      root: wrong.root,
+      runDir: wrong.runDir,
+      manifest: minimalManifest(),
+      base: null,
+      golden: { error: 'n/a' },
+      now: new Date(0),
+    });
+    expect(
+      renderMarkdown(packet).endsWith('## Mutation score\n\nNo mutation report: reports/mutation/summary.json is not a version 1 mutation summary\n'),
+    ).toBe(true);
+    expect(renderHtml(packet)).toContain('<p class="bad">No mutation report: reports/mutation/summary.json is not a version 1 mutation summary</p>');
+    const broken = project({ [MUTATION_SUMMARY_FILE]: '{"version": 1,' });
+    expect(mutationSection(broken.root, null)).toMatchObject({ state: 'unreadable', error: expect.stringMatching(/JSON/) });
+  });
+});
+
+/** A manifest with no stage: enough for gatherPacket. */
+function minimalManifest(): Manifest {
+  return { run_id: 'r', pipeline_id: 'p', status: 'succeeded', commands: [] } as unknown as Manifest;
+}
