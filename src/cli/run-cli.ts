@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
+import { execConsole } from './exec-console.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../run/exec.js';
 import { planPipeline, renderPlan } from '../run/plan.js';
@@ -187,9 +188,10 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .action(async (args: string[], opts: { json?: boolean; jsonl?: boolean; cwd?: string; task?: string }) => {
       if (opts.json && opts.jsonl) throw new InputError('exec: --json and --jsonl cannot be used together');
       const output = opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text';
-      const result = await execCommand(runtime, { args, task: opts.task, cwd: opts.cwd, output });
+      const console = execConsole(runtime, output);
+      const result = await execCommand(runtime, { args, task: opts.task, cwd: opts.cwd, console });
       const m = result.ctx.manifest;
-      const last = result.ctx.lastCommand;
+      const last = console.result();
       const cancelled = result.status === 'cancelled';
       const code = cancelled ? exitCodeForRun(result) : (last?.exitCode ?? EXIT.failed);
       const doc = {

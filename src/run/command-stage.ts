@@ -1,13 +1,11 @@
-// Runs one command stage: events to the logs, output through the privacy guard, the stage's
-// manifest entry, its error file and its tool run record.
+// Runs one command stage: its output through the privacy guard, its events to the sinks
+// (src/run/sinks/), its manifest entry and its error file.
 import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
-import { encodeChunk, eventLine, toToolRunEvent, type ExecEvent } from '../exec/events.js';
-import { OutputTail, tailText } from '../exec/output-tail.js';
+import { encodeChunk, type ExecEvent } from '../exec/events.js';
+import { tailText, type OutputTail } from '../exec/output-tail.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
-import { closeHandle, failStage, finishStage, markStageRunning, openHandle, recordFrame, recordPrivacyDecision } from '../manifest/transitions.js';
-import type { PrivacyDecision } from '../manifest/schema.js';
-import { guardChunk } from '../privacy/guard.js';
+import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
@@ -16,6 +14,11 @@ import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { commandLogPath, errorFilePath, isoTime, repoRelative } from './layout.js';
 import type { StageLabel } from './progress.js';
 import { resolveDispatchMode } from './stage-dispatch.js';
+import { eventLogSink } from './sinks/event-log-sink.js';
+import { outputTailSink } from './sinks/output-tail-sink.js';
+import { privacyFilter } from './sinks/privacy-filter.js';
+import { fanOut } from './sinks/stage-sink.js';
+import { toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
@@ -34,28 +37,12 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
   return stdout.lastLine() ?? `Command completed with code ${code}`;
 }
 
-/** Writes an event to runner.ndjson and the stage's own log (and to stdout for `exec --jsonl`). */
-async function logEvent(ctx: RunContext, logPath: string, index: number, event: ExecEvent, record: ToolRunRecord | null): Promise<void> {
-  const timestamp = isoTime(ctx.invocation.runtime.clock.now());
-  const line = eventLine(event, timestamp, index);
-  const fs = ctx.invocation.runtime.fs;
-  await fs.append(ctx.paths.runnerLogPath, line);
-  await fs.append(logPath, line);
-  if (ctx.invocation.execOutput === 'jsonl') ctx.invocation.runtime.stdout.write(line);
-  record?.events.push(toToolRunEvent(event, timestamp));
-}
-
 export async function runCommandStage(ctx: RunContext, i: number, stage: CommandStage, label: StageLabel): Promise<StageOutcome> {
   const { runtime } = ctx.invocation;
   const { manifest, paths } = ctx;
   const index = i + 1;
   const logPath = commandLogPath(paths, index, stage.id);
   const startedAtMs = runtime.clock.now();
-
-  markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
-  await saveManifest(paths, manifest); // B3: direct write at stage start
-  ctx.invocation.progress.stageStarted(label, stage.command);
-  await logEvent(ctx, logPath, index, { type: 'command:start', command: stage.command }, null);
 
   const correlationId = runtime.ids.correlationId();
   const record: ToolRunRecord = {
@@ -67,7 +54,22 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     attemptCount: 1,
     events: [],
   };
-  const tails = { stdout: new OutputTail(), stderr: new OutputTail() };
+  // The stage's events go to each sink in turn (src/run/sinks/): the tails first (in memory),
+  // then the event logs, the tool run record, and the console of `exec` when there is one.
+  const tails = outputTailSink();
+  const sinks = fanOut([
+    tails,
+    eventLogSink(runtime.fs, paths.runnerLogPath, logPath),
+    toolRunRecordSink(record),
+    ...(ctx.invocation.console ? [ctx.invocation.console] : []),
+  ]);
+  const emit = (event: ExecEvent, bytes?: Uint8Array) => sinks.event(event, { timestamp: isoTime(runtime.clock.now()), index, bytes });
+
+  markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
+  await saveManifest(paths, manifest); // B3: direct write at stage start
+  ctx.invocation.progress.stageStarted(label, stage.command);
+  await emit({ type: 'command:start', command: stage.command });
+
   const handles: ReturnType<typeof openHandle>[] = [];
 
   try {
@@ -91,51 +93,33 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       );
     }
     const [stdoutHandle, stderrHandle] = handles as [ReturnType<typeof openHandle>, ReturnType<typeof openHandle>];
-    await logEvent(
-      ctx,
-      logPath,
-      index,
-      { type: 'exec:begin', correlation_id: correlationId, attempt: 1, command: stage.command, cwd: repoRelative(paths, cwd) },
-      record,
-    );
+    await emit({ type: 'exec:begin', correlation_id: correlationId, attempt: 1, command: stage.command, cwd: repoRelative(paths, cwd) });
 
+    const privacy = privacyFilter({
+      mode: ctx.invocation.privacyMode,
+      manifest,
+      handles: { stdout: stdoutHandle, stderr: stderrHandle },
+      stageId: stage.id,
+      fs: runtime.fs,
+      logPath: paths.privacyLogPath,
+    });
     let sequence = 0;
     const onChunk = async (chunk: ExecChunk) => {
       sequence += 1;
-      const handle = chunk.stream === 'stdout' ? stdoutHandle : stderrHandle;
-      recordFrame(handle, sequence);
-      const outcome = guardChunk(ctx.invocation.privacyMode, chunk.data);
-      const decision: PrivacyDecision = {
-        handle_id: handle.handle_id,
-        sequence,
-        action: outcome.action,
-        rule: outcome.rule,
-        reason: outcome.reason,
-        timestamp: isoTime(runtime.clock.now()),
-        stage_id: stage.id,
-      };
-      recordPrivacyDecision(manifest, decision);
-      await runtime.fs.append(paths.privacyLogPath, `${JSON.stringify(decision)}\n`);
-      if (outcome.persisted) {
-        tails[chunk.stream].push(outcome.persisted);
-        await logEvent(
-          ctx,
-          logPath,
-          index,
+      const persisted = await privacy.admit(chunk, sequence, isoTime(runtime.clock.now()));
+      if (persisted) {
+        await emit(
           {
             type: 'exec:chunk',
             correlation_id: correlationId,
             attempt: 1,
             stream: chunk.stream,
             sequence,
-            bytes: outcome.persisted.length,
-            ...encodeChunk(outcome.persisted),
+            bytes: persisted.length,
+            ...encodeChunk(persisted),
           },
-          record,
+          persisted,
         );
-        if (ctx.invocation.execOutput === 'text') {
-          (chunk.stream === 'stdout' ? runtime.stdout : runtime.stderr).write(outcome.persisted);
-        }
       }
       await ctx.queue.schedule({ manifest: true });
     };
@@ -153,22 +137,16 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     const durationMs = endMs - startedAtMs;
     const exitCode = exitCodeOf(result);
     const succeeded = result.signal === null && exitCode === 0;
-    await logEvent(
-      ctx,
-      logPath,
-      index,
-      {
-        type: 'exec:end',
-        correlation_id: correlationId,
-        attempt: 1,
-        exit_code: exitCode,
-        signal: result.signal,
-        duration_ms: durationMs,
-        status: succeeded ? 'succeeded' : 'failed',
-      },
-      record,
-    );
-    await logEvent(ctx, logPath, index, { type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs }, null);
+    await emit({
+      type: 'exec:end',
+      correlation_id: correlationId,
+      attempt: 1,
+      exit_code: exitCode,
+      signal: result.signal,
+      duration_ms: durationMs,
+      status: succeeded ? 'succeeded' : 'failed',
+    });
+    await emit({ type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs });
     for (const handle of handles) closeHandle(handle);
 
     let errorFile: string | null = null;
@@ -192,13 +170,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     await saveManifest(paths, manifest); // B3: direct write at stage end
     record.status = succeeded ? 'succeeded' : 'failed';
     record.completedAt = isoTime(endMs);
-    ctx.lastCommand = {
-      exitCode,
-      signal: result.signal,
-      durationMs,
-      stdout: tails.stdout.text(),
-      stderr: tails.stderr.text(),
-    };
+    sinks.end({ exitCode, signal: result.signal, durationMs, error: null });
     ctx.toolRuns.push(record);
     ctx.invocation.progress.stageFinished(label, { status: succeeded ? 'succeeded' : 'failed', exitCode, durationMs });
 
@@ -218,14 +190,14 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   } catch (error) {
     const message = errorMessage(error);
     const endMs = runtime.clock.now();
-    await logEvent(ctx, logPath, index, { type: 'command:error', message }, record);
+    await emit({ type: 'command:error', message });
     for (const handle of handles) closeHandle(handle);
     const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
     failStage(manifest, i, { completedAtMs: endMs, message, errorFile });
     await saveManifest(paths, manifest); // B3: direct write
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);
-    ctx.lastCommand = { exitCode: null, signal: null, durationMs: endMs - startedAtMs, stdout: '', stderr: message };
+    sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: message });
     ctx.invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     ctx.summaryLines.push(`Stage '${stage.title}' could not run: ${message}.`);
     return { kind: 'failed', detail: { kind: 'stage-error', stageId: stage.id } };

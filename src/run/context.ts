@@ -1,5 +1,6 @@
 // The state one run carries while it executes, and the cancel state a whole CLI invocation
 // (a run and its subpipeline runs) shares.
+import type { StageSink } from './sinks/stage-sink.js';
 import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../exec/events.js';
@@ -40,9 +41,6 @@ export type ToolRunRecord = {
   events: ToolRunEvent[];
 };
 
-/** How `exec` shows the command's output while it runs. */
-export type ExecOutputMode = 'text' | 'json' | 'jsonl' | null;
-
 /** What every run of one CLI invocation shares. */
 export type Invocation = {
   runtime: Runtime;
@@ -53,7 +51,8 @@ export type Invocation = {
   privacyMode: PrivacyMode;
   cancel: CancelState;
   progress: Progress;
-  execOutput: ExecOutputMode;
+  /** One more sink for every command stage's events: `exec`'s console, built by the CLI. */
+  console: StageSink | null;
 };
 
 export type ResolvedPipeline = {
@@ -75,16 +74,6 @@ export type RunContext = {
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */
   depth: number;
-  /** The last command stage's result and output tails (what `exec --json` prints). */
-  lastCommand: LastCommand | null;
-};
-
-export type LastCommand = {
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number;
-  stdout: string;
-  stderr: string;
 };
 
 /** What one stage's execution means for the run. */

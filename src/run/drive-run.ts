@@ -88,7 +88,6 @@ function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: R
     toolRuns: [],
     summaryLines: [],
     depth,
-    lastCommand: null,
   };
 }
 

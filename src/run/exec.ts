@@ -2,7 +2,8 @@
 // exit code is passed through.
 import { resolve } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
-import type { ExecOutputMode, ResolvedPipeline } from './context.js';
+import type { ResolvedPipeline } from './context.js';
+import type { StageSink } from './sinks/stage-sink.js';
 import { createRun, driveRun, type RunResult } from './drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
 
@@ -29,11 +30,12 @@ export function execPipeline(command: string, cwd: string): ResolvedPipeline {
   };
 }
 
-export type ExecOptions = { args: string[]; task?: string; cwd?: string; output: Exclude<ExecOutputMode, null> };
+/** `console`: the sink that shows the command's output (the CLI builds it). */
+export type ExecOptions = { args: string[]; task?: string; cwd?: string; console: StageSink };
 
 export async function execCommand(runtime: Runtime, options: ExecOptions): Promise<RunResult> {
   const taskId = taskIdFrom(runtime, options.task);
-  const invocation = await prepareInvocation(runtime, { taskId, needConfig: false, execOutput: options.output });
+  const invocation = await prepareInvocation(runtime, { taskId, needConfig: false, console: options.console });
   const cwd = resolve(runtime.cwd, options.cwd ?? '.');
   const pipeline = execPipeline(commandFromArgs(options.args), cwd);
   return withSignals(invocation, async () => {

@@ -1,11 +1,12 @@
 // What every command that runs stages needs first: roots, task id, config and task info,
 // all validated before anything is written.
+import type { StageSink } from './sinks/stage-sink.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
 import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
 import type { Runtime } from '../runtime/types.js';
-import { CancelState, type ExecOutputMode, type Invocation } from './context.js';
+import { CancelState, type Invocation } from './context.js';
 import { resolveRoots, validateId } from './layout.js';
 import { Progress } from './progress.js';
 
@@ -17,7 +18,7 @@ export function taskIdFrom(runtime: Runtime, flag: string | undefined): string {
 
 export async function prepareInvocation(
   runtime: Runtime,
-  options: { taskId: string; needConfig: boolean; execOutput?: ExecOutputMode },
+  options: { taskId: string; needConfig: boolean; console?: StageSink },
 ): Promise<Invocation> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const config: OrchestratorConfig | null = options.needConfig ? await loadConfig(runtime.fs, roots.root) : null;
@@ -31,7 +32,7 @@ export async function prepareInvocation(
     privacyMode: privacyModeFrom(runtime.env),
     cancel: new CancelState(),
     progress: new Progress(runtime.stderr, runtime.clock),
-    execOutput: options.execOutput ?? null,
+    console: options.console ?? null,
   };
 }
 

@@ -1,0 +1,98 @@
+// The stage sinks (src/run/sinks/) and exec's console (src/cli/exec-console.ts): each sees
+// every event in order and does only its own part.
+import { describe, expect, it } from 'vitest';
+import { execConsole } from '../../src/cli/exec-console.js';
+import { encodeChunk, type ExecEvent } from '../../src/exec/events.js';
+import { DURABILITY } from '../../src/persist/durability.js';
+import type { ToolRunRecord } from '../../src/run/context.js';
+import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';
+import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';
+import { fanOut, type StageSink } from '../../src/run/sinks/stage-sink.js';
+import { toolRunRecordSink } from '../../src/run/sinks/tool-run-record-sink.js';
+import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
+import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
+
+const T = '2026-01-05T09:00:00.000Z';
+const chunk = (stream: 'stdout' | 'stderr', text: string, sequence: number): [ExecEvent, Uint8Array] => {
+  const bytes = Buffer.from(text);
+  return [{ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream, sequence, bytes: bytes.length, ...encodeChunk(bytes) }, bytes];
+};
+const stageEvents = (): Array<[ExecEvent, Uint8Array?]> => [
+  [{ type: 'command:start', command: 'make' }],
+  [{ type: 'exec:begin', correlation_id: 'c', attempt: 1, command: 'make', cwd: '.' }],
+  chunk('stdout', 'built\n', 1),
+  chunk('stderr', 'warn\n', 2),
+  [{ type: 'exec:end', correlation_id: 'c', attempt: 1, exit_code: 0, signal: null, duration_ms: 5, status: 'succeeded' }],
+  [{ type: 'command:end', exit_code: 0, signal: null, duration_ms: 5 }],
+];
+const feed = async (sink: StageSink) => {
+  for (const [event, bytes] of stageEvents()) await sink.event(event, { timestamp: T, index: 2, bytes });
+};
+
+describe('stage sinks', () => {
+  it('the event logs get every event as one line, in the runner log and the stage log', async () => {
+    const fs = createMemoryFileSink({ durability: DURABILITY });
+    await feed(eventLogSink(fs, '/r/runner.ndjson', '/r/commands/02-make.ndjson'));
+    const runner = fs.files().get('/r/runner.ndjson')!.toString('utf8').trim().split('\n');
+    expect(runner.map((line) => (JSON.parse(line) as { type: string }).type)).toEqual([
+      'command:start',
+      'exec:begin',
+      'exec:chunk',
+      'exec:chunk',
+      'exec:end',
+      'command:end',
+    ]);
+    expect(JSON.parse(runner[0]!)).toEqual({ type: 'command:start', command: 'make', timestamp: T, index: 2 });
+    expect(fs.files().get('/r/commands/02-make.ndjson')!.equals(fs.files().get('/r/runner.ndjson')!)).toBe(true);
+  });
+
+  it('the tool run record keeps the exec events and a command error, not command:start/end (B4: every chunk)', async () => {
+    const record: ToolRunRecord = { id: 'c', tool: 'exec', status: 'failed', startedAt: T, completedAt: T, attemptCount: 1, events: [] };
+    const sink = toolRunRecordSink(record);
+    await feed(sink);
+    await sink.event({ type: 'command:error', message: 'boom' }, { timestamp: T, index: 2 });
+    expect(record.events.map((e) => e.type)).toEqual(['exec:begin', 'exec:chunk', 'exec:chunk', 'exec:end', 'command:error']);
+    expect(record.events[1]).toMatchObject({ type: 'exec:chunk', correlationId: 'c', stream: 'stdout', sequence: 1, data: 'built\n' });
+  });
+
+  it('the tails keep what each stream printed; fanOut hands each event to each sink in order', async () => {
+    const seen: string[] = [];
+    const tails = outputTailSink();
+    const spy = (name: string): StageSink => ({
+      event: (event) => void seen.push(`${name}:${event.type}`),
+      end: () => void seen.push(`${name}:end`),
+    });
+    const all = fanOut([tails, spy('a'), spy('b')]);
+    await feed(all);
+    all.end({ exitCode: 0, signal: null, durationMs: 5, error: null });
+    expect(tails.stdout.text()).toBe('built\n');
+    expect(tails.stderr.text()).toBe('warn\n');
+    expect(seen.slice(0, 4)).toEqual(['a:command:start', 'b:command:start', 'a:exec:begin', 'b:exec:begin']);
+    expect(seen.slice(-2)).toEqual(['a:end', 'b:end']);
+  });
+});
+
+describe("exec's console", () => {
+  const runtime = () => createVirtualRuntime({ startMs: Date.parse(T), seed: 1, cwd: '/r' });
+
+  it('text: the output as it comes, each stream to its own; the result has the tails', async () => {
+    const r = runtime();
+    const console = execConsole(r, 'text');
+    expect(console.result()).toBeNull();
+    await feed(console);
+    console.end!({ exitCode: 0, signal: null, durationMs: 5, error: null });
+    expect(r.stdout.text()).toBe('built\n');
+    expect(r.stderr.text()).toBe('warn\n');
+    expect(console.result()).toEqual({ exitCode: 0, signal: null, durationMs: 5, stdout: 'built\n', stderr: 'warn\n' });
+  });
+
+  it('jsonl: every event line on stdout; a command that could not run has its message as stderr', async () => {
+    const r = runtime();
+    const console = execConsole(r, 'jsonl');
+    await feed(console);
+    expect(r.stdout.text().trim().split('\n')).toHaveLength(6);
+    expect(r.stderr.text()).toBe('');
+    console.end!({ exitCode: null, signal: null, durationMs: 3, error: 'spawn ENOENT' });
+    expect(console.result()).toEqual({ exitCode: null, signal: null, durationMs: 3, stdout: '', stderr: 'spawn ENOENT' });
+  });
+});
