@@ -1,7 +1,7 @@
 // Write counts per golden scenario, from the replay's trace (the same events as its
 // expected/timeline.ndjson, so the timeline and the bench can never disagree): exact and
 // deterministic, so their budgets are exact ceilings.
-import { RUN_MANIFEST_PATTERN } from '../src/run/layout.js';
+import { RUN_MANIFEST_PATTERN } from '../src/layout/run-layout.js';
 import type { WriteCounts } from '../src/harness/trace/timeline.js';
 import { replayScenario } from '../src/harness/golden/replay.js';
 import { listScenarios, loadScenario } from '../src/harness/golden/scenario.js';

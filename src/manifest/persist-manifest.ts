@@ -2,10 +2,20 @@
 import { stampUpdatedAt } from './transitions.js';
 import { InputError } from '../errors.js';
 import { parseJsonText, validateWith } from '../config/json-file.js';
-import type { RunPaths } from '../run/layout.js';
-import { repoRelative } from '../run/layout.js';
-import type { FileSink } from '../runtime/types.js';
+import { repoRelative, runLayout, type Roots, type RunLayout } from '../layout/run-layout.js';
+import type { Clock, FileSink } from '../runtime/types.js';
 import { manifestSchema, type Manifest } from './schema.js';
+
+/**
+ * A run's layout with the capabilities that write it (the file sink and the clock): what the
+ * manifest writer, the persist queue and the metrics recorder take. Code that only needs to
+ * know where things are takes the pure RunLayout (src/layout/run-layout.ts).
+ */
+export type RunPaths = RunLayout & { fs: FileSink; clock: Clock };
+
+export function runPaths(roots: Roots, taskId: string, runId: string, fs: FileSink, clock: Clock): RunPaths {
+  return { ...runLayout(roots, taskId, runId), fs, clock };
+}
 
 /** 2-space JSON plus a final newline: the manifest's byte format. */
 export function serializeManifest(manifest: Manifest): string {

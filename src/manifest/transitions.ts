@@ -1,6 +1,6 @@
 // Manifest construction and transitions: plain functions over the manifest value, so tests
 // and the golden replay drive them without touching disk.
-import { isoTime } from '../run/layout.js';
+import { isoTime } from '../layout/run-layout.js';
 import {
   HEARTBEAT_INTERVAL_SECONDS,
   HEARTBEAT_STALE_AFTER_SECONDS,

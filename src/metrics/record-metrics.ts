@@ -6,8 +6,8 @@ import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { RunPaths } from '../run/layout.js';
-import { isoTime } from '../run/layout.js';
+import type { RunPaths } from '../manifest/persist-manifest.js';
+import { isoTime } from '../layout/run-layout.js';
 import { writeTaskState } from './task-state.js';
 
 /** A lock older than this is taken to be left by a process that died. */

@@ -1,6 +1,6 @@
 // out/<task>/state.json: an aggregate over the task's finished runs, rebuilt from metrics.json.
-import type { RunPaths } from '../run/layout.js';
-import { isoTime } from '../run/layout.js';
+import type { RunPaths } from '../manifest/persist-manifest.js';
+import { isoTime } from '../layout/run-layout.js';
 
 type MetricsRecord = { run_id?: string; pipeline_id?: string; status?: string; completed_at?: string | null; artifact_path?: string };
 

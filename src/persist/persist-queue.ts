@@ -6,7 +6,7 @@
 // so writes are redundant and a direct write can overlap a flush of this queue.
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { RunPaths } from '../run/layout.js';
+import type { RunPaths } from '../manifest/persist-manifest.js';
 import type { TimerHandle } from '../runtime/types.js';
 
 export type PersistRequest = { manifest?: boolean; heartbeat?: boolean; force?: boolean };

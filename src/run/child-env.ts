@@ -1,9 +1,9 @@
 // The environment a command stage's child process gets. Precedence, lowest first: the
 // orchestrator's environment, explicit overrides from pipeline resolution, the
 // CODEX_ORCHESTRATOR_* values, the stage's own env.
-import type { RunPaths } from './layout.js';
+import type { RunLayout } from '../layout/run-layout.js';
 
-export function orchestratorVariables(paths: RunPaths, pipelineId: string): Record<string, string> {
+export function orchestratorVariables(paths: RunLayout, pipelineId: string): Record<string, string> {
   return {
     CODEX_ORCHESTRATOR_TASK_ID: paths.taskId,
     CODEX_ORCHESTRATOR_RUN_ID: paths.runId,

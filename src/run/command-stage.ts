@@ -11,7 +11,7 @@ import { errorMessage } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
 import { buildChildEnv, orchestratorVariables } from './child-env.js';
 import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
-import { commandLogPath, errorFilePath, isoTime, repoRelative } from './layout.js';
+import { commandLogPath, errorFilePath, isoTime, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { resolveDispatchMode } from './stage-dispatch.js';
 import { eventLogSink } from './sinks/event-log-sink.js';

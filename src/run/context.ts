@@ -8,7 +8,8 @@ import type { Manifest } from '../manifest/schema.js';
 import type { PersistQueue } from '../persist/persist-queue.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
-import type { Roots, RunPaths } from './layout.js';
+import type { Roots } from '../layout/run-layout.js';
+import type { RunPaths } from '../manifest/persist-manifest.js';
 import type { Progress } from './progress.js';
 
 /** A signal received by the CLI, and the exec to stop when it arrives. */

@@ -7,7 +7,7 @@ import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
-import { saveManifest } from '../manifest/persist-manifest.js';
+import { runPaths, saveManifest, type RunPaths } from '../manifest/persist-manifest.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
 import {
   createManifest,
@@ -26,7 +26,7 @@ import { PersistQueue } from '../persist/persist-queue.js';
 import { runCommandStage } from './command-stage.js';
 import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
-import { isoTime, makeRunId, repoRelative, runPaths, type RunPaths } from './layout.js';
+import { isoTime, makeRunId, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
 import { runsUnderTarget } from './target.js';

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { FileSink } from '../runtime/types.js';
-import type { Roots } from './layout.js';
-import { MANIFEST_FILE, runDirectory, validateId } from './layout.js';
+import type { Roots } from '../layout/run-layout.js';
+import { MANIFEST_FILE, runDirectory, validateId } from '../layout/run-layout.js';
 
 export type FoundRun = { taskId: string; runId: string; manifestPath: string };
 

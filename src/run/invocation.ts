@@ -7,7 +7,7 @@ import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
 import type { Runtime } from '../runtime/types.js';
 import { CancelState, type Invocation } from './context.js';
-import { resolveRoots, validateId } from './layout.js';
+import { resolveRoots, validateId } from '../layout/run-layout.js';
 import { Progress } from './progress.js';
 
 export const DEFAULT_TASK_ID = '0101';

@@ -4,7 +4,7 @@ import { heartbeatStale } from '../manifest/liveness.js';
 import { findPipeline } from '../config/load-config.js';
 import { InputError } from '../errors.js';
 import { eventLine } from '../exec/events.js';
-import { readManifest, saveManifest } from '../manifest/persist-manifest.js';
+import { readManifest, runPaths, saveManifest, type RunPaths } from '../manifest/persist-manifest.js';
 import type { Manifest } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { Runtime } from '../runtime/types.js';
@@ -13,7 +13,7 @@ import { driveRun, openRun, resolvePipeline, type RunResult } from './drive-run.
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';
-import { isoTime, repoRelative, resolveRoots, runPaths, type RunPaths } from './layout.js';
+import { isoTime, repoRelative, resolveRoots } from '../layout/run-layout.js';
 
 export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
 

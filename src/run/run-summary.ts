@@ -9,7 +9,7 @@ import { completedDurationSeconds, runIdentity } from '../manifest/projection.js
 import { recordRunSummaryPath } from '../manifest/transitions.js';
 import { saveManifest } from '../manifest/persist-manifest.js';
 import type { RunContext } from './context.js';
-import { repoRelative } from './layout.js';
+import { repoRelative } from '../layout/run-layout.js';
 import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
 
 export function summaryExecutionMode(stage: ModeInputs, task: ModeTask): ExecutionMode {

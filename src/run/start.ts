@@ -4,7 +4,7 @@ import { selectPipeline } from '../config/load-config.js';
 import type { RunResult } from './drive-run.js';
 import { createRun, driveRun, resolvePipeline } from './drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
-import { validateId } from './layout.js';
+import { validateId } from '../layout/run-layout.js';
 import type { Runtime } from '../runtime/types.js';
 
 export type StartOptions = {

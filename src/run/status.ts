@@ -5,7 +5,7 @@ import type { Manifest } from '../manifest/schema.js';
 import { readManifest } from '../manifest/persist-manifest.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun } from './find-run.js';
-import { repoRelative, resolveRoots } from './layout.js';
+import { repoRelative, resolveRoots } from '../layout/run-layout.js';
 
 export type RunStatusView = {
   run_id: string;

@@ -1,7 +1,7 @@
 // An in-memory file tree behind the FileSink seam: the golden replay writes into it, compares
 // it with the expected files, and reads its per-file write counts (for bench/).
 import { posix } from 'node:path';
-import { fsyncsPerAtomicWrite, type Durability } from '../persist/durability.js';
+import { fsyncsPerAtomicWrite, type Durability } from './durability.js';
 import type { FileSink, WriteCounts } from './types.js';
 
 export interface MemoryFileSink extends FileSink {

@@ -2,7 +2,7 @@
 import * as nodeFs from 'node:fs/promises';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { DURABILITY, type Durability } from '../persist/durability.js';
+import { DURABILITY, type Durability } from './durability.js';
 import type { Clock, FileSink } from './types.js';
 
 /** The parts of node:fs/promises the sink uses; injectable so a test can sequence them. */

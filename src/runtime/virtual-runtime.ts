@@ -7,7 +7,7 @@ import { createSeededIds } from './seeded-ids.js';
 import { createTranscriptExecutor, type Transcript } from './transcript-executor.js';
 import type { Executor, OutputStream, Runtime, SignalName, SignalSource } from './types.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
-import { DURABILITY } from '../persist/durability.js';
+import { DURABILITY } from './durability.js';
 
 export type CapturedStream = OutputStream & { text(): string; bytes(): Buffer };
 

@@ -8,7 +8,7 @@ import * as nodeFs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DURABILITY } from '../../src/persist/durability.js';
+import { DURABILITY } from '../../src/runtime/durability.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import writeFileAtomic from 'write-file-atomic';
 import { createNodeFileSink, type AtomicWriter, type FsPrimitives } from '../../src/runtime/node-file-sink.js';

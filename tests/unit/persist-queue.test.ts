@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { saveManifest } from '../../src/manifest/persist-manifest.js';
 import { createManifest } from '../../src/manifest/transitions.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
-import { runPaths } from '../../src/run/layout.js';
+import { runPaths } from '../../src/manifest/persist-manifest.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createSeededIds } from '../../src/runtime/seeded-ids.js';
 import { createVirtualRuntime, waitForIdle } from '../../src/runtime/virtual-runtime.js';

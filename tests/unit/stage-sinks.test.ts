@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { execConsole } from '../../src/cli/exec-console.js';
 import { encodeChunk, type ExecEvent } from '../../src/exec/events.js';
-import { DURABILITY } from '../../src/persist/durability.js';
+import { DURABILITY } from '../../src/runtime/durability.js';
 import type { ToolRunRecord } from '../../src/run/context.js';
 import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';
 import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';

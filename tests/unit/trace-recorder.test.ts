@@ -1,6 +1,6 @@
 // The trace recorder: wraps a file sink and an executor and records what another process could
 // observe (writes when they land, children's starts and ends), and digests manifest writes.
-import { DURABILITY } from '../../src/persist/durability.js';
+import { DURABILITY } from '../../src/runtime/durability.js';
 import { describe, expect, it } from 'vitest';
 import { createTraceRecorder, digestManifest, isManifestPath, type TraceEvent, type TraceRecorderOptions } from '../../src/harness/trace/trace.js';
 import { serializeManifest } from '../../src/manifest/persist-manifest.js';

@@ -1,7 +1,7 @@
 // `golden fidelity`: runs each recordable scenario for real, replays the transcript that
 // run produced, and checks the two agree on every output — ignoring only timestamps,
 // durations and ids. This is what proves the replay faithful to reality.
-import { RUN_ID_PATTERN } from '../../run/layout.js';
+import { RUN_ID_PATTERN } from '../../layout/run-layout.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { REPLAY_ROOT, TIMELINE_FILE, replayScenario } from './replay.js';
 

@@ -9,7 +9,7 @@ import { runCli } from '../../cli/run-cli.js';
 import { createMemoryFileSink } from '../../runtime/memory-file-sink.js';
 import { createTranscriptExecutor, type ReplayedRequest, type Transcript } from '../../runtime/transcript-executor.js';
 import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
-import { DURABILITY } from '../../persist/durability.js';
+import { DURABILITY } from '../../runtime/durability.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import { checkInvariants, type Violation } from '../trace/invariants.js';
 import { createRequestDescriber, serializeRequests } from '../trace/requests.js';

@@ -4,7 +4,7 @@
 // set it for every CLI they start and check the run invariants on it (readTraceFile +
 // checkInvariants); a maintainer can set it to see what a run did, in order.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { DURABILITY } from '../../persist/durability.js';
+import { DURABILITY } from '../../runtime/durability.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import type { Runtime } from '../../runtime/types.js';
 import { createTraceRecorder, digestManifest, type TraceEvent, type TraceRecorder } from './trace.js';

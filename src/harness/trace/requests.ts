@@ -5,7 +5,7 @@
 // `<repo>`, so a real run (random ids, a temp directory) and its replay describe a request in
 // the same words: `golden record` stores them in the transcript, the replay commits them as
 // expected/requests.ndjson, the transcript executor and `golden fidelity` compare them.
-import { RUN_ID_PATTERN } from '../../run/layout.js';
+import { RUN_ID_PATTERN } from '../../layout/run-layout.js';
 import { relative, sep } from 'node:path';
 import type { RecordedRequest, ReplayedRequest } from '../../runtime/transcript-executor.js';
 import type { ExecRequest } from '../../runtime/types.js';

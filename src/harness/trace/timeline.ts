@@ -4,7 +4,7 @@
 // between two other events are one line with their count and total bytes (a 10,000-chunk
 // stage appends 30,000 times, and the order of appends to different log files is not
 // something a reader can observe). The write counts of `bench` are read from the same events.
-import { DURABILITY, fsyncsPerAtomicWrite, type Durability } from '../../persist/durability.js';
+import { DURABILITY, fsyncsPerAtomicWrite, type Durability } from '../../runtime/durability.js';
 import type { TraceEvent } from './trace.js';
 
 type AppendRun = { t: number; t_last: number; kind: 'append'; path: string; count: number; bytes: number };

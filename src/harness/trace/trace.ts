@@ -4,9 +4,9 @@
 // per scenario (its write timeline and invariants come from it); the bin records one for real
 // runs when CODEX_ORCHESTRATOR_TRACE names a file (the integration tests check invariants on it).
 import { relative, sep } from 'node:path';
-import { RUN_MANIFEST_PATTERN } from '../../run/layout.js';
+import { RUN_MANIFEST_PATTERN } from '../../layout/run-layout.js';
 import { manifestSchema } from '../../manifest/schema.js';
-import { fsyncsPerAtomicWrite, type Durability } from '../../persist/durability.js';
+import { fsyncsPerAtomicWrite, type Durability } from '../../runtime/durability.js';
 import type { Clock, ExecRequest, Executor, FileSink } from '../../runtime/types.js';
 
 /** The state a reader polling a manifest would see after a write: compact, comparable. */

@@ -1,9 +1,10 @@
-// Where a run's files live, how run ids and file slugs are made, and which task / run ids are
-// accepted (validated, never rewritten).
+// Where a run's files live (paths and ids only: no file sink, no clock), how run ids and file
+// slugs are made, which task / run ids are accepted (validated, never rewritten), and the
+// manifest's time format.
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { InputError } from '../errors.js';
-import type { Clock, FileSink, Ids } from '../runtime/types.js';
+import type { Ids } from '../runtime/types.js';
 
 export function validateId(kind: 'task id' | 'run id' | 'parent run id', value: string): string {
   const shown = JSON.stringify(value);
@@ -74,9 +75,10 @@ export function fromRepoRelative(roots: Roots, path: string): string {
 }
 
 /**
- * Absolute paths of one run, plus the file sink and clock that `saveManifest` writes with.
+ * Where one run's files live: absolute paths and ids, nothing that can write them (the
+ * capabilities are added by src/manifest/persist-manifest.ts: RunPaths).
  */
-export type RunPaths = Roots & {
+export type RunLayout = Roots & {
   taskId: string;
   runId: string;
   runDir: string;
@@ -93,8 +95,6 @@ export type RunPaths = Roots & {
   metricsLockPath: string;
   metricsPendingDir: string;
   statePath: string;
-  fs: FileSink;
-  clock: Clock;
 };
 
 /** `<runs dir>/<task>/cli/<run id>`: where a run lives. */
@@ -102,7 +102,7 @@ export function runDirectory(roots: Pick<Roots, 'runsDir'>, taskId: string, runI
   return join(roots.runsDir, taskId, 'cli', runId);
 }
 
-export function runPaths(roots: Roots, taskId: string, runId: string, fs: FileSink, clock: Clock): RunPaths {
+export function runLayout(roots: Roots, taskId: string, runId: string): RunLayout {
   const taskDir = join(roots.runsDir, taskId);
   const runDir = runDirectory(roots, taskId, runId);
   return {
@@ -123,16 +123,14 @@ export function runPaths(roots: Roots, taskId: string, runId: string, fs: FileSi
     metricsLockPath: join(taskDir, 'metrics.lock'),
     metricsPendingDir: join(taskDir, 'metrics.pending'),
     statePath: join(roots.outDir, taskId, 'state.json'),
-    fs,
-    clock,
   };
 }
 
-export function commandLogPath(paths: RunPaths, index: number, stageId: string): string {
+export function commandLogPath(paths: RunLayout, index: number, stageId: string): string {
   return join(paths.commandsDir, `${commandFileStem(index, stageId)}.ndjson`);
 }
 
-export function errorFilePath(paths: RunPaths, index: number, stageId: string): string {
+export function errorFilePath(paths: RunLayout, index: number, stageId: string): string {
   return join(paths.errorsDir, `${commandFileStem(index, stageId)}.json`);
 }
 
