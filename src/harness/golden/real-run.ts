@@ -28,12 +28,24 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
     Object.assign(process.env, scenario.env);
     const signals = createManualSignals();
     let recorder: RecordingExecutor | null = null;
+    /** Arms the step's signals when its first child has started. */
+    let onChildStart: (() => void) | null = null;
     const describe = createRequestDescriber(root, () => ambient);
     // As in the bin, the orchestrator's environment is process.env itself (B6 writes into it).
     const runtime = createRealRuntime({
       signals,
       cwd: root,
-      wrapExecutor: (spawn, clock) => (recorder = createRecordingExecutor(spawn, clock, describe)),
+      wrapExecutor: (spawn, clock) => {
+        recorder = createRecordingExecutor(spawn, clock, describe);
+        const inner = recorder;
+        return {
+          start(request, onChunk) {
+            const handle = inner.start(request, onChunk);
+            onChildStart?.();
+            return handle;
+          },
+        };
+      },
     });
     const hooks: StepHooks = {
       seedFile: async (rel, text) => {
@@ -45,15 +57,24 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
       seedDirectory: async (rel) => {
         await mkdir(join(root, rel), { recursive: true });
       },
-      // Real time: signals on real timers; `after_ms` does not make a real run wait.
+      // Real time: signals on real timers; `after_ms` does not make a real run wait. A signal's
+      // offset counts from the step's first child start, not from the step's start: in the
+      // replay no time passes before that start, and on a loaded machine (or with fsynced
+      // writes) the real CLI can take longer than the offset to get there, so the signal
+      // would arrive before the stage it is meant to stop.
       // Each step is a fresh CLI process: process.env as the scenario set it, restored after.
       invoke: (argv, step) =>
         withProcessEnvRestored(async () => {
           ambient = { ...process.env };
-          const timers = step.signals.map((s) => setTimeout(() => signals.fire(s.signal), s.at_ms));
+          const timers: NodeJS.Timeout[] = [];
+          onChildStart = () => {
+            onChildStart = null;
+            for (const s of step.signals) timers.push(setTimeout(() => signals.fire(s.signal), s.at_ms));
+          };
           try {
             return await runCli(argv, runtime);
           } finally {
+            onChildStart = null;
             for (const timer of timers) clearTimeout(timer);
           }
         }),
