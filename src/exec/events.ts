@@ -1,20 +1,9 @@
 // Exec event lines (docs/contracts.md §5) as a union the compiler checks, their ndjson form
 // (snake_case, `timestamp` and `index` last) and their camelCase form in tool run records.
-import { isUtf8 } from 'node:buffer';
 import type { OutputStreamName } from '../runtime/types.js';
 
-export type ChunkPayload = { data: string; encoding?: 'base64' };
-
-/** Text when the bytes are valid UTF-8, else base64 with `encoding: "base64"`: always exact. */
-export function encodeChunk(data: Uint8Array): ChunkPayload {
-  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (isUtf8(buffer)) return { data: buffer.toString('utf8') };
-  return { data: buffer.toString('base64'), encoding: 'base64' };
-}
-
-export function decodeChunk(payload: ChunkPayload): Buffer {
-  return payload.encoding === 'base64' ? Buffer.from(payload.data, 'base64') : Buffer.from(payload.data, 'utf8');
-}
+export { decodeChunk, encodeChunk, type ChunkPayload } from '../runtime/chunk-payload.js';
+import type { ChunkPayload } from '../runtime/chunk-payload.js';
 
 export type ExecEvent =
   | { type: 'command:start'; command: string }

@@ -1,16 +1,16 @@
 // An executor that replays recorded output instead of running anything: each stage's chunks
 // and exit are delivered on the (virtual) clock at their recorded offsets from the stage start.
 import { z } from 'zod';
+import { decodeChunk } from './chunk-payload.js';
 import type { Clock, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from './types.js';
 
 const streamSchema = z.enum(['stdout', 'stderr']);
 
 const literalChunkSchema = z.strictObject({
   stream: streamSchema,
-  /** UTF-8 text of the chunk. */
-  data: z.string().optional(),
-  /** The chunk's exact bytes, for output that is not UTF-8. */
-  base64: z.string().optional(),
+  /** The chunk's text, or its bytes in base64 when `encoding` says so (output that is not UTF-8). */
+  data: z.string(),
+  encoding: z.literal('base64').optional(),
   at_ms: z.number().int().nonnegative(),
 });
 
@@ -75,7 +75,7 @@ function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
         });
       }
     } else {
-      const data = spec.base64 !== undefined ? Buffer.from(spec.base64, 'base64') : Buffer.from(spec.data ?? '', 'utf8');
+      const data = decodeChunk(spec);
       out.push({ at: spec.at_ms, chunk: { stream: spec.stream, data } });
     }
   }

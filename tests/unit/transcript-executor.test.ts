@@ -54,7 +54,7 @@ describe('the transcript executor', () => {
               { stream: 'stdout', data: 'late\n', at_ms: 250 },
               { stream: 'stdout', data: 'first\n', at_ms: 0 },
               { stream: 'stderr', data: 'warn\n', at_ms: 100 },
-              { stream: 'stdout', base64: Buffer.from('same instant\n').toString('base64'), at_ms: 100 },
+              { stream: 'stdout', data: Buffer.from('same instant\n').toString('base64'), encoding: 'base64', at_ms: 100 },
             ],
             exit: { code: 3, at_ms: 300 },
           },
@@ -79,7 +79,10 @@ describe('the transcript executor', () => {
     const { runtime } = setup({
       stages: {
         'p/bin': [
-          { chunks: [{ stream: 'stdout', base64: Buffer.from([0xff, 0x00, 0xc3]).toString('base64'), at_ms: 5 }], exit: { code: 0, at_ms: 5 } },
+          {
+            chunks: [{ stream: 'stdout', data: Buffer.from([0xff, 0x00, 0xc3]).toString('base64'), encoding: 'base64', at_ms: 5 }],
+            exit: { code: 0, at_ms: 5 },
+          },
         ],
       },
     });

@@ -1,6 +1,6 @@
 // Wraps a real executor and records what each stage printed and how it exited, at offsets
 // from the stage's start: the transcript `golden record` writes and the replay reads.
-import { isUtf8 } from 'node:buffer';
+import { encodeChunk } from '../../runtime/chunk-payload.js';
 import type { RecordedRequest, ReplayedRequest, Transcript, TranscriptInvocation } from '../../runtime/transcript-executor.js';
 import type { Clock, ExecRequest, Executor } from '../../runtime/types.js';
 
@@ -24,7 +24,7 @@ export function createRecordingExecutor(inner: Executor, clock: Clock, describe:
       const handle = inner.start(request, async (chunk) => {
         const data = Buffer.from(chunk.data);
         const at_ms = clock.now() - startedAt;
-        invocation.chunks.push(isUtf8(data) ? { stream: chunk.stream, data: data.toString('utf8'), at_ms } : { stream: chunk.stream, base64: data.toString('base64'), at_ms });
+        invocation.chunks.push({ stream: chunk.stream, ...encodeChunk(data), at_ms });
         await onChunk(chunk);
       });
       const done = handle.done.then(
