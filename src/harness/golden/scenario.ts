@@ -11,7 +11,7 @@ const signalSchema = z.strictObject({ at_ms: z.number().int().nonnegative(), sig
 
 const stepSchema = z.strictObject({
   argv: z.array(z.string()).min(1),
-  /** Signals delivered to the CLI, at offsets from the step's start. */
+  /** Signals delivered to the CLI, at offsets from the step's first child start (the step's start in the replay, where no time passes before it). */
   signals: z.array(signalSchema).default([]),
   /** Files (repo-relative) written before the step runs, e.g. the fix a resume picks up. */
   write_files: z.record(z.string(), z.string()).default({}),
