@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { commandFileStem, makeRunId, slugify, validateId } from '../../src/run/layout.js';
+import { commandFileStem, makeRunId, slugify, validateId } from '../../src/layout/run-layout.js';
 import { createSeededIds } from '../../src/runtime/seeded-ids.js';
 
 describe('task and run ids', () => {
