@@ -2,6 +2,9 @@
 // size and for timing ratios. `check` names every figure over its ceiling; `update` only
 // lowers ceilings unless an increase is allowed with a reason, which the file keeps.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseJsonText, validateWith } from '../src/config/json-file.js';
+import { InputError } from '../src/errors.js';
 import type { ScenarioCounts } from './counts.js';
 import { COUNT_FIGURES } from './counts.js';
 import type { MemoryProbeResult } from './memory-probe.js';
@@ -33,13 +36,39 @@ export function emptyBudgets(): Budgets {
   return { counts: {}, memory: {}, ratios: { stage_overhead_ratio: null, cli_startup_ratio: null }, increases: [] };
 }
 
+const ceiling = z.number().nonnegative().nullable();
+const countsSchema = z.strictObject(
+  Object.fromEntries(COUNT_FIGURES.map((figure) => [figure, z.number().int().nonnegative()])) as Record<keyof ScenarioCounts, z.ZodNumber>,
+);
+const budgetsSchema = z.strictObject({
+  counts: z.record(z.string(), countsSchema).default({}),
+  memory: z.record(z.string(), z.strictObject({ finishes: z.boolean(), heap_growth_mb: ceiling, rss_growth_mb: ceiling })).default({}),
+  ratios: z
+    .strictObject({ stage_overhead_ratio: ceiling, cli_startup_ratio: ceiling })
+    .default({ stage_overhead_ratio: null, cli_startup_ratio: null }),
+  increases: z
+    .array(
+      z.strictObject({
+        figure: z.string(),
+        from: z.union([z.number(), z.boolean()]).nullable(),
+        to: z.union([z.number(), z.boolean()]).nullable(),
+        reason: z.string().min(1),
+        date: z.string(),
+      }),
+    )
+    .default([]),
+});
+
+/** bench/budgets.json, validated: a bad file is one line naming it and the field (exit 2). */
 export function readBudgets(path: string): Budgets {
+  let text: string;
   try {
-    return { ...emptyBudgets(), ...(JSON.parse(readFileSync(path, 'utf8')) as Budgets) };
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyBudgets();
-    throw new Error(`${path}: ${(error as Error).message}`);
+    throw new InputError(`${path}: ${(error as Error).message}`);
   }
+  return validateWith(budgetsSchema, parseJsonText(text, path), path) as Budgets;
 }
 
 export function writeBudgets(path: string, budgets: Budgets): void {

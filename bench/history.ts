@@ -2,6 +2,8 @@
 // of a run against one of them.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { parseJsonText, validateWith } from '../src/config/json-file.js';
 import { InputError } from '../src/errors.js';
 import type { Measured } from './budgets.js';
 import { COUNT_FIGURES } from './counts.js';
@@ -13,14 +15,30 @@ export type HistoryEntry = {
   results: Measured & { replay?: { scenarios: number; seconds: number; scenarios_per_second: number } };
 };
 
+/** The envelope of a history entry; its results are the bench's own output, checked by shape. */
+const historySchema = z.object({
+  label: z.string(),
+  recorded_at: z.string(),
+  node: z.string(),
+  results: z.object({
+    counts: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+    memory: z.array(z.object({ size_mb: z.number(), finished: z.boolean() }).passthrough()).optional(),
+    latency: z.record(z.string(), z.unknown()).optional(),
+    replay: z.object({ scenarios: z.number(), seconds: z.number(), scenarios_per_second: z.number() }).optional(),
+  }),
+});
+
+/** bench/history/<label>.json, validated: a bad file is one line naming it and the field (exit 2). */
 export function readHistory(path: string, label: string): HistoryEntry {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as HistoryEntry;
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new InputError(`no bench history named '${label}' (${path}); record one with --record ${label}`);
     throw new InputError(`${path}: ${(error as Error).message}`);
   }
+  return validateWith(historySchema, parseJsonText(text, path), path) as HistoryEntry;
 }
 
 export function writeHistory(path: string, entry: HistoryEntry): void {

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkBudgets, emptyBudgets, readBudgets, updateBudgets, type Budgets, type Measured } from '../../bench/budgets.js';
 import { measureCounts, summarizeCounts } from '../../bench/counts.js';
-import { compareResults } from '../../bench/history.js';
+import { compareResults, readHistory } from '../../bench/history.js';
+import { InputError } from '../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -169,5 +172,25 @@ describe('bench CLI input errors', () => {
     const c = bench('--only', 'timings');
     expect(c.status).toBe(2);
     expect(c.stderr).toContain('expected a comma-separated list of counts, memory, latency');
+  });
+});
+
+describe('reading budgets and history', () => {
+  const temp = () => mkdtempSync(join(tmpdir(), 'budgets-'));
+
+  it('a hand-edited budgets file with a wrong field is one line naming the file and the field', () => {
+    const path = join(temp(), 'budgets.json');
+    writeFileSync(path, JSON.stringify({ counts: {}, memory: {}, ratios: { stage_overhead_ratio: 'fast', cli_startup_ratio: null }, increases: [] }));
+    expect(() => readBudgets(path)).toThrow(InputError);
+    expect(() => readBudgets(path)).toThrow(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ratios\\.stage_overhead_ratio: `));
+    writeFileSync(path, '{"counts": {"a": {"manifest_writes": 1}}, ');
+    expect(() => readBudgets(path)).toThrow(/invalid JSON at line 1/);
+  });
+
+  it('a missing budgets file is empty budgets; a history entry without its envelope is refused', () => {
+    expect(readBudgets(join(temp(), 'none.json'))).toEqual(emptyBudgets());
+    const path = join(temp(), 'phase-9.json');
+    writeFileSync(path, JSON.stringify({ label: 'phase-9', results: {} }));
+    expect(() => readHistory(path, 'phase-9')).toThrow(/phase-9\.json: recorded_at: /);
   });
 });
