@@ -66,6 +66,7 @@ const MUTATION: MutationSummary = {
       compile_errors: 0,
       ignored: 8,
       score: 100,
+      untested_files: [],
     },
     src: {
       date: '2026-06-13T23:59:00.000Z',
@@ -81,6 +82,7 @@ const MUTATION: MutationSummary = {
       compile_errors: 0,
       ignored: 3,
       score: 89.19,
+      untested_files: ['src/c.ts'],
     },
   },
   survivors: {
@@ -183,7 +185,7 @@ describe('review packet from a run directory', () => {
         '| folder | score | killed | timeout | survived | no coverage | run |',
         '|---|---|---|---|---|---|---|',
         '| src/manifest | 100% | 190 | 2 | 0 | 0 | 2026-06-14 at 0123456789 |',
-        '| src | 89.19% | 33 | 0 | 3 | 1 | 2026-06-13 at fedcba9876 (uncommitted changes) |',
+        '| src | 89.19% (1 file(s) not tested) | 33 | 0 | 3 | 1 | 2026-06-13 at fedcba9876 (uncommitted changes) |',
         '',
         'The change touches 1 file(s) with surviving mutants (see reports/mutation/README.md):',
         '',
@@ -205,7 +207,7 @@ describe('review packet from a run directory', () => {
     expect(html).toContain(`<tr><td>code</td><td>2 files / ${budget.code.lines} lines</td><td>budget 25 / 5</td><td>over</td></tr>`);
     expect(html).toContain(`<p class="bad"><b>Override:</b> ${OVERRIDE}</p>`);
     expect(html).toContain(
-      '<h2>Mutation score</h2>\n<p>Last committed run (<code>reports/mutation/summary.json</code>):</p>\n<table><thead><tr><th>folder</th><th>score</th><th>killed</th><th>timeout</th><th>survived</th><th>no coverage</th><th>run</th></tr></thead><tbody><tr><td>src/manifest</td><td>100%</td><td>190</td><td>2</td><td>0</td><td>0</td><td>2026-06-14 at 0123456789</td></tr>\n<tr><td>src</td><td>89.19%</td><td>33</td><td>0</td><td>3</td><td>1</td><td>2026-06-13 at fedcba9876 (uncommitted changes)</td></tr></tbody></table>\n<p class="bad">The change touches 1 file(s) with surviving mutants (see reports/mutation/README.md):</p>\n<ul><li><code>src/a.ts</code>: 3 surviving mutant(s), line(s) 1, 7</li></ul>\n</body>',
+      '<h2>Mutation score</h2>\n<p>Last committed run (<code>reports/mutation/summary.json</code>):</p>\n<table><thead><tr><th>folder</th><th>score</th><th>killed</th><th>timeout</th><th>survived</th><th>no coverage</th><th>run</th></tr></thead><tbody><tr><td>src/manifest</td><td>100%</td><td>190</td><td>2</td><td>0</td><td>0</td><td>2026-06-14 at 0123456789</td></tr>\n<tr><td>src</td><td>89.19% (1 file(s) not tested)</td><td>33</td><td>0</td><td>3</td><td>1</td><td>2026-06-13 at fedcba9876 (uncommitted changes)</td></tr></tbody></table>\n<p class="bad">The change touches 1 file(s) with surviving mutants (see reports/mutation/README.md):</p>\n<ul><li><code>src/a.ts</code>: 3 surviving mutant(s), line(s) 1, 7</li></ul>\n</body>',
     );
   });
 
@@ -430,7 +432,7 @@ describe('review packet: the mutation score section', () => {
     const packet = gatherPacket({ root, runDir, manifest: minimalManifest(), base: null, golden: { error: 'n/a' }, now: new Date(0) });
     expect(packet.mutation).toEqual({ state: 'present', folders: MUTATION.folders, changedFiles: null, touched: [] });
     expect(renderMarkdown(packet)).toMatch(
-      /\| src \| 89\.19% \| 33 \| 0 \| 3 \| 1 \| 2026-06-13 at fedcba9876 \(uncommitted changes\) \|\n\nWhich files the change touched is not known \(no diff-budget\.json in the run directory\)\.\n$/,
+      /\| src \| 89\.19% \(1 file\(s\) not tested\) \| 33 \| 0 \| 3 \| 1 \| 2026-06-13 at fedcba9876 \(uncommitted changes\) \|\n\nWhich files the change touched is not known \(no diff-budget\.json in the run directory\)\.\n$/,
     );
   });
 

@@ -45,6 +45,8 @@ export type FolderScore = {
   ignored: number;
   /** (killed + timeout) / (killed + timeout + survived + no coverage), in percent, 2 decimals. */
   score: number | null;
+  /** Source files of the folder (under the configured `mutate` patterns) with no result in the report: the score leaves them out. */
+  untested_files: string[];
 };
 
 export type Survivor = { line: number; column: number; mutator: string; replacement: string | null; status: 'Survived' | 'NoCoverage' };
@@ -82,7 +84,12 @@ export function mutatedFolders(patterns: string[]): string[] {
  * and its survivors, from `previous` when there is one: its date and commit stay those of the
  * run that tested it.
  */
-export function summarizeMutationReport(report: StrykerReport, run: RunInfo, previous: MutationSummary | null = null): MutationSummary {
+export function summarizeMutationReport(
+  report: StrykerReport,
+  run: RunInfo,
+  previous: MutationSummary | null = null,
+  sourceFiles: string[] = [],
+): MutationSummary {
   const folders: Record<string, FolderScore> = {};
   const survivors: Record<string, Survivor[]> = {};
   for (const [file, result] of sortedEntries(report.files)) {
@@ -99,6 +106,7 @@ export function summarizeMutationReport(report: StrykerReport, run: RunInfo, pre
       compile_errors: 0,
       ignored: 0,
       score: null,
+      untested_files: [],
     });
     entry.files += 1;
     const alive: Survivor[] = [];
@@ -118,9 +126,10 @@ export function summarizeMutationReport(report: StrykerReport, run: RunInfo, pre
     }
     if (alive.length > 0) survivors[file] = alive.sort((a, b) => a.line - b.line || a.column - b.column || (a.mutator < b.mutator ? -1 : 1));
   }
-  for (const entry of Object.values(folders)) {
+  for (const [folder, entry] of Object.entries(folders)) {
     const detected = entry.killed + entry.timeout;
     entry.score = percent(detected, detected + entry.survived + entry.no_coverage);
+    entry.untested_files = [...new Set(sourceFiles)].filter((file) => folderOf(file) === folder && !(file in report.files)).sort();
   }
   if (previous) {
     const ran = new Set(report.config?.mutate ? mutatedFolders(report.config.mutate) : Object.keys(folders));

@@ -146,14 +146,15 @@ function benchRows(bench: BenchDoc): Array<[string, string, string, string]> {
     ]);
 }
 
-const scoreText = (score: number | null) => (score === null ? 'n/a' : `${score}%`);
+const scoreText = (f: FolderScore) =>
+  `${f.score === null ? 'n/a' : `${f.score}%`}${f.untested_files?.length ? ` (${f.untested_files.length} file(s) not tested)` : ''}`;
 const runText = (f: FolderScore) => `${f.date.slice(0, 10)} at ${f.commit.slice(0, 10)}${f.dirty ? ' (uncommitted changes)' : ''}`;
 const survivorText = (survivors: Survivor[]) =>
   `${survivors.length} surviving mutant(s), line(s) ${[...new Set(survivors.map((m) => m.line))].join(', ')}`;
 const folderCells = (m: Extract<MutationSection, { state: 'present' }>) =>
   Object.entries(m.folders).map(([folder, f]) => [
     folder,
-    scoreText(f.score),
+    scoreText(f),
     String(f.killed),
     String(f.timeout),
     String(f.survived),

@@ -1,0 +1,367 @@
+// resume, status and plan on the virtual runtime, at the edges the golden corpus does not reach
+// (the mutation run found them alive): every way a resume is refused and what it records, the
+// defaults of actor and reason, an exec run resumed in its own working directory, finding a run
+// under any task, and the exact text of `status` and `plan`.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
+import { InputError } from '../../src/errors.js';
+import type { Manifest } from '../../src/manifest/schema.js';
+import { findRun } from '../../src/run/find-run.js';
+import { previewExecutionMode, renderPlan, type Plan } from '../../src/run/plan.js';
+import { resumeRun, type ResumeOptions } from '../../src/run/resume.js';
+import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/run/status.js';
+import type { Executor } from '../../src/runtime/types.js';
+import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
+
+const ROOT = '/repo';
+const T0 = Date.parse('2026-08-01T09:00:00.000Z');
+
+const CONFIG = {
+  pipelines: [
+    {
+      id: 'ci',
+      title: 'CI',
+      stages: [
+        { kind: 'command', id: 'prepare', title: 'Prepare', command: 'echo prepared' },
+        { kind: 'command', id: 'migrate', title: 'Migrate', command: 'migrate' },
+      ],
+    },
+  ],
+};
+
+/** An executor that exits with the next code queued for the stage (0 when none is left) and records each start. */
+function scripted(exits: Record<string, number[]>, starts: string[]): Executor {
+  return {
+    start(request) {
+      starts.push(`${request.stageKey}${request.stageKey.startsWith('exec/') ? ` '${request.command}'` : ''} in ${request.cwd}`);
+      const code = exits[request.stageKey]?.shift() ?? 0;
+      return { done: Promise.resolve({ exitCode: code, signal: null }), cancel: () => undefined };
+    },
+  };
+}
+
+type World = { runtime: VirtualRuntime; starts: string[]; runId: string; manifestPath: string };
+
+/** A run of `ci` whose `migrate` stage failed (exit 4); `exits` scripts what later starts do. */
+async function failedRun(exits: Record<string, number[]> = {}): Promise<World> {
+  const starts: string[] = [];
+  const runtime = createVirtualRuntime({ startMs: T0, seed: 5, cwd: ROOT, executor: scripted({ 'ci/migrate': [4], ...exits }, starts) });
+  runtime.fs.seedFile(`${ROOT}/codex.orchestrator.json`, JSON.stringify(CONFIG));
+  expect(await driveToCompletion(runtime, () => runCli(['start', 'ci', '--format', 'json'], runtime))).toBe(1);
+  const doc = JSON.parse(runtime.stdout.text()) as { run_id: string; manifest: string };
+  return { runtime, starts, runId: doc.run_id, manifestPath: `${ROOT}/${doc.manifest}` };
+}
+
+function readManifestFile(world: World): Manifest {
+  return JSON.parse(world.runtime.fs.files().get(world.manifestPath)!.toString('utf8')) as Manifest;
+}
+
+function writeManifestFile(world: World, change: (m: Manifest) => void): void {
+  const m = readManifestFile(world);
+  change(m);
+  world.runtime.fs.seedFile(world.manifestPath, `${JSON.stringify(m, null, 2)}\n`);
+}
+
+async function refusal(world: World, options: Omit<ResumeOptions, 'run'>): Promise<string> {
+  try {
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId, ...options }));
+  } catch (error) {
+    return `${error instanceof InputError ? 'InputError' : 'other'}: ${(error as Error).message}`;
+  }
+  return 'accepted';
+}
+
+describe('resume refuses, and records the refusal', () => {
+  it('a wrong token: blocked with the default actor and reason, written to the manifest', async () => {
+    const world = await failedRun();
+    world.runtime.clock.setNow(T0 + 60_000);
+    expect(await refusal(world, { token: '0'.repeat(64) })).toBe(`InputError: cannot resume run '${world.runId}': resume token does not match`);
+    const m = readManifestFile(world);
+    expect(m.resume_events).toEqual([
+      { timestamp: '2026-08-01T09:01:00.000Z', actor: 'cli', reason: 'manual-resume', outcome: 'blocked', detail: 'resume token does not match' },
+    ]);
+    expect(m.updated_at).toBe('2026-08-01T09:01:00.000Z');
+    expect(m.status).toBe('failed');
+    expect(world.starts).toEqual(['ci/prepare in /repo', 'ci/migrate in /repo']);
+  });
+
+  it('a run that already succeeded, with the actor and reason given', async () => {
+    const world = await failedRun();
+    writeManifestFile(world, (m) => {
+      m.status = 'succeeded';
+    });
+    expect(await refusal(world, { actor: 'bot', reason: 'retry' })).toBe(`InputError: cannot resume run '${world.runId}': the run already succeeded`);
+    expect(readManifestFile(world).resume_events).toEqual([
+      { timestamp: '2026-08-01T09:00:00.000Z', actor: 'bot', reason: 'retry', outcome: 'blocked', detail: 'the run already succeeded' },
+    ]);
+  });
+
+  it('a run in progress or queued whose heartbeat is fresh is refused; once it is stale, it is taken over', async () => {
+    for (const status of ['in_progress', 'queued'] as const) {
+      const world = await failedRun();
+      writeManifestFile(world, (m) => {
+        m.status = status;
+        m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+      });
+      world.runtime.clock.setNow(T0 + 30_000); // exactly the stale-after limit: still fresh
+      expect(await refusal(world, {}), status).toBe(`InputError: cannot resume run '${world.runId}': the run is still in progress`);
+      world.runtime.clock.setNow(T0 + 30_001);
+      expect(await refusal(world, {}), status).toBe('accepted');
+    }
+  });
+
+  it('a pipeline whose stages changed since the run: refused, nothing written', async () => {
+    const world = await failedRun();
+    const before = readManifestFile(world);
+    const changed = {
+      pipelines: [{ ...CONFIG.pipelines[0], stages: [CONFIG.pipelines[0]!.stages[0], { ...CONFIG.pipelines[0]!.stages[1], id: 'upgrade' }] }],
+    };
+    world.runtime.fs.seedFile(`${ROOT}/codex.orchestrator.json`, JSON.stringify(changed));
+    expect(await refusal(world, { token: before.resume_token })).toBe(
+      `InputError: cannot resume run '${world.runId}': pipeline 'ci' now has stages [prepare, upgrade], the run had [prepare, migrate]`,
+    );
+    expect(readManifestFile(world)).toEqual(before);
+  });
+
+  it('a run id that is not an id, or that no task has', async () => {
+    const world = await failedRun();
+    expect(await refusal({ ...world, runId: '../x' }, {})).toBe('InputError: invalid run id "../x": it contains a path separator');
+    expect(await refusal({ ...world, runId: 'nope' }, {})).toBe("InputError: run 'nope' not found under /repo/.runs");
+  });
+});
+
+describe('resume accepted', () => {
+  it('with the right token: records who and why, logs run:resume, reruns only what did not succeed', async () => {
+    const world = await failedRun();
+    const token = readManifestFile(world).resume_token;
+    world.runtime.clock.setNow(T0 + 120_000);
+    const result = await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId, token, actor: 'ops', reason: 'fixed' }));
+    expect(result.status).toBe('succeeded');
+    expect(world.starts).toEqual(['ci/prepare in /repo', 'ci/migrate in /repo', 'ci/migrate in /repo']);
+    const m = readManifestFile(world);
+    expect(m.resume_events).toEqual([{ timestamp: '2026-08-01T09:02:00.000Z', actor: 'ops', reason: 'fixed', outcome: 'accepted' }]);
+    expect(m.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded']);
+    const log = world.runtime.fs
+      .files()
+      .get(`${world.manifestPath.slice(0, -'manifest.json'.length)}runner.ndjson`)!
+      .toString('utf8');
+    const resumeLine = log.split('\n').find((line) => line.includes('run:resume'));
+    expect(JSON.parse(resumeLine!)).toMatchObject({ type: 'run:resume', actor: 'ops', reason: 'fixed', timestamp: '2026-08-01T09:02:00.000Z' });
+  });
+
+  it('without actor and reason: cli and manual-resume', async () => {
+    const world = await failedRun();
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(readManifestFile(world).resume_events).toEqual([
+      { timestamp: '2026-08-01T09:00:00.000Z', actor: 'cli', reason: 'manual-resume', outcome: 'accepted' },
+    ]);
+  });
+});
+
+describe('resume of an exec run', () => {
+  async function failedExec(): Promise<World> {
+    const starts: string[] = [];
+    const runtime = createVirtualRuntime({ startMs: T0, seed: 6, cwd: ROOT, executor: scripted({ 'exec/exec': [3, 3, 0] }, starts) });
+    runtime.fs.seedDirectory(`${ROOT}/sub`);
+    expect(await driveToCompletion(runtime, () => runCli(['exec', '--json', '--cwd', 'sub', '--', 'make', 'it'], runtime))).toBe(3);
+    const doc = JSON.parse(runtime.stdout.text()) as { run_id: string; manifest: string };
+    return { runtime, starts, runId: doc.run_id, manifestPath: `${ROOT}/${doc.manifest}` };
+  }
+
+  it('reruns the command where it first ran (from run-summary.json), and a failure stays exec-failed', async () => {
+    const world = await failedExec();
+    const result = await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(result.status).toBe('failed');
+    expect(readManifestFile(world).status_detail).toBe('exec-failed');
+    expect(readManifestFile(world).commands[0]!.command).toBe('make it');
+    expect(world.starts).toEqual(["exec/exec 'make it' in /repo/sub", "exec/exec 'make it' in /repo/sub"]);
+  });
+
+  it('reruns in the repo root when run-summary.json cannot tell (unreadable, or no tool runs)', async () => {
+    for (const summary of ['{not json', JSON.stringify({ tool_runs: 'none' })]) {
+      const world = await failedExec();
+      world.runtime.fs.seedFile(`${world.manifestPath.slice(0, -'manifest.json'.length)}run-summary.json`, summary);
+      await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+      expect(world.starts.at(-1), summary).toBe("exec/exec 'make it' in /repo");
+    }
+  });
+});
+
+describe('findRun', () => {
+  it('finds a run under any task, not just the first task directory', async () => {
+    const runtime = createVirtualRuntime({ startMs: T0, seed: 1, cwd: ROOT });
+    runtime.fs.seedDirectory(`${ROOT}/.runs/0001/cli`);
+    runtime.fs.seedFile(`${ROOT}/.runs/0002/cli/r-1/manifest.json`, '{}');
+    const roots = { root: ROOT, runsDir: `${ROOT}/.runs`, outDir: `${ROOT}/out` };
+    expect(await findRun(runtime.fs, roots, 'r-1')).toEqual({
+      taskId: '0002',
+      runId: 'r-1',
+      manifestPath: `${ROOT}/.runs/0002/cli/r-1/manifest.json`,
+    });
+  });
+});
+
+describe('status', () => {
+  const view: RunStatusView = {
+    run_id: 'r-1',
+    task_id: '0101',
+    pipeline_id: 'ci',
+    status: 'in_progress',
+    status_detail: 'stage:migrate:failed',
+    started_at: '2026-08-01T09:00:00.000Z',
+    completed_at: null,
+    updated_at: '2026-08-01T09:00:01.000Z',
+    heartbeat_at: '2026-08-01T09:00:01.000Z',
+    heartbeat_stale: true,
+    summary: 'first line\nsecond line',
+    manifest: '.runs/0101/cli/r-1/manifest.json',
+    commands: [
+      { index: 1, id: 'prepare', kind: 'command', status: 'succeeded', exit_code: 0, summary: 'prepared\nmore' },
+      { index: 2, id: 'checks', kind: 'subpipeline', status: 'running', exit_code: null, summary: null },
+    ],
+    child_runs: [{ run_id: 'r-2', pipeline_id: 'checks', status: 'in_progress', manifest: 'm' }],
+  };
+
+  it('renders every field, the first line of each stage summary, child runs and the whole summary', () => {
+    expect(renderStatus(view)).toBe(
+      [
+        'Run r-1 (task 0101, pipeline ci)',
+        '  status:    in_progress (stage:migrate:failed) (heartbeat stale: the process may have died)',
+        '  started:   2026-08-01T09:00:00.000Z',
+        '  completed: -',
+        '  manifest:  .runs/0101/cli/r-1/manifest.json',
+        '  stages:',
+        '    1. prepare              succeeded exit 0 - prepared',
+        '    2. checks               running',
+        '  child run: r-2 (checks) in_progress',
+        '  summary:',
+        '    first line',
+        '    second line',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves out what is not there', () => {
+    const plain = {
+      ...view,
+      status: 'failed' as const,
+      status_detail: null,
+      heartbeat_stale: false,
+      completed_at: '2026-08-01T09:05:00.000Z',
+      summary: null,
+      child_runs: [],
+    };
+    expect(renderStatus(plain)).toBe(
+      [
+        'Run r-1 (task 0101, pipeline ci)',
+        '  status:    failed',
+        '  started:   2026-08-01T09:00:00.000Z',
+        '  completed: 2026-08-01T09:05:00.000Z',
+        '  manifest:  .runs/0101/cli/r-1/manifest.json',
+        '  stages:',
+        '    1. prepare              succeeded exit 0 - prepared',
+        '    2. checks               running',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('the terminal statuses are exactly succeeded, failed and cancelled', async () => {
+    expect([...TERMINAL_STATUSES]).toEqual(['succeeded', 'failed', 'cancelled']);
+    const world = await failedRun();
+    const m = readManifestFile(world);
+    expect(statusView(m, 'label', T0).commands).toEqual([
+      { index: 1, id: 'prepare', kind: 'command', status: 'succeeded', exit_code: 0, summary: 'Command completed with code 0' },
+      { index: 2, id: 'migrate', kind: 'command', status: 'failed', exit_code: 4, summary: 'Exited with code 4' },
+    ]);
+  });
+});
+
+describe('plan', () => {
+  it('renders the target, skipped stages and nested subpipeline stages', () => {
+    const plan: Plan = {
+      pipeline_id: 'main',
+      pipeline_title: 'Main',
+      target: 'sub',
+      stages: [
+        {
+          index: 1,
+          id: 'build',
+          title: 'B',
+          kind: 'command',
+          command: 'make',
+          pipeline: null,
+          execution_mode: 'cloud',
+          will_run: true,
+          stages: null,
+        },
+        {
+          index: 2,
+          id: 'sub',
+          title: 'S',
+          kind: 'subpipeline',
+          command: null,
+          pipeline: 'checks',
+          execution_mode: null,
+          will_run: true,
+          stages: [
+            {
+              index: 1,
+              id: 'unit',
+              title: 'U',
+              kind: 'command',
+              command: 'npm test',
+              pipeline: null,
+              execution_mode: 'mcp',
+              will_run: true,
+              stages: null,
+            },
+          ],
+        },
+        {
+          index: 3,
+          id: 'empty',
+          title: 'E',
+          kind: 'subpipeline',
+          command: null,
+          pipeline: 'none',
+          execution_mode: null,
+          will_run: false,
+          stages: null,
+        },
+        {
+          index: 4,
+          id: 'ship',
+          title: 'Ship',
+          kind: 'command',
+          command: 'publish',
+          pipeline: null,
+          execution_mode: 'mcp',
+          will_run: false,
+          stages: null,
+        },
+      ],
+    };
+    expect(renderPlan(plan)).toBe(
+      [
+        'Pipeline main (Main), up to stage sub:',
+        '  1. build [cloud] make',
+        '  2. sub [subpipeline checks]',
+        '    1. unit [mcp] npm test',
+        '  3. empty [subpipeline none]  [skipped]',
+        '  4. ship [mcp] publish  [skipped]',
+        '',
+      ].join('\n'),
+    );
+    expect(renderPlan({ ...plan, target: null, stages: [] })).toBe('Pipeline main (Main):\n');
+  });
+
+  it('previews the execution mode: booleans first, then the executionMode word trimmed and lower-cased', () => {
+    expect(previewExecutionMode({ requires_cloud: false, requiresCloud: true, executionMode: 'cloud' })).toBe('mcp');
+    expect(previewExecutionMode({ requiresCloud: true })).toBe('cloud');
+    expect(previewExecutionMode({ executionMode: ' Cloud ' })).toBe('cloud');
+    expect(previewExecutionMode({ executionMode: 'MCP' })).toBe('mcp');
+    expect(previewExecutionMode({ executionMode: 'elsewhere' })).toBe('mcp');
+  });
+});
