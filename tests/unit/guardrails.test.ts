@@ -1,32 +1,16 @@
 // The guardrail status over the spec-guard stages, and when it blocks a run that requires it:
 // every count, summary and recommendation exactly, at each boundary.
 import { describe, expect, it } from 'vitest';
+import { testManifest } from '../helpers/manifest-fixture.js';
 import type { CommandStatus, Manifest } from '../../src/manifest/schema.js';
-import {
-  addChildRun,
-  computeGuardrailStatus,
-  createManifest,
-  guardrailsBlock,
-  updateChildRun,
-  updateCommandStatus,
-} from '../../src/manifest/transitions.js';
+import { addChildRun, computeGuardrailStatus, guardrailsBlock, updateChildRun, updateCommandStatus } from '../../src/manifest/transitions.js';
 
 const T0 = Date.parse('2026-06-01T08:00:00.000Z');
 
 /** A manifest whose stages are spec-guard commands in the given statuses, after a `build` stage. */
 function manifest(statuses: CommandStatus[], required = true): Manifest {
-  const m = createManifest({
-    taskId: '0101',
-    taskSlug: null,
-    runId: 'run-1',
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
+  const m = testManifest({
     nowMs: T0,
-    artifactRoot: 'a',
-    compatPath: 'c',
-    logPath: 'l',
     resumeToken: 'e'.repeat(64),
     stages: [
       { id: 'build', title: 'Build', kind: 'command', command: 'npm run build' },
@@ -34,12 +18,7 @@ function manifest(statuses: CommandStatus[], required = true): Manifest {
       { id: 'sub', title: 'Sub', kind: 'subpipeline', command: 'npm run spec-guard' },
       ...statuses.map((_, i) => ({ id: `guard-${i}`, title: 'Guard', kind: 'command' as const, command: 'npm run spec-guard -- --dry-run' })),
     ],
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
     guardrailsRequired: required,
-    privacyMode: 'shadow',
-    privacyLogPath: 'p',
   });
   statuses.forEach((status, i) => updateCommandStatus(m, i + 2, { status }));
   updateCommandStatus(m, 0, { status: 'failed' }); // not a guard: never counted

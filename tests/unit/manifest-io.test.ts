@@ -8,7 +8,7 @@ import { InputError } from '../../src/errors.js';
 import { manifestLabel, readManifest, saveManifest, serializeManifest } from '../../src/manifest/persist-manifest.js';
 import { manifestJsonSchema, SCHEMA_FILE } from '../../src/manifest/export-schema.js';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS, type Manifest } from '../../src/manifest/schema.js';
-import { createManifest } from '../../src/manifest/transitions.js';
+import { testManifest } from '../helpers/manifest-fixture.js';
 import { runPaths } from '../../src/manifest/persist-manifest.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
@@ -16,25 +16,13 @@ const T0 = Date.parse('2026-04-01T12:00:00.000Z');
 const ROOTS = { root: '/repo', runsDir: '/repo/.runs', outDir: '/repo/out' };
 
 function manifest(): Manifest {
-  return createManifest({
-    taskId: '0101',
-    taskSlug: null,
-    runId: 'run-1',
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
+  return testManifest({
     nowMs: T0,
     artifactRoot: '.runs/0101/cli/run-1',
     compatPath: '.runs/0101/mcp/run-1/manifest.json',
     logPath: '.runs/0101/cli/run-1/runner.ndjson',
     resumeToken: 'c'.repeat(64),
     stages: [{ id: 'build', title: 'Build', kind: 'command', command: 'npm run build' }],
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
-    guardrailsRequired: false,
-    privacyMode: 'shadow',
     privacyLogPath: '.runs/0101/cli/run-1/privacy-decisions.ndjson',
   });
 }

@@ -2,8 +2,8 @@
 // what a fresh queue writes, that a heartbeat-only flush leaves manifest.json alone, that a
 // flush with nothing dirty does not restart the throttle, that dispose writes what is still
 // dirty and stops the timer, and that two flushes never have a write in flight at once.
+import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
-import { createManifest } from '../../src/manifest/transitions.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
 import { runPaths } from '../../src/manifest/persist-manifest.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
@@ -20,27 +20,7 @@ function setup() {
   });
   const { clock, fs } = runtime;
   const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', fs, clock);
-  const manifest = createManifest({
-    taskId: '0101',
-    taskSlug: null,
-    runId: 'run-1',
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
-    nowMs: T0,
-    artifactRoot: 'a',
-    compatPath: 'c',
-    logPath: 'l',
-    resumeToken: 'd'.repeat(64),
-    stages: [],
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
-    guardrailsRequired: false,
-    privacyMode: 'shadow',
-    privacyLogPath: 'p',
-  });
+  const manifest = testManifest({ nowMs: T0, resumeToken: 'd'.repeat(64) });
   const queue = new PersistQueue(paths, manifest, 5_000);
   const writes = (path: string) => fs.counts().get(path)?.writes ?? 0;
   const text = (path: string) => fs.files().get(path)?.toString('utf8') ?? null;

@@ -1,6 +1,6 @@
+import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { saveManifest } from '../../src/manifest/persist-manifest.js';
-import { createManifest } from '../../src/manifest/transitions.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
 import { runPaths } from '../../src/manifest/persist-manifest.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
@@ -18,27 +18,7 @@ function setup() {
   });
   const { clock, fs } = runtime;
   const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', fs, clock);
-  const manifest = createManifest({
-    taskId: '0101',
-    taskSlug: null,
-    runId: 'run-1',
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
-    nowMs: clock.now(),
-    artifactRoot: 'a',
-    compatPath: 'c',
-    logPath: 'l',
-    resumeToken: createSeededIds(1).resumeToken(),
-    stages: [],
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
-    guardrailsRequired: false,
-    privacyMode: 'shadow',
-    privacyLogPath: 'p',
-  });
+  const manifest = testManifest({ nowMs: clock.now(), resumeToken: createSeededIds(1).resumeToken() });
   const queue = new PersistQueue(paths, manifest, 5_000);
   const manifestWrites = () => fs.counts().get(paths.manifestPath)?.writes ?? 0;
   return { runtime, clock, fs, paths, manifest, queue, manifestWrites };

@@ -2,9 +2,9 @@
 // state, signal routing ending with the work, the child environment, shell quoting for `exec`,
 // the first heartbeat being forced, the output tails taking chunk bytes only, execution-mode
 // parsing without a task's `execution`, a target that is the first stage, and `--parent-run`.
+import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
-import { createManifest } from '../../src/manifest/transitions.js';
 import { runPaths } from '../../src/manifest/persist-manifest.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
 import { buildChildEnv } from '../../src/run/child-env.js';
@@ -82,27 +82,7 @@ describe('startHeartbeat', () => {
   it('writes the first beat at once even right after a write, then beats every 5 s until stopped', async () => {
     const runtime = createVirtualRuntime({ startMs: T0, seed: 1, cwd: '/r' });
     const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', runtime.fs, runtime.clock);
-    const manifest = createManifest({
-      taskId: '0101',
-      taskSlug: null,
-      runId: 'run-1',
-      parentRunId: null,
-      pipelineId: 'p',
-      pipelineTitle: 'P',
-      approvalPolicy: null,
-      nowMs: T0,
-      artifactRoot: 'a',
-      compatPath: 'c',
-      logPath: 'l',
-      resumeToken: 'f'.repeat(64),
-      stages: [],
-      planTargetId: null,
-      instructionsHash: null,
-      instructionsSources: [],
-      guardrailsRequired: false,
-      privacyMode: 'shadow',
-      privacyLogPath: 'p',
-    });
+    const manifest = testManifest({ nowMs: T0, resumeToken: 'f'.repeat(64) });
     const queue = new PersistQueue(paths, manifest, 5_000);
     await queue.schedule({ manifest: true }); // the queue has just written: a plain request would wait
     const ctx = { invocation: { runtime }, manifest, queue } as unknown as RunContext;
