@@ -81,10 +81,30 @@ describe('budget checks', () => {
     ]);
   });
 
+  it('timing ratios inform and never gate; counts and memory gate', () => {
+    const verdicts = checkBudgets(budgets, {
+      counts: { a: counts(6) },
+      latency: {
+        forced_write_p50_ms: 1,
+        forced_write_p99_ms: 2,
+        stage_ms: 40,
+        direct_spawn_ms: 1,
+        stage_overhead_ratio: 40,
+        cli_start_ms: 9,
+        node_start_ms: 1,
+        cli_startup_ratio: 9,
+      },
+    });
+    const gating = verdicts.filter((v) => v.over && v.gates).map((v) => v.figure);
+    const informing = verdicts.filter((v) => v.over && !v.gates).map((v) => v.figure);
+    expect(gating).toEqual(['counts.a.manifest_writes']);
+    expect(informing).toEqual(['ratios.stage_overhead_ratio', 'ratios.cli_startup_ratio']);
+  });
+
   it('a size that must finish and does not is over budget', () => {
     const strict = { ...budgets, memory: { '256': { finishes: true, heap_growth_mb: 900, rss_growth_mb: 1800 } } };
     expect(checkBudgets(strict, { memory: [probe(256, 0, false)] })).toEqual([
-      { figure: 'memory.256mb.finishes', value: false, ceiling: true, over: true, note: 'out of memory' },
+      { figure: 'memory.256mb.finishes', value: false, ceiling: true, over: true, gates: true, note: 'out of memory' },
     ]);
   });
 });
