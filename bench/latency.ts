@@ -9,7 +9,7 @@ import { Bench } from 'tinybench';
 import { runCli } from '../src/cli/run-cli.js';
 import { createManifest } from '../src/manifest/transitions.js';
 import { PersistQueue } from '../src/persist/persist-queue.js';
-import { runPaths } from '../src/manifest/persist-manifest.js';
+import { runPaths } from '../src/persist/manifest-writer.js';
 import { createNodeFileSink } from '../src/runtime/node-file-sink.js';
 import { createManualSignals } from '../src/runtime/process-signals.js';
 import { createRandomIds } from '../src/runtime/random-ids.js';

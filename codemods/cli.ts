@@ -71,7 +71,7 @@ export function runCodemodCli(argv: string[]): Promise<number> {
       .option('--dry-run', 'print a unified diff per file and the summary; write nothing')
       .option('--json', 'print the report as JSON')
       .option('--project <tsconfig>', 'tsconfig.json to read compiler options from', 'tsconfig.json')
-      .option('--writer-module <path>', 'module that exports the raw writer', 'src/manifest/persist-manifest.ts')
+      .option('--writer-module <path>', 'module that exports the raw writer', 'src/persist/manifest-writer.ts')
       .option('--writer-export <name>', "the raw writer's export name", 'saveManifest')
       .option('--persister-type <name>', "the persister's type name", 'ManifestPersister')
       .option('--target-method <name>', 'target API (method form): <persister>.<method>(<args>)', 'persist')

@@ -23,9 +23,9 @@ export type Options = [
 type MessageIds = 'import' | 'reExport' | 'namespaceAccess' | 'call' | 'value' | 'directWrite';
 
 const DEFAULTS = {
-  writerModules: ['src/manifest/persist-manifest'],
+  writerModules: ['src/persist/manifest-writer'],
   writerNames: ['saveManifest'],
-  allow: ['src/manifest/persist-manifest.ts'],
+  allow: ['src/persist/manifest-writer.ts'],
   protectedFiles: ['manifest.json', '.heartbeat'],
   pathProperties: ['manifestPath', 'heartbeatPath'],
   writeFunctions: [

@@ -11,7 +11,7 @@ ruleTester.run('single-execution-mode-resolver', singleExecutionModeResolver, {
     { code: "if (x.flavor === 'cloud') {}", filename: at('lib/x.ts'), options: [{ resolver: ['lib/x.ts'] }] },
   ],
   invalid: [
-    { code: "if (word === 'cloud') return 'cloud';", filename: at('src/run/plan.ts'), errors: [{ messageId: 'compare' }] },
+    { code: "if (word === 'cloud') return 'cloud';", filename: at('src/commands/plan.ts'), errors: [{ messageId: 'compare' }] },
     { code: "if ('MCP' != lowered) {}", filename: at('src/run/x.ts'), errors: [{ messageId: 'compare' }] },
     { code: "switch (w) { case 'mcp': break; }", filename: at('src/run/x.ts'), errors: [{ messageId: 'compare' }] },
     { code: "if (['cloud', 'true'].includes(word)) {}", filename: at('src/run/x.ts'), errors: [{ messageId: 'compare' }] },

@@ -1,7 +1,7 @@
 // `exec`'s console: what the command prints while it runs (text: its output as it comes;
 // --jsonl: every event line) and what it ended with (--json prints the tails). The CLI builds
 // it and hands it to the stage as one more sink, so the core keeps no notion of a console.
-import { eventLine } from '../exec/events.js';
+import { eventLine } from '../events/events.js';
 import { outputTailSink } from '../run/sinks/output-tail-sink.js';
 import type { StageEnd, StageSink } from '../run/sinks/stage-sink.js';
 import type { Runtime } from '../runtime/types.js';

@@ -6,11 +6,11 @@ import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
 import type { RunResult } from '../run/drive-run.js';
-import { execCommand } from '../run/exec.js';
-import { planPipeline, renderPlan } from '../run/plan.js';
-import { resumeRun } from '../run/resume.js';
-import { startRun } from '../run/start.js';
-import { TERMINAL_STATUSES, readRunStatus, renderStatus, type RunStatusView } from '../run/status.js';
+import { execCommand } from '../commands/exec.js';
+import { planPipeline, renderPlan } from '../commands/plan.js';
+import { resumeRun } from '../commands/resume.js';
+import { startRun } from '../commands/start.js';
+import { TERMINAL_STATUSES, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 
 export { EXIT };

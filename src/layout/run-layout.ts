@@ -76,7 +76,7 @@ export function fromRepoRelative(roots: Roots, path: string): string {
 
 /**
  * Where one run's files live: absolute paths and ids, nothing that can write them (the
- * capabilities are added by src/manifest/persist-manifest.ts: RunPaths).
+ * capabilities are added by src/persist/manifest-writer.ts: RunPaths).
  */
 export type RunLayout = Roots & {
   taskId: string;

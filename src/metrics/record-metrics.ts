@@ -4,9 +4,9 @@
 import { completedDurationSeconds, durationSeconds, runIdentity } from '../manifest/projection.js';
 import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
-import { saveManifest } from '../manifest/persist-manifest.js';
+import { saveManifest } from '../persist/manifest-writer.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { RunPaths } from '../manifest/persist-manifest.js';
+import type { RunPaths } from '../persist/manifest-writer.js';
 import { isoTime } from '../layout/run-layout.js';
 import { writeTaskState } from './task-state.js';
 

@@ -1,5 +1,5 @@
 // out/<task>/state.json: an aggregate over the task's finished runs, rebuilt from metrics.json.
-import type { RunPaths } from '../manifest/persist-manifest.js';
+import type { RunPaths } from '../persist/manifest-writer.js';
 import { isoTime } from '../layout/run-layout.js';
 
 type MetricsRecord = { run_id?: string; pipeline_id?: string; status?: string; completed_at?: string | null; artifact_path?: string };

@@ -4,9 +4,9 @@
 // max(1 s, heartbeat)) is one of several writers of manifest.json; the command runner,
 // resume, the run-summary writer and the metrics recorder call saveManifest directly,
 // so writes are redundant and a direct write can overlap a flush of this queue.
-import { saveManifest } from '../manifest/persist-manifest.js';
+import { saveManifest } from './manifest-writer.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { RunPaths } from '../manifest/persist-manifest.js';
+import type { RunPaths } from './manifest-writer.js';
 import type { TimerHandle } from '../runtime/types.js';
 
 export type PersistRequest = { manifest?: boolean; heartbeat?: boolean; force?: boolean };

@@ -2,9 +2,9 @@
 // (src/run/sinks/), its manifest entry and its error file.
 import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
-import { encodeChunk, type ExecEvent } from '../exec/events.js';
-import { tailText, type OutputTail } from '../exec/output-tail.js';
-import { saveManifest } from '../manifest/persist-manifest.js';
+import { encodeChunk, type ExecEvent } from '../events/events.js';
+import { tailText, type OutputTail } from '../events/output-tail.js';
+import { saveManifest } from '../persist/manifest-writer.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage } from '../errors.js';

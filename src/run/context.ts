@@ -3,13 +3,13 @@
 import type { StageSink } from './sinks/stage-sink.js';
 import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
-import type { ToolRunEvent } from '../exec/events.js';
+import type { ToolRunEvent } from '../events/events.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { PersistQueue } from '../persist/persist-queue.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
 import type { Roots } from '../layout/run-layout.js';
-import type { RunPaths } from '../manifest/persist-manifest.js';
+import type { RunPaths } from '../persist/manifest-writer.js';
 import type { Progress } from './progress.js';
 
 /** A signal received by the CLI, and the exec to stop when it arrives. */

@@ -7,7 +7,7 @@ import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
-import { runPaths, saveManifest, type RunPaths } from '../manifest/persist-manifest.js';
+import { runPaths, saveManifest, type RunPaths } from '../persist/manifest-writer.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
 import {
   createManifest,

@@ -7,7 +7,7 @@
 // `execution.parallel` makes it cloud even over an explicit false.
 import { completedDurationSeconds, runIdentity } from '../manifest/projection.js';
 import { recordRunSummaryPath } from '../manifest/transitions.js';
-import { saveManifest } from '../manifest/persist-manifest.js';
+import { saveManifest } from '../persist/manifest-writer.js';
 import type { RunContext } from './context.js';
 import { repoRelative } from '../layout/run-layout.js';
 import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';

@@ -1,7 +1,7 @@
 // Where `start` decides whether a command stage runs here (mcp) or elsewhere (cloud).
 //
 // B5 (phase 0, removed by phase 4): this is one of three places that parse the execution
-// mode, each with its own rules (the others: plan preview in run/plan.ts, run summary in
+// mode, each with its own rules (the others: plan preview in commands/plan.ts, run summary in
 // run/run-summary.ts). Rules here: booleans `requires_cloud` then `requiresCloud` (the first
 // boolean present is final); else strings `executionMode` then `mode`, lower-cased but not
 // trimmed; else the task's `execution.parallel`; else mcp.

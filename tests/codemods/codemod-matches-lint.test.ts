@@ -17,7 +17,7 @@ describe('codemod and lint rule agree on src/', () => {
       project,
       files,
       {
-        writerModule: join(ROOT, 'src/manifest/persist-manifest.ts'),
+        writerModule: join(ROOT, 'src/persist/manifest-writer.ts'),
         writerExport: 'saveManifest',
         persisterType: 'ManifestPersister',
         targetMethod: 'persist',

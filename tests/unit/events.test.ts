@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeChunk, encodeChunk, eventLine, toToolRunEvent } from '../../src/exec/events.js';
-import { OutputTail, TAIL_CAPACITY_BYTES, tailText } from '../../src/exec/output-tail.js';
+import { decodeChunk, encodeChunk, eventLine, toToolRunEvent } from '../../src/events/events.js';
+import { OutputTail, TAIL_CAPACITY_BYTES, tailText } from '../../src/events/output-tail.js';
 
 describe('exec event lines', () => {
   it('puts timestamp and index last, compact, one line', () => {

@@ -1,7 +1,7 @@
 // B5 (phase 0, removed by phase 4): execution mode is parsed in three places with three rule
 // sets. This table pins each call site's answer; phase 4 must keep it unchanged.
 import { describe, expect, it } from 'vitest';
-import { previewExecutionMode } from '../../src/run/plan.js';
+import { previewExecutionMode } from '../../src/commands/plan.js';
 import { summaryExecutionMode } from '../../src/run/run-summary.js';
 import { resolveDispatchMode, type ModeInputs, type ModeTask } from '../../src/run/stage-dispatch.js';
 

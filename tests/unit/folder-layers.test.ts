@@ -33,6 +33,33 @@ function folderEdges(): Map<string, string[]> {
 describe('folder layers of src/', () => {
   const edges = folderEdges();
 
+  // Bottom to top: a folder may import only folders listed before it (README, "Layout and seams").
+  const LAYERS = [
+    'runtime',
+    'config',
+    'layout',
+    'manifest',
+    'outcome',
+    'privacy',
+    'events',
+    'persist',
+    'metrics',
+    'run',
+    'commands',
+    'cli',
+    'harness',
+  ];
+
+  it('every folder of src/ has a layer, and every import points down', () => {
+    const folders = readdirSync(SRC).filter((name) => statSync(join(SRC, name)).isDirectory());
+    expect(folders.filter((folder) => !LAYERS.includes(folder))).toEqual([]);
+    const upward = [...edges.keys()].filter((key) => {
+      const [a, b] = key.split(' -> ') as [string, string];
+      return LAYERS.indexOf(b) >= LAYERS.indexOf(a);
+    });
+    expect(upward.map((key) => `${key}: ${edges.get(key)!.join(', ')}`)).toEqual([]);
+  });
+
   it('no two folders import each other', () => {
     const backEdges = [...edges.keys()].filter((key) => {
       const [a, b] = key.split(' -> ');

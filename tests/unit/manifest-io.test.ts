@@ -5,11 +5,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { manifestLabel, readManifest, saveManifest, serializeManifest } from '../../src/manifest/persist-manifest.js';
+import { manifestLabel, readManifest, saveManifest, serializeManifest } from '../../src/persist/manifest-writer.js';
 import { manifestJsonSchema, SCHEMA_FILE } from '../../src/manifest/export-schema.js';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS, type Manifest } from '../../src/manifest/schema.js';
 import { testManifest } from '../helpers/manifest-fixture.js';
-import { runPaths } from '../../src/manifest/persist-manifest.js';
+import { runPaths } from '../../src/persist/manifest-writer.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
 const T0 = Date.parse('2026-04-01T12:00:00.000Z');

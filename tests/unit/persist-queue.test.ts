@@ -1,8 +1,8 @@
 import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
-import { saveManifest } from '../../src/manifest/persist-manifest.js';
+import { saveManifest } from '../../src/persist/manifest-writer.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
-import { runPaths } from '../../src/manifest/persist-manifest.js';
+import { runPaths } from '../../src/persist/manifest-writer.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createSeededIds } from '../../src/runtime/seeded-ids.js';
 import { createVirtualRuntime, waitForIdle } from '../../src/runtime/virtual-runtime.js';

@@ -5,13 +5,13 @@
 import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
-import { runPaths } from '../../src/manifest/persist-manifest.js';
+import { runPaths } from '../../src/persist/manifest-writer.js';
 import { PersistQueue } from '../../src/persist/persist-queue.js';
 import { buildChildEnv } from '../../src/run/child-env.js';
 import { CancelState, type Invocation, type RunContext } from '../../src/run/context.js';
-import { commandFromArgs, shellQuote } from '../../src/run/exec.js';
+import { commandFromArgs, shellQuote } from '../../src/commands/exec.js';
 import { startHeartbeat } from '../../src/run/heartbeat.js';
-import { withSignals } from '../../src/run/invocation.js';
+import { withSignals } from '../../src/commands/invocation.js';
 import { summaryExecutionMode } from '../../src/run/run-summary.js';
 import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';
 import { resolveDispatchMode } from '../../src/run/stage-dispatch.js';

@@ -2,7 +2,7 @@
 // every event in order and does only its own part.
 import { describe, expect, it } from 'vitest';
 import { execConsole } from '../../src/cli/exec-console.js';
-import { encodeChunk, type ExecEvent } from '../../src/exec/events.js';
+import { encodeChunk, type ExecEvent } from '../../src/events/events.js';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import type { ToolRunRecord } from '../../src/run/context.js';
 import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';

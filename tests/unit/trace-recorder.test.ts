@@ -3,7 +3,7 @@
 import { DURABILITY } from '../../src/runtime/durability.js';
 import { describe, expect, it } from 'vitest';
 import { createTraceRecorder, digestManifest, isManifestPath, type TraceEvent, type TraceRecorderOptions } from '../../src/harness/trace/trace.js';
-import { serializeManifest } from '../../src/manifest/persist-manifest.js';
+import { serializeManifest } from '../../src/persist/manifest-writer.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import {
   createManifest,

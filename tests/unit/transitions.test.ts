@@ -14,7 +14,7 @@ import {
   failStage,
   type NewManifest,
 } from '../../src/manifest/transitions.js';
-import { serializeManifest } from '../../src/manifest/persist-manifest.js';
+import { serializeManifest } from '../../src/persist/manifest-writer.js';
 import { assertValidManifest } from '../helpers/manifest-schema.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');

@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { InputError } from '../../src/errors.js';
 import type { Manifest } from '../../src/manifest/schema.js';
-import { findRun } from '../../src/run/find-run.js';
-import { previewExecutionMode, renderPlan, type Plan } from '../../src/run/plan.js';
-import { resumeRun, type ResumeOptions } from '../../src/run/resume.js';
-import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/run/status.js';
+import { findRun } from '../../src/commands/find-run.js';
+import { previewExecutionMode, renderPlan, type Plan } from '../../src/commands/plan.js';
+import { resumeRun, type ResumeOptions } from '../../src/commands/resume.js';
+import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
 import type { Executor } from '../../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError, errorMessage } from '../../errors.js';
-import { readManifest } from '../../manifest/persist-manifest.js';
+import { readManifest } from '../../persist/manifest-writer.js';
 import { createNodeFileSink } from '../../runtime/node-file-sink.js';
 import { createRealClock } from '../../runtime/real-clock.js';
 import { resolveBase } from '../git/change.js';

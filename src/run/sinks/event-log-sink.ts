@@ -1,6 +1,6 @@
 // The event logs (docs/contracts.md §5): every event of a stage as one line in the run's
 // runner.ndjson and in the stage's own commands/NN-<stage>.ndjson, in that order.
-import { eventLine } from '../../exec/events.js';
+import { eventLine } from '../../events/events.js';
 import type { FileSink } from '../../runtime/types.js';
 import type { StageSink } from './stage-sink.js';
 

@@ -1,6 +1,6 @@
 // The last 64 KiB of each stream a stage printed (what survived the privacy guard): the
 // stage's summary, its error file and `exec --json` read them.
-import { OutputTail } from '../../exec/output-tail.js';
+import { OutputTail } from '../../events/output-tail.js';
 import type { StageSink } from './stage-sink.js';
 
 export type OutputTails = StageSink & { stdout: OutputTail; stderr: OutputTail };

@@ -2,7 +2,7 @@
 // chunk's persisted bytes); every consumer is a sink of its own module: the event logs, the
 // output tails, the tool run record (B4 lives there alone), and, for `exec`, the console
 // mirror the CLI builds. A sink sees every event in order; none knows the others.
-import type { ExecEvent } from '../../exec/events.js';
+import type { ExecEvent } from '../../events/events.js';
 
 /** How the stage's command ended; `error` when it could not run at all. */
 export type StageEnd = { exitCode: number | null; signal: string | null; durationMs: number; error: string | null };

@@ -3,7 +3,7 @@
 // B4 (phase 0, removed for users who opt in by phase 3): every exec event, each chunk event
 // included, is kept in memory in the record and written to run-summary.json, so memory and
 // the summary grow with the output. This module is the only place that keeps them.
-import { toToolRunEvent } from '../../exec/events.js';
+import { toToolRunEvent } from '../../events/events.js';
 import type { ToolRunRecord } from '../context.js';
 import type { StageSink } from './stage-sink.js';
 

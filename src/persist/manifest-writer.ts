@@ -1,10 +1,10 @@
 // Serializing and writing the manifest, and reading one back.
-import { stampUpdatedAt } from './transitions.js';
+import { stampUpdatedAt } from '../manifest/transitions.js';
 import { InputError } from '../errors.js';
 import { parseJsonText, validateWith } from '../config/json-file.js';
 import { repoRelative, runLayout, type Roots, type RunLayout } from '../layout/run-layout.js';
 import type { Clock, FileSink } from '../runtime/types.js';
-import { manifestSchema, type Manifest } from './schema.js';
+import { manifestSchema, type Manifest } from '../manifest/schema.js';
 
 /**
  * A run's layout with the capabilities that write it (the file sink and the clock): what the

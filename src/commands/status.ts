@@ -2,7 +2,7 @@
 import { runIdentity } from '../manifest/projection.js';
 import { heartbeatStale } from '../manifest/liveness.js';
 import type { Manifest } from '../manifest/schema.js';
-import { readManifest } from '../manifest/persist-manifest.js';
+import { readManifest } from '../persist/manifest-writer.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun } from './find-run.js';
 import { repoRelative, resolveRoots } from '../layout/run-layout.js';

@@ -3,13 +3,13 @@
 import { heartbeatStale } from '../manifest/liveness.js';
 import { findPipeline } from '../config/load-config.js';
 import { InputError } from '../errors.js';
-import { eventLine } from '../exec/events.js';
-import { readManifest, runPaths, saveManifest, type RunPaths } from '../manifest/persist-manifest.js';
+import { eventLine } from '../events/events.js';
+import { readManifest, runPaths, saveManifest, type RunPaths } from '../persist/manifest-writer.js';
 import type { Manifest } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { Runtime } from '../runtime/types.js';
-import type { ResolvedPipeline, ToolRunRecord } from './context.js';
-import { driveRun, openRun, resolvePipeline, type RunResult } from './drive-run.js';
+import type { ResolvedPipeline, ToolRunRecord } from '../run/context.js';
+import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';

@@ -1,14 +1,14 @@
 // What every command that runs stages needs first: roots, task id, config and task info,
 // all validated before anything is written.
-import type { StageSink } from './sinks/stage-sink.js';
+import type { StageSink } from '../run/sinks/stage-sink.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
 import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
 import type { Runtime } from '../runtime/types.js';
-import { CancelState, type Invocation } from './context.js';
+import { CancelState, type Invocation } from '../run/context.js';
 import { resolveRoots, validateId } from '../layout/run-layout.js';
-import { Progress } from './progress.js';
+import { Progress } from '../run/progress.js';
 
 export const DEFAULT_TASK_ID = '0101';
 

@@ -2,9 +2,9 @@
 // exit code is passed through.
 import { resolve } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
-import type { ResolvedPipeline } from './context.js';
-import type { StageSink } from './sinks/stage-sink.js';
-import { createRun, driveRun, type RunResult } from './drive-run.js';
+import type { ResolvedPipeline } from '../run/context.js';
+import type { StageSink } from '../run/sinks/stage-sink.js';
+import { createRun, driveRun, type RunResult } from '../run/drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
 
 export const EXEC_PIPELINE_ID = 'exec';

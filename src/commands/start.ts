@@ -1,8 +1,8 @@
 // `start [pipeline]`: resolve a pipeline, create a run, run its stages in order.
-import { validateTarget } from './target.js';
+import { validateTarget } from '../run/target.js';
 import { selectPipeline } from '../config/load-config.js';
-import type { RunResult } from './drive-run.js';
-import { createRun, driveRun, resolvePipeline } from './drive-run.js';
+import type { RunResult } from '../run/drive-run.js';
+import { createRun, driveRun, resolvePipeline } from '../run/drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
 import { validateId } from '../layout/run-layout.js';
 import type { Runtime } from '../runtime/types.js';

@@ -4,12 +4,12 @@
 // B5 (phase 0, removed by phase 4): the mode shown here is parsed by the second of three rule
 // sets: booleans `requires_cloud` then `requiresCloud` (first present is final); else the
 // stage's `executionMode`, trimmed and lower-cased; else mcp.
-import { runsUnderTarget, validateTarget } from './target.js';
+import { runsUnderTarget, validateTarget } from '../run/target.js';
 import { findPipeline, selectPipeline } from '../config/load-config.js';
 import type { OrchestratorConfig, Pipeline } from '../config/schema.js';
 import type { Runtime } from '../runtime/types.js';
 import { prepareInvocation, taskIdFrom } from './invocation.js';
-import type { ExecutionMode, ModeInputs } from './stage-dispatch.js';
+import type { ExecutionMode, ModeInputs } from '../run/stage-dispatch.js';
 
 export function previewExecutionMode(stage: ModeInputs): ExecutionMode {
   for (const flag of [stage.requires_cloud, stage.requiresCloud]) {
