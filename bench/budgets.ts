@@ -1,10 +1,9 @@
 // bench/budgets.json: exact ceilings for write counts, ceilings for memory growth per output
 // size and for timing ratios. `check` names every figure over its ceiling; `update` only
 // lowers ceilings unless an increase is allowed with a reason, which the file keeps.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseJsonText, validateWith } from '../src/config/json-file.js';
-import { InputError } from '../src/errors.js';
+import { readLocalJson } from '../src/config/json-file.js';
 import type { ScenarioCounts } from './counts.js';
 import { COUNT_FIGURES } from './counts.js';
 import type { MemoryProbeResult } from './memory-probe.js';
@@ -61,14 +60,7 @@ const budgetsSchema = z.strictObject({
 
 /** bench/budgets.json, validated: a bad file is one line naming it and the field (exit 2). */
 export function readBudgets(path: string): Budgets {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyBudgets();
-    throw new InputError(`${path}: ${(error as Error).message}`);
-  }
-  return validateWith(budgetsSchema, parseJsonText(text, path), path) as Budgets;
+  return (readLocalJson(path, path, budgetsSchema) as Budgets | undefined) ?? emptyBudgets();
 }
 
 export function writeBudgets(path: string, budgets: Budgets): void {

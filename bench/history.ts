@@ -1,9 +1,9 @@
 // bench/history/<label>.json: one recorded bench run per phase, and the side-by-side deltas
 // of a run against one of them.
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { parseJsonText, validateWith } from '../src/config/json-file.js';
+import { readLocalJson } from '../src/config/json-file.js';
 import { InputError } from '../src/errors.js';
 import type { Measured } from './budgets.js';
 import { COUNT_FIGURES } from './counts.js';
@@ -30,15 +30,9 @@ const historySchema = z.object({
 
 /** bench/history/<label>.json, validated: a bad file is one line naming it and the field (exit 2). */
 export function readHistory(path: string, label: string): HistoryEntry {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new InputError(`no bench history named '${label}' (${path}); record one with --record ${label}`);
-    throw new InputError(`${path}: ${(error as Error).message}`);
-  }
-  return validateWith(historySchema, parseJsonText(text, path), path) as HistoryEntry;
+  const entry = readLocalJson(path, path, historySchema) as HistoryEntry | undefined;
+  if (!entry) throw new InputError(`no bench history named '${label}' (${path}); record one with --record ${label}`);
+  return entry;
 }
 
 export function writeHistory(path: string, entry: HistoryEntry): void {

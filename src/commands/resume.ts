@@ -8,8 +8,9 @@ import { readManifest, runPaths, saveManifest, type RunPaths } from '../persist/
 import type { Manifest } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { Runtime } from '../runtime/types.js';
-import type { ResolvedPipeline, ToolRunRecord } from '../run/context.js';
+import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
+import { readToolRuns } from '../run/run-summary.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';
@@ -29,15 +30,6 @@ async function block(paths: RunPaths, manifest: Manifest, options: ResumeOptions
   throw new InputError(`cannot resume run '${manifest.run_id}': ${detail}`);
 }
 
-async function previousToolRuns(runtime: Runtime, path: string): Promise<ToolRunRecord[]> {
-  try {
-    const summary = JSON.parse((await runtime.fs.readFile(path)).toString('utf8')) as { tool_runs?: ToolRunRecord[] };
-    return Array.isArray(summary.tool_runs) ? summary.tool_runs : [];
-  } catch {
-    return [];
-  }
-}
-
 export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promise<RunResult> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const found = await findRun(runtime.fs, roots, options.run);
@@ -45,7 +37,9 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
   const isExec = manifest.pipeline_id === EXEC_PIPELINE_ID;
   const invocation = await prepareInvocation(runtime, { taskId: found.taskId, needConfig: !isExec });
   const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
-  const toolRuns = await previousToolRuns(runtime, paths.runSummaryPath);
+  const toolRuns = await readToolRuns(runtime.fs, paths.runSummaryPath, repoRelative(paths, paths.runSummaryPath)).catch((error: unknown) => {
+    throw error instanceof InputError ? new InputError(`cannot resume run '${manifest.run_id}': ${error.message}`) : error;
+  });
 
   let pipeline: ResolvedPipeline;
   if (isExec) {

@@ -1,5 +1,6 @@
 // Reads a JSON file for the core and turns every way it can be wrong into one line that
 // names the file and the place: line and column for bad syntax, a JSON path for bad shape.
+import { readFileSync } from 'node:fs';
 import { parse as parseTolerant, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -93,4 +94,23 @@ export async function readJsonFile(fs: FileSink, path: string, label: string): P
     throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
   }
   return parseJsonText(text, label);
+}
+
+/**
+ * Reads a JSON file from the local disk (the harness's, the bench's and the golden corpus's
+ * own files): undefined when it does not exist; unreadable, bad syntax or (with a schema) a
+ * bad shape is one line naming `label` and the place.
+ */
+export function readLocalJson(path: string, label: string): unknown | undefined;
+export function readLocalJson<T>(path: string, label: string, schema: z.ZodType<T>): T | undefined;
+export function readLocalJson<T>(path: string, label: string, schema?: z.ZodType<T>): unknown | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
+  }
+  const value = parseJsonText(text, label);
+  return schema ? validateWith(schema, value, label) : value;
 }

@@ -5,10 +5,13 @@
 // rule sets: strings first, `mode` then `executionMode`, trimmed and lower-cased,
 // cloud|true|1|yes -> cloud, mcp|false|0|no -> mcp; else the booleans; and the task's
 // `execution.parallel` makes it cloud even over an explicit false.
+import { z } from 'zod';
+import { readJsonFile, validateWith } from '../config/json-file.js';
+import type { FileSink } from '../runtime/types.js';
 import { completedDurationSeconds, runIdentity } from '../manifest/projection.js';
 import { recordRunSummaryPath } from '../manifest/transitions.js';
 import { saveManifest } from '../persist/manifest-writer.js';
-import type { RunContext } from './context.js';
+import type { RunContext, ToolRunRecord } from './context.js';
 import { repoRelative } from '../layout/run-layout.js';
 import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
 
@@ -70,4 +73,34 @@ export async function writeRunSummary(ctx: RunContext): Promise<void> {
   await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
   recordRunSummaryPath(manifest, repoRelative(paths, paths.runSummaryPath));
   await saveManifest(paths, manifest);
+}
+
+/** The part of run-summary.json that `resume` reads back: every tool run record so far. */
+const toolRunsSchema = z.looseObject({
+  tool_runs: z.array(
+    z.looseObject({
+      id: z.string(),
+      tool: z.string(),
+      status: z.enum(['succeeded', 'failed']),
+      startedAt: z.string(),
+      completedAt: z.string(),
+      attemptCount: z.number().int().nonnegative(),
+      events: z.array(z.looseObject({ type: z.string(), timestamp: z.string() })),
+    }),
+  ),
+});
+
+/**
+ * The tool run records of an earlier run, from its run-summary.json: none when the run never
+ * wrote one. A summary that is not JSON or not a run summary is one line naming `label` and
+ * the field (InputError): resuming on a guess could rerun a command in the wrong directory.
+ */
+export async function readToolRuns(fs: FileSink, path: string, label: string): Promise<ToolRunRecord[]> {
+  const raw = await readJsonFile(fs, path, label);
+  if (raw === undefined) return [];
+  validateWith(toolRunsSchema, raw, label);
+  // The records as written, not zod's copy: a parsed loose object lists the declared keys
+  // first, and the records go back into run-summary.json byte for byte (the golden
+  // resume-after-failure caught the reordered keys).
+  return (raw as { tool_runs: ToolRunRecord[] }).tool_runs;
 }

@@ -157,7 +157,9 @@ describe('the lane end to end', () => {
     expect(md).toMatch(/\| 5 \| golden \| succeeded \| 0 \| [\d.]+ \| golden: 2 passed, 0 failed \(2 scenarios/);
     expect(md).toContain(`- \`${SPEC}\`: **The answer becomes 42** (0001-answer; risk low; active; phase 1)`);
     expect(md).toContain(`## Bench\n\nEvery figure is within its budget.\n\nAgainst \`${LATEST_PHASE}\`:`);
-    expect(md).toContain(`## Diff budget\n\n- code: 3 files / ${budget.code.lines} lines (budget 25 / 800)\n`);
+    expect(md).toContain(
+      `## Diff budget\n\n| changed | size | budget | verdict |\n|---|---|---|---|\n| code | 3 files / ${budget.code.lines} lines | budget 25 / 800 | ok |\n`,
+    );
     expect(md).toContain('Not available: left out (--no-golden-diff)');
 
     const html = readFileSync(file('review.html'), 'utf8');

@@ -9,7 +9,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import { MUTATION_SUMMARY_FILE, type MutationSummary } from '../../src/harness/review/mutation.js';
-import { gatherPacket, mutationSection, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
+import {
+  DETAIL_LINES,
+  gatherPacket,
+  mutationSection,
+  renderHtml,
+  renderMarkdown,
+  type BenchDoc,
+  type Packet,
+} from '../../src/harness/review/packet.js';
 import { expectOneLineError } from '../helpers/integration.js';
 import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
@@ -173,9 +181,16 @@ describe('review packet from a run directory', () => {
       ['src/a.ts', 21],
       [SPEC, expect.any(Number)],
     ]);
-    expect(md).toContain(`- code: 2 files / ${budget.code.lines} lines (budget 25 / 5) **over**`);
-    expect(md).toContain('- golden expected files and codemod fixtures: 0 files / 0 lines (budget 1000 / 500000)');
-    expect(md).toContain(`- **override**: ${OVERRIDE}`);
+    expect(md).toContain(
+      [
+        '| changed | size | budget | verdict |',
+        '|---|---|---|---|',
+        `| code | 2 files / ${budget.code.lines} lines | budget 25 / 5 | over |`,
+        '| golden expected files and codemod fixtures | 0 files / 0 lines | budget 1000 / 500000 | ok |',
+        '',
+        `**Override:** ${OVERRIDE}`,
+      ].join('\n'),
+    );
     expect(md.slice(md.indexOf('## Mutation score'))).toBe(
       [
         '## Mutation score',
@@ -226,7 +241,8 @@ describe('review packet from a run directory', () => {
     expect(md).toContain(`; change against \`${r.head()}\`.`); // the root commit
     const html = readFileSync(join(runDir, 'review.html'), 'utf8');
     expectSelfContained(html);
-    expect(html).toContain('<p>The bench did not run.</p>');
+    expect(html).toContain('<p>The bench did not run (no bench.json in the run directory).</p>');
+    expect(html).toContain('<p>The diff budget did not run (no diff-budget.json in the run directory).</p>');
     expect(html).toContain('<h2>Mutation score</h2>\n<p>No mutation report (no <code>reports/mutation/summary.json</code>).</p>\n</body>');
   });
 
@@ -268,10 +284,10 @@ describe('review packet rendering: the golden diff', () => {
       { index: 3, id: 'review', title: 'Review packet', status: 'pending', exit_code: null, seconds: null, summary: null },
     ],
     specs: [],
-    specGuard: null,
+    specGuard: { state: 'absent' },
     golden,
-    bench: null,
-    budget: null,
+    bench: { state: 'absent' },
+    budget: { state: 'absent' },
     mutation: { state: 'absent' },
   });
 
@@ -304,18 +320,18 @@ describe('review packet rendering: the golden diff', () => {
         '',
         '3 of 4 scenarios change.',
         '',
-        '### stage-failure',
+        '### stage-failure (1 file(s))',
         '',
         '- changed: `manifest.json`',
         '  - `$.status: "failed" -> "succeeded"`',
         "  - `a '<tick>' here`",
         '',
-        '### subpipeline-required',
+        '### subpipeline-required (2 file(s))',
         '',
         '- added: `run-summary.json`',
         '- removed: `old.json`',
         '',
-        '### cancel-sigint',
+        '### cancel-sigint (error)',
         '',
         'Error: replay threw: <boom>',
         '',
@@ -332,12 +348,12 @@ describe('review packet rendering: the golden diff', () => {
     expect(html).toContain('<p>3 of 4 scenarios change.</p>');
     expect(html).not.toContain('<summary>success');
     expect(html).toContain(
-      '<details open><summary>stage-failure (1 file(s))</summary><p>changed: <code>manifest.json</code></p><pre>$.status: &quot;failed&quot; -&gt; &quot;succeeded&quot;\na `&lt;tick&gt;` here</pre></details>',
+      '<details open><summary>stage-failure (1 file(s))</summary><ul><li>changed: <code>manifest.json</code><pre>$.status: &quot;failed&quot; -&gt; &quot;succeeded&quot;\na `&lt;tick&gt;` here</pre></li></ul></details>',
     );
     expect(html).toContain(
-      '<details open><summary>subpipeline-required (2 file(s))</summary><p>new: <code>run-summary.json</code></p><p>stale: <code>old.json</code></p></details>',
+      '<details open><summary>subpipeline-required (2 file(s))</summary><ul><li>added: <code>run-summary.json</code></li><li>removed: <code>old.json</code></li></ul></details>',
     );
-    expect(html).toContain('<details open><summary>cancel-sigint (error)</summary><p class="bad">replay threw: &lt;boom&gt;</p></details>');
+    expect(html).toContain('<details open><summary>cancel-sigint (error)</summary><p class="bad">Error: replay threw: &lt;boom&gt;</p></details>');
     expect(html).toContain('<td>a &lt;b&gt; | c\nsecond line</td>');
     expect(html).not.toContain('<b> | c');
   });
@@ -355,6 +371,76 @@ describe('review packet rendering: the golden diff', () => {
   it('says so when no scenario changes', () => {
     const md = renderMarkdown(packet({ scenarios: [{ name: 'success', differences: [], error: null }] }));
     expect(md).toContain('## Golden diff against the base\n\n0 of 1 scenarios change.\n\n## Bench');
+  });
+});
+
+describe('review packet: one document, two renderers, validated inputs', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function runDirWith(files: Record<string, string>): { root: string; runDir: string } {
+    const root = mkdtempSync(join(tmpdir(), 'review-inputs-'));
+    dirs.push(root);
+    const runDir = join(root, 'run');
+    mkdirSync(runDir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(runDir, name), text);
+    return { root, runDir };
+  }
+
+  const gather = (files: Record<string, string>) => {
+    const { root, runDir } = runDirWith(files);
+    return gatherPacket({ root, runDir, manifest: minimalManifest(), base: 'b', golden: { error: 'n/a' }, now: new Date(0) });
+  };
+
+  it('a damaged input is named with its field in both renderings, never taken for "did not run"', () => {
+    const packet = gather({
+      'bench.json': JSON.stringify({ over_budget: 'all', deltas: null }),
+      'diff-budget.json': '{"code": ',
+      'spec-guard.json': JSON.stringify({ baseSource: 'x', touchedSpecs: [], violations: [{ file: 'a.md' }] }),
+    });
+    const md = renderMarkdown(packet);
+    const html = renderHtml(packet);
+    for (const text of [
+      "The bench's report cannot be read: bench.json: over_budget: ",
+      "The diff budget's report cannot be read: diff-budget.json: invalid JSON at line 1, column 10: expected a value",
+      "The spec guard's report cannot be read: spec-guard.json: violations[0].field: ",
+    ]) {
+      expect(md).toContain(text);
+      expect(html).toContain(`<p class="bad">${text}`);
+    }
+    expect(md).not.toContain('did not run');
+  });
+
+  it('markdown and HTML have the same sections in the same order, with the same paragraphs', () => {
+    const packet = gather({
+      'bench.json': JSON.stringify({ ...BENCH, over_budget: [], timings_over_budget: ['ratios.stage_overhead_ratio'] }),
+    });
+    const md = renderMarkdown(packet);
+    const html = renderHtml(packet);
+    const mdTitles = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    const htmlTitles = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
+    expect(mdTitles).toEqual(['Stages', 'Specs touched by the change', 'Golden diff against the base', 'Bench', 'Diff budget', 'Mutation score']);
+    expect(htmlTitles).toEqual(mdTitles);
+    expect(md).toContain(
+      'Every count and memory figure is within its budget.\n\nTiming ratios over budget (they inform, they do not gate): ratios.stage_overhead_ratio',
+    );
+    expect(html).toContain(
+      '<p class="ok">Every count and memory figure is within its budget.</p>\n<p>Timing ratios over budget (they inform, they do not gate): ratios.stage_overhead_ratio</p>',
+    );
+  });
+
+  it('shows the first changed lines of a golden file and says how many more there are', () => {
+    const details = Array.from({ length: DETAIL_LINES + 5 }, (_, i) => `line ${i + 1}`);
+    const packet = {
+      ...gather({}),
+      golden: { scenarios: [{ name: 'success', differences: [{ kind: 'changed' as const, file: 'timeline.ndjson', details }], error: null }] },
+    };
+    const md = renderMarkdown(packet);
+    expect(md).toContain(`  - \`line ${DETAIL_LINES}\`\n  - \`... and 5 more (npm run golden -- diff --base)\``);
+    expect(md).not.toContain(`line ${DETAIL_LINES + 1}\``);
+    expect(renderHtml(packet)).toContain(`line ${DETAIL_LINES}\n... and 5 more (npm run golden -- diff --base)</pre>`);
   });
 });
 
@@ -449,9 +535,9 @@ describe('review packet: the mutation score section', () => {
   it('says "No mutation report" when the summary is absent or is not a summary', () => {
     const absent = project({});
     expect(mutationSection(absent.root, null)).toEqual({ state: 'absent' });
-    const wrong = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify({ version: 2, folders: {}, survivors: {} }) });
+    const wrong = project({ [MUTATION_SUMMARY_FILE]: JSON.stringify({ ...MUTATION, version: 2 }) });
     const section = mutationSection(wrong.root, null);
-    expect(section).toEqual({ state: 'unreadable', error: 'reports/mutation/summary.json is not a version 1 mutation summary' });
+    expect(section).toEqual({ state: 'unreadable', error: 'reports/mutation/summary.json: version: not a version 1 mutation summary' });
     const packet = gatherPacket({
       root: wrong.root,
       runDir: wrong.runDir,
@@ -461,9 +547,13 @@ describe('review packet: the mutation score section', () => {
       now: new Date(0),
     });
     expect(
-      renderMarkdown(packet).endsWith('## Mutation score\n\nNo mutation report: reports/mutation/summary.json is not a version 1 mutation summary\n'),
+      renderMarkdown(packet).endsWith(
+        '## Mutation score\n\nNo mutation report: reports/mutation/summary.json: version: not a version 1 mutation summary\n',
+      ),
     ).toBe(true);
-    expect(renderHtml(packet)).toContain('<p class="bad">No mutation report: reports/mutation/summary.json is not a version 1 mutation summary</p>');
+    expect(renderHtml(packet)).toContain(
+      '<p class="bad">No mutation report: reports/mutation/summary.json: version: not a version 1 mutation summary</p>',
+    );
     const broken = project({ [MUTATION_SUMMARY_FILE]: '{"version": 1,' });
     expect(mutationSection(broken.root, null)).toMatchObject({ state: 'unreadable', error: expect.stringMatching(/JSON/) });
   });

@@ -177,12 +177,31 @@ describe('resume of an exec run', () => {
     expect(world.starts).toEqual(["exec/exec 'make it' in /repo/sub", "exec/exec 'make it' in /repo/sub"]);
   });
 
-  it('reruns in the repo root when run-summary.json cannot tell (unreadable, or no tool runs)', async () => {
-    for (const summary of ['{not json', JSON.stringify({ tool_runs: 'none' })]) {
+  it('reruns in the repo root when the run left no run-summary.json or no tool runs in it', async () => {
+    for (const summary of [null, JSON.stringify({ tool_runs: [] })]) {
+      const world = await failedExec();
+      const summaryPath = `${world.manifestPath.slice(0, -'manifest.json'.length)}run-summary.json`;
+      if (summary === null) await world.runtime.fs.remove(summaryPath);
+      else world.runtime.fs.seedFile(summaryPath, summary);
+      await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+      expect(world.starts.at(-1), String(summary)).toBe("exec/exec 'make it' in /repo");
+    }
+  });
+
+  it('refuses to resume on a damaged run-summary.json, naming the file and the field (it would guess the directory)', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['{not json', /run-summary\.json: invalid JSON at line 1, column 2: /],
+      [JSON.stringify({ tool_runs: 'none' }), /run-summary\.json: tool_runs: /],
+      [JSON.stringify({ tool_runs: [{ id: 'x' }] }), /run-summary\.json: tool_runs\[0\]\.tool: /],
+    ];
+    for (const [summary, message] of cases) {
       const world = await failedExec();
       world.runtime.fs.seedFile(`${world.manifestPath.slice(0, -'manifest.json'.length)}run-summary.json`, summary);
-      await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
-      expect(world.starts.at(-1), summary).toBe("exec/exec 'make it' in /repo");
+      const startsBefore = world.starts.length;
+      await expect(resumeRun(world.runtime, { run: world.runId })).rejects.toThrow(
+        new RegExp(`^cannot resume run '${world.runId}': \\.runs/.*${message.source}`),
+      );
+      expect(world.starts.length).toBe(startsBefore);
     }
   });
 });

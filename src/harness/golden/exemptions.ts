@@ -2,10 +2,9 @@
 // a scenario is listed in golden/invariant-exemptions.json (scenario, invariant, the B-id and
 // the phase that removes it). Any other violation fails `check`; so does an exemption that no
 // longer fires, so each phase deletes the exemptions it makes obsolete.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseJsonText, validateWith } from '../../config/json-file.js';
+import { readLocalJson } from '../../config/json-file.js';
 import { INVARIANTS, type InvariantName, type Violation } from '../trace/invariants.js';
 
 export const EXEMPTIONS_FILE = 'invariant-exemptions.json';
@@ -25,15 +24,7 @@ const exemptionsSchema = z.strictObject({ exemptions: z.array(exemptionSchema) }
 export type Exemption = z.infer<typeof exemptionSchema>;
 
 export async function loadExemptions(corpus: string): Promise<Exemption[]> {
-  let text: string;
-  try {
-    text = await readFile(join(corpus, EXEMPTIONS_FILE), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const label = `golden/${EXEMPTIONS_FILE}`;
-  return validateWith(exemptionsSchema, parseJsonText(text, label), label).exemptions;
+  return readLocalJson(join(corpus, EXEMPTIONS_FILE), `golden/${EXEMPTIONS_FILE}`, exemptionsSchema)?.exemptions ?? [];
 }
 
 export type InvariantVerdict = {

@@ -1,9 +1,9 @@
 // A golden scenario: the inputs of one or more CLI invocations (config, seed files, env,
 // argv, signals) and where its recorded transcript and expected outputs live.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseJsonText, validateWith } from '../../config/json-file.js';
+import { readLocalJson, validateWith } from '../../config/json-file.js';
 import { InputError } from '../../errors.js';
 import { transcriptSchema, type Transcript } from '../../runtime/transcript-executor.js';
 
@@ -63,27 +63,16 @@ export const SCENARIO_FILE = 'scenario.json';
 export const TRANSCRIPT_FILE = 'transcript.json';
 export const EXPECTED_DIR = 'expected';
 
-async function readJson(path: string, label: string): Promise<unknown | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseJsonText(text, label);
-}
-
 export async function loadScenario(corpus: string, name: string): Promise<LoadedScenario> {
   const dir = join(corpus, name);
   const label = `golden/${name}/${SCENARIO_FILE}`;
-  const raw = await readJson(join(dir, SCENARIO_FILE), label);
+  const raw = readLocalJson(join(dir, SCENARIO_FILE), label);
   if (raw === undefined) throw new InputError(`${label}: not found (no scenario named '${name}')`);
   const scenario = validateWith(scenarioSchema, raw, label);
   if (Number.isNaN(Date.parse(scenario.start_time))) throw new InputError(`${label}: start_time: not an ISO time`);
   if (scenario.faults.length > 0 && scenario.recordable) throw new InputError(`${label}: faults: a scenario with injected faults must be "recordable": false`);
   const transcriptLabel = `golden/${name}/${TRANSCRIPT_FILE}`;
-  const rawTranscript = await readJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
+  const rawTranscript = readLocalJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
   const transcript = rawTranscript === undefined ? { stages: {} } : validateWith(transcriptSchema, rawTranscript, transcriptLabel);
   return { name, dir, scenario, transcript };
 }

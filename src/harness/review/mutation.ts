@@ -2,8 +2,9 @@
 // reports/mutation/summary.json (per folder: killed, survived, no coverage, timeout, score, and
 // the date and commit of the run; per file: the mutants still alive), and what the review
 // packet shows of it.
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { readLocalJson } from '../../config/json-file.js';
 
 export const MUTATION_SUMMARY_FILE = 'reports/mutation/summary.json';
 
@@ -149,15 +150,43 @@ export function summarizeMutationReport(
   };
 }
 
-/** The committed summary under `root`; null when there is none. A file that is not a summary throws. */
+const folderScoreSchema = z.looseObject({
+  date: z.string(),
+  commit: z.string(),
+  dirty: z.boolean(),
+  files: z.number(),
+  mutants: z.number(),
+  killed: z.number(),
+  survived: z.number(),
+  no_coverage: z.number(),
+  timeout: z.number(),
+  runtime_errors: z.number(),
+  compile_errors: z.number(),
+  ignored: z.number(),
+  score: z.number().nullable(),
+  untested_files: z.array(z.string()).default([]),
+});
+const survivorSchema = z.looseObject({
+  line: z.number(),
+  column: z.number(),
+  mutator: z.string(),
+  replacement: z.string().nullable(),
+  status: z.enum(['Survived', 'NoCoverage']),
+});
+const mutationSummarySchema = z.looseObject({
+  version: z.literal(1, { error: 'not a version 1 mutation summary' }),
+  generated_by: z.string(),
+  stryker: z.string().nullable(),
+  folders: z.record(z.string(), folderScoreSchema),
+  survivors: z.record(z.string(), z.array(survivorSchema)),
+});
+
+/**
+ * The committed summary under `root`, validated; null when there is none. A file that is not
+ * a summary is one line naming it and the field (InputError).
+ */
 export function readMutationSummary(root: string): MutationSummary | null {
-  const path = join(root, MUTATION_SUMMARY_FILE);
-  if (!existsSync(path)) return null;
-  const doc = JSON.parse(readFileSync(path, 'utf8')) as Partial<MutationSummary>;
-  if (doc.version !== 1 || typeof doc.folders !== 'object' || doc.folders === null || typeof doc.survivors !== 'object' || doc.survivors === null) {
-    throw new Error(`${MUTATION_SUMMARY_FILE} is not a version 1 mutation summary`);
-  }
-  return doc as MutationSummary;
+  return (readLocalJson(join(root, MUTATION_SUMMARY_FILE), MUTATION_SUMMARY_FILE, mutationSummarySchema) as MutationSummary | undefined) ?? null;
 }
 
 /** The changed files that have mutants left alive in the summary, with those mutants. */
