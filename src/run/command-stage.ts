@@ -121,7 +121,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
           persisted,
         );
       }
-      await ctx.queue.schedule({ manifest: true });
+      await ctx.persister.persist();
     };
 
     const exec = runtime.executor.start({ command: stage.command, cwd, env, stageKey: `${ctx.pipeline.id}/${stage.id}` }, onChunk);

@@ -5,7 +5,7 @@ import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../events/events.js';
 import type { Manifest } from '../manifest/schema.js';
-import type { PersistQueue } from '../persist/persist-queue.js';
+import type { ManifestPersister } from '../persist/persister.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
 import type { Roots } from '../layout/run-layout.js';
@@ -70,7 +70,8 @@ export type RunContext = {
   pipeline: ResolvedPipeline;
   paths: RunPaths;
   manifest: Manifest;
-  queue: PersistQueue;
+  /** The run's single writer: every manifest change goes through it. */
+  persister: ManifestPersister;
   toolRuns: ToolRunRecord[];
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */

@@ -22,7 +22,7 @@ import {
   updateChildRun,
 } from '../manifest/transitions.js';
 import { recordRunMetrics } from '../metrics/record-metrics.js';
-import { PersistQueue } from '../persist/persist-queue.js';
+import { ManifestPersister } from '../persist/persister.js';
 import { runCommandStage } from './command-stage.js';
 import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
@@ -69,9 +69,9 @@ export type NewRun = {
 };
 
 /** Reports the first failed background write of a run on stderr (later ones would repeat it). */
-function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (error: unknown) => void {
+function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (file: string, error: unknown) => void {
   let reported = false;
-  return (error) => {
+  return (_file, error) => {
     if (reported) return;
     reported = true;
     invocation.progress.note(`codex-orchestrator: a background write of run ${paths.runId} failed: ${errorMessage(error)}`);
@@ -84,7 +84,10 @@ function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: R
     pipeline,
     paths,
     manifest,
-    queue: new PersistQueue(paths, manifest, HEARTBEAT_INTERVAL_MS, backgroundErrorReporter(invocation, paths)),
+    persister: new ManifestPersister(paths, manifest, {
+      intervalMs: HEARTBEAT_INTERVAL_MS,
+      onFirstFailure: backgroundErrorReporter(invocation, paths),
+    }),
     toolRuns: [],
     summaryLines: [],
     depth,
@@ -228,7 +231,7 @@ export async function driveRun(
     });
     status = 'failed';
   }
-  await ctx.queue.schedule({ manifest: true, force: true });
+  await ctx.persister.persist({ force: true });
 
   try {
     await writeRunSummary(ctx);
@@ -236,7 +239,7 @@ export async function driveRun(
     invocation.progress.note(`codex-orchestrator: could not write run-summary.json: ${errorMessage(error)}`);
   }
   await recordRunMetrics(ctx.paths, manifest);
-  await ctx.queue.dispose();
+  await ctx.persister.close();
   return { status, detail, ctx };
 }
 

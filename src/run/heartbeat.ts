@@ -1,5 +1,5 @@
 // The run's heartbeat: every 5 s (on the clock seam) while the run is in progress, the
-// manifest's heartbeat_at moves and `.heartbeat` is rewritten through the persist queue.
+// manifest's heartbeat_at moves and `.heartbeat` and the manifest are written by the persister.
 import { recordHeartbeat } from '../manifest/transitions.js';
 import { HEARTBEAT_INTERVAL_SECONDS } from '../manifest/schema.js';
 import type { RunContext } from './context.js';
@@ -10,11 +10,9 @@ export type Heartbeat = { stop(): void };
 
 export async function startHeartbeat(ctx: RunContext): Promise<Heartbeat> {
   const { clock } = ctx.invocation.runtime;
-  recordHeartbeat(ctx.manifest, clock.now());
-  await ctx.queue.schedule({ heartbeat: true, manifest: true, force: true });
+  await ctx.persister.beat((manifest) => recordHeartbeat(manifest, clock.now()));
   const timer = clock.setInterval(() => {
-    recordHeartbeat(ctx.manifest, clock.now());
-    ctx.queue.scheduleInBackground({ heartbeat: true, manifest: true });
+    void ctx.persister.beat((manifest) => recordHeartbeat(manifest, clock.now()));
   }, HEARTBEAT_INTERVAL_MS);
   return { stop: () => clock.clearInterval(timer) };
 }

@@ -6,7 +6,7 @@ import { testManifest } from '../helpers/manifest-fixture.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { runPaths } from '../../src/persist/manifest-writer.js';
-import { PersistQueue } from '../../src/persist/persist-queue.js';
+import { ManifestPersister } from '../../src/persist/persister.js';
 import { buildChildEnv } from '../../src/run/child-env.js';
 import { CancelState, type Invocation, type RunContext } from '../../src/run/context.js';
 import { commandFromArgs, shellQuote } from '../../src/commands/exec.js';
@@ -83,9 +83,9 @@ describe('startHeartbeat', () => {
     const runtime = createVirtualRuntime({ startMs: T0, seed: 1, cwd: '/r' });
     const paths = runPaths({ root: '/r', runsDir: '/r/.runs', outDir: '/r/out' }, '0101', 'run-1', runtime.fs, runtime.clock);
     const manifest = testManifest({ nowMs: T0, resumeToken: 'f'.repeat(64) });
-    const queue = new PersistQueue(paths, manifest, 5_000);
-    await queue.schedule({ manifest: true }); // the queue has just written: a plain request would wait
-    const ctx = { invocation: { runtime }, manifest, queue } as unknown as RunContext;
+    const persister = new ManifestPersister(paths, manifest, { intervalMs: 5_000 });
+    await persister.persist({ force: true }); // the persister has just written: a plain request would wait
+    const ctx = { invocation: { runtime }, manifest, persister } as unknown as RunContext;
     const heartbeat = await startHeartbeat(ctx);
     const beats = () => runtime.fs.counts().get(paths.heartbeatPath)?.writes ?? 0;
     expect(beats()).toBe(1);

@@ -1,0 +1,226 @@
+// The run's single writer: it holds the run's manifest and is the only code that writes
+// `manifest.json` and `.heartbeat` (docs/contracts.md §5). Every change is a named transition
+// passed to `update`; a forced update is written at once (a reader must see it before the
+// next step), a plain one within the throttle interval or with the next forced write.
+//
+// Each file is a channel of its own: never two writes of one file in flight (requests made
+// meanwhile coalesce into one more write of the latest state), a failed write keeps the state
+// dirty and is retried with a backoff on the clock, its first failure is reported once, and
+// one file's failure never holds up the other. A write that would only repeat the last
+// written bytes (apart from `updated_at`) is skipped and counted.
+import type { Manifest } from '../manifest/schema.js';
+import { stampUpdatedAt } from '../manifest/transitions.js';
+import type { TimerHandle } from '../runtime/types.js';
+import { serializeManifest, type RunPaths } from './manifest-writer.js';
+
+export type PersistedFile = 'manifest' | 'heartbeat';
+
+export type ChannelCounts = { written: number; skipped: number; failed: number };
+
+export type PersisterOptions = {
+  /** The throttle of plain updates (the heartbeat interval). */
+  intervalMs: number;
+  /** Called once per file, with the first failed write of that file. */
+  onFirstFailure?: (file: PersistedFile, error: unknown) => void;
+  /** The first retry waits this long; each next one twice as long, up to `intervalMs`. */
+  retryBaseMs?: number;
+  /** How many times `close` tries a file before it gives up and throws. */
+  closeAttempts?: number;
+};
+
+export const RETRY_BASE_MS = 250;
+export const CLOSE_ATTEMPTS = 6;
+
+/** One file: its dirty flag, the write in flight, the throttle and the retry timer. */
+class Channel {
+  dirty = false;
+  counts: ChannelCounts = { written: 0, skipped: 0, failed: 0 };
+  lastError: unknown = null;
+  private inFlight: Promise<void> | null = null;
+  private followUp: Promise<void> | null = null;
+  private throttle: TimerHandle | null = null;
+  private retry: TimerHandle | null = null;
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private consecutiveFailures = 0;
+  private reported = false;
+  private closed = false;
+
+  constructor(
+    readonly file: PersistedFile,
+    private readonly paths: RunPaths,
+    private readonly options: Required<Pick<PersisterOptions, 'intervalMs' | 'retryBaseMs'>> & Pick<PersisterOptions, 'onFirstFailure'>,
+    /** The bytes to write now, or null when they would repeat the last write (skipped). */
+    private readonly render: () => string | null,
+  ) {}
+
+  /** Marks the file dirty; a forced request writes now (or right after the write in flight). */
+  request(force: boolean): Promise<void> {
+    this.dirty = true;
+    if (force) return this.kick();
+    if (!this.throttle && !this.inFlight && !this.retry && !this.closed) {
+      const wait = Math.max(0, this.lastWriteAt + this.options.intervalMs - this.paths.clock.now());
+      this.throttle = this.paths.clock.setTimeout(() => {
+        this.throttle = null;
+        void this.kick();
+      }, wait);
+    }
+    return Promise.resolve();
+  }
+
+  /** Writes what is dirty: now when nothing is in flight, else once more after it. Never rejects. */
+  kick(): Promise<void> {
+    if (this.inFlight) {
+      this.followUp ??= this.inFlight.then(() => {
+        this.followUp = null;
+        return this.kick();
+      });
+      return this.followUp;
+    }
+    if (!this.dirty) return Promise.resolve();
+    this.paths.clock.clearTimeout(this.throttle);
+    this.throttle = null;
+    this.paths.clock.clearTimeout(this.retry);
+    this.retry = null;
+    this.dirty = false;
+    const bytes = this.render();
+    if (bytes === null) {
+      this.counts.skipped += 1;
+      return Promise.resolve();
+    }
+    this.lastWriteAt = this.paths.clock.now();
+    const path = this.file === 'manifest' ? this.paths.manifestPath : this.paths.heartbeatPath;
+    const work = this.paths.fs.writeAtomic(path, bytes).then(
+      () => {
+        this.counts.written += 1;
+        this.consecutiveFailures = 0;
+        this.lastError = null;
+        this.landed?.(bytes);
+      },
+      (error: unknown) => this.failed(error),
+    );
+    this.inFlight = work.finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  /** Set by the owner: the bytes that landed (what the next write is compared with). */
+  landed: ((bytes: string) => void) | null = null;
+
+  private failed(error: unknown): void {
+    this.counts.failed += 1;
+    this.consecutiveFailures += 1;
+    this.lastError = error;
+    this.dirty = true;
+    if (!this.reported) {
+      this.reported = true;
+      this.options.onFirstFailure?.(this.file, error);
+    }
+    if (this.closed) return;
+    this.paths.clock.clearTimeout(this.throttle);
+    this.throttle = null;
+    this.retry = this.paths.clock.setTimeout(() => {
+      this.retry = null;
+      void this.kick();
+    }, this.backoffMs());
+  }
+
+  backoffMs(): number {
+    return Math.min(this.options.retryBaseMs * 2 ** Math.max(0, this.consecutiveFailures - 1), this.options.intervalMs);
+  }
+
+  /** Stops the timers; what is dirty is written now, retried with the backoff up to `attempts` times. */
+  async close(attempts: number): Promise<void> {
+    this.closed = true;
+    this.paths.clock.clearTimeout(this.throttle);
+    this.throttle = null;
+    this.paths.clock.clearTimeout(this.retry);
+    this.retry = null;
+    for (let attempt = 1; ; attempt += 1) {
+      await this.kick();
+      if (!this.dirty) return;
+      if (attempt >= attempts) throw this.lastError;
+      await new Promise<void>((resolve) => this.paths.clock.setTimeout(resolve, this.backoffMs()));
+    }
+  }
+}
+
+export class ManifestPersister {
+  private readonly channels: Record<PersistedFile, Channel>;
+  /** The last manifest bytes on disk, with `updated_at` blanked (what a repeat is compared with). */
+  private lastManifestKey: string | null = null;
+  private lastHeartbeat: string | null = null;
+  private readonly closeAttempts: number;
+
+  constructor(
+    private readonly paths: RunPaths,
+    /** The run's manifest: read it freely, change it only through `update`. */
+    readonly manifest: Manifest,
+    options: PersisterOptions,
+  ) {
+    const channelOptions = {
+      intervalMs: options.intervalMs,
+      retryBaseMs: options.retryBaseMs ?? RETRY_BASE_MS,
+      onFirstFailure: options.onFirstFailure,
+    };
+    this.closeAttempts = options.closeAttempts ?? CLOSE_ATTEMPTS;
+    const manifestChannel = new Channel('manifest', paths, channelOptions, () => this.renderManifest());
+    manifestChannel.landed = (bytes) => {
+      this.lastManifestKey = withoutUpdatedAt(bytes);
+    };
+    const heartbeatChannel = new Channel('heartbeat', paths, channelOptions, () => this.renderHeartbeat());
+    heartbeatChannel.landed = (bytes) => {
+      this.lastHeartbeat = bytes;
+    };
+    this.channels = { manifest: manifestChannel, heartbeat: heartbeatChannel };
+  }
+
+  /**
+   * Applies a named transition to the manifest and schedules its write. Forced: the write is
+   * issued now (in this tick when no write of the file is in flight) and the promise settles
+   * when it has landed or failed (a failure is retried, reported once, and never rejects).
+   */
+  update(transition: (manifest: Manifest) => void, options: { force?: boolean } = {}): Promise<void> {
+    transition(this.manifest);
+    return this.channels.manifest.request(options.force === true);
+  }
+
+  /** Schedules a write of the state as it is (the changes already made through `update`). */
+  persist(options: { force?: boolean } = {}): Promise<void> {
+    return this.channels.manifest.request(options.force === true);
+  }
+
+  /** A heartbeat: the transition (which moves `heartbeat_at`), then both files, forced. */
+  beat(transition: (manifest: Manifest) => void): Promise<void> {
+    transition(this.manifest);
+    return Promise.all([this.channels.heartbeat.request(true), this.channels.manifest.request(true)]).then(() => undefined);
+  }
+
+  /** Writes what is still dirty (retrying) and stops the timers: the state is on disk when it resolves. */
+  async close(): Promise<void> {
+    const results = await Promise.allSettled([this.channels.heartbeat.close(this.closeAttempts), this.channels.manifest.close(this.closeAttempts)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  counts(): Record<PersistedFile, ChannelCounts> {
+    return { manifest: { ...this.channels.manifest.counts }, heartbeat: { ...this.channels.heartbeat.counts } };
+  }
+
+  private renderManifest(): string | null {
+    const key = withoutUpdatedAt(serializeManifest(this.manifest));
+    if (key === this.lastManifestKey) return null;
+    stampUpdatedAt(this.manifest, this.paths.clock.now());
+    return serializeManifest(this.manifest);
+  }
+
+  private renderHeartbeat(): string | null {
+    const bytes = `${this.manifest.heartbeat_at ?? ''}\n`;
+    return bytes === this.lastHeartbeat ? null : bytes;
+  }
+}
+
+/** The manifest's bytes with its `updated_at` value blanked. */
+function withoutUpdatedAt(text: string): string {
+  return text.replace(/^ {2}"updated_at": "[^"]*",$/m, '  "updated_at": "",');
+}
