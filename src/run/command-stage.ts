@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
 import { encodeChunk, type ExecEvent } from '../events/events.js';
 import { tailText, type OutputTail } from '../events/output-tail.js';
-import { saveManifest } from '../persist/manifest-writer.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage } from '../errors.js';
@@ -66,7 +65,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   const emit = (event: ExecEvent, bytes?: Uint8Array) => sinks.event(event, { timestamp: isoTime(runtime.clock.now()), index, bytes });
 
   markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
-  await saveManifest(paths, manifest); // B3: direct write at stage start
+  await ctx.persister.persist({ force: true }); // B3: direct write at stage start
   ctx.invocation.progress.stageStarted(label, stage.command);
   await emit({ type: 'command:start', command: stage.command });
 
@@ -167,7 +166,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       summary,
       errorFile,
     });
-    await saveManifest(paths, manifest); // B3: direct write at stage end
+    await ctx.persister.persist({ force: true }); // B3: direct write at stage end
     record.status = succeeded ? 'succeeded' : 'failed';
     record.completedAt = isoTime(endMs);
     sinks.end({ exitCode, signal: result.signal, durationMs, error: null });
@@ -194,7 +193,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     for (const handle of handles) closeHandle(handle);
     const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
     failStage(manifest, i, { completedAtMs: endMs, message, errorFile });
-    await saveManifest(paths, manifest); // B3: direct write
+    await ctx.persister.persist({ force: true }); // B3: direct write
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);
     sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: message });

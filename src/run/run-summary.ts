@@ -10,7 +10,6 @@ import { readJsonFile, validateWith } from '../config/json-file.js';
 import type { FileSink } from '../runtime/types.js';
 import { completedDurationSeconds, runIdentity } from '../manifest/projection.js';
 import { recordRunSummaryPath } from '../manifest/transitions.js';
-import { saveManifest } from '../persist/manifest-writer.js';
 import type { RunContext, ToolRunRecord } from './context.js';
 import { repoRelative } from '../layout/run-layout.js';
 import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
@@ -72,7 +71,7 @@ export async function writeRunSummary(ctx: RunContext): Promise<void> {
   const text = `${JSON.stringify(buildRunSummary(ctx), null, 2)}\n`;
   await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
   recordRunSummaryPath(manifest, repoRelative(paths, paths.runSummaryPath));
-  await saveManifest(paths, manifest);
+  await ctx.persister.persist({ force: true });
 }
 
 /** The part of run-summary.json that `resume` reads back: every tool run record so far. */
