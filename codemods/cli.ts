@@ -22,10 +22,21 @@ type Flags = {
   targetArgs: string;
   targetFunction?: string;
   targetModule?: string;
+  migratedMethods: string;
+  persisterArg: string;
+  skip: string[];
 };
+
+function persisterArg(value: string): number | 'any' {
+  if (value === 'any') return 'any';
+  if (!/^\d+$/.test(value)) throw new InputError(`--persister-arg: expected a 0-based argument position or 'any', got '${value}'`);
+  return Number(value);
+}
 
 function loadProject(flags: Flags, paths: string[], options: PersisterOptions): { project: Project; files: ReturnType<Project['getSourceFiles']> } {
   const tsconfig = resolve(flags.project ?? 'tsconfig.json');
+  // An explicit --project must exist; only the default may be absent (then plain compiler options).
+  if (flags.project !== undefined && !existsSync(tsconfig)) throw new InputError(`--project: ${flags.project} not found`);
   const project = existsSync(tsconfig) ? new Project({ tsConfigFilePath: tsconfig, skipAddingFilesFromTsConfig: true }) : new Project();
   const files = [];
   for (const path of paths) {
@@ -70,7 +81,7 @@ export function runCodemodCli(argv: string[]): Promise<number> {
       .argument('[paths...]', 'files or directories (default: src)')
       .option('--dry-run', 'print a unified diff per file and the summary; write nothing')
       .option('--json', 'print the report as JSON')
-      .option('--project <tsconfig>', 'tsconfig.json to read compiler options from', 'tsconfig.json')
+      .option('--project <tsconfig>', 'tsconfig.json to read compiler options from (default: ./tsconfig.json when there is one)')
       .option('--writer-module <path>', 'module that exports the raw writer', 'src/persist/manifest-writer.ts')
       .option('--writer-export <name>', "the raw writer's export name", 'saveManifest')
       .option('--persister-type <name>', "the persister's type name", 'ManifestPersister')
@@ -78,6 +89,9 @@ export function runCodemodCli(argv: string[]): Promise<number> {
       .option('--target-args <code>', 'arguments of the target call', '{ force: true }')
       .option('--target-function <name>', 'target API (function form): <name>(<persister>, <args>), imported from --target-module')
       .option('--target-module <path>', 'module that exports --target-function')
+      .option('--migrated-methods <names>', 'other persister methods whose calls count as migrated (comma-separated)', 'update')
+      .option('--persister-arg <n|any>', 'function form: the argument (0-based) that holds the persister in a migrated call, or any', 'any')
+      .option('--skip <paths...>', 'files, or directories ending in /, that implement the persister: never reported or marked', ['src/persist/'])
       .action((paths: string[], flags: Flags) => {
         if (Boolean(flags.targetFunction) !== Boolean(flags.targetModule)) throw new InputError('--target-function and --target-module go together');
         const options: PersisterOptions = {
@@ -87,6 +101,12 @@ export function runCodemodCli(argv: string[]): Promise<number> {
           targetMethod: flags.targetMethod,
           targetArgs: flags.targetArgs,
           targetFunction: flags.targetFunction ? { name: flags.targetFunction, module: resolve(flags.targetModule!) } : null,
+          migratedMethods: flags.migratedMethods
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+          persisterArg: persisterArg(flags.persisterArg),
+          skip: flags.skip.map((entry) => (entry.endsWith('/') ? `${resolve(entry)}/` : resolve(entry))),
         };
         const { project, files } = loadProject(flags, paths.length > 0 ? paths : ['src'], options);
         const report = runPersisterCodemod(project, files, options, { write: !flags.dryRun, root: process.cwd() });

@@ -15,6 +15,15 @@ export type PersisterOptions = {
   targetArgs: string;
   /** Target API, function form: `<name>(<persister>, <args>)` imported from `module` (a file path). */
   targetFunction: { name: string; module: string } | null;
+  /** Other persister methods whose calls count as migrated sites (e.g. `update`). */
+  migratedMethods?: string[];
+  /**
+   * Function form: which argument of an existing call holds the persister for it to count as
+   * migrated (0-based), or 'any' (a wrapper such as `persistManifest(paths, manifest, persister)`).
+   */
+  persisterArg?: number | 'any';
+  /** Files, or directories ending in '/', that implement the persister: never reported, never marked. */
+  skip?: string[];
 };
 
 export const MARKER_PREFIX = 'codemod-unmigrated(persister)';
@@ -116,9 +125,15 @@ function position(node: Node): { line: number; column: number } {
   return { line: line + 1, column: character + 1 };
 }
 
+/** Whether `file` (absolute) is one of the skipped files or under a skipped directory. */
+export function isSkipped(file: string, skip: string[] | undefined): boolean {
+  return (skip ?? []).some((entry) => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
+}
+
 export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, options: PersisterOptions): Site[] {
   const sites: Site[] = [];
   const file = sourceFile.getFilePath();
+  if (isSkipped(file, options.skip)) return sites;
   for (const id of sourceFile.getDescendantsOfKind(SyntaxKind.Identifier)) {
     const parent = id.getParent();
     if (!parent) continue;
@@ -169,17 +184,14 @@ export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, options
 function isAlreadyMigrated(call: CallExpression, options: PersisterOptions): boolean {
   const callee = call.getExpression();
   if (options.targetFunction) {
-    const first = call.getArguments()[0];
-    return (
-      Node.isIdentifier(callee) &&
-      callee.getText() === options.targetFunction.name &&
-      first !== undefined &&
-      isPersisterType(first.getType().compilerType, options.persisterType)
-    );
+    if (!Node.isIdentifier(callee) || callee.getText() !== options.targetFunction.name) return false;
+    const position = options.persisterArg ?? 'any';
+    const candidates = position === 'any' ? call.getArguments() : call.getArguments().slice(position, position + 1);
+    return candidates.some((arg) => isPersisterType(arg.getType().compilerType, options.persisterType));
   }
   return (
     Node.isPropertyAccessExpression(callee) &&
-    callee.getName() === options.targetMethod &&
+    [options.targetMethod, ...(options.migratedMethods ?? [])].includes(callee.getName()) &&
     isPersisterType(callee.getExpression().getType().compilerType, options.persisterType)
   );
 }

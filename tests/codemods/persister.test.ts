@@ -1,5 +1,6 @@
 // Input/output fixture pairs for the persister codemod, each also run a second time
 // (idempotency) and type-checked after the rewrite.
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,25 @@ import { Project, ts } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
 import type { PersisterOptions } from '../../codemods/persister/analyse.js';
 import { runPersisterCodemod } from '../../codemods/persister/run.js';
+import { expectOneLineError } from '../helpers/integration.js';
+
+const CODEMOD = fileURLToPath(new URL('../../dist/codemods/cli.js', import.meta.url));
+const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The built codemod CLI, run from the project root. */
+function runCli(script: string, args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    execFile(process.execPath, [script, ...args], { cwd: ROOT_DIR }, (error, stdout, stderr) => {
+      const code = error ? ((error as { code?: number }).code ?? null) : 0;
+      resolveRun({
+        code: typeof code === 'number' ? code : null,
+        signal: (error as { signal?: NodeJS.Signals } | null)?.signal ?? null,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
 
 const FIXTURES = fileURLToPath(new URL('../../codemods/persister/fixtures', import.meta.url));
 const cases = readdirSync(FIXTURES)
@@ -22,8 +42,14 @@ const baseOptions: PersisterOptions = {
   targetFunction: null,
 };
 
-const optionsFor = (name: string): PersisterOptions =>
-  name === 'function-target' ? { ...baseOptions, targetFunction: { name: 'persistManifest', module: '/fixtures/_lib/persister.ts' } } : baseOptions;
+const optionsFor = (name: string): PersisterOptions => {
+  if (name === 'function-target') return { ...baseOptions, targetFunction: { name: 'persistManifest', module: '/fixtures/_lib/persister.ts' } };
+  // A foreign codebase's wrapper: the persister is the third argument (found at any position).
+  if (name === 'wrapper-any-position') return { ...baseOptions, targetFunction: { name: 'persistWith', module: '/fixtures/_lib/persister.ts' } };
+  // The module that implements the persister is skipped: no site, no marker.
+  if (name === 'skip-persister-module') return { ...baseOptions, skip: ['/fixtures/skip-persister-module/'] };
+  return baseOptions;
+};
 
 function projectWith(name: string, input: string) {
   const project = new Project({
@@ -59,6 +85,8 @@ const expectedSites: Record<string, { migrated: number; already_migrated: number
   'returned-promise': { migrated: 2, already_migrated: 0, unmigratable: 0 },
   'then-chain': { migrated: 1, already_migrated: 0, unmigratable: 0 },
   'used-as-value': { migrated: 1, already_migrated: 0, unmigratable: 1 },
+  'wrapper-any-position': { migrated: 0, already_migrated: 1, unmigratable: 0 },
+  'skip-persister-module': { migrated: 0, already_migrated: 0, unmigratable: 0 },
 };
 
 describe('persister codemod fixtures', () => {
@@ -95,5 +123,24 @@ describe('persister codemod fixtures', () => {
       'unmigratable 4 the writer is used as a value, not called',
       'migrated 8 persister',
     ]);
+  });
+
+  it('without the skip list, the persister module itself would be marked; with the persister at a fixed other position, the wrapper is not recognized', () => {
+    const own = readFileSync(join(FIXTURES, 'skip-persister-module', 'input.ts'), 'utf8');
+    const a = projectWith('skip-persister-module', own);
+    expect(runPersisterCodemod(a.project, [a.file], baseOptions, { write: false, root: '/fixtures' }).summary.unmigratable).toBe(1);
+    const wrapper = readFileSync(join(FIXTURES, 'wrapper-any-position', 'input.ts'), 'utf8');
+    const b = projectWith('wrapper-any-position', wrapper);
+    const options = { ...optionsFor('wrapper-any-position'), persisterArg: 0 as const };
+    expect(runPersisterCodemod(b.project, [b.file], options, { write: false, root: '/fixtures' }).summary.already_migrated).toBe(0);
+    expect(
+      runPersisterCodemod(b.project, [b.file], { ...options, persisterArg: 2 }, { write: false, root: '/fixtures' }).summary.already_migrated,
+    ).toBe(1);
+  });
+
+  it('an explicit --project that does not exist is bad input (exit 2, one line), not a silent fallback', async () => {
+    const result = await runCli(CODEMOD, ['persister', 'src', '--dry-run', '--project', 'no-such-tsconfig.json']);
+    expectOneLineError(result, '--project: no-such-tsconfig.json not found');
+    expectOneLineError(await runCli(CODEMOD, ['persister', 'src', '--persister-arg', 'first']), '--persister-arg');
   });
 });
