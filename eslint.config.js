@@ -16,12 +16,9 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'bench/**/*.ts', 'codemods/**/*.ts', 'lint-rules/**/*.ts'],
     plugins: { codex },
     rules: {
-      // Phase 0 writes the manifest from several places besides the persist queue (B3): 20 known
-      // reports: 6 imports and 13 calls of saveManifest (src/run/command-stage.ts 3,
-      // src/run/drive-run.ts 5, src/commands/resume.ts 2, src/run/run-summary.ts 1,
-      // src/metrics/record-metrics.ts 1, src/persist/persist-queue.ts 1) and 1 direct .heartbeat
-      // write in src/persist/persist-queue.ts. Becomes 'error' in phase 2.
-      'codex/single-manifest-writer': ['warn', { allow: ['src/persist/manifest-writer.ts'] }],
+      // Phase 2: the persister (src/persist/) is the only writer of manifest.json and .heartbeat;
+      // 0 sites elsewhere. tests/codemods/lint-gate.test.ts shows a new direct write fails lint.
+      'codex/single-manifest-writer': ['error', { allow: ['src/persist/'] }],
       // Phase 0 writes pipeline env defaults into process.env (B6): 1 known site,
       // src/config/pipeline-env.ts. The golden harness restores process.env around replays
       // and real runs on purpose. Becomes 'error' in phase 5.

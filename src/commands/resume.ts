@@ -4,7 +4,9 @@ import { heartbeatStale } from '../manifest/liveness.js';
 import { findPipeline } from '../config/load-config.js';
 import { InputError } from '../errors.js';
 import { eventLine } from '../events/events.js';
-import { readManifest, runPaths, saveManifest, type RunPaths } from '../persist/manifest-writer.js';
+import { readManifest, runPaths, type RunPaths } from '../persist/manifest-writer.js';
+import { ManifestPersister } from '../persist/persister.js';
+import { HEARTBEAT_INTERVAL_MS } from '../run/heartbeat.js';
 import type { Manifest } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { Runtime } from '../runtime/types.js';
@@ -18,15 +20,21 @@ import { isoTime, repoRelative, resolveRoots } from '../layout/run-layout.js';
 
 export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
 
+/** A refused resume is recorded in the run's manifest (through a persister of its own), then reported. */
 async function block(paths: RunPaths, manifest: Manifest, options: ResumeOptions, detail: string): Promise<never> {
-  recordResumeEvent(manifest, {
-    timestamp: isoTime(paths.clock.now()),
-    actor: options.actor ?? 'cli',
-    reason: options.reason ?? 'manual-resume',
-    outcome: 'blocked',
-    detail,
-  });
-  await /* codemod-unmigrated(persister): no ManifestPersister reachable here */ saveManifest(paths, manifest); // B3: resume writes directly
+  const persister = new ManifestPersister(paths, manifest, { intervalMs: HEARTBEAT_INTERVAL_MS });
+  await persister.update(
+    (m) =>
+      recordResumeEvent(m, {
+        timestamp: isoTime(paths.clock.now()),
+        actor: options.actor ?? 'cli',
+        reason: options.reason ?? 'manual-resume',
+        outcome: 'blocked',
+        detail,
+      }),
+    { force: true },
+  );
+  await persister.close();
   throw new InputError(`cannot resume run '${manifest.run_id}': ${detail}`);
 }
 
@@ -69,11 +77,15 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     const nowMs = runtime.clock.now();
     const actor = options.actor ?? 'cli';
     const reason = options.reason ?? 'manual-resume';
-    recordResumeEvent(manifest, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted' });
-    await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
-    const rerun = prepareResume(manifest, nowMs);
-    await /* codemod-unmigrated(persister): no ManifestPersister reachable here */ saveManifest(paths, manifest); // B3: resume writes directly
     const ctx = openRun(invocation, pipeline, paths, manifest, toolRuns);
+    // One transition (the event and the reset), not forced: the first rerun stage's start
+    // writes the resumed state before its child starts.
+    let rerun: number[] = [];
+    await ctx.persister.update((m) => {
+      recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted' });
+      rerun = prepareResume(m, nowMs);
+    });
+    await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
     return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? { kind: 'exec-failed' } : undefined });
   });
 }

@@ -4,7 +4,7 @@
 import { completedDurationSeconds, durationSeconds, runIdentity } from '../manifest/projection.js';
 import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
-import { saveManifest } from '../persist/manifest-writer.js';
+import type { ManifestPersister } from '../persist/persister.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
 import { isoTime } from '../layout/run-layout.js';
@@ -71,11 +71,10 @@ export async function appendMetricsLine(paths: RunPaths, line: string): Promise<
   }
 }
 
-/** Records the run's metrics line, marks the manifest (B3: a direct write), refreshes state.json. */
-export async function recordRunMetrics(paths: RunPaths, manifest: Manifest): Promise<void> {
-  const line = `${JSON.stringify(buildMetricsLine(manifest, paths.clock.now()))}\n`;
+/** Records the run's metrics line, marks the manifest through its persister, refreshes state.json. */
+export async function recordRunMetrics(paths: RunPaths, persister: ManifestPersister): Promise<void> {
+  const line = `${JSON.stringify(buildMetricsLine(persister.manifest, paths.clock.now()))}\n`;
   await appendMetricsLine(paths, line);
-  markMetricsRecorded(manifest);
-  await /* codemod-unmigrated(persister): no ManifestPersister reachable here */ saveManifest(paths, manifest);
+  await persister.update(markMetricsRecorded);
   await writeTaskState(paths);
 }

@@ -40,7 +40,12 @@ class Channel {
   private followUp: Promise<void> | null = null;
   private throttle: TimerHandle | null = null;
   private retry: TimerHandle | null = null;
-  private lastWriteAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The throttle counts from the last write, or from the persister's creation: a plain request
+   * never writes at once, so a reader never sees half of a change whose forced part follows
+   * (a resume's event before its reset; the real-run invariants caught that on a real clock).
+   */
+  private lastWriteAt: number;
   private consecutiveFailures = 0;
   private reported = false;
   private closed = false;
@@ -51,7 +56,9 @@ class Channel {
     private readonly options: Required<Pick<PersisterOptions, 'intervalMs' | 'retryBaseMs'>> & Pick<PersisterOptions, 'onFirstFailure'>,
     /** The bytes to write now, or null when they would repeat the last write (skipped). */
     private readonly render: () => string | null,
-  ) {}
+  ) {
+    this.lastWriteAt = paths.clock.now();
+  }
 
   /** Marks the file dirty; a forced request writes now (or right after the write in flight). */
   request(force: boolean): Promise<void> {
@@ -190,10 +197,15 @@ export class ManifestPersister {
     return this.channels.manifest.request(options.force === true);
   }
 
-  /** A heartbeat: the transition (which moves `heartbeat_at`), then both files, forced. */
-  beat(transition: (manifest: Manifest) => void): Promise<void> {
+  /**
+   * A heartbeat: the transition (which moves `heartbeat_at`), then `.heartbeat` forced and the
+   * manifest forced too unless `forceManifest` is false (the run's first beat, whose manifest
+   * goes out with the first stage's start in the same tick).
+   */
+  beat(transition: (manifest: Manifest) => void, options: { forceManifest?: boolean } = {}): Promise<void> {
     transition(this.manifest);
-    return Promise.all([this.channels.heartbeat.request(true), this.channels.manifest.request(true)]).then(() => undefined);
+    const forceManifest = options.forceManifest !== false;
+    return Promise.all([this.channels.heartbeat.request(true), this.channels.manifest.request(forceManifest)]).then(() => undefined);
   }
 
   /** Writes what is still dirty (retrying) and stops the timers: the state is on disk when it resolves. */

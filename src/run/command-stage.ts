@@ -64,8 +64,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   ]);
   const emit = (event: ExecEvent, bytes?: Uint8Array) => sinks.event(event, { timestamp: isoTime(runtime.clock.now()), index, bytes });
 
-  markStageRunning(manifest, i, startedAtMs, repoRelative(paths, logPath));
-  await ctx.persister.persist({ force: true }); // B3: direct write at stage start
+  // Forced: the stage's start (and the previous stage's end) is on disk before its child starts.
+  await ctx.persister.update((m) => markStageRunning(m, i, startedAtMs, repoRelative(paths, logPath)), { force: true });
   ctx.invocation.progress.stageStarted(label, stage.command);
   await emit({ type: 'command:start', command: stage.command });
 
@@ -159,14 +159,16 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     }
     const summary = commandSummary(stage, result, tails.stdout, tails.stderr);
     // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
-    finishStage(manifest, i, {
-      status: succeeded ? 'succeeded' : stage.allowFailure && !ctx.invocation.cancel.signal ? 'skipped' : 'failed',
-      completedAtMs: endMs,
-      exitCode,
-      summary,
-      errorFile,
-    });
-    await ctx.persister.persist({ force: true }); // B3: direct write at stage end
+    // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
+    await ctx.persister.update((m) =>
+      finishStage(m, i, {
+        status: succeeded ? 'succeeded' : stage.allowFailure && !ctx.invocation.cancel.signal ? 'skipped' : 'failed',
+        completedAtMs: endMs,
+        exitCode,
+        summary,
+        errorFile,
+      }),
+    );
     record.status = succeeded ? 'succeeded' : 'failed';
     record.completedAt = isoTime(endMs);
     sinks.end({ exitCode, signal: result.signal, durationMs, error: null });
@@ -192,8 +194,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     await emit({ type: 'command:error', message });
     for (const handle of handles) closeHandle(handle);
     const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
-    failStage(manifest, i, { completedAtMs: endMs, message, errorFile });
-    await ctx.persister.persist({ force: true }); // B3: direct write
+    await ctx.persister.update((m) => failStage(m, i, { completedAtMs: endMs, message, errorFile }));
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);
     sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: message });

@@ -7,7 +7,7 @@ import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
-import { runPaths, saveManifest, type RunPaths } from '../persist/manifest-writer.js';
+import { runPaths, type RunPaths } from '../persist/manifest-writer.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
 import {
   createManifest,
@@ -128,7 +128,8 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
     privacyLogPath: repoRelative(paths, paths.privacyLogPath),
   });
   await runtime.fs.mkdirp(paths.runDir);
-  await /* codemod-unmigrated(persister): no ManifestPersister reachable here */ saveManifest(paths, manifest);
+  // The manifest is first written by the run's first forced step (its first stage's start):
+  // no reader needs the `queued` state before that.
   await runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`);
   const pointer = {
     redirect_to: manifest.artifact_root,
@@ -182,8 +183,7 @@ export async function driveRun(
     for (const i of indices) if (!runsUnderTarget(pipeline, target, i)) skipStage(manifest, i, `Skipped: after target stage '${options.target}'.`);
   }
 
-  markRunInProgress(manifest, clock.now());
-  await ctx.persister.persist({ force: true });
+  await ctx.persister.update((m) => markRunInProgress(m, clock.now()));
   const heartbeat = await startHeartbeat(ctx);
 
   let outcome: StageOutcome = { kind: 'succeeded' };
@@ -238,7 +238,7 @@ export async function driveRun(
   } catch (error) {
     invocation.progress.note(`codex-orchestrator: could not write run-summary.json: ${errorMessage(error)}`);
   }
-  await recordRunMetrics(ctx.paths, manifest);
+  await recordRunMetrics(ctx.paths, ctx.persister);
   await ctx.persister.close();
   return { status, detail, ctx };
 }
@@ -247,8 +247,8 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
   const { invocation, manifest, paths } = ctx;
   const { clock } = invocation.runtime;
   const startedAtMs = clock.now();
-  markStageRunning(manifest, i, startedAtMs, null);
-  await ctx.persister.persist({ force: true }); // B3: direct write at stage start
+  // Forced: the stage's start (and the previous stage's end) is on disk before its child run starts.
+  await ctx.persister.update((m) => markStageRunning(m, i, startedAtMs, null), { force: true });
   invocation.progress.stageStarted(label, `subpipeline ${stage.pipeline}`);
   try {
     if (!invocation.config) throw new Error(`no configuration to resolve pipeline '${stage.pipeline}'`);
@@ -279,14 +279,16 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       : `Subpipeline '${pipeline.title}' ${result.status}${result.ctx.manifest.status_detail ? ` (${result.ctx.manifest.status_detail})` : ''}.`;
     const cancelled = result.status === 'cancelled' && invocation.cancel.signal !== null;
     // An optional subpipeline that fails is recorded `skipped`: the run goes on without it.
-    finishStage(manifest, i, {
-      status: succeeded ? 'succeeded' : stage.optional && !cancelled ? 'skipped' : 'failed',
-      completedAtMs: endMs,
-      exitCode: null,
-      summary,
-      subRunId: child.manifest.run_id,
-    });
-    await /* codemod-unmigrated(persister): several persisters reachable (child.persister, ctx.persister) */ saveManifest(paths, manifest); // B3: direct write at stage end
+    // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
+    await ctx.persister.update((m) =>
+      finishStage(m, i, {
+        status: succeeded ? 'succeeded' : stage.optional && !cancelled ? 'skipped' : 'failed',
+        completedAtMs: endMs,
+        exitCode: null,
+        summary,
+        subRunId: child.manifest.run_id,
+      }),
+    );
     invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
     if (succeeded) return { kind: 'succeeded' };
     if (result.status === 'cancelled' && invocation.cancel.signal) return { kind: 'cancelled', signal: invocation.cancel.signal };
@@ -299,8 +301,7 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
   } catch (error) {
     const message = errorMessage(error);
     const endMs = clock.now();
-    failStage(manifest, i, { completedAtMs: endMs, message, allowed: stage.optional === true });
-    await ctx.persister.persist({ force: true }); // B3: direct write
+    await ctx.persister.update((m) => failStage(m, i, { completedAtMs: endMs, message, allowed: stage.optional === true }));
     invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     if (stage.optional) {
       ctx.summaryLines.push(`Optional subpipeline '${stage.title}' could not run: ${message}; continuing.`);

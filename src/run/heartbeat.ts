@@ -10,7 +10,8 @@ export type Heartbeat = { stop(): void };
 
 export async function startHeartbeat(ctx: RunContext): Promise<Heartbeat> {
   const { clock } = ctx.invocation.runtime;
-  await ctx.persister.beat((manifest) => recordHeartbeat(manifest, clock.now()));
+  // The first beat: .heartbeat now; the manifest goes out with the first stage's start.
+  await ctx.persister.beat((manifest) => recordHeartbeat(manifest, clock.now()), { forceManifest: false });
   const timer = clock.setInterval(() => {
     void ctx.persister.beat((manifest) => recordHeartbeat(manifest, clock.now()));
   }, HEARTBEAT_INTERVAL_MS);

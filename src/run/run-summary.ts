@@ -67,11 +67,11 @@ export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
 
 /** Writes run-summary.json, then points the manifest at it (B3: a direct manifest write). */
 export async function writeRunSummary(ctx: RunContext): Promise<void> {
-  const { paths, manifest } = ctx;
+  const { paths } = ctx;
   const text = `${JSON.stringify(buildRunSummary(ctx), null, 2)}\n`;
   await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
-  recordRunSummaryPath(manifest, repoRelative(paths, paths.runSummaryPath));
-  await ctx.persister.persist({ force: true });
+  // Not forced: the run's close writes it (its terminal state is already on disk).
+  await ctx.persister.update((m) => recordRunSummaryPath(m, repoRelative(paths, paths.runSummaryPath)));
 }
 
 /** The part of run-summary.json that `resume` reads back: every tool run record so far. */
