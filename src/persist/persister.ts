@@ -210,9 +210,10 @@ export class ManifestPersister {
 
   /** Writes what is still dirty (retrying) and stops the timers: the state is on disk when it resolves. */
   async close(): Promise<void> {
-    const results = await Promise.allSettled([this.channels.heartbeat.close(this.closeAttempts), this.channels.manifest.close(this.closeAttempts)]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // The manifest's last state must land (retried, then thrown); `.heartbeat` only tells a
+    // reader the process is alive, so once the run ends one more try is enough.
+    const [, manifest] = await Promise.allSettled([this.channels.heartbeat.close(1), this.channels.manifest.close(this.closeAttempts)]);
+    if (manifest.status === 'rejected') throw manifest.reason;
   }
 
   counts(): Record<PersistedFile, ChannelCounts> {

@@ -91,6 +91,7 @@ describe('startHeartbeat', () => {
     expect(beats()).toBe(1);
     expect(runtime.fs.files().get(paths.heartbeatPath)?.toString('utf8')).toBe('2026-07-01T10:00:00.000Z\n');
     heartbeat.stop();
+    await persister.close(); // the first beat's manifest change waits for a forced write or the close
     expect(runtime.clock.pendingTimers()).toBe(0);
   });
 });

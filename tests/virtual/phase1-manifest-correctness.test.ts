@@ -71,8 +71,8 @@ describe('phase 1: a stage that throws ends failed, in the manifest on disk', ()
       [{ kind: 'subpipeline', id: 'extras', title: 'Extras', pipeline: 'extras' }],
       [{ id: 'extras', title: 'Extras', stages: [{ kind: 'command', id: 'lint', title: 'Lint', command: 'true' }] }],
     );
-    // The second run of seed 1 is the child: its first manifest write fails.
-    const r = await run(config, { stages: {} }, { faults: [{ path: '.runs/0101/cli/*-ba8a4a27/manifest.json', nth: 1, code: 'EIO' }] });
+    // The second run of seed 1 is the child: its first write (its resume token) fails, so it cannot be created.
+    const r = await run(config, { stages: {} }, { faults: [{ path: '.runs/0101/cli/*-ba8a4a27/.resume-token', nth: 1, code: 'EIO' }] });
     const entry = r.main.commands[0];
     expect(entry.status).toBe('failed');
     expect(entry.completed_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
@@ -117,7 +117,7 @@ describe('phase 1: manifest conformance', () => {
       [{ kind: 'subpipeline', id: 'extras', title: 'Extras', pipeline: 'extras', optional: true }],
       [{ id: 'extras', title: 'Extras', stages: [{ kind: 'command', id: 'lint', title: 'Lint', command: 'true' }] }],
     );
-    const r = await run(config, { stages: {} }, { faults: [{ path: '.runs/0101/cli/*-ba8a4a27/manifest.json', nth: 1, code: 'EIO' }] });
+    const r = await run(config, { stages: {} }, { faults: [{ path: '.runs/0101/cli/*-ba8a4a27/.resume-token', nth: 1, code: 'EIO' }] });
     expect(r.main.commands[0].status).toBe('skipped');
     expect(r.main.commands[0].summary).toMatch(/^Execution error: EIO: injected fault/);
     expect(r.main.status).toBe('succeeded');
