@@ -46,6 +46,8 @@ class Channel {
    * (a resume's event before its reset; the real-run invariants caught that on a real clock).
    */
   private lastWriteAt: number;
+  /** The bytes of the last write that landed: what `render` compares the next one with. */
+  private lastLanded: string | null = null;
   private consecutiveFailures = 0;
   private reported = false;
   private closed = false;
@@ -54,8 +56,8 @@ class Channel {
     readonly file: PersistedFile,
     private readonly paths: RunPaths,
     private readonly options: Required<Pick<PersisterOptions, 'intervalMs' | 'retryBaseMs'>> & Pick<PersisterOptions, 'onFirstFailure'>,
-    /** The bytes to write now, or null when they would repeat the last write (skipped). */
-    private readonly render: () => string | null,
+    /** The bytes to write now, or null when they would repeat `last`, the last landed ones (skipped). */
+    private readonly render: (last: string | null) => string | null,
   ) {
     this.lastWriteAt = paths.clock.now();
   }
@@ -84,12 +86,9 @@ class Channel {
       return this.followUp;
     }
     if (!this.dirty) return Promise.resolve();
-    this.paths.clock.clearTimeout(this.throttle);
-    this.throttle = null;
-    this.paths.clock.clearTimeout(this.retry);
-    this.retry = null;
+    this.stopTimers();
     this.dirty = false;
-    const bytes = this.render();
+    const bytes = this.render(this.lastLanded);
     if (bytes === null) {
       this.counts.skipped += 1;
       return Promise.resolve();
@@ -101,7 +100,7 @@ class Channel {
         this.counts.written += 1;
         this.consecutiveFailures = 0;
         this.lastError = null;
-        this.landed?.(bytes);
+        this.lastLanded = bytes;
       },
       (error: unknown) => this.failed(error),
     );
@@ -111,8 +110,12 @@ class Channel {
     return this.inFlight;
   }
 
-  /** Set by the owner: the bytes that landed (what the next write is compared with). */
-  landed: ((bytes: string) => void) | null = null;
+  private stopTimers(): void {
+    this.paths.clock.clearTimeout(this.throttle);
+    this.throttle = null;
+    this.paths.clock.clearTimeout(this.retry);
+    this.retry = null;
+  }
 
   private failed(error: unknown): void {
     this.counts.failed += 1;
@@ -124,8 +127,7 @@ class Channel {
       this.options.onFirstFailure?.(this.file, error);
     }
     if (this.closed) return;
-    this.paths.clock.clearTimeout(this.throttle);
-    this.throttle = null;
+    this.stopTimers();
     this.retry = this.paths.clock.setTimeout(() => {
       this.retry = null;
       void this.kick();
@@ -139,10 +141,7 @@ class Channel {
   /** Stops the timers; what is dirty is written now, retried with the backoff up to `attempts` times. */
   async close(attempts: number): Promise<void> {
     this.closed = true;
-    this.paths.clock.clearTimeout(this.throttle);
-    this.throttle = null;
-    this.paths.clock.clearTimeout(this.retry);
-    this.retry = null;
+    this.stopTimers();
     for (let attempt = 1; ; attempt += 1) {
       await this.kick();
       if (!this.dirty) return;
@@ -154,9 +153,6 @@ class Channel {
 
 export class ManifestPersister {
   private readonly channels: Record<PersistedFile, Channel>;
-  /** The last manifest bytes on disk, with `updated_at` blanked (what a repeat is compared with). */
-  private lastManifestKey: string | null = null;
-  private lastHeartbeat: string | null = null;
   private readonly closeAttempts: number;
 
   constructor(
@@ -171,15 +167,13 @@ export class ManifestPersister {
       onFirstFailure: options.onFirstFailure,
     };
     this.closeAttempts = options.closeAttempts ?? CLOSE_ATTEMPTS;
-    const manifestChannel = new Channel('manifest', paths, channelOptions, () => this.renderManifest());
-    manifestChannel.landed = (bytes) => {
-      this.lastManifestKey = withoutUpdatedAt(bytes);
+    this.channels = {
+      manifest: new Channel('manifest', paths, channelOptions, (last) => this.renderManifest(last)),
+      heartbeat: new Channel('heartbeat', paths, channelOptions, (last) => {
+        const bytes = `${this.manifest.heartbeat_at ?? ''}\n`;
+        return bytes === last ? null : bytes;
+      }),
     };
-    const heartbeatChannel = new Channel('heartbeat', paths, channelOptions, () => this.renderHeartbeat());
-    heartbeatChannel.landed = (bytes) => {
-      this.lastHeartbeat = bytes;
-    };
-    this.channels = { manifest: manifestChannel, heartbeat: heartbeatChannel };
   }
 
   /**
@@ -189,7 +183,7 @@ export class ManifestPersister {
    */
   update(transition: (manifest: Manifest) => void, options: { force?: boolean } = {}): Promise<void> {
     transition(this.manifest);
-    return this.channels.manifest.request(options.force === true);
+    return this.persist(options);
   }
 
   /** Schedules a write of the state as it is (the changes already made through `update`). */
@@ -220,16 +214,16 @@ export class ManifestPersister {
     return { manifest: { ...this.channels.manifest.counts }, heartbeat: { ...this.channels.heartbeat.counts } };
   }
 
-  private renderManifest(): string | null {
-    const key = withoutUpdatedAt(serializeManifest(this.manifest));
-    if (key === this.lastManifestKey) return null;
+  /** The manifest stamped and serialized once; a repeat of `last` (apart from `updated_at`) keeps its old stamp. */
+  private renderManifest(last: string | null): string | null {
+    const stamped = this.manifest.updated_at;
     stampUpdatedAt(this.manifest, this.paths.clock.now());
-    return serializeManifest(this.manifest);
-  }
-
-  private renderHeartbeat(): string | null {
-    const bytes = `${this.manifest.heartbeat_at ?? ''}\n`;
-    return bytes === this.lastHeartbeat ? null : bytes;
+    const bytes = serializeManifest(this.manifest);
+    if (last !== null && withoutUpdatedAt(bytes) === withoutUpdatedAt(last)) {
+      this.manifest.updated_at = stamped; // nothing is written, so nothing is stamped
+      return null;
+    }
+    return bytes;
   }
 }
 

@@ -159,11 +159,10 @@ function touchedSentence(m: Extract<MutationSection, { state: 'present' }>): str
   return `The change touches ${m.touched.length} file(s) with surviving mutants (see reports/mutation/README.md):`;
 }
 
-/** What an artefact that is not there or cannot be read says in its section (null: present). */
-function artefactProblem(artefact: Artefact<unknown>, name: string, stage: string): Block | null {
+/** What an artefact that is not there or cannot be read says in its section. */
+function artefactProblem(artefact: Exclude<Artefact<unknown>, { state: 'present' }>, name: string, stage: string): Block {
   if (artefact.state === 'absent') return paragraph(`The ${stage} did not run (no ${name} in the run directory).`);
-  if (artefact.state === 'unreadable') return paragraph(`The ${stage}'s report cannot be read: ${artefact.error}`, 'bad');
-  return null;
+  return paragraph(`The ${stage}'s report cannot be read: ${artefact.error}`, 'bad');
 }
 
 function stagesSection(p: Packet): Section {
@@ -211,7 +210,7 @@ function specsSection(p: Packet): Section {
       })),
     });
   const guard = p.specGuard;
-  if (guard.state === 'unreadable') blocks.push(paragraph(`The spec guard's report cannot be read: ${guard.error}`, 'bad'));
+  if (guard.state === 'unreadable') blocks.push(artefactProblem(guard, 'spec-guard.json', 'spec guard'));
   if (guard.state === 'present' && guard.value.violations.length > 0) {
     blocks.push(paragraph(`Spec guard violations (${guard.value.violations.length}):`, 'bad'), {
       kind: 'list',
@@ -256,9 +255,8 @@ function goldenSection(p: Packet): Section {
 
 function benchSection(p: Packet): Section {
   const title = 'Bench';
-  const problem = artefactProblem(p.bench, 'bench.json', 'bench');
-  if (problem) return { title, blocks: [problem] };
-  const bench = presentValue(p.bench)!;
+  if (p.bench.state !== 'present') return { title, blocks: [artefactProblem(p.bench, 'bench.json', 'bench')] };
+  const bench = p.bench.value;
   const timings = bench.timings_over_budget ?? [];
   const blocks: Block[] = [
     bench.over_budget.length === 0
@@ -276,9 +274,8 @@ function benchSection(p: Packet): Section {
 
 function budgetSection(p: Packet): Section {
   const title = 'Diff budget';
-  const problem = artefactProblem(p.budget, 'diff-budget.json', 'diff budget');
-  if (problem) return { title, blocks: [problem] };
-  const b = presentValue(p.budget)!;
+  if (p.budget.state !== 'present') return { title, blocks: [artefactProblem(p.budget, 'diff-budget.json', 'diff budget')] };
+  const b = p.budget.value;
   const row = (name: string, bucket: DiffBudgetDoc['code']): Inline[][] => [
     [name],
     [`${bucket.files} files / ${bucket.lines} lines`],
