@@ -3,7 +3,9 @@
 import type { Manifest } from './schema.js';
 
 /** `{run_id, task_id, pipeline_id, status}`: the head of every run document. */
-export function runIdentity(manifest: Manifest): Pick<Manifest, 'run_id' | 'task_id' | 'pipeline_id' | 'status'> {
+export function runIdentity(
+  manifest: Pick<Manifest, 'run_id' | 'task_id' | 'pipeline_id' | 'status'>,
+): Pick<Manifest, 'run_id' | 'task_id' | 'pipeline_id' | 'status'> {
   return { run_id: manifest.run_id, task_id: manifest.task_id, pipeline_id: manifest.pipeline_id, status: manifest.status };
 }
 

@@ -130,6 +130,12 @@ export const manifestSchema = z.strictObject({
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Read-only all the way down: what code outside a transition may do with a manifest. */
+export type Frozen<T> = T extends (infer U)[] ? readonly Frozen<U>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
+
+/** A run's manifest as its readers see it: changed only by the run's persister (src/persist/persister.ts). */
+export type ManifestView = Frozen<Manifest>;
 export type CommandEntry = z.infer<typeof commandEntrySchema>;
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export type CommandStatus = z.infer<typeof commandStatusSchema>;

@@ -314,13 +314,21 @@ export function openHandle(manifest: Manifest, handle: Omit<Handle, 'status' | '
   return entry;
 }
 
-export function recordFrame(handle: Handle, sequence: number): void {
+function handleOf(manifest: Manifest, handleId: string): Handle {
+  const handle = manifest.handles.find((h) => h.handle_id === handleId);
+  if (!handle) throw new Error(`manifest has no handle ${handleId}`);
+  return handle;
+}
+
+/** A chunk of the handle's stream: one more frame, the latest sequence number. */
+export function recordFrame(manifest: Manifest, handleId: string, sequence: number): void {
+  const handle = handleOf(manifest, handleId);
   handle.frame_count += 1;
   handle.latest_sequence = sequence;
 }
 
-export function closeHandle(handle: Handle): void {
-  handle.status = 'closed';
+export function closeHandle(manifest: Manifest, handleId: string): void {
+  handleOf(manifest, handleId).status = 'closed';
 }
 
 /** B7 (phase 0, removed by phase 5): every decision, allows included, is kept in the manifest. */

@@ -5,7 +5,7 @@ import { completedDurationSeconds, durationSeconds, runIdentity } from '../manif
 import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
 import type { ManifestPersister } from '../persist/persister.js';
-import type { Manifest } from '../manifest/schema.js';
+import type { ManifestView } from '../manifest/schema.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
 import { isoTime } from '../layout/run-layout.js';
 import { writeTaskState } from './task-state.js';
@@ -13,7 +13,7 @@ import { writeTaskState } from './task-state.js';
 /** A lock older than this is taken to be left by a process that died. */
 export const STALE_LOCK_MS = 60_000;
 
-export function buildMetricsLine(manifest: Manifest, nowMs: number): Record<string, unknown> {
+export function buildMetricsLine(manifest: ManifestView, nowMs: number): Record<string, unknown> {
   const commands = manifest.commands;
   return {
     ...runIdentity(manifest),

@@ -5,6 +5,7 @@ import type { CommandStage } from '../config/schema.js';
 import { encodeChunk, type ExecEvent } from '../events/events.js';
 import { tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
+import type { Manifest } from '../manifest/schema.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
@@ -38,7 +39,7 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
 
 export async function runCommandStage(ctx: RunContext, i: number, stage: CommandStage, label: StageLabel): Promise<StageOutcome> {
   const { runtime } = ctx.invocation;
-  const { manifest, paths } = ctx;
+  const { paths } = ctx;
   const index = i + 1;
   const logPath = commandLogPath(paths, index, stage.id);
   const startedAtMs = runtime.clock.now();
@@ -69,7 +70,11 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   ctx.invocation.progress.stageStarted(label, stage.command);
   await emit({ type: 'command:start', command: stage.command });
 
-  const handles: ReturnType<typeof openHandle>[] = [];
+  /** The stage's output handles in the manifest (ids), closed with the stage's end. */
+  const handles: string[] = [];
+  const closeHandles = (m: Manifest) => {
+    for (const id of handles) closeHandle(m, id);
+  };
 
   try {
     const cwd = resolve(paths.root, stage.cwd ?? '.');
@@ -79,24 +84,29 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     const env = buildChildEnv(runtime.env, ctx.pipeline.envOverrides, orchestratorVariables(paths, ctx.pipeline.id), stage.env);
     const mode = resolveDispatchMode(stage, ctx.invocation.taskInfo);
     const createdAt = isoTime(startedAtMs);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      handles.push(
-        openHandle(manifest, {
-          handle_id: runtime.ids.handleId(),
+    const [stdoutHandle, stderrHandle] = [runtime.ids.handleId(), runtime.ids.handleId()];
+    // Carried by the manifest's next write: the forced start just landed without them.
+    ctx.persister.carry((m) => {
+      for (const [stream, handleId] of [
+        ['stdout', stdoutHandle],
+        ['stderr', stderrHandle],
+      ] as const) {
+        openHandle(m, {
+          handle_id: handleId,
           correlation_id: correlationId,
           stage_id: stage.id,
           pipeline_id: ctx.pipeline.id,
           created_at: createdAt,
           metadata: { stream, command_index: index, execution_mode: mode },
-        }),
-      );
-    }
-    const [stdoutHandle, stderrHandle] = handles as [ReturnType<typeof openHandle>, ReturnType<typeof openHandle>];
+        });
+        handles.push(handleId);
+      }
+    });
     await emit({ type: 'exec:begin', correlation_id: correlationId, attempt: 1, command: stage.command, cwd: repoRelative(paths, cwd) });
 
     const privacy = privacyFilter({
       mode: ctx.invocation.privacyMode,
-      manifest,
+      update: (transition) => ctx.persister.update(transition),
       handles: { stdout: stdoutHandle, stderr: stderrHandle },
       stageId: stage.id,
       fs: runtime.fs,
@@ -120,7 +130,6 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
           persisted,
         );
       }
-      await ctx.persister.persist();
     };
 
     const exec = runtime.executor.start({ command: stage.command, cwd, env, stageKey: `${ctx.pipeline.id}/${stage.id}` }, onChunk);
@@ -146,7 +155,6 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       status: succeeded ? 'succeeded' : 'failed',
     });
     await emit({ type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs });
-    for (const handle of handles) closeHandle(handle);
 
     let errorFile: string | null = null;
     if (!succeeded) {
@@ -160,15 +168,16 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     const summary = commandSummary(stage, result, tails.stdout, tails.stderr);
     // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
     // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
-    await ctx.persister.update((m) =>
+    await ctx.persister.update((m) => {
+      closeHandles(m);
       finishStage(m, i, {
         status: succeeded ? 'succeeded' : stage.allowFailure && !ctx.invocation.cancel.signal ? 'skipped' : 'failed',
         completedAtMs: endMs,
         exitCode,
         summary,
         errorFile,
-      }),
-    );
+      });
+    });
     record.status = succeeded ? 'succeeded' : 'failed';
     record.completedAt = isoTime(endMs);
     sinks.end({ exitCode, signal: result.signal, durationMs, error: null });
@@ -192,9 +201,11 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     const message = errorMessage(error);
     const endMs = runtime.clock.now();
     await emit({ type: 'command:error', message });
-    for (const handle of handles) closeHandle(handle);
     const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
-    await ctx.persister.update((m) => failStage(m, i, { completedAtMs: endMs, message, errorFile }));
+    await ctx.persister.update((m) => {
+      closeHandles(m);
+      failStage(m, i, { completedAtMs: endMs, message, errorFile });
+    });
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);
     sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: message });

@@ -4,7 +4,7 @@ import type { StageSink } from './sinks/stage-sink.js';
 import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../events/events.js';
-import type { Manifest } from '../manifest/schema.js';
+import type { ManifestView } from '../manifest/schema.js';
 import type { ManifestPersister } from '../persist/persister.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
@@ -69,7 +69,8 @@ export type RunContext = {
   invocation: Invocation;
   pipeline: ResolvedPipeline;
   paths: RunPaths;
-  manifest: Manifest;
+  /** The run's manifest, read-only (the persister's view). */
+  manifest: ManifestView;
   /** The run's single writer: every manifest change goes through it. */
   persister: ManifestPersister;
   toolRuns: ToolRunRecord[];

@@ -79,15 +79,17 @@ function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (file
 }
 
 function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, depth: number): RunContext {
+  // The persister owns the manifest from here on; the context keeps its read-only view.
+  const persister = new ManifestPersister(paths, manifest, {
+    intervalMs: HEARTBEAT_INTERVAL_MS,
+    onFirstFailure: backgroundErrorReporter(invocation, paths),
+  });
   return {
     invocation,
     pipeline,
     paths,
-    manifest,
-    persister: new ManifestPersister(paths, manifest, {
-      intervalMs: HEARTBEAT_INTERVAL_MS,
-      onFirstFailure: backgroundErrorReporter(invocation, paths),
-    }),
+    manifest: persister.manifest,
+    persister,
     toolRuns: [],
     summaryLines: [],
     depth,
@@ -176,14 +178,18 @@ export async function driveRun(
   invocation.progress.runStarted(manifest.run_id, ctx.pipeline.id, ctx.depth, options.resumed);
 
   let toRun = indices;
+  let cut: number[] = [];
   if (options.target !== null) {
     const target = options.target;
     const pipeline = { id: ctx.pipeline.id, stages };
     toRun = indices.filter((i) => runsUnderTarget(pipeline, target, i));
-    for (const i of indices) if (!runsUnderTarget(pipeline, target, i)) skipStage(manifest, i, `Skipped: after target stage '${options.target}'.`);
+    cut = indices.filter((i) => !runsUnderTarget(pipeline, target, i));
   }
 
-  await ctx.persister.update((m) => markRunInProgress(m, clock.now()));
+  await ctx.persister.update((m) => {
+    for (const i of cut) skipStage(m, i, `Skipped: after target stage '${options.target}'.`);
+    markRunInProgress(m, clock.now());
+  });
   const heartbeat = await startHeartbeat(ctx);
 
   let outcome: StageOutcome = { kind: 'succeeded' };
@@ -220,18 +226,23 @@ export async function driveRun(
   } else {
     status = 'succeeded';
   }
-  finalizeRun(manifest, { status, statusDetail: formatStatusDetail(detail), completedAtMs: clock.now(), summaryLines: ctx.summaryLines });
-  if (status === 'succeeded' && guardrailsBlock(manifest)) {
-    detail = { kind: 'pipeline-failed' };
-    finalizeRun(manifest, {
-      status: 'failed',
-      statusDetail: formatStatusDetail(detail),
-      completedAtMs: clock.now(),
-      summaryLines: [...ctx.summaryLines, `Pipeline '${ctx.pipeline.title}' requires guardrails that did not pass.`],
-    });
-    status = 'failed';
-  }
-  await ctx.persister.persist({ force: true });
+  // Forced: the run's end is on disk before the run summary, the metrics line and exit.
+  await ctx.persister.update(
+    (m) => {
+      finalizeRun(m, { status, statusDetail: formatStatusDetail(detail), completedAtMs: clock.now(), summaryLines: ctx.summaryLines });
+      if (status === 'succeeded' && guardrailsBlock(m)) {
+        detail = { kind: 'pipeline-failed' };
+        finalizeRun(m, {
+          status: 'failed',
+          statusDetail: formatStatusDetail(detail),
+          completedAtMs: clock.now(),
+          summaryLines: [...ctx.summaryLines, `Pipeline '${ctx.pipeline.title}' requires guardrails that did not pass.`],
+        });
+        status = 'failed';
+      }
+    },
+    { force: true },
+  );
 
   try {
     await writeRunSummary(ctx);
@@ -260,18 +271,21 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       target: null,
       depth: ctx.depth + 1,
     });
-    addChildRun(manifest, {
-      run_id: child.manifest.run_id,
-      pipeline_id: pipeline.id,
-      status: child.manifest.status,
-      manifest: repoRelative(paths, child.paths.manifestPath),
-    });
+    // Carried by the next write (a heartbeat, or this stage's end): the child's own manifest
+    // names its parent, so no reader waits on this entry.
+    ctx.persister.carry((m) =>
+      addChildRun(m, {
+        run_id: child.manifest.run_id,
+        pipeline_id: pipeline.id,
+        status: child.manifest.status,
+        manifest: repoRelative(paths, child.paths.manifestPath),
+      }),
+    );
     const result = await driveRun(
       child,
       pipeline.stages.map((_, k) => k),
       { resumed: false, target: null },
     );
-    updateChildRun(manifest, child.manifest.run_id, result.status);
     const endMs = clock.now();
     const succeeded = result.status === 'succeeded';
     const summary = succeeded
@@ -280,15 +294,16 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
     const cancelled = result.status === 'cancelled' && invocation.cancel.signal !== null;
     // An optional subpipeline that fails is recorded `skipped`: the run goes on without it.
     // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
-    await ctx.persister.update((m) =>
+    await ctx.persister.update((m) => {
+      updateChildRun(m, child.manifest.run_id, result.status);
       finishStage(m, i, {
         status: succeeded ? 'succeeded' : stage.optional && !cancelled ? 'skipped' : 'failed',
         completedAtMs: endMs,
         exitCode: null,
         summary,
         subRunId: child.manifest.run_id,
-      }),
-    );
+      });
+    });
     invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
     if (succeeded) return { kind: 'succeeded' };
     if (result.status === 'cancelled' && invocation.cancel.signal) return { kind: 'cancelled', signal: invocation.cancel.signal };

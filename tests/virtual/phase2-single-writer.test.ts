@@ -43,7 +43,7 @@ function heldSink() {
   return { fs, inner, pending, settle };
 }
 
-async function setup(options: { intervalMs?: number } = {}) {
+async function setup(options: { intervalMs?: number; closeAttempts?: number; noFailureHandler?: boolean } = {}) {
   const { ManifestPersister } = await persisterModule();
   const clock = createVirtualClock(Date.parse('2026-01-01T00:00:00.000Z'));
   const sink = heldSink();
@@ -52,7 +52,8 @@ async function setup(options: { intervalMs?: number } = {}) {
   const failures: Array<[string, string]> = [];
   const persister = new ManifestPersister(paths, manifest, {
     intervalMs: options.intervalMs ?? 5_000,
-    onFirstFailure: (file, error) => failures.push([file, (error as Error).message]),
+    ...(options.noFailureHandler ? {} : { onFirstFailure: (file, error) => failures.push([file, (error as Error).message]) }),
+    ...(options.closeAttempts === undefined ? {} : { closeAttempts: options.closeAttempts }),
   });
   const writesOf = (file: 'manifest.json' | '.heartbeat') => sink.pending.filter((w) => w.path.endsWith(`/${file}`));
   return { persister, manifest, clock, paths, failures, writesOf, ...sink };
@@ -117,6 +118,39 @@ describe('phase 2: the persister', () => {
     pending[1]!.land();
     await settle();
     expect(pending).toHaveLength(2);
+  });
+
+  it('a plain request made while a write is in flight is written one interval after that write', async () => {
+    const { persister, pending, settle, clock } = await setup();
+    const start = clock.now();
+    void persister.update(setSummary('forced'), { force: true });
+    void persister.update(setSummary('plain, meanwhile'));
+    expect(clock.pendingTimers()).toBe(0); // nothing to arm while the write is in flight
+    pending[0]!.land();
+    await settle();
+    expect(clock.pendingTimers()).toBe(1); // armed when it landed: the change is not left behind
+    clock.fireNext();
+    expect(clock.now() - start).toBe(5_000);
+    expect(pending).toHaveLength(2);
+    expect(JSON.parse(pending[1]!.data).summary).toBe('plain, meanwhile');
+  });
+
+  it('a carried transition schedules nothing and rides with the next write', async () => {
+    const { persister, pending, settle, clock } = await setup();
+    persister.carry(setSummary('carried'));
+    expect(pending).toHaveLength(0);
+    expect(clock.pendingTimers()).toBe(0);
+    expect(persister.manifest.summary).toBe('carried'); // the read-only view sees it at once
+    void persister.update((m) => void (m.status = 'in_progress'), { force: true });
+    expect(JSON.parse(pending[0]!.data)).toMatchObject({ summary: 'carried', status: 'in_progress' });
+    pending[0]!.land();
+    await settle();
+    // What is carried and never followed by a write is written by close.
+    persister.carry(setSummary('left'));
+    const closed = persister.close();
+    pending[1]!.land();
+    await closed;
+    expect(JSON.parse(pending[1]!.data).summary).toBe('left');
   });
 
   phase2('a failed write stays dirty, is retried with a backoff on the clock, reports once, and fails no later write', async () => {
@@ -187,6 +221,118 @@ describe('phase 2: the persister', () => {
     await persister.update(setSummary('same'), { force: true });
     expect(pending).toHaveLength(1);
     expect(persister.counts().manifest).toEqual({ written: 1, skipped: 1, failed: 0 });
+  });
+});
+
+describe('the persister at its edges', () => {
+  const beatAt = (iso: string) => (m: { heartbeat_at: string | null }) => {
+    m.heartbeat_at = iso;
+  };
+
+  it('the throttle counts from the last write: a plain request 1 s after a write is written 4 s later', async () => {
+    const { persister, pending, settle, clock } = await setup();
+    const start = clock.now();
+    void persister.update(setSummary('forced'), { force: true });
+    pending[0]!.land();
+    await settle();
+    clock.setNow(start + 1_000);
+    void persister.update(setSummary('plain'));
+    clock.fireNext();
+    expect(clock.now() - start).toBe(5_000);
+    expect(JSON.parse(pending[1]!.data).summary).toBe('plain');
+  });
+
+  it('on a fresh persister the first throttled write comes one interval after its creation', async () => {
+    const { persister, pending, clock } = await setup({ intervalMs: 2_000 });
+    const start = clock.now();
+    void persister.update(setSummary('plain'));
+    clock.fireNext();
+    expect(clock.now() - start).toBe(2_000);
+    expect(pending).toHaveLength(1);
+  });
+
+  it('a failed write without a failure handler is retried like any other', async () => {
+    const { persister, pending, settle, clock } = await setup({ noFailureHandler: true });
+    const first = persister.update(setSummary('a'), { force: true });
+    pending[0]!.fail('EIO');
+    await expect(first).resolves.toBeUndefined();
+    clock.fireNext();
+    pending[1]!.land();
+    await settle();
+    expect(persister.counts()).toEqual({ manifest: { written: 1, skipped: 0, failed: 1 }, heartbeat: { written: 0, skipped: 0, failed: 0 } });
+  });
+
+  it('close tries the manifest closeAttempts times with the backoff, then rejects with the last error and leaves no timer', async () => {
+    const { persister, pending, settle, clock } = await setup({ closeAttempts: 3 });
+    const start = clock.now();
+    void persister.update(setSummary('terminal'));
+    const closed = persister.close();
+    closed.catch(() => undefined);
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      expect(pending).toHaveLength(attempt + 1);
+      pending[attempt]!.fail(`EIO${attempt}`);
+      await settle();
+      if (attempt < 2) {
+        clock.fireNext();
+        await settle();
+      }
+    }
+    await expect(closed).rejects.toThrow('EIO2: injected');
+    expect(pending).toHaveLength(3);
+    expect(clock.now() - start).toBe(250 + 500);
+    expect(clock.pendingTimers()).toBe(0); // a closed persister arms no retry
+  });
+
+  it('close tries .heartbeat once: its failure does not fail the close', async () => {
+    const { persister, settle, writesOf, clock } = await setup();
+    void persister.beat(beatAt('2026-01-01T00:00:00.000Z'), { forceManifest: false });
+    writesOf('.heartbeat')[0]!.fail('ENOSPC');
+    await settle();
+    const closed = persister.close();
+    expect(writesOf('.heartbeat')).toHaveLength(2);
+    writesOf('.heartbeat')[1]!.fail('ENOSPC');
+    writesOf('manifest.json')[0]!.land();
+    await settle();
+    await expect(closed).resolves.toBeUndefined();
+    expect(writesOf('.heartbeat')).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('after close a plain request arms no throttle', async () => {
+    const { persister, clock } = await setup();
+    await persister.close();
+    void persister.update(setSummary('late'));
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('.heartbeat holds heartbeat_at and a line feed; a beat that repeats it is skipped and counted', async () => {
+    const { persister, settle, writesOf } = await setup();
+    void persister.beat(beatAt('2026-01-01T00:00:05.000Z'));
+    expect(writesOf('.heartbeat')[0]!.data).toBe('2026-01-01T00:00:05.000Z\n');
+    writesOf('.heartbeat')[0]!.land();
+    writesOf('manifest.json')[0]!.land();
+    await settle();
+    void persister.beat(beatAt('2026-01-01T00:00:05.000Z'));
+    expect(writesOf('.heartbeat')).toHaveLength(1);
+    expect(persister.counts().heartbeat).toEqual({ written: 1, skipped: 1, failed: 0 });
+  });
+
+  it('counts() is a copy: changing it changes nothing in the persister', async () => {
+    const { persister } = await setup();
+    const counts = persister.counts();
+    counts.manifest.written = 99;
+    expect(persister.counts().manifest.written).toBe(0);
+  });
+
+  it('a repeat is judged apart from updated_at only: a change in a nested field is written, freshly stamped', async () => {
+    const { persister, pending, settle, clock } = await setup();
+    void persister.update((m) => void (m.summary = 'same'), { force: true });
+    pending[0]!.land();
+    await settle();
+    clock.setNow(clock.now() + 1_000);
+    void persister.update((m) => void (m.privacy.totals.total_frames += 1), { force: true });
+    expect(pending).toHaveLength(2);
+    expect(JSON.parse(pending[1]!.data).updated_at).toBe('2026-01-01T00:00:01.000Z');
   });
 });
 

@@ -1,9 +1,10 @@
 // The privacy guard on a stage's output (docs/contracts.md §9): each chunk is a frame of its
 // stream's handle in the manifest, gets a decision (kept in the manifest, B7, and appended to
-// privacy-decisions.ndjson), and comes out as the bytes that may be persisted, or none.
+// privacy-decisions.ndjson), and comes out as the bytes that may be persisted, or none. The
+// manifest changes go through the run's persister, as one plain (throttled) update per chunk.
 import { guardChunk, type PrivacyMode } from '../../privacy/guard.js';
 import { recordFrame, recordPrivacyDecision } from '../../manifest/transitions.js';
-import type { Handle, Manifest, PrivacyDecision } from '../../manifest/schema.js';
+import type { Manifest, PrivacyDecision } from '../../manifest/schema.js';
 import type { ExecChunk, FileSink } from '../../runtime/types.js';
 
 export type PrivacyFilter = {
@@ -13,19 +14,20 @@ export type PrivacyFilter = {
 
 export function privacyFilter(options: {
   mode: PrivacyMode;
-  manifest: Manifest;
-  handles: { stdout: Handle; stderr: Handle };
+  /** The persister's `update`: the only way to the manifest. */
+  update: (transition: (manifest: Manifest) => void) => Promise<void>;
+  /** The handle id of each stream. */
+  handles: { stdout: string; stderr: string };
   stageId: string;
   fs: FileSink;
   logPath: string;
 }): PrivacyFilter {
   return {
     async admit(chunk, sequence, timestamp) {
-      const handle = options.handles[chunk.stream];
-      recordFrame(handle, sequence);
+      const handleId = options.handles[chunk.stream];
       const outcome = guardChunk(options.mode, chunk.data);
       const decision: PrivacyDecision = {
-        handle_id: handle.handle_id,
+        handle_id: handleId,
         sequence,
         action: outcome.action,
         rule: outcome.rule,
@@ -33,7 +35,10 @@ export function privacyFilter(options: {
         timestamp,
         stage_id: options.stageId,
       };
-      recordPrivacyDecision(options.manifest, decision);
+      await options.update((manifest) => {
+        recordFrame(manifest, handleId, sequence);
+        recordPrivacyDecision(manifest, decision);
+      });
       await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
       return outcome.persisted ?? null;
     },
