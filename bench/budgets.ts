@@ -7,6 +7,7 @@ import { readLocalJson } from '../src/config/json-file.js';
 import type { ScenarioCounts } from './counts.js';
 import { COUNT_FIGURES } from './counts.js';
 import type { MemoryProbeResult } from './memory-probe.js';
+import type { GapResults } from './gap.js';
 import type { LatencyResults } from './latency.js';
 
 export type MemoryBudget = { finishes: boolean; heap_growth_mb: number | null; rss_growth_mb: number | null };
@@ -16,7 +17,9 @@ export type Increase = { figure: string; from: number | boolean | null; to: numb
 export type Budgets = {
   counts: Record<string, ScenarioCounts>;
   memory: Record<string, MemoryBudget>;
-  ratios: { stage_overhead_ratio: number | null; cli_startup_ratio: number | null };
+  ratios: { stage_overhead_ratio: number | null; cli_startup_ratio: number | null; stage_gap_ratio: number | null };
+  /** Exact: the stage-to-stage gap on the virtual runtime, in virtual ms (0: nothing waits on the clock). */
+  gap: { virtual_gap_ms: number | null };
   increases: Increase[];
 };
 
@@ -24,6 +27,7 @@ export type Measured = {
   counts?: Record<string, ScenarioCounts>;
   memory?: MemoryProbeResult[];
   latency?: LatencyResults;
+  gap?: GapResults;
 };
 
 /** Headroom over a measured value when a noisy figure's ceiling is set. */
@@ -32,7 +36,13 @@ export const RATIO_HEADROOM = 2;
 export const RATIO_FIGURES = ['stage_overhead_ratio', 'cli_startup_ratio'] as const;
 
 export function emptyBudgets(): Budgets {
-  return { counts: {}, memory: {}, ratios: { stage_overhead_ratio: null, cli_startup_ratio: null }, increases: [] };
+  return {
+    counts: {},
+    memory: {},
+    ratios: { stage_overhead_ratio: null, cli_startup_ratio: null, stage_gap_ratio: null },
+    gap: { virtual_gap_ms: null },
+    increases: [],
+  };
 }
 
 const ceiling = z.number().nonnegative().nullable();
@@ -43,8 +53,9 @@ const budgetsSchema = z.strictObject({
   counts: z.record(z.string(), countsSchema).default({}),
   memory: z.record(z.string(), z.strictObject({ finishes: z.boolean(), heap_growth_mb: ceiling, rss_growth_mb: ceiling })).default({}),
   ratios: z
-    .strictObject({ stage_overhead_ratio: ceiling, cli_startup_ratio: ceiling })
-    .default({ stage_overhead_ratio: null, cli_startup_ratio: null }),
+    .strictObject({ stage_overhead_ratio: ceiling, cli_startup_ratio: ceiling, stage_gap_ratio: ceiling.default(null) })
+    .default({ stage_overhead_ratio: null, cli_startup_ratio: null, stage_gap_ratio: null }),
+  gap: z.strictObject({ virtual_gap_ms: ceiling }).default({ virtual_gap_ms: null }),
   increases: z
     .array(
       z.strictObject({
@@ -133,6 +144,29 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
       });
     }
   }
+  if (measured.gap) {
+    const ceiling = budgets.gap.virtual_gap_ms;
+    out.push({
+      figure: 'gap.virtual_gap_ms',
+      value: measured.gap.virtual_gap_ms,
+      ceiling,
+      over: ceiling === null || measured.gap.virtual_gap_ms > ceiling,
+      gates: true,
+      note: ceiling === null ? 'no budget' : undefined,
+    });
+    const ratio = measured.gap.stage_gap_ratio;
+    if (ratio !== null) {
+      const ratioCeiling = budgets.ratios.stage_gap_ratio;
+      out.push({
+        figure: 'ratios.stage_gap_ratio',
+        value: ratio,
+        ceiling: ratioCeiling,
+        over: ratioCeiling === null || ratio > ratioCeiling,
+        gates: false,
+        note: ratioCeiling === null ? 'no budget' : `against ${measured.gap.baseline.label}`,
+      });
+    }
+  }
   return out;
 }
 
@@ -217,6 +251,19 @@ export function updateBudgets(current: Budgets, measured: Measured, allowIncreas
         current.ratios[figure],
         ceilingFor(measured.latency[figure], RATIO_HEADROOM, 1),
         (v) => (next.ratios[figure] = v as number),
+      );
+    }
+  }
+  if (measured.gap) {
+    const gap = measured.gap;
+    apply('gap.virtual_gap_ms', gap.virtual_gap_ms, current.gap.virtual_gap_ms, gap.virtual_gap_ms, (v) => (next.gap.virtual_gap_ms = v as number));
+    if (gap.stage_gap_ratio !== null) {
+      apply(
+        'ratios.stage_gap_ratio',
+        gap.stage_gap_ratio,
+        current.ratios.stage_gap_ratio,
+        ceilingFor(gap.stage_gap_ratio, RATIO_HEADROOM, 1),
+        (v) => (next.ratios.stage_gap_ratio = v as number),
       );
     }
   }

@@ -24,6 +24,7 @@ const historySchema = z.object({
     counts: z.record(z.string(), z.record(z.string(), z.number())).optional(),
     memory: z.array(z.object({ size_mb: z.number(), finished: z.boolean() }).passthrough()).optional(),
     latency: z.record(z.string(), z.unknown()).optional(),
+    gap: z.object({ virtual_gap_ms: z.number(), real_gap_p50_ms: z.number() }).passthrough().optional(),
     replay: z.object({ scenarios: z.number(), seconds: z.number(), scenarios_per_second: z.number() }).optional(),
   }),
 });
@@ -52,6 +53,12 @@ export function flatten(results: HistoryEntry['results']): Map<string, number> {
     out.set(`memory.${probe.size_mb}mb.rss_growth_mb`, probe.rss_growth_mb);
   }
   if (results.latency) for (const [key, value] of Object.entries(results.latency)) out.set(`latency.${key}`, value);
+  if (results.gap) {
+    out.set('gap.virtual_gap_ms', results.gap.virtual_gap_ms);
+    out.set('gap.real_gap_p50_ms', results.gap.real_gap_p50_ms);
+    if (results.gap.baseline_gap_p50_ms !== null) out.set('gap.baseline_gap_p50_ms', results.gap.baseline_gap_p50_ms);
+    if (results.gap.stage_gap_ratio !== null) out.set('gap.stage_gap_ratio', results.gap.stage_gap_ratio);
+  }
   if (results.replay) out.set('replay.scenarios_per_second', results.replay.scenarios_per_second);
   return out;
 }

@@ -6,15 +6,16 @@ import { InvalidArgumentError } from 'commander';
 import { InputError } from '../src/errors.js';
 import { runTool } from '../src/harness/tool-cli.js';
 import { cpus } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Verdict } from './budgets.js';
 import { measureCounts, COUNT_FIGURES } from './counts.js';
 import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
+import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
 import { MEMORY_SIZES_MB, probeMemory } from './memory.js';
 
-const SECTIONS = ['counts', 'memory', 'latency'] as const;
+const SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
 type Section = (typeof SECTIONS)[number];
 
 type Options = {
@@ -26,6 +27,7 @@ type Options = {
   json?: boolean;
   out?: string;
   only?: Section[];
+  gapAgainst: string;
   corpus: string;
 };
 
@@ -108,6 +110,25 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
       status(['ratios.cli_startup_ratio']),
     ]);
   }
+  const g = results.gap;
+  if (g) {
+    rows.push([
+      'gap',
+      `stage end to next child start, virtual (${g.stages} stages)`,
+      `${g.virtual_gap_ms} ms`,
+      ceiling('gap.virtual_gap_ms'),
+      status(['gap.virtual_gap_ms']),
+    ]);
+    rows.push([
+      'gap',
+      `same, real processes (p50) vs ${g.baseline.label}`,
+      g.stage_gap_ratio === null
+        ? `${g.real_gap_p50_ms} ms (${g.baseline.label} ${g.baseline.note ?? 'not measured'})`
+        : `${g.stage_gap_ratio}x (${g.real_gap_p50_ms} ms vs ${g.baseline_gap_p50_ms} ms)`,
+      ceiling('ratios.stage_gap_ratio'),
+      g.stage_gap_ratio === null ? '' : status(['ratios.stage_gap_ratio']),
+    ]);
+  }
   if (results.replay) {
     rows.push([
       'latency',
@@ -127,7 +148,7 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
 }
 
 function renderDeltas(labelName: string, before: HistoryEntry, now: HistoryEntry['results']): string {
-  const deltas = compareResults(before.results, now).filter((d) => d.delta !== 0 || d.figure.startsWith('latency') || d.figure.startsWith('memory'));
+  const deltas = compareResults(before.results, now).filter((d) => d.delta !== 0 || /^(latency|memory|gap)\./.test(d.figure));
   const rows = [['figure', labelName, 'now', 'delta']];
   for (const d of deltas) {
     const pct = d.percent === null ? '' : ` (${d.percent > 0 ? '+' : ''}${d.percent}%)`;
@@ -173,14 +194,17 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
     }
   }
   if (sections.has('latency')) results.latency = await measureLatency(err);
+  if (sections.has('gap')) results.gap = await measureGap(err, options.gapAgainst);
   return results;
 }
 
 export function runBench(argv: string[]): Promise<number> {
   return runTool('bench', argv, (program, setExit) => {
     program
-      .description('Write counts per golden scenario, memory growth with output size, and timing ratios, against bench/budgets.json.')
-      .option('--check', 'exit 1 and name each count or memory figure over its budget (timing ratios are reported, never gate)')
+      .description(
+        'Write counts per golden scenario, memory growth with output size, the stage-to-stage gap, and timing ratios, against bench/budgets.json.',
+      )
+      .option('--check', 'exit 1 and name each count, memory or virtual-gap figure over its budget (timing ratios are reported, never gate)')
       .option('--update', 'lower the ceilings in bench/budgets.json to what was measured (raising one needs --allow-increase)')
       .option('--allow-increase <reason>', 'with --update: allow ceilings to go up; the reason is kept in bench/budgets.json')
       .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
@@ -189,6 +213,12 @@ export function runBench(argv: string[]): Promise<number> {
       .option('--out <file>', 'also write that JSON document to this file (for the review packet)')
       .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
       .option('--corpus <dir>', 'golden corpus', 'golden')
+      .option(
+        '--gap-against <label>',
+        'the phase whose CLI the real stage-to-stage gap is compared with, built from the commit that recorded bench/history/<label>.json',
+        label,
+        'phase-0',
+      )
       .action(async (opts: Options) => {
         let exit = 0;
         if (opts.allowIncrease !== undefined && !opts.update) throw new InputError('--allow-increase goes with --update');
@@ -198,6 +228,8 @@ export function runBench(argv: string[]): Promise<number> {
         const compareLabel = opts.compare === 'latest' ? latestLabel(join(benchDir, 'history')) : opts.compare;
         if (opts.compare === 'latest' && !compareLabel)
           throw new InputError('--compare latest: no history in bench/history/ (record one with --record phase-0)');
+        if ((opts.only ?? SECTIONS).includes('gap') && !existsSync(join(benchDir, 'history', `${opts.gapAgainst}.json`)))
+          throw new InputError(`--gap-against ${opts.gapAgainst}: no bench/history/${opts.gapAgainst}.json to build that phase from`);
         const compareEntry = compareLabel ? readHistory(join(benchDir, 'history', `${compareLabel}.json`), compareLabel) : null;
         const results = await measure(opts);
         let budgets = readBudgets(budgetsPath);
@@ -254,7 +286,11 @@ export function runBench(argv: string[]): Promise<number> {
           verdict(`bench: ${over.length} figure(s) over budget: ${over.map(name).join('; ')}`);
           if (opts.check) exit = 1;
         } else {
-          verdict(informing.length > 0 ? 'bench: every count and memory figure is within its budget' : 'bench: every figure is within its budget');
+          verdict(
+            informing.length > 0
+              ? 'bench: every gating figure (counts, memory, virtual gap) is within its budget'
+              : 'bench: every figure is within its budget',
+          );
         }
         setExit(exit);
       });

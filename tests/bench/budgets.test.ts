@@ -51,7 +51,7 @@ describe('budget checks', () => {
       '16': { finishes: true, heap_growth_mb: 50, rss_growth_mb: 100 },
       '256': { finishes: false, heap_growth_mb: null, rss_growth_mb: null },
     },
-    ratios: { stage_overhead_ratio: 3, cli_startup_ratio: 5 },
+    ratios: { stage_overhead_ratio: 3, cli_startup_ratio: 5, stage_gap_ratio: null },
   };
 
   it('names each figure over its ceiling', () => {
@@ -182,7 +182,7 @@ describe('bench history', () => {
 describe('bench CLI input errors', () => {
   const bench = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist/bench/run-bench.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
-  it('refuses --allow-increase without --update, an unknown history label and a bad section', () => {
+  it('refuses --allow-increase without --update, an unknown history label, a bad section and an unknown gap baseline', () => {
     const a = bench('--only', 'counts', '--allow-increase', 'x');
     expect(a.status).toBe(2);
     expect(a.stderr.trim()).toBe('bench: --allow-increase goes with --update');
@@ -191,7 +191,10 @@ describe('bench CLI input errors', () => {
     expect(b.stderr).toContain("bench: no bench history named 'phase-99'");
     const c = bench('--only', 'timings');
     expect(c.status).toBe(2);
-    expect(c.stderr).toContain('expected a comma-separated list of counts, memory, latency');
+    expect(c.stderr).toContain('expected a comma-separated list of counts, memory, latency, gap');
+    const d = bench('--only', 'gap', '--gap-against', 'phase-99');
+    expect(d.status).toBe(2);
+    expect(d.stderr.trim()).toBe('bench: --gap-against phase-99: no bench/history/phase-99.json to build that phase from');
   });
 });
 
