@@ -112,7 +112,8 @@ class Channel {
       this.inFlight = null;
       // A plain request made while this write was in flight armed no throttle: arm it now, so
       // the change is written within the interval even when no forced request follows.
-      if (this.dirty && !this.followUp) this.armThrottle();
+      // (A follow-up write, when one is chained, stops this timer as it starts.)
+      if (this.dirty) this.armThrottle();
     });
     return this.inFlight;
   }

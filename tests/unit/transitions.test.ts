@@ -9,6 +9,9 @@ import {
   markStageRunning,
   prepareResume,
   recordPrivacyDecision,
+  openHandle,
+  recordFrame,
+  closeHandle,
   summarize,
   updateCommandStatus,
   failStage,
@@ -136,6 +139,22 @@ describe('transitions', () => {
     expect(m.privacy.totals).toEqual({ total_frames: 1000, redacted_frames: 0, blocked_frames: 0, allowed_frames: 1000 });
     // Every manifest write carries them: the serialized size grows with the output's chunk count.
     expect(serializeManifest(m).length).toBeGreaterThan(150_000);
+  });
+
+  it('frames and closing go to the handle named by id; an unknown id is an error naming it', () => {
+    const m = manifest();
+    const base = { correlation_id: 'c', stage_id: 'build', pipeline_id: 'p', created_at: m.started_at, metadata: {} };
+    openHandle(m, { handle_id: 'h-out', ...base });
+    openHandle(m, { handle_id: 'h-err', ...base });
+    recordFrame(m, 'h-err', 3);
+    recordFrame(m, 'h-err', 4);
+    closeHandle(m, 'h-out');
+    expect(m.handles.map((h) => [h.handle_id, h.status, h.frame_count, h.latest_sequence])).toEqual([
+      ['h-out', 'closed', 0, 0],
+      ['h-err', 'open', 2, 4],
+    ]);
+    expect(() => recordFrame(m, 'h-gone', 1)).toThrow('manifest has no handle h-gone');
+    expect(() => closeHandle(m, 'h-gone')).toThrow('manifest has no handle h-gone');
   });
 });
 

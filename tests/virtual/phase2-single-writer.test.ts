@@ -317,6 +317,20 @@ describe('the persister at its edges', () => {
     expect(persister.counts().heartbeat).toEqual({ written: 1, skipped: 1, failed: 0 });
   });
 
+  it('a forced write that lands with nothing left to write leaves no timer behind', async () => {
+    const { persister, pending, settle, clock } = await setup();
+    void persister.update(setSummary('only'), { force: true });
+    pending[0]!.land();
+    await settle();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a beat before any heartbeat_at writes an empty line to .heartbeat', async () => {
+    const { persister, writesOf } = await setup();
+    void persister.beat(() => undefined);
+    expect(writesOf('.heartbeat')[0]!.data).toBe('\n');
+  });
+
   it('counts() is a copy: changing it changes nothing in the persister', async () => {
     const { persister } = await setup();
     const counts = persister.counts();
