@@ -139,7 +139,10 @@ describe('phase 3: the cap', () => {
       expect(run.runtime.stderr.text().trim().split('\n'), value).toEqual([
         expect.stringMatching(new RegExp(`^codex-orchestrator: ${VAR}: .*an integer from 0 to 1000000`)),
       ]);
-      expect([...run.runtime.fs.files().keys()].filter((p) => p.includes('/.runs/')), value).toEqual([]);
+      expect(
+        [...run.runtime.fs.files().keys()].filter((p) => p.includes('/.runs/')),
+        value,
+      ).toEqual([]);
     }
     const bad = await start(noisy({ chunks: 1, config: { execEventMaxChunks: -3 } }));
     expect(bad.code).toBe(2);
