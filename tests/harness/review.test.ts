@@ -50,6 +50,8 @@ const BENCH: BenchDoc = {
       { figure: 'counts.stage-failure.other_writes', before: 20, now: 15, delta: -5, percent: -25 },
       // Not measured by this run (e.g. `bench --only counts`): not a change.
       { figure: 'memory.16mb.heap_growth_mb', before: 51.4, now: null, delta: null, percent: null },
+      // Measured now, not in the history (a figure a phase added): shown with its value.
+      { figure: 'gap.virtual_gap_ms', before: null, now: 0, delta: null, percent: null },
     ],
   },
 };
@@ -176,6 +178,7 @@ describe('review packet from a run directory', () => {
     expect(md).toContain('| counts.success.bytes | 1000 | 1500 | +500 (+50%) |');
     expect(md).toContain('| counts.stage-failure.other_writes | 20 | 15 | -5 (-25%) |');
     expect(md).not.toContain('counts.success.manifest_writes'); // unchanged figures are left out
+    expect(md).toContain('1 figure(s) not in `phase-0`:\n\n| figure | now |\n|---|---|\n| gap.virtual_gap_ms | 0 |');
     const budget = JSON.parse(readFileSync(join(runDir, 'diff-budget.json'), 'utf8')) as BudgetReport;
     expect(budget.code.paths.map((p) => [p.path, p.lines])).toEqual([
       ['src/a.ts', 21],

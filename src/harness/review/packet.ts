@@ -268,6 +268,13 @@ function benchSection(p: Packet): Section {
     const rows = benchRows(bench);
     blocks.push(paragraph(['Against ', { code: bench.deltas.against }, `: ${rows.length} figure(s) changed.`]));
     if (rows.length > 0) blocks.push({ kind: 'table', head: ['figure', 'before', 'now', 'delta'], rows });
+    // What this run measures that the history did not (a figure a phase added: the
+    // stage-to-stage gap, the capped memory rows): shown with its value, never left out.
+    const added = bench.deltas.figures.filter((f) => f.before === null && f.now !== null);
+    if (added.length > 0) {
+      blocks.push(paragraph([`${added.length} figure(s) not in `, { code: bench.deltas.against }, ':']));
+      blocks.push({ kind: 'table', head: ['figure', 'now'], rows: added.map((f) => [[f.figure], [String(f.now)]]) });
+    }
   }
   return { title, blocks };
 }
