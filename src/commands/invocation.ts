@@ -2,6 +2,7 @@
 // all validated before anything is written.
 import type { StageSink } from '../run/sinks/stage-sink.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
+import { execEventMaxChunks } from '../config/event-cap.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
 import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
@@ -30,6 +31,7 @@ export async function prepareInvocation(
     taskId: options.taskId,
     taskInfo,
     privacyMode: privacyModeFrom(runtime.env),
+    execEventMaxChunks: execEventMaxChunks(runtime.env, config),
     cancel: new CancelState(),
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,

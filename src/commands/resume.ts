@@ -9,14 +9,14 @@ import { ManifestPersister } from '../persist/persister.js';
 import { HEARTBEAT_INTERVAL_MS } from '../run/heartbeat.js';
 import type { Manifest } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
-import type { Runtime } from '../runtime/types.js';
+import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
 import { readToolRuns } from '../run/run-summary.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';
-import { isoTime, repoRelative, resolveRoots } from '../layout/run-layout.js';
+import { commandLogPath, isoTime, repoRelative, resolveRoots } from '../layout/run-layout.js';
 
 export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
 
@@ -38,6 +38,38 @@ async function block(paths: RunPaths, manifest: Manifest, options: ResumeOptions
   throw new InputError(`cannot resume run '${manifest.run_id}': ${detail}`);
 }
 
+/**
+ * The `cwd` of the first exec:begin in a stage's event log, reading only as much of the log as
+ * it takes (the begin is its second line; the log can hold gigabytes of output). Null when the
+ * log or the event is missing; a line that is not JSON is one line naming the file (InputError).
+ */
+export async function firstExecBeginCwd(fs: FileSink, path: string, label: string): Promise<string | null> {
+  for (let bytes = 64 * 1024; ; bytes *= 4) {
+    let head: Buffer;
+    try {
+      head = await fs.readPrefix(path, bytes);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return null;
+      throw error;
+    }
+    const whole = head.length < bytes;
+    const lines = head.toString('utf8').split('\n');
+    if (!whole) lines.pop(); // cut at the prefix's end: read again with more
+    for (const [n, line] of lines.entries()) {
+      if (line === '') continue;
+      let event: unknown;
+      try {
+        event = JSON.parse(line);
+      } catch {
+        throw new InputError(`${label}: line ${n + 1} is not a JSON event`);
+      }
+      const begin = event as { type?: unknown; cwd?: unknown } | null;
+      if (begin?.type === 'exec:begin' && typeof begin.cwd === 'string') return begin.cwd;
+    }
+    if (whole) return null;
+  }
+}
+
 export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promise<RunResult> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const found = await findRun(runtime.fs, roots, options.run);
@@ -51,9 +83,17 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
 
   let pipeline: ResolvedPipeline;
   if (isExec) {
-    // The exec stage reruns where it first ran: the (repo-relative) cwd of its exec:begin event.
-    const begin = toolRuns.flatMap((record) => record.events).find((event) => event.type === 'exec:begin');
-    pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', typeof begin?.cwd === 'string' ? begin.cwd : '.');
+    // The exec stage reruns where it first ran: the (repo-relative) cwd of its exec:begin event,
+    // read from the stage's own event log (complete whatever the event cap, and written before
+    // the child started), not from run-summary.json (capped, or never written by a killed run).
+    const logPath = commandLogPath(paths, 1, EXEC_PIPELINE_ID);
+    const cwd = await firstExecBeginCwd(runtime.fs, logPath, repoRelative(paths, logPath));
+    if (cwd === null) {
+      throw new InputError(
+        `cannot resume run '${manifest.run_id}': its command never started, so where it runs is unknown (${repoRelative(paths, logPath)} has no exec:begin)`,
+      );
+    }
+    pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', cwd);
   } else {
     pipeline = resolvePipeline(findPipeline(invocation.config!, manifest.pipeline_id));
     const configured = pipeline.stages.map((stage) => stage.id).join(', ');

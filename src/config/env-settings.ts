@@ -12,6 +12,10 @@ export const ENV_VARIABLES = {
   privacyMode: { name: 'CODEX_PRIVACY_GUARD_MODE', help: 'privacy guard: enforce; default shadow' },
   trace: { name: 'CODEX_ORCHESTRATOR_TRACE', help: 'append every write, child start and the CLI return to <file> as NDJSON' },
   debug: { name: 'CODEX_ORCHESTRATOR_DEBUG', help: 'print the stack of an unexpected error' },
+  execEventMaxChunks: {
+    name: 'CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS',
+    help: 'keep the first N chunk events per stage in run-summary.json (0: all; logs keep all)',
+  },
 } as const satisfies Record<string, EnvVariable>;
 
 /** `--help`'s lines, one per variable, from the catalogue (so help and readers cannot drift). */

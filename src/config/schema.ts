@@ -41,9 +41,21 @@ export const pipelineSchema = z.strictObject({
   stages: z.array(stageSchema).min(1, 'a pipeline needs at least one stage'),
 });
 
+/** The largest cap on chunk events per stage (`execEventMaxChunks`, phase 3). */
+export const MAX_EXEC_EVENT_CHUNKS = 1_000_000;
+
+/** How many chunk events per stage run-summary.json keeps: 0 keeps them all. */
+export const execEventMaxChunksSchema = z
+  .number()
+  .int(`expected an integer from 0 to ${MAX_EXEC_EVENT_CHUNKS}`)
+  .min(0, `expected an integer from 0 to ${MAX_EXEC_EVENT_CHUNKS}`)
+  .max(MAX_EXEC_EVENT_CHUNKS, `expected an integer from 0 to ${MAX_EXEC_EVENT_CHUNKS}`);
+
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   defaultPipeline: z.string().optional(),
+  /** Phase 3: keep each stage's first N chunk events in run-summary.json (0: all); the environment wins. */
+  execEventMaxChunks: execEventMaxChunksSchema.optional(),
   pipelines: z.array(pipelineSchema),
 });
 

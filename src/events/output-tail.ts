@@ -12,7 +12,9 @@ export class OutputTail {
 
   push(data: Uint8Array): void {
     if (data.byteLength === 0) return;
-    this.chunks.push(Buffer.from(data));
+    // A view, not a copy: chunks are never changed after they are read, and a copy of every
+    // chunk of output is what made memory churn with output size.
+    this.chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     this.size += data.byteLength;
     while (this.size > this.capacity) {
       const first = this.chunks[0]!;

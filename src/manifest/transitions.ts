@@ -334,6 +334,11 @@ export function closeHandle(manifest: Manifest, handleId: string): void {
 /** B7 (phase 0, removed by phase 5): every decision, allows included, is kept in the manifest. */
 export function recordPrivacyDecision(manifest: Manifest, decision: PrivacyDecision): void {
   manifest.privacy.decisions.push(decision);
+  countPrivacyDecision(manifest, decision);
+}
+
+/** A decision counted in the totals only (phase 3's cap: privacy-decisions.ndjson keeps it). */
+export function countPrivacyDecision(manifest: Manifest, decision: PrivacyDecision): void {
   const totals = manifest.privacy.totals;
   totals.total_frames += 1;
   if (decision.action === 'redact') totals.redacted_frames += 1;

@@ -1,4 +1,4 @@
-// Why a run ended the way it did, as a typed value: the seven shapes of the manifest's
+// Why a run ended the way it did, as a typed value: the eight shapes of the manifest's
 // `status_detail` (docs/contracts.md §4). The core carries this value to the CLI, which picks
 // the exit code from it; the manifest stores its string form, which the schema still exports
 // as a string.
@@ -11,7 +11,9 @@ export type StatusDetail =
   | { kind: 'subpipeline-error'; pipelineId: string }
   | { kind: 'cancelled'; signal: SignalName }
   | { kind: 'pipeline-failed' }
-  | { kind: 'exec-failed' };
+  | { kind: 'exec-failed' }
+  /** Phase 3: an evidence file of the run (run-summary.json) could not be written. */
+  | { kind: 'evidence-not-written'; file: string };
 
 /** The manifest's string form: `stage:<id>:failed`, `cancelled:SIGINT`, `pipeline-failed`, … */
 export function formatStatusDetail(detail: StatusDetail | null): string | null {
@@ -30,6 +32,8 @@ export function formatStatusDetail(detail: StatusDetail | null): string | null {
     case 'pipeline-failed':
     case 'exec-failed':
       return detail.kind;
+    case 'evidence-not-written':
+      return `evidence:${detail.file}:not-written`;
   }
 }
 
@@ -37,6 +41,8 @@ export function formatStatusDetail(detail: StatusDetail | null): string | null {
 export function parseStatusDetail(text: string | null): StatusDetail | null {
   if (text === null) return null;
   if (text === 'pipeline-failed' || text === 'exec-failed') return { kind: text };
+  const evidence = /^evidence:(.+):not-written$/.exec(text);
+  if (evidence) return { kind: 'evidence-not-written', file: evidence[1]! };
   const cancelled = /^cancelled:(SIGINT|SIGTERM)$/.exec(text);
   if (cancelled) return { kind: 'cancelled', signal: cancelled[1] as SignalName };
   const stage = /^(stage|subpipeline):(.+):(failed|error)$/.exec(text);

@@ -18,7 +18,7 @@ import { eventLogSink } from './sinks/event-log-sink.js';
 import { outputTailSink } from './sinks/output-tail-sink.js';
 import { privacyFilter } from './sinks/privacy-filter.js';
 import { fanOut } from './sinks/stage-sink.js';
-import { toolRunRecordSink } from './sinks/tool-run-record-sink.js';
+import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
@@ -52,6 +52,9 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     startedAt: isoTime(startedAtMs),
     completedAt: isoTime(startedAtMs),
     attemptCount: 1,
+    ...(ctx.invocation.execEventMaxChunks === null
+      ? {}
+      : { eventCap: { maxChunkEvents: ctx.invocation.execEventMaxChunks, keptChunkEvents: 0, droppedChunkEvents: 0, droppedChunkBytes: 0 } }),
     events: [],
   };
   // The stage's events go to each sink in turn (src/run/sinks/): the tails first (in memory),
@@ -108,6 +111,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       mode: ctx.invocation.privacyMode,
       update: (transition) => ctx.persister.update(transition),
       handles: { stdout: stdoutHandle, stderr: stderrHandle },
+      keepDecisions: ctx.invocation.execEventMaxChunks,
       stageId: stage.id,
       fs: runtime.fs,
       logPath: paths.privacyLogPath,
@@ -182,6 +186,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     record.completedAt = isoTime(endMs);
     sinks.end({ exitCode, signal: result.signal, durationMs, error: null });
     ctx.toolRuns.push(record);
+    const dropped = droppedEventsLine(record, stage.title);
+    if (dropped) ctx.summaryLines.push(dropped);
     ctx.invocation.progress.stageFinished(label, { status: succeeded ? 'succeeded' : 'failed', exitCode, durationMs });
 
     if (succeeded) return { kind: 'succeeded' };

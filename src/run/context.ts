@@ -38,9 +38,13 @@ export type ToolRunRecord = {
   startedAt: string;
   completedAt: string;
   attemptCount: number;
-  /** B4 (phase 0, removed by phase 3 as an opt-in cap): every exec event, every chunk included. */
+  /** With a cap (phase 3): how many chunk events were kept and dropped, and the bytes dropped. */
+  eventCap?: EventCap;
+  /** B4 (phase 0; removed by phase 3 for users who set a cap): every exec event, every chunk included. */
   events: ToolRunEvent[];
 };
+
+export type EventCap = { maxChunkEvents: number; keptChunkEvents: number; droppedChunkEvents: number; droppedChunkBytes: number };
 
 /** What every run of one CLI invocation shares. */
 export type Invocation = {
@@ -50,6 +54,8 @@ export type Invocation = {
   taskId: string;
   taskInfo: TaskInfo | undefined;
   privacyMode: PrivacyMode;
+  /** Phase 3: the chunk events each stage keeps in run-summary.json; null keeps them all (B4). */
+  execEventMaxChunks: number | null;
   cancel: CancelState;
   progress: Progress;
   /** One more sink for every command stage's events: `exec`'s console, built by the CLI. */

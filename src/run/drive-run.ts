@@ -247,7 +247,22 @@ export async function driveRun(
   try {
     await writeRunSummary(ctx);
   } catch (error) {
+    // Evidence is never lost silently (phase 3): the run fails, and says why.
+    const why = `run-summary.json could not be written: ${errorMessage(error)}`;
     invocation.progress.note(`codex-orchestrator: could not write run-summary.json: ${errorMessage(error)}`);
+    status = 'failed';
+    detail = { kind: 'evidence-not-written', file: 'run-summary.json' };
+    const lostDetail = detail;
+    await ctx.persister.update(
+      (m) =>
+        finalizeRun(m, {
+          status: 'failed',
+          statusDetail: formatStatusDetail(lostDetail),
+          completedAtMs: clock.now(),
+          summaryLines: [...(m.summary === null ? [] : m.summary.split('\n')), why],
+        }),
+      { force: true },
+    );
   }
   await recordRunMetrics(ctx.paths, ctx.persister);
   await ctx.persister.close();

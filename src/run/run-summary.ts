@@ -12,6 +12,7 @@ import { completedDurationSeconds, runIdentity } from '../manifest/projection.js
 import { recordRunSummaryPath } from '../manifest/transitions.js';
 import type { RunContext, ToolRunRecord } from './context.js';
 import { repoRelative } from '../layout/run-layout.js';
+import { prettyJsonPieces } from '../persist/json-stream.js';
 import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
 
 export function summaryExecutionMode(stage: ModeInputs, task: ModeTask): ExecutionMode {
@@ -65,11 +66,14 @@ export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
   };
 }
 
-/** Writes run-summary.json, then points the manifest at it (B3: a direct manifest write). */
+/**
+ * Writes run-summary.json, then points the manifest at it. The text is streamed, event by
+ * event (src/persist/json-stream.ts): it is never held whole, so any output size can be
+ * written, and the chunk events kept as bytes are encoded only as they go out.
+ */
 export async function writeRunSummary(ctx: RunContext): Promise<void> {
   const { paths } = ctx;
-  const text = `${JSON.stringify(buildRunSummary(ctx), null, 2)}\n`;
-  await ctx.invocation.runtime.fs.writeAtomic(paths.runSummaryPath, text);
+  await ctx.invocation.runtime.fs.writeAtomicStream(paths.runSummaryPath, prettyJsonPieces(buildRunSummary(ctx)));
   // Not forced: the run's close writes it (its terminal state is already on disk).
   await ctx.persister.update((m) => recordRunSummaryPath(m, repoRelative(paths, paths.runSummaryPath)));
 }

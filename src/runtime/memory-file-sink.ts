@@ -71,16 +71,23 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
     }
   };
 
+  const writeAtomic = (path: string, data: string | Uint8Array) =>
+    track(() => {
+      const p = norm(path);
+      const buffer = toBuffer(data);
+      addDirs(posix.dirname(p));
+      files.set(p, buffer);
+      count(p, buffer.length, fsyncs);
+      landed('write', p, buffer);
+    });
+
   return {
-    writeAtomic: (path, data) =>
-      track(() => {
-        const p = norm(path);
-        const buffer = toBuffer(data);
-        addDirs(posix.dirname(p));
-        files.set(p, buffer);
-        count(p, buffer.length, fsyncs);
-        landed('write', p, buffer);
-      }),
+    writeAtomic,
+    async writeAtomicStream(path, pieces) {
+      const parts: string[] = [];
+      for await (const piece of pieces) parts.push(piece);
+      return writeAtomic(path, parts.join(''));
+    },
     append: (path, data) =>
       track(() => {
         const p = norm(path);
@@ -97,6 +104,12 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         const data = files.get(norm(path));
         if (!data) throw enoent(path);
         return Buffer.from(data);
+      }),
+    readPrefix: (path, bytes) =>
+      track(() => {
+        const data = files.get(norm(path));
+        if (!data) throw enoent(path);
+        return Buffer.from(data.subarray(0, bytes));
       }),
     exists: (path) => track(() => files.has(norm(path)) || dirs.has(norm(path))),
     isDirectory: (path) => track(() => dirs.has(norm(path))),

@@ -1,5 +1,6 @@
 // The real file sink: atomic replaces and appends on the local disk.
 import * as nodeFs from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { DURABILITY, type Durability } from './durability.js';
@@ -73,6 +74,33 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
       });
       return write;
     },
+    writeAtomicStream(path, pieces) {
+      const previous = atomicTails.get(path) ?? Promise.resolve();
+      const write = previous.then(async () => {
+        const dir = dirname(path);
+        await fs.mkdir(dir, { recursive: true });
+        // A temp file unique to this write, next to the target (the rename stays in one file system).
+        const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+        const handle = await fs.open(temp, 'wx');
+        try {
+          for await (const piece of pieces) await handle.write(piece);
+          if (durability.fsyncFile) await handle.sync();
+          await handle.close();
+          await fs.rename(temp, path);
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          await fs.rm(temp, { force: true });
+          throw error;
+        }
+        if (durability.fsyncDirectory) await syncDirectory(dir);
+      });
+      const tail = write.catch(() => undefined);
+      atomicTails.set(path, tail);
+      void tail.then(() => {
+        if (atomicTails.get(path) === tail) atomicTails.delete(path);
+      });
+      return write;
+    },
     append(path, data) {
       const appender = appenderFor(path);
       const next = appender.tail.then(async () => {
@@ -87,6 +115,21 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
       await fs.mkdir(path, { recursive: true });
     },
     readFile: (path) => fs.readFile(path),
+    async readPrefix(path, bytes) {
+      const handle = await fs.open(path, 'r');
+      try {
+        const buffer = Buffer.alloc(bytes);
+        let filled = 0;
+        while (filled < bytes) {
+          const { bytesRead } = await handle.read(buffer, filled, bytes - filled, filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return buffer.subarray(0, filled);
+      } finally {
+        await handle.close();
+      }
+    },
     async exists(path) {
       try {
         await fs.stat(path);

@@ -58,10 +58,17 @@ export type WriteCounts = { writes: number; bytes: number; fsyncs: number };
 /** Every write the core makes goes through here: atomic replaces and appends. */
 export interface FileSink {
   writeAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  /**
+   * The same atomic replace, from pieces of text written as they come (a file too large to
+   * hold as one string): a reader sees the old file or the whole new one, never a part.
+   */
+  writeAtomicStream(path: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void>;
   append(path: string, data: string | Uint8Array): Promise<void>;
   mkdirp(path: string): Promise<void>;
   /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist. */
   readFile(path: string): Promise<Buffer>;
+  /** At most the first `bytes` bytes of the file (all of it when it is shorter); ENOENT like readFile. */
+  readPrefix(path: string, bytes: number): Promise<Buffer>;
   exists(path: string): Promise<boolean>;
   isDirectory(path: string): Promise<boolean>;
   /** Names in the directory, sorted; [] when it does not exist. */

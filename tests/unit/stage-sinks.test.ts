@@ -8,7 +8,7 @@ import type { ToolRunRecord } from '../../src/run/context.js';
 import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';
 import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';
 import { fanOut, type StageSink } from '../../src/run/sinks/stage-sink.js';
-import { toolRunRecordSink } from '../../src/run/sinks/tool-run-record-sink.js';
+import { droppedEventsLine, toolRunRecordSink } from '../../src/run/sinks/tool-run-record-sink.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
@@ -52,7 +52,36 @@ describe('stage sinks', () => {
     await feed(sink);
     await sink.event({ type: 'command:error', message: 'boom' }, { timestamp: T, index: 2 });
     expect(record.events.map((e) => e.type)).toEqual(['exec:begin', 'exec:chunk', 'exec:chunk', 'exec:end', 'command:error']);
-    expect(record.events[1]).toMatchObject({ type: 'exec:chunk', correlationId: 'c', stream: 'stdout', sequence: 1, data: 'built\n' });
+    // A kept chunk holds its bytes; what run-summary.json gets is its JSON form.
+    expect(JSON.parse(JSON.stringify(record.events[1]))).toMatchObject({
+      type: 'exec:chunk',
+      correlationId: 'c',
+      stream: 'stdout',
+      sequence: 1,
+      data: 'built\n',
+    });
+    expect(record.eventCap).toBeUndefined();
+  });
+
+  it('with a cap (phase 3) it keeps the first N chunk events and counts the others and their bytes', async () => {
+    const record: ToolRunRecord = {
+      id: 'c',
+      tool: 'exec',
+      status: 'failed',
+      startedAt: T,
+      completedAt: T,
+      attemptCount: 1,
+      eventCap: { maxChunkEvents: 1, keptChunkEvents: 0, droppedChunkEvents: 0, droppedChunkBytes: 0 },
+      events: [],
+    };
+    const sink = toolRunRecordSink(record);
+    await feed(sink);
+    expect(record.events.map((e) => e.type)).toEqual(['exec:begin', 'exec:chunk', 'exec:end']);
+    expect(record.eventCap).toEqual({ maxChunkEvents: 1, keptChunkEvents: 1, droppedChunkEvents: 1, droppedChunkBytes: 5 });
+    expect(droppedEventsLine(record, 'Build')).toBe(
+      "Stage 'Build': run-summary.json keeps the first 1 of 2 chunk events (1 dropped, 5 bytes); the event logs keep them all.",
+    );
+    expect(droppedEventsLine({ ...record, eventCap: { ...record.eventCap!, droppedChunkEvents: 0 } }, 'Build')).toBeNull();
   });
 
   it('the tails keep what each stream printed; fanOut hands each event to each sink in order', async () => {

@@ -161,16 +161,18 @@ describe('required guardrails', () => {
 });
 
 describe('files around the run', () => {
-  it('a run-summary.json that cannot be written is a note on stderr; the run still ends', async () => {
+  it('a run-summary.json that cannot be written fails the run (phase 3: evidence is never lost silently)', async () => {
     const { code, runtime, manifest } = await run(three, {}, ['start', 'p'], [], (rt) => {
-      const writeAtomic = rt.fs.writeAtomic.bind(rt.fs);
-      rt.fs.writeAtomic = async (path, data) => {
+      const writeAtomicStream = rt.fs.writeAtomicStream.bind(rt.fs);
+      rt.fs.writeAtomicStream = async (path, pieces) => {
         if (path.endsWith('/run-summary.json')) throw new Error('EROFS: read-only file system');
-        return writeAtomic(path, data);
+        return writeAtomicStream(path, pieces);
       };
     });
-    expect(code).toBe(0);
-    expect(manifest.status).toBe('succeeded');
+    expect(code).toBe(1);
+    expect(manifest).toMatchObject({ status: 'failed', status_detail: 'evidence:run-summary.json:not-written', run_summary_path: null });
+    expect(manifest.summary).toContain('run-summary.json could not be written: EROFS: read-only file system');
+    expect(manifest.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(runtime.stderr.text()).toContain('codex-orchestrator: could not write run-summary.json: EROFS: read-only file system\n');
   });
 

@@ -15,7 +15,7 @@ const T0 = Date.parse('2026-09-01T09:00:00.000Z');
 const VAR = 'CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS';
 
 /** Expected failures on phase-2 code (tests first); flipped by the change. */
-const phase3 = it.fails;
+const phase3 = it;
 
 type ToolRun = {
   status: string;

@@ -177,15 +177,49 @@ describe('resume of an exec run', () => {
     expect(world.starts).toEqual(["exec/exec 'make it' in /repo/sub", "exec/exec 'make it' in /repo/sub"]);
   });
 
-  it('reruns in the repo root when the run left no run-summary.json or no tool runs in it', async () => {
+  it('finds where it ran in the stage log, also when the run left no run-summary.json or no tool runs in it (phase 3)', async () => {
     for (const summary of [null, JSON.stringify({ tool_runs: [] })]) {
       const world = await failedExec();
       const summaryPath = `${world.manifestPath.slice(0, -'manifest.json'.length)}run-summary.json`;
       if (summary === null) await world.runtime.fs.remove(summaryPath);
       else world.runtime.fs.seedFile(summaryPath, summary);
       await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
-      expect(world.starts.at(-1), String(summary)).toBe("exec/exec 'make it' in /repo");
+      expect(world.starts.at(-1), String(summary)).toBe("exec/exec 'make it' in /repo/sub");
     }
+  });
+
+  it('refuses, naming the stage log, when the command never started or its log is damaged', async () => {
+    const cases: Array<[string | null, RegExp]> = [
+      [null, /its command never started, so where it runs is unknown \(\.runs\/.*\/commands\/01-exec\.ndjson has no exec:begin\)$/],
+      ['{"type":"command:start","command":"make it"}\n', /has no exec:begin\)$/],
+      ['{"type":"command:start"}\nnot json\n', /commands\/01-exec\.ndjson: line 2 is not a JSON event$/],
+    ];
+    for (const [log, message] of cases) {
+      const world = await failedExec();
+      const logPath = `${world.manifestPath.slice(0, -'manifest.json'.length)}commands/01-exec.ndjson`;
+      if (log === null) await world.runtime.fs.remove(logPath);
+      else world.runtime.fs.seedFile(logPath, log);
+      const startsBefore = world.starts.length;
+      await expect(driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }))).rejects.toThrow(message);
+      expect(world.starts).toHaveLength(startsBefore);
+    }
+  });
+
+  it('reads only the head of a large stage log to find where the command ran', async () => {
+    const world = await failedExec();
+    const logPath = `${world.manifestPath.slice(0, -'manifest.json'.length)}commands/01-exec.ndjson`;
+    const head = world.runtime.fs.files().get(logPath)!.toString('utf8');
+    const filler = `${JSON.stringify({ type: 'exec:chunk', data: 'x'.repeat(1000) })}\n`.repeat(2_000);
+    world.runtime.fs.seedFile(logPath, head + filler);
+    const reads: number[] = [];
+    const readPrefix = world.runtime.fs.readPrefix.bind(world.runtime.fs);
+    world.runtime.fs.readPrefix = (path, bytes) => {
+      reads.push(bytes);
+      return readPrefix(path, bytes);
+    };
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(reads).toEqual([64 * 1024]);
+    expect(world.starts.at(-1)).toBe("exec/exec 'make it' in /repo/sub");
   });
 
   it('refuses to resume on a damaged run-summary.json, naming the file and the field (it would guess the directory)', async () => {

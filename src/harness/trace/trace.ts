@@ -121,21 +121,23 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
     if (keep) events.push(event);
     options.onEvent?.(event);
   };
-  const size = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength);
+  const size = (data: string | Uint8Array | number) =>
+    typeof data === 'number' ? data : typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
   const failed = (path: string, op: Extract<TraceEvent, { kind: 'write:failed' }>['op']) => (error: unknown) => {
     emit({ t: t(), kind: 'write:failed', path: rel(path), op, error: message(error) });
     throw error;
   };
 
   /** A write that landed: when a reader can see it. */
-  const record = (kind: 'write' | 'append' | 'create' | 'remove', path: string, data: string | Uint8Array | null, was?: ManifestDigest) => {
+  /** `data` is the bytes written, or only their count (a streamed write, never a manifest). */
+  const record = (kind: 'write' | 'append' | 'create' | 'remove', path: string, data: string | Uint8Array | number | null, was?: ManifestDigest) => {
     const at = t();
     const p = rel(path);
     if (kind === 'remove') return emit({ t: at, kind, path: p });
     const bytes = size(data ?? '');
     if (kind !== 'write') return emit({ t: at, kind, path: p, bytes });
     const event: TraceEvent = { t: at, kind, path: p, bytes, fsync: fsyncsPerAtomicWrite(options.durability) > 0 };
-    if (isManifestPath(path)) event.state = digestManifest(data ?? '');
+    if (isManifestPath(path) && typeof data !== 'number') event.state = digestManifest(data ?? '');
     if (was) event.was = was;
     emit(event);
   };
@@ -166,6 +168,16 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
             was = options.readPrevious(path);
           }
           return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was));
+        },
+        writeAtomicStream: (path: string, pieces: Iterable<string> | AsyncIterable<string>) => {
+          let bytes = 0;
+          async function* counted() {
+            for await (const piece of pieces) {
+              bytes += Buffer.byteLength(piece, 'utf8');
+              yield piece;
+            }
+          }
+          return settle(fs.writeAtomicStream(path, counted()), path, 'write', () => record('write', path, bytes));
         },
         append: (path: string, data: string | Uint8Array) => settle(fs.append(path, data), path, 'append', () => record('append', path, data)),
         createExclusive: (path: string, data: string) =>

@@ -7,7 +7,8 @@ import type { StageSink } from './stage-sink.js';
 export function eventLogSink(fs: FileSink, runnerLogPath: string, stageLogPath: string): StageSink {
   return {
     async event(event, at) {
-      const line = eventLine(event, at.timestamp, at.index);
+      // Encoded once for both logs (a chunk's line is as long as the chunk).
+      const line = Buffer.from(eventLine(event, at.timestamp, at.index), 'utf8');
       await fs.append(runnerLogPath, line);
       await fs.append(stageLogPath, line);
     },

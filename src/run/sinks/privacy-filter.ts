@@ -2,8 +2,10 @@
 // stream's handle in the manifest, gets a decision (kept in the manifest, B7, and appended to
 // privacy-decisions.ndjson), and comes out as the bytes that may be persisted, or none. The
 // manifest changes go through the run's persister, as one plain (throttled) update per chunk.
+// With phase 3's cap, the manifest keeps the stage's first N decisions (the totals count them
+// all, the decisions log keeps them all), so no per-chunk structure grows in memory.
 import { guardChunk, type PrivacyMode } from '../../privacy/guard.js';
-import { recordFrame, recordPrivacyDecision } from '../../manifest/transitions.js';
+import { countPrivacyDecision, recordFrame, recordPrivacyDecision } from '../../manifest/transitions.js';
 import type { Manifest, PrivacyDecision } from '../../manifest/schema.js';
 import type { ExecChunk, FileSink } from '../../runtime/types.js';
 
@@ -18,10 +20,13 @@ export function privacyFilter(options: {
   update: (transition: (manifest: Manifest) => void) => Promise<void>;
   /** The handle id of each stream. */
   handles: { stdout: string; stderr: string };
+  /** Phase 3: how many of the stage's decisions the manifest keeps; null keeps them all (B7). */
+  keepDecisions: number | null;
   stageId: string;
   fs: FileSink;
   logPath: string;
 }): PrivacyFilter {
+  let kept = 0;
   return {
     async admit(chunk, sequence, timestamp) {
       const handleId = options.handles[chunk.stream];
@@ -35,9 +40,12 @@ export function privacyFilter(options: {
         timestamp,
         stage_id: options.stageId,
       };
+      const keep = options.keepDecisions === null || kept < options.keepDecisions;
+      if (keep) kept += 1;
       await options.update((manifest) => {
         recordFrame(manifest, handleId, sequence);
-        recordPrivacyDecision(manifest, decision);
+        if (keep) recordPrivacyDecision(manifest, decision);
+        else countPrivacyDecision(manifest, decision);
       });
       await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
       return outcome.persisted ?? null;
