@@ -7,6 +7,7 @@ import { readLocalJson } from '../src/config/json-file.js';
 import type { ScenarioCounts } from './counts.js';
 import { COUNT_FIGURES } from './counts.js';
 import type { MemoryProbeResult } from './memory-probe.js';
+import { CAPPED_SPREAD_MB, memoryId, memoryKey, memoryShape, UNBOUNDED_RSS_PER_MB } from './memory.js';
 import type { GapResults } from './gap.js';
 import type { LatencyResults } from './latency.js';
 
@@ -109,8 +110,8 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
     }
   }
   for (const probe of measured.memory ?? []) {
-    const budget = budgets.memory[String(probe.size_mb)];
-    const id = `memory.${probe.size_mb}mb`;
+    const budget = budgets.memory[memoryKey(probe)];
+    const id = memoryId(probe);
     if (!budget) {
       out.push({ figure: `${id}.finishes`, value: probe.finished, ceiling: null, over: true, gates: true, note: 'no budget' });
       continue;
@@ -142,6 +143,16 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
         gates: false,
         note: ceiling === null ? 'no budget' : undefined,
       });
+    }
+  }
+  if (measured.memory) {
+    // Phase 3's targets, fixed by the spec (not ratcheted by --update): capped rows flat, unbounded growth per MiB.
+    const shape = memoryShape(measured.memory);
+    const targets = { capped_spread_mb: CAPPED_SPREAD_MB, unbounded_rss_per_mb: UNBOUNDED_RSS_PER_MB };
+    for (const figure of ['capped_spread_mb', 'unbounded_rss_per_mb'] as const) {
+      const value = shape[figure];
+      if (value === null) continue;
+      out.push({ figure: `memory.${figure}`, value, ceiling: targets[figure], over: value > targets[figure], gates: true });
     }
   }
   if (measured.gap) {
@@ -228,14 +239,14 @@ export function updateBudgets(current: Budgets, measured: Measured, allowIncreas
     }
   }
   for (const probe of measured.memory ?? []) {
-    const key = String(probe.size_mb);
+    const key = memoryKey(probe);
     const old = current.memory[key];
     const entry = (next.memory[key] ??= { finishes: probe.finished, heap_growth_mb: null, rss_growth_mb: null });
-    apply(`memory.${key}mb.finishes`, probe.finished, old?.finishes, probe.finished, (v) => (entry.finishes = v as boolean));
+    apply(`${memoryId(probe)}.finishes`, probe.finished, old?.finishes, probe.finished, (v) => (entry.finishes = v as boolean));
     if (!probe.finished) continue;
     for (const figure of ['heap_growth_mb', 'rss_growth_mb'] as const) {
       apply(
-        `memory.${key}mb.${figure}`,
+        `${memoryId(probe)}.${figure}`,
         probe[figure],
         old?.[figure],
         ceilingFor(probe[figure], MEMORY_HEADROOM, 0),

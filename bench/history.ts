@@ -7,6 +7,7 @@ import { readLocalJson } from '../src/config/json-file.js';
 import { InputError } from '../src/errors.js';
 import type { Measured } from './budgets.js';
 import { COUNT_FIGURES } from './counts.js';
+import { memoryId } from './memory.js';
 
 export type HistoryEntry = {
   label: string;
@@ -49,8 +50,9 @@ export function flatten(results: HistoryEntry['results']): Map<string, number> {
   }
   for (const probe of results.memory ?? []) {
     if (!probe.finished) continue;
-    out.set(`memory.${probe.size_mb}mb.heap_growth_mb`, probe.heap_growth_mb);
-    out.set(`memory.${probe.size_mb}mb.rss_growth_mb`, probe.rss_growth_mb);
+    out.set(`${memoryId(probe)}.heap_growth_mb`, probe.heap_growth_mb);
+    out.set(`${memoryId(probe)}.rss_growth_mb`, probe.rss_growth_mb);
+    if (probe.tail_seconds !== undefined && Number.isFinite(probe.tail_seconds)) out.set(`${memoryId(probe)}.tail_seconds`, probe.tail_seconds);
   }
   if (results.latency) for (const [key, value] of Object.entries(results.latency)) out.set(`latency.${key}`, value);
   if (results.gap) {

@@ -1,7 +1,8 @@
 // Runs in a child Node process started with --expose-gc: loads the orchestrator, measures
 // its idle memory, then runs a one-stage pipeline (a real child process printing <MB> of
-// output) in-process and reports the peak heap and RSS growth over that idle baseline as
-// one JSON line on stdout.
+// output) in-process and reports the peak heap and RSS growth over that idle baseline, and
+// the time from the child's exit to the run's end, as one JSON line on stdout.
+// Usage: memory-probe.js <MB> [<cap>] (cap: CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +15,20 @@ const MB = 1024 * 1024;
 
 export type MemoryProbeResult = {
   size_mb: number;
+  /** The chunk-event cap the run had (phase 3), or null (unbounded). */
+  cap?: number | null;
   finished: boolean;
   reason: string | null;
   heap_growth_mb: number;
   rss_growth_mb: number;
   seconds: number;
+  /** From the stage's child exiting to the run's end: the run's end work (writing run-summary.json, …). */
+  tail_seconds?: number;
 };
 
 async function main(): Promise<void> {
   const sizeMb = Number(process.argv[2]);
+  const cap = process.argv[3] === undefined ? null : Number(process.argv[3]);
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
   const root = mkdtempSync(join(tmpdir(), 'bench-memory-'));
@@ -37,12 +43,21 @@ async function main(): Promise<void> {
   );
   const stderr = createCapturedStream();
   const runtime = createRealRuntime({
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(cap === null ? {} : { CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS: String(cap) }) },
     stdout: createCapturedStream(),
     stderr,
     signals: createManualSignals(),
     cwd: root,
   });
+  let childExitedAt = Number.NaN;
+  const executor = runtime.executor;
+  runtime.executor = {
+    start(request, onChunk) {
+      const handle = executor.start(request, onChunk);
+      void handle.done.then(() => (childExitedAt = performance.now())).catch(() => undefined);
+      return handle;
+    },
+  };
   gc();
   gc();
   const base = process.memoryUsage();
@@ -52,9 +67,11 @@ async function main(): Promise<void> {
   }, 5);
   const started = performance.now();
   let finished = true;
+  let tailSeconds = Number.NaN;
   let reason: string | null = null;
   try {
     const code = await runCli(['start', 'print'], runtime);
+    tailSeconds = (performance.now() - childExitedAt) / 1000;
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     const failedSummary = /could not write run-summary\.json: (.*)/.exec(stderr.text());
     if (failedSummary) {
@@ -72,11 +89,13 @@ async function main(): Promise<void> {
   const peakRssKb = process.resourceUsage().maxRSS;
   const result: MemoryProbeResult = {
     size_mb: sizeMb,
+    cap,
     finished,
     reason,
     heap_growth_mb: Math.round(((peakHeap - base.heapUsed) / MB) * 10) / 10,
     rss_growth_mb: Math.round(((peakRssKb * 1024 - base.rss) / MB) * 10) / 10,
     seconds: Math.round((performance.now() - started) / 100) / 10,
+    tail_seconds: Math.round(tailSeconds * 100) / 100,
   };
   rmSync(root, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);

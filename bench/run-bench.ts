@@ -13,7 +13,7 @@ import { measureCounts, COUNT_FIGURES } from './counts.js';
 import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
 import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
-import { MEMORY_SIZES_MB, probeMemory } from './memory.js';
+import { CAPPED_SIZES_MB, MEMORY_CAP, memoryId, memoryShape, MEMORY_SIZES_MB, probeMemory } from './memory.js';
 
 const SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -72,25 +72,40 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
     }
   }
   for (const probe of results.memory ?? []) {
-    const id = `memory.${probe.size_mb}mb`;
+    const id = memoryId(probe);
+    const what = `${probe.size_mb} MB of output${probe.cap ? `, capped at ${probe.cap}` : ''}`;
     if (!probe.finished) {
-      rows.push([
-        'memory',
-        `${probe.size_mb} MB of output`,
-        `did not finish: ${probe.reason}`,
-        `finishes: ${ceiling(`${id}.finishes`)}`,
-        status([`${id}.finishes`]),
-      ]);
+      rows.push(['memory', what, `did not finish: ${probe.reason}`, `finishes: ${ceiling(`${id}.finishes`)}`, status([`${id}.finishes`])]);
       continue;
     }
     const figures = [`${id}.heap_growth_mb`, `${id}.rss_growth_mb`];
+    const tail = probe.tail_seconds !== undefined && Number.isFinite(probe.tail_seconds) ? `, ${probe.tail_seconds}s after the stage` : '';
     rows.push([
       'memory',
-      `${probe.size_mb} MB of output (heap · rss growth)`,
-      `+${probe.heap_growth_mb} MB · +${probe.rss_growth_mb} MB (${probe.seconds}s)`,
+      `${what} (heap · rss growth)`,
+      `+${probe.heap_growth_mb} MB · +${probe.rss_growth_mb} MB (${probe.seconds}s${tail})`,
       figures.map(ceiling).join(' · '),
       status(figures),
     ]);
+  }
+  if (results.memory) {
+    const shape = memoryShape(results.memory);
+    if (shape.unbounded_rss_per_mb !== null)
+      rows.push([
+        'memory',
+        'unbounded: rss growth per MB of output',
+        `${shape.unbounded_rss_per_mb} MB/MB`,
+        ceiling('memory.unbounded_rss_per_mb'),
+        status(['memory.unbounded_rss_per_mb']),
+      ]);
+    if (shape.capped_spread_mb !== null)
+      rows.push([
+        'memory',
+        'capped: rss growth over the 16 MB row',
+        `+${shape.capped_spread_mb} MB`,
+        ceiling('memory.capped_spread_mb'),
+        status(['memory.capped_spread_mb']),
+      ]);
   }
   const l = results.latency;
   if (l) {
@@ -191,6 +206,10 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
     for (const size of MEMORY_SIZES_MB) {
       err(`bench: memory with ${size} MB of stage output (child process, --expose-gc)`);
       results.memory.push(await probeMemory(size));
+    }
+    for (const size of CAPPED_SIZES_MB) {
+      err(`bench: memory with ${size} MB of stage output, chunk events capped at ${MEMORY_CAP}`);
+      results.memory.push(await probeMemory(size, MEMORY_CAP));
     }
   }
   if (sections.has('latency')) results.latency = await measureLatency(err);
