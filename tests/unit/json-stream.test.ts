@@ -33,5 +33,11 @@ describe('prettyJsonPieces', () => {
     expect(pieces.join('')).toBe(`${JSON.stringify({ events }, null, 2)}\n`);
     expect(pieces.length).toBeGreaterThan(5);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(64 * 1024 + 200);
+    // Joined up to 64 KiB: every piece but the last is at least that long.
+    expect(pieces.slice(0, -1).every((p) => p.length >= 64 * 1024)).toBe(true);
+    // A value JSON.stringify skips entirely gives a line feed only; toJSON gets '' as its key.
+    expect([...prettyJsonPieces(undefined)]).toEqual(['\n']);
+    expect(text({ toJSON: (key: string) => `key=[${key}]` })).toBe('"key=[]"\n');
+    expect(text({ a: Symbol('s'), b: [Symbol('t')] })).toBe(`${JSON.stringify({ a: Symbol('s'), b: [Symbol('t')] }, null, 2)}\n`);
   });
 });

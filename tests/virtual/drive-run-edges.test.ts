@@ -171,7 +171,11 @@ describe('files around the run', () => {
     });
     expect(code).toBe(1);
     expect(manifest).toMatchObject({ status: 'failed', status_detail: 'evidence:run-summary.json:not-written', run_summary_path: null });
-    expect(manifest.summary).toContain('run-summary.json could not be written: EROFS: read-only file system');
+    // The run's own summary lines first, then why the evidence is missing.
+    expect(manifest.summary!.split('\n')).toEqual([
+      expect.stringMatching(/^Guardrails: /),
+      'run-summary.json could not be written: EROFS: read-only file system',
+    ]);
     expect(manifest.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     expect(runtime.stderr.text()).toContain('codex-orchestrator: could not write run-summary.json: EROFS: read-only file system\n');
   });
