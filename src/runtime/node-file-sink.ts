@@ -51,6 +51,27 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     }
   };
 
+  /**
+   * An atomic replace of `path` by `replace` (which writes a temp file and renames it), in the
+   * order the replaces of that file were issued (each waits for the one before, failed or
+   * not), with the directory made first and fsynced after the rename.
+   */
+  const replaceInOrder = (path: string, replace: () => Promise<void>): Promise<void> => {
+    const previous = atomicTails.get(path) ?? Promise.resolve();
+    const write = previous.then(async () => {
+      const dir = dirname(path);
+      await fs.mkdir(dir, { recursive: true });
+      await replace();
+      if (durability.fsyncDirectory) await syncDirectory(dir);
+    });
+    const tail = write.catch(() => undefined);
+    atomicTails.set(path, tail);
+    void tail.then(() => {
+      if (atomicTails.get(path) === tail) atomicTails.delete(path);
+    });
+    return write;
+  };
+
   return {
     /**
      * Phase 1 (removed B2): write-file-atomic writes a temp file whose name is unique per
@@ -59,26 +80,10 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
      * target and removes it when anything fails; then the directory is fsynced.
      */
     writeAtomic(path, data) {
-      // Writes of one file land in the order they were issued: each waits for the one before.
-      const previous = atomicTails.get(path) ?? Promise.resolve();
-      const write = previous.then(async () => {
-        const dir = dirname(path);
-        await fs.mkdir(dir, { recursive: true });
-        await atomicWriter(path, data, { fsync: durability.fsyncFile });
-        if (durability.fsyncDirectory) await syncDirectory(dir);
-      });
-      const tail = write.catch(() => undefined);
-      atomicTails.set(path, tail);
-      void tail.then(() => {
-        if (atomicTails.get(path) === tail) atomicTails.delete(path);
-      });
-      return write;
+      return replaceInOrder(path, () => atomicWriter(path, data, { fsync: durability.fsyncFile }));
     },
     writeAtomicStream(path, pieces) {
-      const previous = atomicTails.get(path) ?? Promise.resolve();
-      const write = previous.then(async () => {
-        const dir = dirname(path);
-        await fs.mkdir(dir, { recursive: true });
+      return replaceInOrder(path, async () => {
         // A temp file unique to this write, next to the target (the rename stays in one file system).
         const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
         const handle = await fs.open(temp, 'wx');
@@ -92,14 +97,7 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
           await fs.rm(temp, { force: true });
           throw error;
         }
-        if (durability.fsyncDirectory) await syncDirectory(dir);
       });
-      const tail = write.catch(() => undefined);
-      atomicTails.set(path, tail);
-      void tail.then(() => {
-        if (atomicTails.get(path) === tail) atomicTails.delete(path);
-      });
-      return write;
     },
     append(path, data) {
       const appender = appenderFor(path);
