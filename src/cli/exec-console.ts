@@ -22,7 +22,7 @@ export function execConsole(runtime: Runtime, output: ExecOutput): ExecConsole {
         tails = outputTailSink();
         ended = null;
       }
-      if (output === 'jsonl') runtime.stdout.write(eventLine(event, at.timestamp, at.index));
+      if (output === 'jsonl') runtime.stdout.write(eventLine(event, at.timestamp, at.index, at.bytes));
       await tails.event(event, at);
       if (output === 'text' && event.type === 'exec:chunk' && at.bytes) (event.stream === 'stdout' ? runtime.stdout : runtime.stderr).write(at.bytes);
     },

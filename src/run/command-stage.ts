@@ -2,7 +2,7 @@
 // (src/run/sinks/), its manifest entry and its error file.
 import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
-import { encodeChunk, type ExecEvent } from '../events/events.js';
+import type { ExecEvent } from '../events/events.js';
 import { tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { Manifest } from '../manifest/schema.js';
@@ -129,7 +129,6 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
             stream: chunk.stream,
             sequence,
             bytes: persisted.length,
-            ...encodeChunk(persisted),
           },
           persisted,
         );

@@ -84,9 +84,9 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
   return {
     writeAtomic,
     async writeAtomicStream(path, pieces) {
-      const parts: string[] = [];
-      for await (const piece of pieces) parts.push(piece);
-      return writeAtomic(path, parts.join(''));
+      const parts: Buffer[] = [];
+      for await (const piece of pieces) parts.push(toBuffer(piece));
+      return writeAtomic(path, Buffer.concat(parts));
     },
     append: (path, data) =>
       track(() => {

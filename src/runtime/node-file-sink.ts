@@ -88,7 +88,15 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
         const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
         const handle = await fs.open(temp, 'wx');
         try {
-          for await (const piece of pieces) await handle.write(piece);
+          for await (const piece of pieces) {
+            const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+            // A write may take part of what it is given: go on until the piece is all written.
+            for (let at = 0; at < bytes.byteLength;) {
+              const { bytesWritten } = await handle.write(bytes, at);
+              if (bytesWritten === 0) throw new Error(`could not write ${temp}: no progress`);
+              at += bytesWritten;
+            }
+          }
           if (durability.fsyncFile) await handle.sync();
           await handle.close();
           await fs.rename(temp, path);

@@ -62,7 +62,7 @@ export interface FileSink {
    * The same atomic replace, from pieces of text written as they come (a file too large to
    * hold as one string): a reader sees the old file or the whole new one, never a part.
    */
-  writeAtomicStream(path: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void>;
+  writeAtomicStream(path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void>;
   append(path: string, data: string | Uint8Array): Promise<void>;
   mkdirp(path: string): Promise<void>;
   /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist. */

@@ -6,9 +6,50 @@ import { OutputTail, TAIL_CAPACITY_BYTES, tailText } from '../../src/events/outp
 describe('exec event lines', () => {
   it('puts timestamp and index last, compact, one line', () => {
     const line = eventLine({ type: 'exec:begin', correlation_id: 'c', attempt: 1, command: 'ls', cwd: '.' }, '2026-01-01T00:00:00.000Z', 3);
-    expect(line).toBe(
+    expect(line.toString('utf8')).toBe(
       '{"type":"exec:begin","correlation_id":"c","attempt":1,"command":"ls","cwd":".","timestamp":"2026-01-01T00:00:00.000Z","index":3}\n',
     );
+  });
+
+  const chunkEvent = (bytes: Uint8Array) =>
+    ({ type: 'exec:chunk', correlation_id: 'c-1', attempt: 1, stream: 'stderr', sequence: 7, bytes: bytes.length }) as const;
+  const stringified = (bytes: Uint8Array, index: number | null) =>
+    Buffer.from(`${JSON.stringify({ ...chunkEvent(bytes), ...encodeChunk(bytes), timestamp: 'T', index })}\n`, 'utf8');
+
+  it("writes a chunk's line from its bytes, byte for byte JSON.stringify's (property)", () => {
+    // Text with every escape JSON has (quotes, backslashes, control characters), runs longer
+    // and shorter than the byte-by-byte copy, multi-byte characters, and invalid UTF-8 (base64).
+    const piece = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 40 }),
+      fc.constantFrom('"', '\\', '\n', '\r\n', '\t', '\b', '\f', '\u0000', '\u001b', '\u007f', '\u2028', 'é', '😀'),
+      fc.string({ unit: fc.constantFrom('a', ' ', '-'), minLength: 30, maxLength: 80 }),
+    );
+    const text = fc.array(piece, { maxLength: 12 }).map((pieces) => Buffer.from(pieces.join(''), 'utf8'));
+    fc.assert(
+      fc.property(fc.oneof(text, fc.uint8Array({ maxLength: 200 })), fc.option(fc.nat(99), { nil: null }), (bytes, index) => {
+        expect(eventLine(chunkEvent(bytes), 'T', index, bytes)).toEqual(stringified(bytes, index));
+      }),
+      { numRuns: 500 },
+    );
+    // Any alignment of the chunk in its buffer, any length around a word, any escape in any byte of one.
+    const specials = ['"', '\\', '\n', '\u0001', '\u001f', ' ', '!', '#', '[', ']', 'é'];
+    for (let offset = 0; offset < 4; offset += 1) {
+      for (let length = 0; length <= 13; length += 1) {
+        for (const special of specials) {
+          for (let at = 0; at < length; at += 1) {
+            const text = `${'a'.repeat(at)}${special}${'b'.repeat(Math.max(0, length - at - 1))}`;
+            const whole = Buffer.concat([Buffer.alloc(offset, 0x61), Buffer.from(text)]);
+            const bytes = whole.subarray(offset);
+            expect(eventLine(chunkEvent(bytes), 'T', 0, bytes)).toEqual(stringified(bytes, 0));
+          }
+        }
+      }
+    }
+    // A view into a larger buffer writes only its own bytes.
+    const whole = Buffer.from('xx"a\nb"yy');
+    const view = whole.subarray(2, 8);
+    expect(eventLine(chunkEvent(view), 'T', 1, view)).toEqual(stringified(Buffer.from(view), 1));
+    expect(() => eventLine(chunkEvent(view) as never, 'T', 1)).toThrow(/exec:chunk 7: the event line needs the chunk's bytes/);
   });
 
   it('keeps chunks exact: text when valid UTF-8, else base64 (property)', () => {
@@ -29,6 +70,19 @@ describe('exec event lines', () => {
       'T',
     );
     expect(Object.keys(event)).toEqual(['type', 'correlationId', 'timestamp', 'attempt', 'exitCode', 'signal', 'durationMs', 'status']);
+    const bytes = Buffer.from([0xc3]);
+    expect(toToolRunEvent(chunkEvent(bytes), 'T', bytes)).toEqual({
+      type: 'exec:chunk',
+      correlationId: 'c-1',
+      timestamp: 'T',
+      attempt: 1,
+      stream: 'stderr',
+      sequence: 7,
+      bytes: 1,
+      data: 'ww==',
+      encoding: 'base64',
+    });
+    expect(() => toToolRunEvent(chunkEvent(bytes) as never, 'T')).toThrow(/the tool run event needs the chunk's bytes/);
   });
 });
 

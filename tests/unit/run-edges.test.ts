@@ -107,11 +107,14 @@ describe('outputTailSink', () => {
         bytes: Buffer.from('not output\n'),
       },
     );
-    sink.event({ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream: 'stdout', sequence: 1, bytes: 0, data: '' } as never, at);
-    sink.event({ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream: 'stderr', sequence: 2, bytes: 4, data: '' } as never, {
-      ...at,
-      bytes: Buffer.from('err\n'),
-    });
+    sink.event({ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream: 'stdout', sequence: 1, bytes: 0 }, at);
+    sink.event(
+      { type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream: 'stderr', sequence: 2, bytes: 4 },
+      {
+        ...at,
+        bytes: Buffer.from('err\n'),
+      },
+    );
     expect([sink.stdout.text(), sink.stderr.text()]).toEqual(['', 'err\n']);
   });
 });

@@ -2,7 +2,7 @@
 // every event in order and does only its own part.
 import { describe, expect, it } from 'vitest';
 import { execConsole } from '../../src/cli/exec-console.js';
-import { encodeChunk, type ExecEvent } from '../../src/events/events.js';
+import type { ExecEvent } from '../../src/events/events.js';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import type { ToolRunRecord } from '../../src/run/context.js';
 import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';
@@ -15,7 +15,7 @@ import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 const T = '2026-01-05T09:00:00.000Z';
 const chunk = (stream: 'stdout' | 'stderr', text: string, sequence: number): [ExecEvent, Uint8Array] => {
   const bytes = Buffer.from(text);
-  return [{ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream, sequence, bytes: bytes.length, ...encodeChunk(bytes) }, bytes];
+  return [{ type: 'exec:chunk', correlation_id: 'c', attempt: 1, stream, sequence, bytes: bytes.length }, bytes];
 };
 const stageEvents = (): Array<[ExecEvent, Uint8Array?]> => [
   [{ type: 'command:start', command: 'make' }],

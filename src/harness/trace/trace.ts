@@ -169,11 +169,11 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
           }
           return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was));
         },
-        writeAtomicStream: (path: string, pieces: Iterable<string> | AsyncIterable<string>) => {
+        writeAtomicStream: (path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>) => {
           let bytes = 0;
           async function* counted() {
             for await (const piece of pieces) {
-              bytes += Buffer.byteLength(piece, 'utf8');
+              bytes += typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.byteLength;
               yield piece;
             }
           }

@@ -8,7 +8,7 @@ export function eventLogSink(fs: FileSink, runnerLogPath: string, stageLogPath: 
   return {
     async event(event, at) {
       // Encoded once for both logs (a chunk's line is as long as the chunk).
-      const line = Buffer.from(eventLine(event, at.timestamp, at.index), 'utf8');
+      const line = eventLine(event, at.timestamp, at.index, at.bytes);
       await fs.append(runnerLogPath, line);
       await fs.append(stageLogPath, line);
     },

@@ -7,9 +7,7 @@
 // logs keep everything). Unbounded or not, a kept chunk event holds the chunk's bytes, not
 // their text encoding: it is encoded when run-summary.json is written. This module is the
 // only place that keeps them.
-import { decodeChunk, encodeChunk, toToolRunEvent, type ExecEvent, type ToolRunEvent } from '../../events/events.js';
-
-type ChunkMeta = Omit<Extract<ExecEvent, { type: 'exec:chunk' }>, 'data' | 'encoding'>;
+import { toToolRunEvent, type ExecChunkEvent, type ToolRunEvent } from '../../events/events.js';
 import type { ToolRunRecord } from '../context.js';
 import type { StageSink } from './stage-sink.js';
 
@@ -23,13 +21,13 @@ const RECORDED = new Set(['exec:begin', 'exec:chunk', 'exec:end', 'command:error
 class KeptChunkEvent {
   readonly type = 'exec:chunk';
   constructor(
-    private readonly meta: ChunkMeta,
+    private readonly event: ExecChunkEvent,
     readonly timestamp: string,
     private readonly bytes: Uint8Array,
   ) {}
 
   toJSON(): ToolRunEvent {
-    return toToolRunEvent({ ...this.meta, ...encodeChunk(this.bytes) }, this.timestamp);
+    return toToolRunEvent(this.event, this.timestamp, this.bytes, true);
   }
 }
 
@@ -51,9 +49,8 @@ export function toolRunRecordSink(record: ToolRunRecord): StageSink {
         }
         cap.keptChunkEvents += 1;
       }
-      const { data, encoding, ...meta } = event;
-      const bytes = at.bytes ?? decodeChunk(encoding ? { data, encoding } : { data });
-      record.events.push(new KeptChunkEvent(meta, at.timestamp, bytes) as unknown as ToolRunEvent);
+      if (!at.bytes) throw new Error(`exec:chunk ${event.sequence}: the tool run record needs the chunk's bytes`);
+      record.events.push(new KeptChunkEvent(event, at.timestamp, at.bytes) as unknown as ToolRunEvent);
     },
   };
 }
