@@ -23,10 +23,10 @@ export default tseslint.config(
       // src/config/pipeline-env.ts. The golden harness restores process.env around replays
       // and real runs on purpose. Becomes 'error' in phase 5.
       'codex/no-process-env-mutation': ['warn', { allow: ['src/cli/main.ts', 'src/harness/golden/steps.ts', 'src/harness/golden/real-run.ts'] }],
-      // Phase 0 parses execution mode in three places (B5): 16 known reports in
-      // src/run/stage-dispatch.ts (5), src/commands/plan.ts (6), src/run/run-summary.ts (5).
-      // Becomes 'error' in phase 4.
-      'codex/single-execution-mode-resolver': ['warn', { resolver: ['src/run/execution-mode.ts'] }],
+      // Phase 4: execution mode is parsed only in src/run/execution-mode.ts (one parse function,
+      // one preset per call site); 0 sites elsewhere. tests/unit/phase4-execution-mode.test.ts
+      // shows a new comparison with a mode word fails lint.
+      'codex/single-execution-mode-resolver': ['error', { resolver: ['src/run/execution-mode.ts'] }],
       'codex/no-unmigrated-markers': 'error',
     },
   },

@@ -168,10 +168,16 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .description("print the stages that start would run, with each stage's execution mode; creates nothing")
     .argument('[pipeline]', 'pipeline id (default: defaultPipeline, else diagnostics)')
     .option('--target <stage>', 'plan stages up to and including this one')
-    .option('--task <id>', 'task id (for its execution settings)')
+    // Hidden: only so that `plan --task` gets a reason, not just "unknown option".
+    .addOption(new Option('--task <id>').hideHelp())
     .addOption(formatOption())
     .action(async (pipeline: string | undefined, opts: { target?: string; task?: string; format: Format }) => {
-      const plan = await planPipeline(runtime, { pipeline, target: opts.target, task: opts.task });
+      if (opts.task !== undefined) {
+        throw new InputError(
+          "plan: --task is not accepted: the plan preview reads only each stage's own settings; the task's execution.parallel is read by start (run plan without --task)",
+        );
+      }
+      const plan = await planPipeline(runtime, { pipeline, target: opts.target });
       runtime.stdout.write(opts.format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
       setExit(EXIT.ok);
     });

@@ -1,27 +1,15 @@
 // `plan [pipeline]`: the stages `start` would run and each stage's execution mode, without
 // creating anything.
 //
-// B5 (phase 0, removed by phase 4): the mode shown here is parsed by the second of three rule
-// sets: booleans `requires_cloud` then `requiresCloud` (first present is final); else the
-// stage's `executionMode`, trimmed and lower-cased; else mcp.
+// The mode shown is the plan-preview rule set of src/run/execution-mode.ts (PLAN_PRESET): the
+// stage's own settings only. The task's metadata is not read, so `plan` takes no `--task`
+// (phase 4: it was accepted and changed nothing).
 import { runsUnderTarget, validateTarget } from '../run/target.js';
 import { findPipeline, selectPipeline } from '../config/load-config.js';
 import type { OrchestratorConfig, Pipeline } from '../config/schema.js';
 import type { Runtime } from '../runtime/types.js';
 import { prepareInvocation, taskIdFrom } from './invocation.js';
-import type { ExecutionMode, ModeInputs } from '../run/stage-dispatch.js';
-
-export function previewExecutionMode(stage: ModeInputs): ExecutionMode {
-  for (const flag of [stage.requires_cloud, stage.requiresCloud]) {
-    if (typeof flag === 'boolean') return flag ? 'cloud' : 'mcp';
-  }
-  if (typeof stage.executionMode === 'string') {
-    const word = stage.executionMode.trim().toLowerCase();
-    if (word === 'cloud') return 'cloud';
-    if (word === 'mcp') return 'mcp';
-  }
-  return 'mcp';
-}
+import { PLAN_PRESET, resolveExecutionMode, type ExecutionMode } from '../run/execution-mode.js';
 
 export type PlannedStage = {
   index: number;
@@ -48,7 +36,8 @@ function planStages(config: OrchestratorConfig, pipeline: Pipeline, target: stri
         kind: 'command',
         command: stage.command,
         pipeline: null,
-        execution_mode: previewExecutionMode(stage),
+        // The plan preview reads only the stage's own settings, never the task's (PLAN_PRESET).
+        execution_mode: resolveExecutionMode(PLAN_PRESET, stage, undefined),
         will_run: runs,
         stages: null,
       };
@@ -67,8 +56,8 @@ function planStages(config: OrchestratorConfig, pipeline: Pipeline, target: stri
   });
 }
 
-export async function planPipeline(runtime: Runtime, options: { pipeline?: string; target?: string; task?: string }): Promise<Plan> {
-  const invocation = await prepareInvocation(runtime, { taskId: taskIdFrom(runtime, options.task), needConfig: true });
+export async function planPipeline(runtime: Runtime, options: { pipeline?: string; target?: string }): Promise<Plan> {
+  const invocation = await prepareInvocation(runtime, { taskId: taskIdFrom(runtime, undefined), needConfig: true });
   const config = invocation.config!;
   const pipeline = selectPipeline(config, options.pipeline);
   const target = options.target ?? null;

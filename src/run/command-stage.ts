@@ -13,7 +13,7 @@ import { buildChildEnv, orchestratorVariables } from './child-env.js';
 import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { commandLogPath, errorFilePath, isoTime, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
-import { resolveDispatchMode } from './stage-dispatch.js';
+import { DISPATCH_PRESET, resolveExecutionMode } from './execution-mode.js';
 import { eventLogSink } from './sinks/event-log-sink.js';
 import { outputTailSink } from './sinks/output-tail-sink.js';
 import { privacyFilter } from './sinks/privacy-filter.js';
@@ -85,7 +85,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       throw new Error(`working directory does not exist: ${stage.cwd ?? '.'}`);
     }
     const env = buildChildEnv(runtime.env, ctx.pipeline.envOverrides, orchestratorVariables(paths, ctx.pipeline.id), stage.env);
-    const mode = resolveDispatchMode(stage, ctx.invocation.taskInfo);
+    const mode = resolveExecutionMode(DISPATCH_PRESET, stage, ctx.invocation.taskInfo);
     const createdAt = isoTime(startedAtMs);
     const [stdoutHandle, stderrHandle] = [runtime.ids.handleId(), runtime.ids.handleId()];
     // Carried by the manifest's next write: the forced start just landed without them.

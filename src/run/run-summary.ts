@@ -1,10 +1,8 @@
 // run-summary.json: the end-of-run summary, with each stage's execution mode and every
 // tool run record.
 //
-// B5 (phase 0, removed by phase 4): the execution mode here is parsed by the third of three
-// rule sets: strings first, `mode` then `executionMode`, trimmed and lower-cased,
-// cloud|true|1|yes -> cloud, mcp|false|0|no -> mcp; else the booleans; and the task's
-// `execution.parallel` makes it cloud even over an explicit false.
+// Each stage's execution mode is the run-summary rule set of src/run/execution-mode.ts
+// (SUMMARY_PRESET: the words first, then the flags; a parallel task makes it cloud).
 import { z } from 'zod';
 import { readJsonFile, validateWith } from '../config/json-file.js';
 import type { FileSink } from '../runtime/types.js';
@@ -13,33 +11,7 @@ import { recordRunSummaryPath } from '../manifest/transitions.js';
 import type { RunContext, ToolRunRecord } from './context.js';
 import { repoRelative } from '../layout/run-layout.js';
 import { prettyJsonPieces } from '../persist/json-stream.js';
-import type { ExecutionMode, ModeInputs, ModeTask } from './stage-dispatch.js';
-
-export function summaryExecutionMode(stage: ModeInputs, task: ModeTask): ExecutionMode {
-  let mode: ExecutionMode | null = null;
-  for (const value of [stage.mode, stage.executionMode]) {
-    if (typeof value !== 'string') continue;
-    const word = value.trim().toLowerCase();
-    if (['cloud', 'true', '1', 'yes'].includes(word)) {
-      mode = 'cloud';
-      break;
-    }
-    if (['mcp', 'false', '0', 'no'].includes(word)) {
-      mode = 'mcp';
-      break;
-    }
-  }
-  if (mode === null) {
-    for (const flag of [stage.requires_cloud, stage.requiresCloud]) {
-      if (typeof flag === 'boolean') {
-        mode = flag ? 'cloud' : 'mcp';
-        break;
-      }
-    }
-  }
-  if (task?.execution?.parallel === true) return 'cloud';
-  return mode ?? 'mcp';
-}
+import { resolveExecutionMode, SUMMARY_PRESET } from './execution-mode.js';
 
 export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
   const { manifest } = ctx;
@@ -58,7 +30,7 @@ export function buildRunSummary(ctx: RunContext): Record<string, unknown> {
         kind: entry.kind,
         status: entry.status,
         exit_code: entry.exit_code,
-        execution_mode: stage && stage.kind === 'command' ? summaryExecutionMode(stage, ctx.invocation.taskInfo) : null,
+        execution_mode: stage && stage.kind === 'command' ? resolveExecutionMode(SUMMARY_PRESET, stage, ctx.invocation.taskInfo) : null,
         sub_run_id: entry.sub_run_id,
       };
     }),

@@ -1,9 +1,13 @@
-// B5 (phase 0, removed by phase 4): execution mode is parsed in three places with three rule
-// sets. This table pins each call site's answer; phase 4 must keep it unchanged.
+// B5 (phase 0, removed by phase 4): execution mode was parsed in three places with three rule
+// sets. This table pins each call site's answer; phase 4 kept it unchanged. Since phase 4 it
+// asks the call sites' presets of src/run/execution-mode.ts (the rows are phase 0's).
 import { describe, expect, it } from 'vitest';
-import { previewExecutionMode } from '../../src/commands/plan.js';
-import { summaryExecutionMode } from '../../src/run/run-summary.js';
-import { resolveDispatchMode, type ModeInputs, type ModeTask } from '../../src/run/stage-dispatch.js';
+import { DISPATCH_PRESET, PLAN_PRESET, SUMMARY_PRESET, resolveExecutionMode, type ModeInputs, type ModeTask } from '../../src/run/execution-mode.js';
+
+const resolveDispatchMode = (stage: ModeInputs, task: ModeTask) => resolveExecutionMode(DISPATCH_PRESET, stage, task);
+// The plan preset is given the task too: it must not read it.
+const previewExecutionMode = (stage: ModeInputs, task: ModeTask) => resolveExecutionMode(PLAN_PRESET, stage, task);
+const summaryExecutionMode = (stage: ModeInputs, task: ModeTask) => resolveExecutionMode(SUMMARY_PRESET, stage, task);
 
 type Row = [name: string, stage: ModeInputs, task: ModeTask, dispatch: string, plan: string, summary: string];
 
@@ -46,7 +50,7 @@ describe('B5 characterization (removed by phase 4): three execution-mode rule se
   it.each(table)('%s', (_name, stage, task, dispatch, plan, summary) => {
     expect({
       dispatch: resolveDispatchMode(stage, task),
-      plan: previewExecutionMode(stage),
+      plan: previewExecutionMode(stage, task),
       summary: summaryExecutionMode(stage, task),
     }).toEqual({ dispatch, plan, summary });
   });

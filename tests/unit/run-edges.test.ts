@@ -12,9 +12,11 @@ import { CancelState, type Invocation, type RunContext } from '../../src/run/con
 import { commandFromArgs, shellQuote } from '../../src/commands/exec.js';
 import { startHeartbeat } from '../../src/run/heartbeat.js';
 import { withSignals } from '../../src/commands/invocation.js';
-import { summaryExecutionMode } from '../../src/run/run-summary.js';
 import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';
-import { resolveDispatchMode } from '../../src/run/stage-dispatch.js';
+import { DISPATCH_PRESET, resolveExecutionMode, SUMMARY_PRESET, type ModeInputs, type ModeTask } from '../../src/run/execution-mode.js';
+
+const resolveDispatchMode = (stage: ModeInputs, task: ModeTask) => resolveExecutionMode(DISPATCH_PRESET, stage, task);
+const summaryExecutionMode = (stage: ModeInputs, task: ModeTask) => resolveExecutionMode(SUMMARY_PRESET, stage, task);
 import { runsUnderTarget, targetIndex } from '../../src/run/target.js';
 import type { ExecHandle, ExecResult, SignalName } from '../../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../../src/runtime/virtual-runtime.js';

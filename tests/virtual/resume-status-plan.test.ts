@@ -7,7 +7,8 @@ import { runCli } from '../../src/cli/run-cli.js';
 import { InputError } from '../../src/errors.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import { findRun } from '../../src/commands/find-run.js';
-import { previewExecutionMode, renderPlan, type Plan } from '../../src/commands/plan.js';
+import { renderPlan, type Plan } from '../../src/commands/plan.js';
+import { PLAN_PRESET, resolveExecutionMode, type ModeInputs } from '../../src/run/execution-mode.js';
 import { resumeRun, type ResumeOptions } from '../../src/commands/resume.js';
 import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
 import type { Executor } from '../../src/runtime/types.js';
@@ -330,6 +331,8 @@ describe('status', () => {
     ]);
   });
 });
+
+const previewExecutionMode = (stage: ModeInputs) => resolveExecutionMode(PLAN_PRESET, stage, undefined);
 
 describe('plan', () => {
   it('renders the target, skipped stages and nested subpipeline stages', () => {
