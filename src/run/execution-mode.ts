@@ -22,7 +22,6 @@ export type ModeTask = { execution?: { parallel?: unknown } } | undefined;
 
 /** One call site's rules. */
 export type ModePreset = {
-  readonly name: string;
   /** Which are read first: the boolean flags, or the mode words. */
   readonly first: 'flags' | 'words';
   /** The boolean flags, in order: the first that is a boolean decides. */
@@ -45,7 +44,6 @@ const MODE_WORDS = { cloud: ['cloud'], mcp: ['mcp'] } as const;
 
 /** Stage dispatch (`start`): flags first; then `executionMode`, `mode`, not trimmed; then a parallel task; else mcp. */
 export const DISPATCH_PRESET: ModePreset = {
-  name: 'dispatch',
   first: 'flags',
   flagKeys: FLAG_KEYS,
   wordKeys: ['executionMode', 'mode'],
@@ -56,7 +54,6 @@ export const DISPATCH_PRESET: ModePreset = {
 
 /** Plan preview (`plan`): flags first; then `executionMode` only, trimmed; the task is not read; else mcp. */
 export const PLAN_PRESET: ModePreset = {
-  name: 'plan',
   first: 'flags',
   flagKeys: FLAG_KEYS,
   wordKeys: ['executionMode'],
@@ -71,7 +68,6 @@ export const PLAN_PRESET: ModePreset = {
  * anything; else mcp.
  */
 export const SUMMARY_PRESET: ModePreset = {
-  name: 'summary',
   first: 'words',
   flagKeys: FLAG_KEYS,
   wordKeys: ['mode', 'executionMode'],
