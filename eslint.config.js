@@ -19,10 +19,10 @@ export default tseslint.config(
       // Phase 2: the persister (src/persist/) is the only writer of manifest.json and .heartbeat;
       // 0 sites elsewhere. tests/codemods/lint-gate.test.ts shows a new direct write fails lint.
       'codex/single-manifest-writer': ['error', { allow: ['src/persist/'] }],
-      // Phase 0 writes pipeline env defaults into process.env (B6): 1 known site,
-      // src/config/pipeline-env.ts. The golden harness restores process.env around replays
-      // and real runs on purpose. Becomes 'error' in phase 5.
-      'codex/no-process-env-mutation': ['warn', { allow: ['src/cli/main.ts', 'src/harness/golden/steps.ts', 'src/harness/golden/real-run.ts'] }],
+      // Phase 5: nothing in the core writes process.env (B6 wrote pipeline env defaults there);
+      // 0 sites. The golden harness still models a fresh process's env around replays and real
+      // runs. tests/virtual/phase5-metrics-env.test.ts shows a new write fails lint.
+      'codex/no-process-env-mutation': ['error', { allow: ['src/cli/main.ts', 'src/harness/golden/steps.ts', 'src/harness/golden/real-run.ts'] }],
       // Phase 4: execution mode is parsed only in src/run/execution-mode.ts (one parse function,
       // one preset per call site); 0 sites elsewhere. tests/unit/phase4-execution-mode.test.ts
       // shows a new comparison with a mode word fails lint.

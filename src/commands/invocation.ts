@@ -3,6 +3,7 @@
 import type { StageSink } from '../run/sinks/stage-sink.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { execEventMaxChunks } from '../config/event-cap.js';
+import { metricsPrivacyEventsMax } from '../config/metrics-cap.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
 import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
@@ -32,6 +33,7 @@ export async function prepareInvocation(
     taskInfo,
     privacyMode: privacyModeFrom(runtime.env),
     execEventMaxChunks: execEventMaxChunks(runtime.env, config),
+    metricsPrivacyEventsMax: metricsPrivacyEventsMax(runtime.env),
     cancel: new CancelState(),
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,

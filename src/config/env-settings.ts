@@ -16,6 +16,10 @@ export const ENV_VARIABLES = {
     name: 'CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS',
     help: 'keep the first N chunk events per stage in run-summary.json (0: all; logs keep all)',
   },
+  metricsPrivacyEventsMax: {
+    name: 'CODEX_METRICS_PRIVACY_EVENTS_MAX',
+    help: 'keep the first N privacy events in each metrics line (0: none; unset: all; the log keeps all)',
+  },
 } as const satisfies Record<string, EnvVariable>;
 
 /** `--help`'s lines, one per variable, from the catalogue (so help and readers cannot drift). */

@@ -1,15 +1,13 @@
-// Applies a pipeline's `env` defaults when the pipeline is resolved.
+// A pipeline's `env` defaults, as explicit overrides for its stages' children.
 //
-// B6 (phase 0, removed by phase 5): the defaults are written into process.env, so they leak
-// into every later resolution and child process: a subpipeline's env stays set for the
-// parent's later stages and for sibling subpipelines. Phase 5 passes them as explicit child
-// overrides instead.
+// Phase 5 (removes B6): they were written into process.env, so they leaked into every later
+// resolution and child process (a sub-pipeline's defaults stayed set for its parent's later
+// stages, and every default for any later run in the same process). Now they travel with
+// the resolved pipeline only: src/run/child-env.ts puts them over the orchestrator's
+// environment and under the stage's own `env`, and nothing in the core writes process.env.
 import type { Pipeline } from './schema.js';
 
-/** Returns the explicit child-env overrides of the resolution (none at phase 0: they went to process.env). */
-export function applyPipelineEnvDefaults(pipeline: Pipeline): Record<string, string> {
-  for (const [key, value] of Object.entries(pipeline.env ?? {})) {
-    process.env[key] = value;
-  }
-  return {};
+/** The pipeline's defaults as child-env overrides (a copy: the config is not shared). */
+export function pipelineEnvOverrides(pipeline: Pipeline): Record<string, string> {
+  return { ...(pipeline.env ?? {}) };
 }

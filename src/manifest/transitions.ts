@@ -331,9 +331,14 @@ export function closeHandle(manifest: Manifest, handleId: string): void {
   handleOf(manifest, handleId).status = 'closed';
 }
 
-/** B7 (phase 0, removed by phase 5): every decision, allows included, is kept in the manifest. */
+/**
+ * A decision in the manifest: counted in the totals, and kept in `privacy.decisions` unless
+ * it is an allow. Phase 5 (removes B7, which kept every decision, one per output chunk): the
+ * full list is privacy-decisions.ndjson's (`privacy.log_path`), so the manifest's size no
+ * longer grows with the output.
+ */
 export function recordPrivacyDecision(manifest: Manifest, decision: PrivacyDecision): void {
-  manifest.privacy.decisions.push(decision);
+  if (decision.action !== 'allow') manifest.privacy.decisions.push(decision);
   countPrivacyDecision(manifest, decision);
 }
 

@@ -13,8 +13,16 @@ import { writeTaskState } from './task-state.js';
 /** A lock older than this is taken to be left by a process that died. */
 export const STALE_LOCK_MS = 60_000;
 
-export function buildMetricsLine(manifest: ManifestView, nowMs: number): Record<string, unknown> {
+/**
+ * The run's metrics line. Phase 5 (removes B6's embedded decision array): `privacy_events`
+ * is what the manifest keeps (the non-allow decisions), the first `maxEvents` of them when
+ * capped (`privacy_events_truncated: true` when that cut any); `privacy_event_count` counts
+ * every decision and `privacy_log_path` names the file that has them all.
+ */
+export function buildMetricsLine(manifest: ManifestView, nowMs: number, maxEvents: number | null = null): Record<string, unknown> {
   const commands = manifest.commands;
+  const decisions = manifest.privacy.decisions;
+  const truncated = maxEvents !== null && decisions.length > maxEvents;
   return {
     ...runIdentity(manifest),
     started_at: manifest.started_at,
@@ -27,8 +35,10 @@ export function buildMetricsLine(manifest: ManifestView, nowMs: number): Record<
     artifact_path: manifest.artifact_root,
     child_runs: manifest.child_runs.length,
     privacy_mode: manifest.privacy.mode,
-    // B6 (phase 0, removed by phase 5): the whole decision array is embedded in every line.
-    privacy_events: manifest.privacy.decisions,
+    privacy_events: truncated ? decisions.slice(0, maxEvents) : decisions,
+    ...(truncated ? { privacy_events_truncated: true } : {}),
+    privacy_event_count: manifest.privacy.totals.total_frames,
+    privacy_log_path: manifest.privacy.log_path,
     handle_count: manifest.handles.length,
   };
 }
@@ -72,8 +82,8 @@ export async function appendMetricsLine(paths: RunPaths, line: string): Promise<
 }
 
 /** Records the run's metrics line, marks the manifest through its persister, refreshes state.json. */
-export async function recordRunMetrics(paths: RunPaths, persister: ManifestPersister): Promise<void> {
-  const line = `${JSON.stringify(buildMetricsLine(persister.manifest, paths.clock.now()))}\n`;
+export async function recordRunMetrics(paths: RunPaths, persister: ManifestPersister, maxEvents: number | null = null): Promise<void> {
+  const line = `${JSON.stringify(buildMetricsLine(persister.manifest, paths.clock.now(), maxEvents))}\n`;
   await appendMetricsLine(paths, line);
   await persister.update(markMetricsRecorded);
   await writeTaskState(paths);

@@ -56,6 +56,8 @@ export type Invocation = {
   privacyMode: PrivacyMode;
   /** Phase 3: the chunk events each stage keeps in run-summary.json; null keeps them all (B4). */
   execEventMaxChunks: number | null;
+  /** Phase 5: the privacy events a metrics line embeds; null embeds them all. */
+  metricsPrivacyEventsMax: number | null;
   cancel: CancelState;
   progress: Progress;
   /** One more sink for every command stage's events: `exec`'s console, built by the CLI. */

@@ -2,7 +2,7 @@
 // loop (command and subpipeline stages), finalization, run summary and metrics.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { applyPipelineEnvDefaults } from '../config/pipeline-env.js';
+import { pipelineEnvOverrides } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
@@ -33,14 +33,14 @@ import { runsUnderTarget } from './target.js';
 
 export const INSTRUCTION_FILES = ['AGENTS.md', 'docs/AGENTS.md', '.agent/AGENTS.md'];
 
-/** Resolves a configured pipeline for running: B6 applies its env defaults here. */
+/** Resolves a configured pipeline for running: its env defaults become its own children's overrides. */
 export function resolvePipeline(pipeline: Pipeline): ResolvedPipeline {
   return {
     id: pipeline.id,
     title: pipeline.title,
     stages: pipeline.stages,
     guardrailsRequired: pipeline.guardrailsRequired ?? false,
-    envOverrides: applyPipelineEnvDefaults(pipeline),
+    envOverrides: pipelineEnvOverrides(pipeline),
   };
 }
 
@@ -264,7 +264,7 @@ export async function driveRun(
       { force: true },
     );
   }
-  await recordRunMetrics(ctx.paths, ctx.persister);
+  await recordRunMetrics(ctx.paths, ctx.persister, ctx.invocation.metricsPrivacyEventsMax);
   await ctx.persister.close();
   return { status, detail, ctx };
 }

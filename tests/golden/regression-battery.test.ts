@@ -211,7 +211,7 @@ describe('regression battery: each injected regression is caught by the golden g
   });
 
   it('pipeline env defaults not reaching the child', async () => {
-    await withPatchedModule('../../src/config/pipeline-env.js', (original) => ({ ...original, applyPipelineEnvDefaults: () => ({}) }));
+    await withPatchedModule('../../src/config/pipeline-env.js', (original) => ({ ...original, pipelineEnvOverrides: () => ({}) }));
     const failing = await checkCorpusWith('pipeline env not passed on');
     expectCaught(failing, 'stage-env-cwd', /request differs from transcript\.json: envs\/where #1: env\.SHARED: "pipeline" -> \(unset\)/);
   });

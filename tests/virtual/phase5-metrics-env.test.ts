@@ -12,7 +12,7 @@ import type { ExecRequest } from '../../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../../src/runtime/virtual-runtime.js';
 
 // Expected failures on phase-4 code; flipped to `it` by the change.
-const phase5 = it.fails;
+const phase5 = it;
 
 const ROOT = '/repo';
 let envBefore: NodeJS.ProcessEnv;

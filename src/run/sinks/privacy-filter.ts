@@ -1,9 +1,9 @@
 // The privacy guard on a stage's output (docs/contracts.md §9): each chunk is a frame of its
-// stream's handle in the manifest, gets a decision (kept in the manifest, B7, and appended to
-// privacy-decisions.ndjson), and comes out as the bytes that may be persisted, or none. The
-// manifest changes go through the run's persister, as one plain (throttled) update per chunk.
-// With phase 3's cap, the manifest keeps the stage's first N decisions (the totals count them
-// all, the decisions log keeps them all), so no per-chunk structure grows in memory.
+// stream's handle in the manifest, gets a decision (appended to privacy-decisions.ndjson,
+// counted in the manifest's totals, and kept in the manifest when it is not an allow), and
+// comes out as the bytes that may be persisted, or none. The manifest changes go through the
+// run's persister, as one plain (throttled) update per chunk. With phase 3's cap, the
+// manifest keeps the stage's first N non-allow decisions, so no per-chunk structure grows.
 import { guardChunk, type PrivacyMode } from '../../privacy/guard.js';
 import { countPrivacyDecision, recordFrame, recordPrivacyDecision } from '../../manifest/transitions.js';
 import type { Manifest, PrivacyDecision } from '../../manifest/schema.js';
@@ -20,7 +20,7 @@ export function privacyFilter(options: {
   update: (transition: (manifest: Manifest) => void) => Promise<void>;
   /** The handle id of each stream. */
   handles: { stdout: string; stderr: string };
-  /** Phase 3: how many of the stage's decisions the manifest keeps; null keeps them all (B7). */
+  /** Phase 3: how many of the stage's non-allow decisions the manifest keeps; null keeps them all. */
   keepDecisions: number | null;
   stageId: string;
   fs: FileSink;
@@ -40,7 +40,8 @@ export function privacyFilter(options: {
         timestamp,
         stage_id: options.stageId,
       };
-      const keep = options.keepDecisions === null || kept < options.keepDecisions;
+      // The manifest keeps the non-allow decisions (phase 5); with phase 3's cap, the first N of them.
+      const keep = outcome.action !== 'allow' && (options.keepDecisions === null || kept < options.keepDecisions);
       if (keep) kept += 1;
       await options.update((manifest) => {
         recordFrame(manifest, handleId, sequence);
