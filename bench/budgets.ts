@@ -10,6 +10,7 @@ import type { MemoryProbeResult } from './memory-probe.js';
 import { CAPPED_SPREAD_MB, memoryId, memoryKey, memoryShape, UNBOUNDED_RSS_PER_MB } from './memory.js';
 import type { GapResults } from './gap.js';
 import type { LatencyResults } from './latency.js';
+import { BYTES_PER_WRITE_RATIO_MAX, TOTAL_BYTES_RATIO_MAX, type ManifestGrowth } from './manifest-growth.js';
 
 export type MemoryBudget = { finishes: boolean; heap_growth_mb: number | null; rss_growth_mb: number | null };
 
@@ -29,6 +30,8 @@ export type Measured = {
   memory?: MemoryProbeResult[];
   latency?: LatencyResults;
   gap?: GapResults;
+  /** Phase 5: the run manifest's bytes per write against the output (bench/manifest-growth.ts). */
+  manifest?: ManifestGrowth;
 };
 
 /** Headroom over a measured value when a noisy figure's ceiling is set. */
@@ -153,6 +156,14 @@ export function checkBudgets(budgets: Budgets, measured: Measured): Verdict[] {
       const value = shape[figure];
       if (value === null) continue;
       out.push({ figure: `memory.${figure}`, value, ceiling: targets[figure], over: value > targets[figure], gates: true });
+    }
+  }
+  if (measured.manifest) {
+    // Phase 5's targets, fixed by the spec (not ratcheted by --update): manifest bytes do not grow with the output.
+    const targets = { bytes_per_write_ratio: BYTES_PER_WRITE_RATIO_MAX, total_bytes_ratio: TOTAL_BYTES_RATIO_MAX };
+    for (const figure of ['bytes_per_write_ratio', 'total_bytes_ratio'] as const) {
+      const value = measured.manifest[figure];
+      out.push({ figure: `manifest.${figure}`, value, ceiling: targets[figure], over: value > targets[figure], gates: true });
     }
   }
   if (measured.gap) {

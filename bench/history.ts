@@ -27,6 +27,7 @@ const historySchema = z.object({
     latency: z.record(z.string(), z.unknown()).optional(),
     gap: z.object({ virtual_gap_ms: z.number(), real_gap_p50_ms: z.number() }).passthrough().optional(),
     replay: z.object({ scenarios: z.number(), seconds: z.number(), scenarios_per_second: z.number() }).optional(),
+    manifest: z.record(z.string(), z.number()).optional(),
   }),
 });
 
@@ -62,6 +63,7 @@ export function flatten(results: HistoryEntry['results']): Map<string, number> {
     if (results.gap.stage_gap_ratio !== null) out.set('gap.stage_gap_ratio', results.gap.stage_gap_ratio);
   }
   if (results.replay) out.set('replay.scenarios_per_second', results.replay.scenarios_per_second);
+  if (results.manifest) for (const [key, value] of Object.entries(results.manifest)) out.set(`manifest.${key}`, value);
   return out;
 }
 

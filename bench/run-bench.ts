@@ -13,6 +13,7 @@ import { measureCounts, COUNT_FIGURES } from './counts.js';
 import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
 import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
+import { measureManifestGrowth } from './manifest-growth.js';
 import { CAPPED_SIZES_MB, MEMORY_CAP, memoryId, memoryShape, MEMORY_SIZES_MB, probeMemory } from './memory.js';
 
 const SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
@@ -70,6 +71,23 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
       const figures = COUNT_FIGURES.map((f) => `counts.${scenario}.${f}`);
       rows.push(['writes', scenario, COUNT_FIGURES.map((f) => fmt(counts[f])).join(' · '), figures.map(ceiling).join(' · '), status(figures)]);
     }
+  }
+  const mg = results.manifest;
+  if (mg) {
+    rows.push([
+      'writes',
+      'manifest bytes per write: 10,000 chunks vs 1 chunk',
+      `${mg.bytes_per_write_ratio}x (${fmt(Math.round(mg.noisy_bytes / mg.noisy_writes))} vs ${fmt(Math.round(mg.one_chunk_bytes / mg.one_chunk_writes))} bytes)`,
+      ceiling('manifest.bytes_per_write_ratio'),
+      status(['manifest.bytes_per_write_ratio']),
+    ]);
+    rows.push([
+      'writes',
+      'manifest bytes per run: 10,000 chunks (and 100x their bytes) vs 1',
+      `${mg.total_bytes_ratio}x (${fmt(Math.max(mg.noisy_bytes, mg.noisy_long_bytes))} vs ${fmt(mg.one_chunk_bytes)} bytes)`,
+      ceiling('manifest.total_bytes_ratio'),
+      status(['manifest.total_bytes_ratio']),
+    ]);
   }
   for (const probe of results.memory ?? []) {
     const id = memoryId(probe);
@@ -163,7 +181,7 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
 }
 
 function renderDeltas(labelName: string, before: HistoryEntry, now: HistoryEntry['results']): string {
-  const deltas = compareResults(before.results, now).filter((d) => d.delta !== 0 || /^(latency|memory|gap)\./.test(d.figure));
+  const deltas = compareResults(before.results, now).filter((d) => d.delta !== 0 || /^(latency|memory|gap|manifest)\./.test(d.figure));
   const rows = [['figure', labelName, 'now', 'delta']];
   for (const d of deltas) {
     const pct = d.percent === null ? '' : ` (${d.percent > 0 ? '+' : ''}${d.percent}%)`;
@@ -200,6 +218,10 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
       seconds: Math.round(replaySeconds * 100) / 100,
       scenarios_per_second: Math.round((n / replaySeconds) * 10) / 10,
     };
+    err('bench: replaying noisy-stage with 1 chunk and with 100 times the output, for the manifest bytes per write');
+    const growth = await measureManifestGrowth(options.corpus);
+    if (growth) results.manifest = growth;
+    else err(`bench: no golden/noisy-stage in ${options.corpus}: manifest bytes per write not measured`);
   }
   if (sections.has('memory')) {
     results.memory = [];
