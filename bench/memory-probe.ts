@@ -3,7 +3,7 @@
 // output) in-process and reports the peak heap and RSS growth over that idle baseline, and
 // the time from the child's exit to the run's end, as one JSON line on stdout.
 // Usage: memory-probe.js <MB> [<cap>] (cap: CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../src/cli/run-cli.js';
@@ -25,6 +25,22 @@ export type MemoryProbeResult = {
   /** From the stage's child exiting to the run's end: the run's end work (writing run-summary.json, …). */
   tail_seconds?: number;
 };
+
+/**
+ * This process's peak RSS in bytes: VmHWM from /proc/self/status (Linux), the high-water mark
+ * of this process image. Not getrusage's maxRSS where VmHWM exists: Linux keeps that across
+ * fork and exec, so a probe started by a bench process that had grown (replaying the corpus)
+ * began with the parent's RSS as its "peak".
+ */
+function peakRssBytes(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // Not Linux: getrusage's figure below.
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 async function main(): Promise<void> {
   const sizeMb = Number(process.argv[2]);
@@ -86,14 +102,14 @@ async function main(): Promise<void> {
     reason = error instanceof Error ? error.message : String(error);
   }
   clearInterval(sample);
-  const peakRssKb = process.resourceUsage().maxRSS;
+  const peakRss = peakRssBytes();
   const result: MemoryProbeResult = {
     size_mb: sizeMb,
     cap,
     finished,
     reason,
     heap_growth_mb: Math.round(((peakHeap - base.heapUsed) / MB) * 10) / 10,
-    rss_growth_mb: Math.round(((peakRssKb * 1024 - base.rss) / MB) * 10) / 10,
+    rss_growth_mb: Math.round(((peakRss - base.rss) / MB) * 10) / 10,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     tail_seconds: Math.round(tailSeconds * 100) / 100,
   };

@@ -35,3 +35,19 @@ describe('memory shape (phase 3 targets)', () => {
     expect(verdicts.map((v) => v.figure)).toContain('memory.1024mb-capped.finishes');
   });
 });
+
+describe('the memory probe measures its own peak', () => {
+  it('a probe started by a process holding 256 MB does not report that as its own growth', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const probe = fileURLToPath(new URL('../../dist/bench/memory-probe.js', import.meta.url));
+    // Touched, so it is resident: getrusage's maxRSS (kept by Linux across fork and exec) would start the probe at this.
+    const held = Buffer.alloc(256 * 1024 * 1024, 1);
+    const run = spawnSync(process.execPath, ['--expose-gc', probe, '1', '100'], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { rss_growth_mb: number; finished: boolean };
+    expect(result.finished).toBe(true);
+    expect(result.rss_growth_mb).toBeLessThan(128);
+    expect(held[held.length - 1]).toBe(1);
+  });
+});
