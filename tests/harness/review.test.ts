@@ -292,6 +292,7 @@ describe('review packet rendering: the golden diff', () => {
     bench: { state: 'absent' },
     budget: { state: 'absent' },
     mutation: { state: 'absent' },
+    phases: { state: 'absent' },
   });
 
   const scenarios: Packet['golden'] = {
@@ -424,7 +425,15 @@ describe('review packet: one document, two renderers, validated inputs', () => {
     const html = renderHtml(packet);
     const mdTitles = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     const htmlTitles = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
-    expect(mdTitles).toEqual(['Stages', 'Specs touched by the change', 'Golden diff against the base', 'Bench', 'Diff budget', 'Mutation score']);
+    expect(mdTitles).toEqual([
+      'Stages',
+      'Specs touched by the change',
+      'Golden diff against the base',
+      'Bench',
+      'Phases against phase 0',
+      'Diff budget',
+      'Mutation score',
+    ]);
     expect(htmlTitles).toEqual(mdTitles);
     expect(md).toContain(
       'Every count and memory figure is within its budget.\n\nTiming ratios over budget (they inform, they do not gate): ratios.stage_overhead_ratio',
@@ -565,4 +574,66 @@ describe('review packet: the mutation score section', () => {
 /** A manifest with no stage: enough for gatherPacket. */
 function minimalManifest(): Manifest {
   return { run_id: 'r', pipeline_id: 'p', status: 'succeeded', commands: [] } as unknown as Manifest;
+}
+
+describe('review packet: every phase against phase 0', () => {
+  const history = (label: string, manifestWrites: number, bytes: number, memory: unknown[], extra: Record<string, unknown> = {}) => ({
+    label,
+    recorded_at: '2026-12-01T00:00:00.000Z',
+    node: 'v20',
+    results: {
+      counts: {
+        a: { manifest_writes: manifestWrites, heartbeat_writes: 1, other_writes: 10, bytes, fsyncs: 0 },
+        b: { manifest_writes: 1, heartbeat_writes: 1, other_writes: 10, bytes: 100, fsyncs: 0 },
+        ...extra,
+      },
+      memory,
+    },
+  });
+  const probe = (size: number, rss: number, cap: number | null = null) => ({ size_mb: size, cap, finished: true, rss_growth_mb: rss });
+
+  it('one row per phase, in phase order, sums over the scenarios phase 0 measured, each with its change against phase 0', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'review-phases-'));
+    mkdirSync(join(root, 'bench/history'), { recursive: true });
+    const write = (name: string, value: unknown) => writeFileSync(join(root, 'bench/history', name), JSON.stringify(value));
+    write('phase-0.json', history('phase-0', 9, 900, [probe(256, 1000)]));
+    write('phase-10.json', history('phase-10', 3, 100, [probe(256, 250), probe(1024, 30, 100)]));
+    // A scenario added later is not summed: the sums compare like with like.
+    write(
+      'phase-2.json',
+      history('phase-2', 4, 400, [probe(256, 1100)], { late: { manifest_writes: 99, heartbeat_writes: 0, other_writes: 0, bytes: 9, fsyncs: 0 } }),
+    );
+    write('notes.json', {});
+    const { readPhaseTable } = await import('../../src/harness/review/phases.js');
+    const table = readPhaseTable(root);
+    expect(table.state).toBe('present');
+    const md = renderMarkdown({ ...packetFor(root), phases: table });
+    const section = md.slice(md.indexOf('## Phases against phase 0'), md.indexOf('## Diff budget'));
+    expect(section).toContain('summed over the 2 golden scenarios phase 0 measured');
+    const rows = section.split('\n').filter((line) => line.startsWith('| phase-'));
+    expect(rows).toEqual([
+      '| phase-0 | 10 | 20 | 1,000 | 0 | 1,000 | - |',
+      '| phase-2 | 5 (-50%) | 20 | 500 (-50%) | 0 | 1,100 (+10%) | - |',
+      '| phase-10 | 4 (-60%) | 20 | 200 (-80%) | 0 | 250 (-75%) | 30 |',
+    ]);
+  });
+
+  it('says so when there is no phase 0, and names a damaged history file', async () => {
+    const { readPhaseTable } = await import('../../src/harness/review/phases.js');
+    const empty = mkdtempSync(join(tmpdir(), 'review-phases-'));
+    expect(readPhaseTable(empty)).toEqual({ state: 'absent' });
+    expect(renderMarkdown({ ...packetFor(empty), phases: { state: 'absent' } })).toContain('No phase history (no `bench/history/phase-0.json`).');
+    mkdirSync(join(empty, 'bench/history'), { recursive: true });
+    writeFileSync(join(empty, 'bench/history/phase-0.json'), '{"label": 3}');
+    const broken = readPhaseTable(empty);
+    expect(broken.state).toBe('unreadable');
+    expect(broken.state === 'unreadable' && broken.error).toMatch(/bench\/history\/phase-0\.json/);
+  });
+});
+
+/** A packet gathered from an empty run directory under `root`. */
+function packetFor(root: string): Packet {
+  const runDir = join(root, 'run');
+  mkdirSync(runDir, { recursive: true });
+  return gatherPacket({ root, runDir, manifest: minimalManifest(), base: null, golden: { error: 'n/a' }, now: new Date(0) });
 }

@@ -22,6 +22,7 @@ import {
   type SpecGuardDoc,
 } from './inputs.js';
 import { MUTATION_SUMMARY_FILE, readMutationSummary, touchedSurvivors, type FolderScore, type Survivor } from './mutation.js';
+import { HISTORY_DIR, PHASE_FIGURES, phaseCell, readPhaseTable, type PhaseTable } from './phases.js';
 
 export type { BenchDoc, DiffBudgetDoc, SpecGuardDoc } from './inputs.js';
 
@@ -63,6 +64,8 @@ export type Packet = {
   bench: Artefact<BenchDoc>;
   budget: Artefact<DiffBudgetDoc>;
   mutation: MutationSection;
+  /** Every phase's recorded bench run against phase 0's (bench/history/). */
+  phases: PhaseTable;
 };
 
 export function stageRows(manifest: Manifest): StageRow[] {
@@ -124,6 +127,7 @@ export function gatherPacket(options: {
     bench: readArtefact(options.runDir, 'bench.json', benchDocSchema),
     budget,
     mutation: mutationSection(options.root, presentValue(budget)),
+    phases: readPhaseTable(options.root),
   };
 }
 
@@ -279,6 +283,29 @@ function benchSection(p: Packet): Section {
   return { title, blocks };
 }
 
+function phasesSection(p: Packet): Section {
+  const title = 'Phases against phase 0';
+  const t = p.phases;
+  if (t.state === 'absent') return { title, blocks: [paragraph(['No phase history (no ', { code: `${HISTORY_DIR}/phase-0.json` }, ').'])] };
+  if (t.state === 'unreadable') return { title, blocks: [paragraph(`The phase history cannot be read: ${t.error}`, 'bad')] };
+  const base = t.rows[0]!.values;
+  return {
+    title,
+    blocks: [
+      paragraph([
+        'Each phase as recorded in ',
+        { code: `${HISTORY_DIR}/` },
+        `, against phase 0: writes, bytes and fsyncs summed over the ${t.scenarios} golden scenarios phase 0 measured; memory as the RSS growth of one stage printing that much.`,
+      ]),
+      {
+        kind: 'table',
+        head: ['phase', ...PHASE_FIGURES.map((f) => f.head)],
+        rows: t.rows.map((row) => [[row.label], ...PHASE_FIGURES.map((f) => [phaseCell(row.values[f.key], base[f.key])])]),
+      },
+    ],
+  };
+}
+
 function budgetSection(p: Packet): Section {
   const title = 'Diff budget';
   if (p.budget.state !== 'present') return { title, blocks: [artefactProblem(p.budget, 'diff-budget.json', 'diff budget')] };
@@ -329,6 +356,7 @@ export function packetDocument(p: Packet): Document {
       specsSection(p),
       goldenSection(p),
       benchSection(p),
+      phasesSection(p),
       budgetSection(p),
       { title: 'Mutation score', blocks: mutationBlocks(p.mutation) },
     ],
