@@ -38,6 +38,32 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
   const files = new Map<string, Buffer>();
   const dirs = new Set<string>(['/']);
   const counts = new Map<string, WriteCounts>();
+  /**
+   * The growable buffer behind a file that is appended to: `files` holds a view of its first
+   * bytes, and an append writes after them, doubling the buffer when it is full. Appending is
+   * amortized O(bytes appended), not a copy of the whole file each time (a stage of 10,000
+   * chunks made its replay quadratic).
+   */
+  const backing = new Map<string, Buffer>();
+  const appendTo = (p: string, buffer: Buffer) => {
+    const existing = files.get(p);
+    if (!existing) {
+      files.set(p, buffer);
+      return;
+    }
+    const length = existing.length + buffer.length;
+    let back = backing.get(p);
+    const viewOfBack = back !== undefined && existing.buffer === back.buffer && existing.byteOffset === back.byteOffset;
+    if (!back || !viewOfBack || back.length < length) {
+      // Not pooled (allocUnsafeSlow): the identity check above needs a buffer of its own.
+      const grown = Buffer.allocUnsafeSlow(Math.max(4096, 2 * length));
+      existing.copy(grown);
+      back = grown;
+      backing.set(p, back);
+    }
+    buffer.copy(back, existing.length);
+    files.set(p, back.subarray(0, length));
+  };
   let inFlight = 0;
   const fsyncs = fsyncsPerAtomicWrite(options.durability);
   const listeners: Array<(landed: LandedWrite) => void> = [];
@@ -93,8 +119,7 @@ export function createMemoryFileSink(options: MemoryFileSinkOptions): MemoryFile
         const p = norm(path);
         const buffer = toBuffer(data);
         addDirs(posix.dirname(p));
-        const existing = files.get(p);
-        files.set(p, existing ? Buffer.concat([existing, buffer]) : buffer);
+        appendTo(p, buffer);
         count(p, buffer.length, 0);
         landed('append', p, buffer);
       }),

@@ -155,3 +155,27 @@ describe('the memory file sink', () => {
     expect(fs.inFlight()).toBe(0);
   });
 });
+
+describe('the memory file sink: appends', () => {
+  it('many appends, a replace between them, a removal: each file is exactly what was written, and views handed out stay as they were', async () => {
+    const fs = sink();
+    const expected: Buffer[] = [];
+    let early: Buffer | undefined;
+    for (let i = 0; i < 3_000; i += 1) {
+      const piece = Buffer.from(`line ${i} ${'x'.repeat(i % 50)}\n`);
+      await fs.append('/r/log.ndjson', piece);
+      expected.push(piece);
+      if (i === 10) early = fs.files().get('/r/log.ndjson');
+    }
+    expect(fs.files().get('/r/log.ndjson')).toEqual(Buffer.concat(expected));
+    expect(early).toEqual(Buffer.concat(expected.slice(0, 11)));
+    expect(fs.counts().get('/r/log.ndjson')).toEqual({ writes: 3_000, bytes: Buffer.concat(expected).length, fsyncs: 0 });
+    await fs.writeAtomic('/r/log.ndjson', 'fresh\n');
+    await fs.append('/r/log.ndjson', 'more\n');
+    expect(fs.files().get('/r/log.ndjson')!.toString()).toBe('fresh\nmore\n');
+    await fs.remove('/r/log.ndjson');
+    await fs.append('/r/log.ndjson', 'again\n');
+    expect(fs.files().get('/r/log.ndjson')!.toString()).toBe('again\n');
+    expect((await fs.readFile('/r/log.ndjson')).toString()).toBe('again\n');
+  });
+});
