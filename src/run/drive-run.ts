@@ -132,7 +132,8 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
   await runtime.fs.mkdirp(paths.runDir);
   // The manifest is first written by the run's first forced step (its first stage's start):
   // no reader needs the `queued` state before that.
-  await runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`);
+  // The token lets whoever reads it resume the run: only the owner may read it (0600).
+  await runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`, { private: true });
   const pointer = {
     redirect_to: manifest.artifact_root,
     manifest: repoRelative(paths, paths.manifestPath),
@@ -264,8 +265,12 @@ export async function driveRun(
       { force: true },
     );
   }
-  await recordRunMetrics(ctx.paths, ctx.persister, ctx.invocation.metricsPrivacyEventsMax);
-  await ctx.persister.close();
+  try {
+    await recordRunMetrics(ctx.paths, ctx.persister, ctx.invocation.metricsPrivacyEventsMax);
+  } finally {
+    // Also when the metrics line cannot be recorded: the manifest's last write lands before the CLI returns.
+    await ctx.persister.close();
+  }
   return { status, detail, ctx };
 }
 

@@ -1,8 +1,10 @@
 // The real file sink: atomic replaces and appends on the local disk.
+import { constants as fsConstants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { OrchestratorError } from '../errors.js';
 import { DURABILITY, type Durability } from './durability.js';
 import type { Clock, FileSink } from './types.js';
 
@@ -10,7 +12,16 @@ import type { Clock, FileSink } from './types.js';
 export type FsPrimitives = Pick<typeof nodeFs, 'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink'>;
 
 /** write-file-atomic's promise form: the seam a test uses to see what it is asked to do. */
-export type AtomicWriter = (path: string, data: string | Uint8Array, options: { fsync: boolean }) => Promise<void>;
+export type AtomicWriter = (path: string, data: string | Uint8Array, options: { fsync: boolean; mode?: number }) => Promise<void>;
+
+/** Appends create the file, and never follow a symbolic link planted where it should be. */
+const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW;
+
+/** A failed open for append, said plainly when the path is a symbolic link (ELOOP with O_NOFOLLOW). */
+function appendOpenError(path: string, error: unknown): unknown {
+  if ((error as { code?: unknown }).code !== 'ELOOP') return error;
+  return new OrchestratorError(`refusing to append to ${path}: it is a symbolic link (the run never writes through a link)`, 1);
+}
 
 export type NodeFileSinkOptions = {
   clock: Clock;
@@ -29,7 +40,12 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   const appenderFor = (path: string) => {
     let appender = appenders.get(path);
     if (!appender) {
-      const handle = fs.mkdir(dirname(path), { recursive: true }).then(() => fs.open(path, 'a'));
+      const handle = fs
+        .mkdir(dirname(path), { recursive: true })
+        .then(() => fs.open(path, APPEND_FLAGS, 0o666))
+        .catch((error: unknown) => {
+          throw appendOpenError(path, error);
+        });
       appender = { handle, tail: handle.then(() => undefined) };
       appenders.set(path, appender);
     }
@@ -79,8 +95,9 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
      * share it; it also queues writes of one file in order), fsyncs it, renames it onto the
      * target and removes it when anything fails; then the directory is fsynced.
      */
-    writeAtomic(path, data) {
-      return replaceInOrder(path, () => atomicWriter(path, data, { fsync: durability.fsyncFile }));
+    writeAtomic(path, data, options) {
+      const mode = options?.private ? { mode: 0o600 } : {};
+      return replaceInOrder(path, () => atomicWriter(path, data, { fsync: durability.fsyncFile, ...mode }));
     },
     writeAtomicStream(path, pieces) {
       return replaceInOrder(path, async () => {

@@ -57,12 +57,14 @@ export type WriteCounts = { writes: number; bytes: number; fsyncs: number };
 
 /** Every write the core makes goes through here: atomic replaces and appends. */
 export interface FileSink {
-  writeAtomic(path: string, data: string | Uint8Array): Promise<void>;
+  /** `private`: only the owner may read the file (0600), for a file that holds a secret. */
+  writeAtomic(path: string, data: string | Uint8Array, options?: { private?: boolean }): Promise<void>;
   /**
    * The same atomic replace, from pieces of text written as they come (a file too large to
    * hold as one string): a reader sees the old file or the whole new one, never a part.
    */
   writeAtomicStream(path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void>;
+  /** Never through a symbolic link: a link at `path` is refused (an OrchestratorError naming it), its target untouched. */
   append(path: string, data: string | Uint8Array): Promise<void>;
   mkdirp(path: string): Promise<void>;
   /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist. */

@@ -161,13 +161,13 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
         );
       return {
         ...fs,
-        writeAtomic: (path: string, data: string | Uint8Array) => {
+        writeAtomic: (path: string, data: string | Uint8Array, writeOptions?: { private?: boolean }) => {
           let was: ManifestDigest | undefined;
           if (!observed && options.readPrevious && isManifestPath(path) && !seen.has(path)) {
             seen.add(path);
             was = options.readPrevious(path);
           }
-          return settle(fs.writeAtomic(path, data), path, 'write', () => record('write', path, data, was));
+          return settle(fs.writeAtomic(path, data, writeOptions), path, 'write', () => record('write', path, data, was));
         },
         writeAtomicStream: (path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>) => {
           let bytes = 0;
