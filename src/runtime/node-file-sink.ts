@@ -17,6 +17,16 @@ export type AtomicWriter = (path: string, data: string | Uint8Array, options: { 
 /** Appends create the file, and never follow a symbolic link planted where it should be. */
 const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW;
 
+/** What a path that is not a regular file is, for the one line that refuses it. */
+function fileKind(info: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (info.isDirectory()) return 'a directory';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  if (info.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /** A failed open for append, said plainly when the path is a symbolic link (ELOOP with O_NOFOLLOW). */
 function appendOpenError(path: string, error: unknown): unknown {
   if ((error as { code?: unknown }).code !== 'ELOOP') return error;
@@ -137,7 +147,18 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     async mkdirp(path) {
       await fs.mkdir(path, { recursive: true });
     },
-    readFile: (path) => fs.readFile(path),
+    async readFile(path) {
+      // Opened without blocking (a FIFO with no writer would wait forever) and read only if it
+      // is a regular file: a config that is a FIFO or a link to /dev/zero is refused, not hung on.
+      const handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) throw Object.assign(new Error(`not a regular file (${fileKind(info)})`), { code: 'ENOTREG' });
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
     async readPrefix(path, bytes) {
       const handle = await fs.open(path, 'r');
       try {

@@ -67,7 +67,7 @@ export interface FileSink {
   /** Never through a symbolic link: a link at `path` is refused (an OrchestratorError naming it), its target untouched. */
   append(path: string, data: string | Uint8Array): Promise<void>;
   mkdirp(path: string): Promise<void>;
-  /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist. */
+  /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist, 'ENOTREG' when it is not a regular file (a FIFO, a device: never waited on). */
   readFile(path: string): Promise<Buffer>;
   /** At most the first `bytes` bytes of the file (all of it when it is shorter); ENOENT like readFile. */
   readPrefix(path: string, bytes: number): Promise<Buffer>;

@@ -154,3 +154,22 @@ describe('bad input', () => {
     expect(rootEntries(root)).toEqual(before);
   });
 });
+
+describe('inputs that are not regular files are refused, never waited on (issue 16, item 6)', () => {
+  it('a config that is a FIFO, or a link to /dev/zero: exit 2, one line naming it and what it is', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { rmSync, symlinkSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = repo(good);
+    const config = join(root, 'codex.orchestrator.json');
+    rmSync(config);
+    execFileSync('mkfifo', [config]);
+    expectOneLineError(await runCliProcess(['start'], { cwd: root }), 'codex.orchestrator.json: cannot be read: not a regular file (a FIFO)');
+    rmSync(config);
+    symlinkSync('/dev/zero', config);
+    expectOneLineError(
+      await runCliProcess(['plan'], { cwd: root }),
+      'codex.orchestrator.json: cannot be read: not a regular file (a character device)',
+    );
+  });
+});
