@@ -1,12 +1,31 @@
 // Loads codex.orchestrator.json and tasks/index.json, and checks what a schema cannot:
 // duplicate ids, subpipelines that name a missing pipeline, themselves, or form a cycle.
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import type { FileSink } from '../runtime/types.js';
 import { formatJsonPath, readJsonFile, validateWith } from './json-file.js';
 import { configSchema, tasksIndexSchema, type OrchestratorConfig, type Pipeline, type TaskInfo } from './schema.js';
 
 export const CONFIG_FILE = 'codex.orchestrator.json';
+
+/**
+ * A stage's `cwd` stays inside the repository root (`/etc` or `../..` is refused) unless the
+ * stage sets `allowOutsideRoot: true`. The path is judged as written, resolved against the
+ * root; a symbolic link inside the root that points out of it is not followed here.
+ */
+function checkStageDirectories(config: OrchestratorConfig, root: string, label: string): void {
+  config.pipelines.forEach((pipeline, p) => {
+    pipeline.stages.forEach((stage, s) => {
+      if (stage.kind !== 'command' || stage.cwd === undefined || stage.allowOutsideRoot === true) return;
+      const rel = relative(root, resolve(root, stage.cwd));
+      if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+        throw new InputError(
+          `${label}: ${formatJsonPath(['pipelines', p, 'stages', s, 'cwd'])}: '${stage.cwd}' is outside the repository root (set "allowOutsideRoot": true on the stage to allow it)`,
+        );
+      }
+    });
+  });
+}
 
 function checkReferences(config: OrchestratorConfig, label: string): void {
   const fail = (path: PropertyKey[], why: string): never => {
@@ -56,6 +75,7 @@ export async function loadConfig(fs: FileSink, root: string): Promise<Orchestrat
   if (raw === undefined) throw new InputError(`${CONFIG_FILE}: not found in ${root}`);
   const config = validateWith(configSchema, raw, CONFIG_FILE);
   checkReferences(config, CONFIG_FILE);
+  checkStageDirectories(config, root, CONFIG_FILE);
   return config;
 }
 

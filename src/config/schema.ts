@@ -11,6 +11,8 @@ export const commandStageSchema = z.strictObject({
   title: z.string(),
   command: z.string().min(1, 'must not be empty'),
   cwd: z.string().optional(),
+  /** A `cwd` outside the repository root is refused unless the stage says so. */
+  allowOutsideRoot: z.boolean().optional(),
   env: envMap.optional(),
   allowFailure: z.boolean().optional(),
   summaryHint: z.string().optional(),

@@ -21,6 +21,18 @@ type Case = {
 
 const cases: Case[] = [
   {
+    name: 'a stage cwd outside the repository root (absolute)',
+    config: { pipelines: [pipeline('diagnostics', [{ ...cmd('a'), cwd: '/etc' }])] },
+    args: ['start'],
+    mentions: ["codex.orchestrator.json: pipelines[0].stages[0].cwd: '/etc' is outside the repository root", '"allowOutsideRoot": true'],
+  },
+  {
+    name: 'a stage cwd outside the repository root (relative)',
+    config: { pipelines: [pipeline('diagnostics', [cmd('a'), { ...cmd('b'), cwd: 'sub/../../..' }])] },
+    args: ['plan'],
+    mentions: ["pipelines[0].stages[1].cwd: 'sub/../../..' is outside the repository root"],
+  },
+  {
     name: 'invalid JSON (line and column)',
     config: '{\n  "pipelines": [\n    { "id": "a", "title": "A", "stages": [], }\n  ]\n}\n',
     args: ['start'],
@@ -171,5 +183,25 @@ describe('inputs that are not regular files are refused, never waited on (issue 
       await runCliProcess(['plan'], { cwd: root }),
       'codex.orchestrator.json: cannot be read: not a regular file (a character device)',
     );
+  });
+});
+
+describe('a stage may leave the repository root only when it says so (issue 16, item 6)', () => {
+  it('allowOutsideRoot: true runs the stage in a directory outside the root; a cwd inside it needs nothing', async () => {
+    const { dirname } = await import('node:path');
+    const { realpathSync } = await import('node:fs');
+    const { onlyRunId, runFiles } = await import('../helpers/integration.js');
+    const root = repo({
+      pipelines: [
+        pipeline('diagnostics', [
+          { ...cmd('outside', 'pwd'), cwd: '..', allowOutsideRoot: true },
+          { ...cmd('inside', 'pwd'), cwd: 'sub/..' },
+        ]),
+      ],
+    });
+    const result = await runCliProcess(['start'], { cwd: root });
+    expect(result.code, result.stderr).toBe(0);
+    const manifest = runFiles(root, onlyRunId(root)).manifest() as { commands: Array<{ summary: string }> };
+    expect(manifest.commands.map((c) => realpathSync(c.summary))).toEqual([realpathSync(dirname(root)), realpathSync(root)]);
   });
 });
