@@ -2,20 +2,26 @@
 // types are reported with their JSON path.
 import { z } from 'zod';
 
-const id = z.string().min(1, 'must not be empty');
+/** Length limits (docs/contracts.md §2): an id, a title or a summary hint, a command. */
+export const MAX_ID_LENGTH = 200;
+export const MAX_TITLE_LENGTH = 1_000;
+export const MAX_COMMAND_LENGTH = 65_536;
+
+const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `longer than ${MAX_ID_LENGTH} characters`);
+const title = z.string().max(MAX_TITLE_LENGTH, `longer than ${MAX_TITLE_LENGTH} characters`);
 const envMap = z.record(z.string(), z.string());
 
 export const commandStageSchema = z.strictObject({
   kind: z.literal('command'),
   id,
-  title: z.string(),
-  command: z.string().min(1, 'must not be empty'),
+  title,
+  command: z.string().min(1, 'must not be empty').max(MAX_COMMAND_LENGTH, `longer than ${MAX_COMMAND_LENGTH} characters`),
   cwd: z.string().optional(),
   /** A `cwd` outside the repository root is refused unless the stage says so. */
   allowOutsideRoot: z.boolean().optional(),
   env: envMap.optional(),
   allowFailure: z.boolean().optional(),
-  summaryHint: z.string().optional(),
+  summaryHint: title.optional(),
   /** Execution-mode inputs (docs/contracts.md §10); each call site parses them by its own rules (B5). */
   executionMode: z.string().optional(),
   mode: z.string().optional(),
@@ -26,7 +32,7 @@ export const commandStageSchema = z.strictObject({
 export const subpipelineStageSchema = z.strictObject({
   kind: z.literal('subpipeline'),
   id,
-  title: z.string(),
+  title,
   pipeline: id,
   optional: z.boolean().optional(),
 });
@@ -35,7 +41,7 @@ export const stageSchema = z.discriminatedUnion('kind', [commandStageSchema, sub
 
 export const pipelineSchema = z.strictObject({
   id,
-  title: z.string(),
+  title,
   description: z.string().optional(),
   tags: z.array(z.string()).optional(),
   guardrailsRequired: z.boolean().optional(),

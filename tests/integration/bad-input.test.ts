@@ -21,6 +21,18 @@ type Case = {
 
 const cases: Case[] = [
   {
+    name: 'a stage id of 10 MB (length limits)',
+    config: { pipelines: [pipeline('diagnostics', [cmd('x'.repeat(10_000_000))])] },
+    args: ['start'],
+    mentions: ['codex.orchestrator.json: pipelines[0].stages[0].id: longer than 200 characters'],
+  },
+  {
+    name: 'a command over 64 KiB, a title over 1000 characters',
+    config: { pipelines: [pipeline('diagnostics', [{ ...cmd('a', 'y'.repeat(65_537)), title: 't'.repeat(1_001) }])] },
+    args: ['plan'],
+    mentions: ['pipelines[0].stages[0].title: longer than 1000 characters', '(and 1 more problem)'],
+  },
+  {
     name: 'a stage cwd outside the repository root (absolute)',
     config: { pipelines: [pipeline('diagnostics', [{ ...cmd('a'), cwd: '/etc' }])] },
     args: ['start'],
