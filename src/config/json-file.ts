@@ -84,16 +84,20 @@ export function validateWith<T>(schema: z.ZodType<T>, value: unknown, label: str
   throw new InputError(`${label}: ${first ? describeIssue(first) : 'invalid'}${more}`);
 }
 
-/** Reads and parses a JSON file; undefined when it does not exist. */
-export async function readJsonFile(fs: FileSink, path: string, label: string): Promise<unknown | undefined> {
-  let text: string;
+/**
+ * Reads and parses a JSON file; undefined when it does not exist. With `maxBytes`, a larger
+ * file is refused (one line) after reading only that much of it.
+ */
+export async function readJsonFile(fs: FileSink, path: string, label: string, maxBytes?: number): Promise<unknown | undefined> {
+  let data: Buffer;
   try {
-    text = (await fs.readFile(path)).toString('utf8');
+    data = maxBytes === undefined ? await fs.readFile(path) : await fs.readPrefix(path, maxBytes + 1);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
   }
-  return parseJsonText(text, label);
+  if (maxBytes !== undefined && data.length > maxBytes) throw new InputError(`${label}: cannot be read: larger than ${maxBytes} bytes`);
+  return parseJsonText(data.toString('utf8'), label);
 }
 
 /**

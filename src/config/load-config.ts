@@ -8,6 +8,9 @@ import { configSchema, tasksIndexSchema, type OrchestratorConfig, type Pipeline,
 
 export const CONFIG_FILE = 'codex.orchestrator.json';
 
+/** The largest config or tasks index read: 16 MiB (a bigger one is refused, not read whole). */
+export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+
 /**
  * A stage's `cwd` stays inside the repository root (`/etc` or `../..` is refused) unless the
  * stage sets `allowOutsideRoot: true`. The path is judged as written, resolved against the
@@ -71,7 +74,7 @@ function checkReferences(config: OrchestratorConfig, label: string): void {
 
 export async function loadConfig(fs: FileSink, root: string): Promise<OrchestratorConfig> {
   const path = join(root, CONFIG_FILE);
-  const raw = await readJsonFile(fs, path, CONFIG_FILE);
+  const raw = await readJsonFile(fs, path, CONFIG_FILE, MAX_INPUT_BYTES);
   if (raw === undefined) throw new InputError(`${CONFIG_FILE}: not found in ${root}`);
   const config = validateWith(configSchema, raw, CONFIG_FILE);
   checkReferences(config, CONFIG_FILE);
@@ -102,7 +105,7 @@ export function findPipeline(config: OrchestratorConfig, id: string): Pipeline {
 export const TASKS_INDEX_FILE = 'tasks/index.json';
 
 export async function loadTaskInfo(fs: FileSink, root: string, taskId: string): Promise<TaskInfo | undefined> {
-  const raw = await readJsonFile(fs, join(root, TASKS_INDEX_FILE), TASKS_INDEX_FILE);
+  const raw = await readJsonFile(fs, join(root, TASKS_INDEX_FILE), TASKS_INDEX_FILE, MAX_INPUT_BYTES);
   if (raw === undefined) return undefined;
   const index = validateWith(tasksIndexSchema, raw, TASKS_INDEX_FILE);
   return index.items.find((item) => item.id === taskId);

@@ -68,6 +68,22 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     return appender;
   };
 
+  /**
+   * Opened without blocking (a FIFO with no writer would wait forever) and kept only if it is a
+   * regular file: a config that is a FIFO or a link to /dev/zero is refused, not hung on.
+   */
+  const openRegular = async (path: string) => {
+    const handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw Object.assign(new Error(`not a regular file (${fileKind(info)})`), { code: 'ENOTREG' });
+      return handle;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  };
+
   const atomicWriter = options.atomicWriter ?? libraryWriter;
   /** The last write issued per file (a failed one too), so the next one goes after it. */
   const atomicTails = new Map<string, Promise<void>>();
@@ -154,19 +170,15 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
       await fs.mkdir(path, { recursive: true });
     },
     async readFile(path) {
-      // Opened without blocking (a FIFO with no writer would wait forever) and read only if it
-      // is a regular file: a config that is a FIFO or a link to /dev/zero is refused, not hung on.
-      const handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const handle = await openRegular(path);
       try {
-        const info = await handle.stat();
-        if (!info.isFile()) throw Object.assign(new Error(`not a regular file (${fileKind(info)})`), { code: 'ENOTREG' });
         return await handle.readFile();
       } finally {
         await handle.close();
       }
     },
     async readPrefix(path, bytes) {
-      const handle = await fs.open(path, 'r');
+      const handle = await openRegular(path);
       try {
         const buffer = Buffer.alloc(bytes);
         let filled = 0;

@@ -22,7 +22,7 @@ type Case = {
 const cases: Case[] = [
   {
     name: 'a stage id of 10 MB (length limits)',
-    config: { pipelines: [pipeline('diagnostics', [cmd('x'.repeat(10_000_000))])] },
+    config: { pipelines: [pipeline('diagnostics', [{ ...cmd('a'), id: 'x'.repeat(10_000_000) }])] },
     args: ['start'],
     mentions: ['codex.orchestrator.json: pipelines[0].stages[0].id: longer than 200 characters'],
   },
@@ -195,6 +195,14 @@ describe('inputs that are not regular files are refused, never waited on (issue 
       await runCliProcess(['plan'], { cwd: root }),
       'codex.orchestrator.json: cannot be read: not a regular file (a character device)',
     );
+  });
+
+  it('a config over 16 MiB is refused without being read whole', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = repo(good);
+    writeFileSync(join(root, 'codex.orchestrator.json'), `${JSON.stringify(good)}${' '.repeat(16 * 1024 * 1024)}`);
+    expectOneLineError(await runCliProcess(['plan'], { cwd: root }), 'codex.orchestrator.json: cannot be read: larger than 16777216 bytes');
   });
 });
 
