@@ -17,9 +17,9 @@ export class CancelState {
   signal: SignalName | null = null;
   private active = new Set<ExecHandle>();
 
+  /** The first signal cancels every running exec; a second one asks them again (they stop at once). */
   trigger(signal: SignalName): void {
-    if (this.signal) return;
-    this.signal = signal;
+    if (!this.signal) this.signal = signal;
     for (const handle of this.active) handle.cancel(signal);
   }
 

@@ -5,8 +5,14 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor, OutputStreamName, TimerHandle } from './types.js';
 
-/** How long a cancelled group gets before SIGKILL. */
-export const KILL_GRACE_MS = 5_000;
+/**
+ * Stopping a cancelled group: the signal itself first, then SIGTERM after TERM_AFTER_MS (a
+ * non-interactive shell's background jobs ignore SIGINT, so SIGINT alone left them, and the
+ * stage, running until SIGKILL), then SIGKILL at KILL_GRACE_MS. Under a second of it all; a
+ * second cancel (a second Ctrl-C) sends SIGKILL at once.
+ */
+export const TERM_AFTER_MS = 200;
+export const KILL_GRACE_MS = 500;
 
 export function createSpawnExecutor(clock: Clock): Executor {
   return {
@@ -14,6 +20,14 @@ export function createSpawnExecutor(clock: Clock): Executor {
       let cancelRequested: NodeJS.Signals | null = null;
       let killGroup: ((signal: NodeJS.Signals) => void) | null = null;
       let escalation: TimerHandle | null = null;
+      /** The signal, then SIGTERM, then SIGKILL, on the clock (see TERM_AFTER_MS). */
+      const stopGroup = (signal: NodeJS.Signals) => {
+        killGroup?.(signal);
+        escalation = clock.setTimeout(() => {
+          if (signal !== 'SIGTERM') killGroup?.('SIGTERM');
+          escalation = clock.setTimeout(() => killGroup?.('SIGKILL'), KILL_GRACE_MS - TERM_AFTER_MS);
+        }, TERM_AFTER_MS);
+      };
 
       const done = (async (): Promise<ExecResult> => {
         const cwdStat = await stat(request.cwd).catch(() => null);
@@ -91,21 +105,21 @@ export function createSpawnExecutor(clock: Clock): Executor {
             closed = true;
             finishIfDone();
           });
-          if (cancelRequested) {
-            killGroup(cancelRequested);
-            escalation = clock.setTimeout(() => killGroup?.('SIGKILL'), KILL_GRACE_MS);
-          }
+          if (cancelRequested) stopGroup(cancelRequested);
         });
       })();
 
       return {
         done,
         cancel(signal) {
-          if (cancelRequested) return;
+          if (cancelRequested) {
+            // Asked again: no more grace.
+            clock.clearTimeout(escalation);
+            killGroup?.('SIGKILL');
+            return;
+          }
           cancelRequested = signal;
-          if (!killGroup) return;
-          killGroup(signal);
-          escalation = clock.setTimeout(() => killGroup?.('SIGKILL'), KILL_GRACE_MS);
+          if (killGroup) stopGroup(signal);
         },
       };
     },

@@ -264,3 +264,53 @@ describe('signals reach nested and one-stage runs', () => {
     checkRunsDir(root);
   });
 });
+
+describe('a stage whose background job ignores SIGINT (issue 16, item 7)', () => {
+  // A non-interactive shell starts background jobs with SIGINT ignored: SIGINT alone left
+  // the job (and so the stage) running until SIGKILL. The group now gets SIGTERM after the
+  // signal: the job records it, so the test sees the ladder without timing it.
+  const BACKGROUND = `
+import { writeFileSync } from 'node:fs';
+process.on('SIGINT', () => writeFileSync('bg.sigint', 'ignored'));
+process.on('SIGTERM', () => {
+  writeFileSync('bg.signal', 'SIGTERM');
+  process.exit(143);
+});
+writeFileSync('waiter.pid', String(process.pid));
+writeFileSync(process.env.READY_FIFO, 'ready\\n');
+setInterval(() => {}, 1 << 30);
+`;
+
+  it('SIGINT: the run ends cancelled (130) and the job was stopped by the SIGTERM that follows', async () => {
+    const root = repo(
+      {
+        pipelines: [
+          {
+            id: 'diagnostics',
+            title: 'Diagnostics',
+            stages: [
+              {
+                kind: 'command',
+                id: 'bg',
+                title: 'Background',
+                command: `echo $$ > stage.pid; ${NODE} background.mjs & wait`,
+                env: { READY_FIFO: 'ready.fifo' },
+              },
+            ],
+          },
+        ],
+      },
+      { 'background.mjs': BACKGROUND },
+    );
+    execFileSync('mkfifo', [join(root, 'ready.fifo')]);
+    const { child, result } = track(startCliRaw(['start'], { cwd: root }), root);
+    expect(await readFifo(join(root, 'ready.fifo'), result)).toBe('ready\n');
+    const stagePid = Number(readFileSync(join(root, 'stage.pid'), 'utf8'));
+    child.kill('SIGINT');
+    const done = await result;
+    expect(done.code, done.stderr).toBe(130);
+    expect(readFileSync(join(root, 'bg.signal'), 'utf8')).toBe('SIGTERM');
+    expect(liveProcessesInGroup(stagePid)).toEqual([]);
+    expect(runFiles(root, onlyRunId(root)).manifest().status).toBe('cancelled');
+  });
+});

@@ -28,7 +28,7 @@ function handle(log: string[], name: string): ExecHandle {
 }
 
 describe('CancelState', () => {
-  it('cancels every watched exec on the first signal only, and an exec watched after it at once', () => {
+  it('cancels every watched exec on the first signal, asks them again on a second (they stop at once), and cancels an exec watched after it at once', () => {
     const log: string[] = [];
     const cancel = new CancelState();
     const unwatchA = cancel.watch(handle(log, 'a'));
@@ -36,11 +36,12 @@ describe('CancelState', () => {
     unwatchA();
     expect(log).toEqual([]);
     cancel.trigger('SIGTERM');
+    expect(log).toEqual(['b SIGTERM']);
     cancel.trigger('SIGINT');
     expect(cancel.signal).toBe('SIGTERM');
-    expect(log).toEqual(['b SIGTERM']);
+    expect(log).toEqual(['b SIGTERM', 'b SIGINT']);
     cancel.watch(handle(log, 'c'));
-    expect(log).toEqual(['b SIGTERM', 'c SIGTERM']);
+    expect(log).toEqual(['b SIGTERM', 'b SIGINT', 'c SIGTERM']);
   });
 });
 
