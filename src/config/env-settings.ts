@@ -1,6 +1,7 @@
 // The orchestrator's environment variables, in one catalogue: what `--help` lists, what the
 // readers at the edge read, and what counts as "the orchestrator's own" when a harness or a
 // test starts a CLI and must not let an enclosing run's values steer it.
+import { InputError } from '../errors.js';
 
 export type EnvVariable = { name: string; help: string };
 
@@ -37,4 +38,17 @@ const OWN_PREFIXES = ['CODEX_ORCHESTRATOR_', 'CODEX_PRIVACY_', 'CODEX_METRICS_']
  */
 export function isOrchestratorVariable(key: string): boolean {
   return key === ENV_VARIABLES.taskId.name || OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+/**
+ * A variable holding an integer from 0 to `max` (spaces around it allowed): the number, or
+ * undefined when it is unset. Anything else is one line naming the variable (InputError).
+ */
+export function countVariable(env: Record<string, string | undefined>, name: string, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  const n = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n <= max)) throw new InputError(`${name}: '${raw}' is not an integer from 0 to ${max}`);
+  return n;
 }
