@@ -5,7 +5,7 @@
 // times longer (the same 10,000 chunks, 100 times the bytes).
 import { RUN_MANIFEST_PATTERN } from '../src/layout/run-layout.js';
 import { replayScenario } from '../src/harness/golden/replay.js';
-import { listScenarios, loadScenario } from '../src/harness/golden/scenario.js';
+import { listScenarios, loadScenario, type LoadedScenario } from '../src/harness/golden/scenario.js';
 import type { Transcript } from '../src/runtime/transcript-executor.js';
 
 export const GROWTH_SCENARIO = 'noisy-stage';
@@ -41,8 +41,10 @@ function variant(transcript: Transcript, change: (g: Generator['generate']) => v
   return copy;
 }
 
-async function manifestCounts(corpus: string, change: (g: Generator['generate']) => void): Promise<{ writes: number; bytes: number }> {
-  const { scenario, transcript } = await loadScenario(corpus, GROWTH_SCENARIO);
+async function manifestCounts(
+  { scenario, transcript }: LoadedScenario,
+  change: (g: Generator['generate']) => void,
+): Promise<{ writes: number; bytes: number }> {
   const replay = await replayScenario(scenario, variant(transcript, change));
   let writes = 0;
   let bytes = 0;
@@ -58,13 +60,15 @@ async function manifestCounts(corpus: string, change: (g: Generator['generate'])
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /** The figures, or null when the corpus has no `noisy-stage` scenario (another project's corpus). */
-export async function measureManifestGrowth(corpus: string): Promise<ManifestGrowth | null> {
+export async function measureManifestGrowth(corpus: string, progress: (line: string) => void = () => undefined): Promise<ManifestGrowth | null> {
   if (!(await listScenarios(corpus)).includes(GROWTH_SCENARIO)) return null;
-  const one = await manifestCounts(corpus, (g) => {
+  progress(`bench: replaying ${GROWTH_SCENARIO} with 1 chunk and with 100 times the output, for the manifest bytes per write`);
+  const loaded = await loadScenario(corpus, GROWTH_SCENARIO);
+  const one = await manifestCounts(loaded, (g) => {
     g.count = 1;
   });
-  const noisy = await manifestCounts(corpus, () => undefined);
-  const long = await manifestCounts(corpus, (g) => {
+  const noisy = await manifestCounts(loaded, () => undefined);
+  const long = await manifestCounts(loaded, (g) => {
     g.data = g.data.repeat(100);
   });
   return {

@@ -218,8 +218,7 @@ async function measure(options: Options): Promise<HistoryEntry['results']> {
       seconds: Math.round(replaySeconds * 100) / 100,
       scenarios_per_second: Math.round((n / replaySeconds) * 10) / 10,
     };
-    err('bench: replaying noisy-stage with 1 chunk and with 100 times the output, for the manifest bytes per write');
-    const growth = await measureManifestGrowth(options.corpus);
+    const growth = await measureManifestGrowth(options.corpus, err);
     if (growth) results.manifest = growth;
     else err(`bench: no golden/noisy-stage in ${options.corpus}: manifest bytes per write not measured`);
   }
