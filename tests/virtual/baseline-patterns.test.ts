@@ -1,19 +1,13 @@
 // Characterizations of the phase-0 patterns that are visible in a whole run (B4, B6, B7).
 // Each names the phase that removes it; when that phase landed, its test changed with it.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { createVirtualRuntime, driveToCompletion } from '../../src/runtime/virtual-runtime.js';
+import { restoreProcessEnvAfterEach } from '../helpers/process-env.js';
 
 const ROOT = '/repo';
 
-let envBefore: NodeJS.ProcessEnv;
-beforeEach(() => {
-  envBefore = { ...process.env };
-});
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in envBefore)) delete process.env[key];
-  Object.assign(process.env, envBefore);
-});
+restoreProcessEnvAfterEach();
 
 function noisyRuntime(chunks: number) {
   const runtime = createVirtualRuntime({

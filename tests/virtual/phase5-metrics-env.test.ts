@@ -5,24 +5,18 @@
 import { ESLint } from 'eslint';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { freshProcessEnv } from '../../src/harness/golden/steps.js';
 import type { ExecRequest } from '../../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../../src/runtime/virtual-runtime.js';
+import { restoreProcessEnvAfterEach } from '../helpers/process-env.js';
 
 // Expected failures on phase-4 code; flipped to `it` by the change.
 const phase5 = it;
 
 const ROOT = '/repo';
-let envBefore: NodeJS.ProcessEnv;
-beforeEach(() => {
-  envBefore = { ...process.env };
-});
-afterEach(() => {
-  for (const key of Object.keys(process.env)) if (!(key in envBefore)) delete process.env[key];
-  Object.assign(process.env, envBefore);
-});
+restoreProcessEnvAfterEach();
 
 type Chunk = { stream: 'stdout' | 'stderr'; data: string; at_ms: number };
 

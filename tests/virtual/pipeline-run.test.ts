@@ -1,11 +1,12 @@
 // A whole pipeline run on the virtual runtime: virtual clock, seeded ids, a transcript
 // executor — no child process, no wall-clock wait — through the same runCli the bin uses.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime, type VirtualRuntimeOptions } from '../../src/runtime/virtual-runtime.js';
 import { createTranscriptExecutor, type Transcript, type TranscriptExecutor } from '../../src/runtime/transcript-executor.js';
 import type { ExecResult, Executor } from '../../src/runtime/types.js';
 import { assertValidManifest } from '../helpers/manifest-schema.js';
+import { restoreProcessEnvAfterEach } from '../helpers/process-env.js';
 
 // Any attempt to start a real process in this file is recorded and fails.
 const spawned = vi.hoisted(() => [] as string[]);
@@ -85,15 +86,7 @@ function runDirOf(runtime: VirtualRuntime): string {
   return `${ROOT}/${doc.artifact_root}`;
 }
 
-let envBefore: NodeJS.ProcessEnv;
-beforeEach(() => {
-  envBefore = { ...process.env };
-});
-afterEach(() => {
-  // B6 writes pipeline env defaults into process.env; keep tests independent of each other.
-  for (const key of Object.keys(process.env)) if (!(key in envBefore)) delete process.env[key];
-  Object.assign(process.env, envBefore);
-});
+restoreProcessEnvAfterEach();
 
 describe('a whole pipeline run on the virtual runtime', () => {
   it('runs every stage, writes the run layout and never spawns: every start goes through the given executor', async () => {
