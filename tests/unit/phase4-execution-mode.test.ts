@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
+import { DISPATCH_PRESET, PLAN_PRESET, SUMMARY_PRESET, resolveExecutionMode, type ModePreset } from '../../src/run/execution-mode.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
 type Mode = 'mcp' | 'cloud';
@@ -97,31 +98,15 @@ const taskArb: fc.Arbitrary<Task> = fc.oneof(
 );
 
 describe('phase 4: each preset gives what the parser it replaces gave', () => {
-  phase4('DISPATCH_PRESET is the stage-dispatch rule set, for any stage and task metadata', async () => {
-    const { DISPATCH_PRESET, resolveExecutionMode } = await import('../../src/run/execution-mode.js');
+  const presets: Array<[name: string, preset: ModePreset, oracle: (stage: Stage, task: Task) => Mode]> = [
+    ['DISPATCH_PRESET is the stage-dispatch rule set, for any stage and task metadata', DISPATCH_PRESET, frozen.dispatch],
+    ['PLAN_PRESET is the plan-preview rule set (the task never changes it)', PLAN_PRESET, (stage) => frozen.plan(stage)],
+    ['SUMMARY_PRESET is the run-summary rule set, for any stage and task metadata', SUMMARY_PRESET, frozen.summary],
+  ];
+  it.each(presets)('%s', (_name, preset, oracle) => {
     fc.assert(
       fc.property(stageArb, taskArb, (stage, task) => {
-        expect(resolveExecutionMode(DISPATCH_PRESET, stage, task)).toBe(frozen.dispatch(stage, task));
-      }),
-      { numRuns: 3000 },
-    );
-  });
-
-  phase4('PLAN_PRESET is the plan-preview rule set (the task never changes it)', async () => {
-    const { PLAN_PRESET, resolveExecutionMode } = await import('../../src/run/execution-mode.js');
-    fc.assert(
-      fc.property(stageArb, taskArb, (stage, task) => {
-        expect(resolveExecutionMode(PLAN_PRESET, stage, task)).toBe(frozen.plan(stage));
-      }),
-      { numRuns: 3000 },
-    );
-  });
-
-  phase4('SUMMARY_PRESET is the run-summary rule set, for any stage and task metadata', async () => {
-    const { SUMMARY_PRESET, resolveExecutionMode } = await import('../../src/run/execution-mode.js');
-    fc.assert(
-      fc.property(stageArb, taskArb, (stage, task) => {
-        expect(resolveExecutionMode(SUMMARY_PRESET, stage, task)).toBe(frozen.summary(stage, task));
+        expect(resolveExecutionMode(preset, stage, task)).toBe(oracle(stage, task));
       }),
       { numRuns: 3000 },
     );
