@@ -10,7 +10,7 @@ import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
 import { resumeRun } from '../commands/resume.js';
 import { startRun } from '../commands/start.js';
-import { TERMINAL_STATUSES, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
+import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 
 export { EXIT };
@@ -57,10 +57,16 @@ async function watchStatus(runtime: Runtime, runId: string, intervalMs: number, 
     let lastKey = '';
     for (;;) {
       const view = await readRunStatus(runtime, runId);
-      const key = `${view.updated_at}|${view.status}|${view.heartbeat_stale}`;
+      const key = `${view.updated_at}|${view.status}|${view.heartbeat_stale}|${view.owner?.state ?? 'none'}`;
       if (key !== lastKey) onView(view);
       lastKey = key;
       if (TERMINAL_STATUSES.has(view.status)) return EXIT.ok;
+      // Nothing will end a run whose owner is gone: say so instead of waiting forever.
+      const ownerless = ownerlessRun(view);
+      if (ownerless !== null) {
+        runtime.stderr.write(`codex-orchestrator: ${ownerless}\n`);
+        return EXIT.failed;
+      }
       await new Promise<void>((resolve) => {
         const timer = runtime.clock.setTimeout(resolve, intervalMs);
         wake = () => {

@@ -39,7 +39,7 @@ export async function execCommand(runtime: Runtime, options: ExecOptions): Promi
   const cwd = resolve(runtime.cwd, options.cwd ?? '.');
   const pipeline = execPipeline(commandFromArgs(options.args), cwd);
   return withSignals(invocation, async () => {
-    const ctx = await createRun(invocation, { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0 });
+    const ctx = await createRun(invocation, { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0, command: 'exec' });
     return driveRun(ctx, [0], { resumed: false, target: null, failureDetail: { kind: 'exec-failed' } });
   });
 }

@@ -1,17 +1,17 @@
 // `resume --run <id>`: rerun a failed or cancelled run. Stages already succeeded or skipped
 // are not rerun; the resume is recorded in the manifest and the logs are appended to.
-import { heartbeatStale } from '../manifest/liveness.js';
 import { findPipeline } from '../config/load-config.js';
 import { InputError } from '../errors.js';
 import { eventLine } from '../events/events.js';
 import { readManifest, runPaths, type RunPaths } from '../persist/manifest-writer.js';
 import { ManifestPersister } from '../persist/persister.js';
 import { HEARTBEAT_INTERVAL_MS } from '../run/heartbeat.js';
-import type { Manifest } from '../manifest/schema.js';
+import type { Manifest, ResumeEvent } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
+import { acquireRun, refusalLine, type Acquired, type RunOwnership } from '../run/ownership.js';
 import { readToolRuns } from '../run/run-summary.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
@@ -20,22 +20,63 @@ import { commandLogPath, isoTime, repoRelative, resolveRoots } from '../layout/r
 
 export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
 
-/** A refused resume is recorded in the run's manifest (through a persister of its own), then reported. */
-async function block(paths: RunPaths, manifest: Manifest, options: ResumeOptions, detail: string): Promise<never> {
-  const persister = new ManifestPersister(paths, manifest, { intervalMs: HEARTBEAT_INTERVAL_MS });
-  await persister.update(
-    (m) =>
-      recordResumeEvent(m, {
-        timestamp: isoTime(paths.clock.now()),
-        actor: options.actor ?? 'cli',
-        reason: options.reason ?? 'manual-resume',
-        outcome: 'blocked',
-        detail,
-      }),
-    { force: true },
-  );
-  await persister.close();
+/**
+ * A refused resume is recorded in the run's manifest (through a persister of its own, while
+ * this process owns the run), then reported; the run is given up again.
+ */
+async function block(paths: RunPaths, manifest: Manifest, ownership: RunOwnership, options: ResumeOptions, detail: string): Promise<never> {
+  try {
+    const persister = new ManifestPersister(paths, manifest, { intervalMs: HEARTBEAT_INTERVAL_MS });
+    await persister.update(
+      (m) =>
+        recordResumeEvent(m, {
+          timestamp: isoTime(paths.clock.now()),
+          actor: options.actor ?? 'cli',
+          reason: options.reason ?? 'manual-resume',
+          outcome: 'blocked',
+          detail,
+        }),
+      { force: true },
+    );
+    await persister.close();
+  } finally {
+    await ownership.release();
+  }
   throw new InputError(`cannot resume run '${manifest.run_id}': ${detail}`);
+}
+
+/**
+ * What taking the run over means before its stages run again: the stage's process group the
+ * dead owner left running is stopped (on this host), and both are said in the resume event.
+ */
+function takeOver(runtime: Runtime, acquired: Acquired): Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> {
+  const previous = acquired.previous;
+  if (previous === null) {
+    return acquired.previousUnreadable ? { detail: 'took over from an owner whose .owner file was unreadable, after its heartbeat went stale' } : {};
+  }
+  const why = previous.state === 'gone' ? 'its process is gone' : 'its heartbeat is stale';
+  const event: Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> = {
+    detail: `took over from pid ${previous.pid} on host ${previous.host}: ${why}`,
+    previous_owner: {
+      pid: previous.pid,
+      host: previous.host,
+      started: previous.started,
+      acquired_at: previous.acquired_at,
+      command: previous.command,
+      state: previous.state,
+    },
+  };
+  const group = previous.stage_group;
+  if (group !== null && previous.host === runtime.processes.self().host) {
+    const processes = runtime.processes.stopGroup(group);
+    if (processes > 0) {
+      event.stopped_process_group = { stage: group.stage, pgid: group.pgid, processes };
+      event.detail += `; stopped what it left running of stage '${group.stage}' (process group ${group.pgid}, ${processes} processes)`;
+    }
+  } else if (group !== null) {
+    event.detail += `; stage '${group.stage}' may still run on host ${previous.host} (process group ${group.pgid})`;
+  }
+  return event;
 }
 
 /**
@@ -77,9 +118,6 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
   const isExec = manifest.pipeline_id === EXEC_PIPELINE_ID;
   const invocation = await prepareInvocation(runtime, { taskId: found.taskId, needConfig: !isExec });
   const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
-  const toolRuns = await readToolRuns(runtime.fs, paths.runSummaryPath, repoRelative(paths, paths.runSummaryPath)).catch((error: unknown) => {
-    throw error instanceof InputError ? new InputError(`cannot resume run '${manifest.run_id}': ${error.message}`) : error;
-  });
 
   let pipeline: ResolvedPipeline;
   if (isExec) {
@@ -105,27 +143,54 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     }
   }
 
-  if (options.token !== undefined && options.token !== manifest.resume_token) {
-    await block(paths, manifest, options, 'resume token does not match');
-  }
-  if (manifest.status === 'succeeded') await block(paths, manifest, options, 'the run already succeeded');
-  if ((manifest.status === 'in_progress' || manifest.status === 'queued') && !heartbeatStale(manifest, runtime.clock.now())) {
-    await block(paths, manifest, options, 'the run is still in progress');
-  }
-
-  return withSignals(invocation, async () => {
-    const nowMs = runtime.clock.now();
-    const actor = options.actor ?? 'cli';
-    const reason = options.reason ?? 'manual-resume';
-    const ctx = openRun(invocation, pipeline, paths, manifest, toolRuns);
-    // One transition (the event and the reset), not forced: the first rerun stage's start
-    // writes the resumed state before its child starts.
-    let rerun: number[] = [];
-    await ctx.persister.update((m) => {
-      recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted' });
-      rerun = prepareResume(m, nowMs);
+  // One owner at a time: two resumes started together never both run a stage.
+  const manifestLabel = repoRelative(roots, found.manifestPath);
+  const acquired = await acquireRun(
+    { paths, processes: runtime.processes },
+    {
+      command: 'resume',
+      nowMs: runtime.clock.now(),
+      manifest: () => readManifest(runtime.fs, found.manifestPath, manifestLabel).catch(() => null),
+    },
+  );
+  if (acquired.kind === 'refused') throw new InputError(`cannot resume ${refusalLine(manifest.run_id, acquired)}`);
+  const ownership = acquired.ownership;
+  let handedOver = false;
+  try {
+    // Read again now that it is ours: its owner may have brought it to an end meanwhile.
+    const current = await readManifest(runtime.fs, found.manifestPath, manifestLabel);
+    if (options.token !== undefined && options.token !== current.resume_token) {
+      await block(paths, current, ownership, options, 'resume token does not match');
+    }
+    if (current.status === 'succeeded') await block(paths, current, ownership, options, 'the run already succeeded');
+    const toolRuns = await readToolRuns(runtime.fs, paths.runSummaryPath, repoRelative(paths, paths.runSummaryPath)).catch((error: unknown) => {
+      throw error instanceof InputError ? new InputError(`cannot resume run '${manifest.run_id}': ${error.message}`) : error;
     });
-    await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
-    return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? { kind: 'exec-failed' } : undefined });
-  });
+    const takeover = takeOver(runtime, acquired);
+    if (takeover.detail !== undefined) invocation.progress.note(`codex-orchestrator: run ${current.run_id}: ${takeover.detail}`);
+
+    return await withSignals(invocation, async () => {
+      const nowMs = runtime.clock.now();
+      const actor = options.actor ?? 'cli';
+      const reason = options.reason ?? 'manual-resume';
+      handedOver = true;
+      const ctx = openRun(invocation, pipeline, paths, current, ownership, toolRuns);
+      // One transition (the event and the reset), not forced: the first rerun stage's start
+      // writes the resumed state before its child starts.
+      let rerun: number[] = [];
+      try {
+        await ctx.persister.update((m) => {
+          recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover });
+          rerun = prepareResume(m, nowMs);
+        });
+        await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
+      } catch (error) {
+        await ownership.release();
+        throw error;
+      }
+      return driveRun(ctx, rerun, { resumed: true, target: null, failureDetail: isExec ? { kind: 'exec-failed' } : undefined });
+    });
+  } finally {
+    if (!handedOver) await ownership.release();
+  }
 }

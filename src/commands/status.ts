@@ -2,7 +2,8 @@
 import { runIdentity } from '../manifest/projection.js';
 import { heartbeatStale } from '../manifest/liveness.js';
 import type { Manifest } from '../manifest/schema.js';
-import { readManifest } from '../persist/manifest-writer.js';
+import { readManifest, runPaths } from '../persist/manifest-writer.js';
+import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun } from './find-run.js';
 import { repoRelative, resolveRoots } from '../layout/run-layout.js';
@@ -18,6 +19,19 @@ export type RunStatusView = {
   updated_at: string;
   heartbeat_at: string | null;
   heartbeat_stale: boolean;
+  /**
+   * The process that owns the run now, and whether it still runs (`gone`: provably not;
+   * `stale`: on another host, heartbeat stale); null when no process owns it.
+   */
+  owner: {
+    /** Null (as the other fields) when the .owner file cannot be read (a process died writing it). */
+    pid: number | null;
+    host: string | null;
+    started: string | null;
+    acquired_at: string | null;
+    command: string | null;
+    state: OwnerState;
+  } | null;
   summary: string | null;
   manifest: string;
   commands: Array<{ index: number; id: string; kind: string; status: string; exit_code: number | null; summary: string | null }>;
@@ -26,7 +40,9 @@ export type RunStatusView = {
 
 export const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled']);
 
-export function statusView(manifest: Manifest, manifestPath: string, nowMs: number): RunStatusView {
+export type OwnerView = RunStatusView['owner'];
+
+export function statusView(manifest: Manifest, manifestPath: string, nowMs: number, owner: OwnerView = null): RunStatusView {
   return {
     ...runIdentity(manifest),
     status_detail: manifest.status_detail,
@@ -35,6 +51,7 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
     updated_at: manifest.updated_at,
     heartbeat_at: manifest.heartbeat_at,
     heartbeat_stale: heartbeatStale(manifest, nowMs),
+    owner,
     summary: manifest.summary,
     manifest: manifestPath,
     commands: manifest.commands.map((c) => ({
@@ -49,10 +66,33 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
   };
 }
 
+/** A run that is not over and that no live process owns: nothing will bring it to an end but a resume. */
+export function ownerlessRun(view: RunStatusView): string | null {
+  if (TERMINAL_STATUSES.has(view.status)) return null;
+  const resume = `resume it with: codex-orchestrator resume --run ${view.run_id}`;
+  if (view.owner === null) return `no process owns run ${view.run_id} (the one that ran it ended before its end); ${resume}`;
+  const who = view.owner.pid === null ? 'unreadable .owner file' : `pid ${view.owner.pid} on host ${view.owner.host}`;
+  if (view.owner.state === 'gone') return `the owner of run ${view.run_id} (${who}) is gone; ${resume}`;
+  if (view.owner.state === 'stale') return `the owner of run ${view.run_id} (${who}) has not written a heartbeat in time; ${resume}`;
+  return null;
+}
+
+function ownerLines(view: RunStatusView): string[] {
+  if (TERMINAL_STATUSES.has(view.status)) return [];
+  const resume = ` - resume it with: codex-orchestrator resume --run ${view.run_id}`;
+  const owner = view.owner;
+  if (owner === null) return [`  owner:     none (the process that ran it ended before the run did)${resume}`];
+  const who = owner.pid === null ? 'unreadable .owner file' : `pid ${owner.pid} on host ${owner.host} (${owner.command} since ${owner.acquired_at})`;
+  if (owner.state === 'gone') return [`  owner:     ${who}, gone${resume}`];
+  if (owner.state === 'stale') return [`  owner:     ${who}, heartbeat stale${resume}`];
+  return [`  owner:     ${who}`];
+}
+
 export function renderStatus(view: RunStatusView): string {
   const lines = [
     `Run ${view.run_id} (task ${view.task_id}, pipeline ${view.pipeline_id})`,
     `  status:    ${view.status}${view.status_detail ? ` (${view.status_detail})` : ''}${view.heartbeat_stale ? ' (heartbeat stale: the process may have died)' : ''}`,
+    ...ownerLines(view),
     `  started:   ${view.started_at}`,
     `  completed: ${view.completed_at ?? '-'}`,
     `  manifest:  ${view.manifest}`,
@@ -71,6 +111,21 @@ export async function readRunStatus(runtime: Runtime, runId: string): Promise<Ru
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const found = await findRun(runtime.fs, roots, runId);
   const label = repoRelative(roots, found.manifestPath);
-  const manifest = await readManifest(runtime.fs, found.manifestPath, label);
-  return statusView(manifest, label, runtime.clock.now());
+  let manifest = await readManifest(runtime.fs, found.manifestPath, label);
+  if (TERMINAL_STATUSES.has(manifest.status)) return statusView(manifest, label, runtime.clock.now());
+  const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
+  const held = await readOwner(paths);
+  if (held === null) {
+    // Its owner may have ended it (and let go) between the two reads.
+    manifest = await readManifest(runtime.fs, found.manifestPath, label);
+    return statusView(manifest, label, runtime.clock.now());
+  }
+  const nowMs = runtime.clock.now();
+  const state = judgeOwner(held.record, runtime.processes, manifest, nowMs);
+  const record = held.record;
+  const owner: OwnerView =
+    record === null
+      ? { pid: null, host: null, started: null, acquired_at: null, command: null, state }
+      : { pid: record.pid, host: record.host, started: record.started, acquired_at: record.acquired_at, command: record.command, state };
+  return statusView(manifest, label, nowMs, owner);
 }

@@ -90,6 +90,8 @@ export type RunLayout = Roots & {
   runSummaryPath: string;
   heartbeatPath: string;
   resumeTokenPath: string;
+  /** The run's owner (the one process that may run it now); absent while no process owns it. */
+  ownerPath: string;
   compatPath: string;
   metricsPath: string;
   metricsLockPath: string;
@@ -118,6 +120,7 @@ export function runLayout(roots: Roots, taskId: string, runId: string): RunLayou
     runSummaryPath: join(runDir, 'run-summary.json'),
     heartbeatPath: join(runDir, '.heartbeat'),
     resumeTokenPath: join(runDir, '.resume-token'),
+    ownerPath: join(runDir, '.owner'),
     compatPath: join(taskDir, 'mcp', runId, 'manifest.json'),
     metricsPath: join(taskDir, 'metrics.json'),
     metricsLockPath: join(taskDir, 'metrics.lock'),

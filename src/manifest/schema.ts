@@ -31,6 +31,19 @@ export const resumeEventSchema = z.strictObject({
   reason: z.string(),
   outcome: z.enum(['accepted', 'blocked']),
   detail: z.string().optional(),
+  /** The owner this resume took the run over from: a process that is provably gone (or, on another host, whose heartbeat is stale). */
+  previous_owner: z
+    .strictObject({
+      pid: z.number().int(),
+      host: z.string(),
+      started: z.string().nullable(),
+      acquired_at: z.string(),
+      command: z.string(),
+      state: z.enum(['gone', 'stale']),
+    })
+    .optional(),
+  /** The process group of the stage that owner left running, stopped before the stage ran again. */
+  stopped_process_group: z.strictObject({ stage: z.string(), pgid: z.number().int(), processes: z.number().int() }).optional(),
 });
 
 export const childRunSchema = z.strictObject({

@@ -135,7 +135,16 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       }
     };
 
-    const exec = runtime.executor.start({ command: stage.command, cwd, env, stageKey: `${ctx.pipeline.id}/${stage.id}` }, onChunk);
+    const exec = runtime.executor.start(
+      {
+        command: stage.command,
+        cwd,
+        env,
+        stageKey: `${ctx.pipeline.id}/${stage.id}`,
+        onSpawn: (pid) => ctx.ownership.recordStageGroup(stage.id, pid),
+      },
+      onChunk,
+    );
     const unwatch = ctx.invocation.cancel.watch(exec);
     let result: ExecResult;
     try {

@@ -6,6 +6,7 @@ import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../events/events.js';
 import type { ManifestView } from '../manifest/schema.js';
 import type { ManifestPersister } from '../persist/persister.js';
+import type { RunOwnership } from './ownership.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
 import type { Roots } from '../layout/run-layout.js';
@@ -81,6 +82,8 @@ export type RunContext = {
   manifest: ManifestView;
   /** The run's single writer: every manifest change goes through it. */
   persister: ManifestPersister;
+  /** This process's hold on the run (`.owner`), given up when the run ends. */
+  ownership: RunOwnership;
   toolRuns: ToolRunRecord[];
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */

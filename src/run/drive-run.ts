@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipelineEnvOverrides } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, OrchestratorError } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
 import { runPaths, type RunPaths } from '../persist/manifest-writer.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
@@ -26,6 +26,7 @@ import { ManifestPersister } from '../persist/persister.js';
 import { runCommandStage } from './command-stage.js';
 import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
+import { acquireRun, refusalLine, type RunOwnership } from './ownership.js';
 import { isoTime, makeRunId, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
@@ -66,6 +67,8 @@ export type NewRun = {
   approvalPolicy: string | null;
   target: string | null;
   depth: number;
+  /** What the owner record says this process was started as (default `start`). */
+  command?: string;
 };
 
 /** Reports the first failed background write of a run on stderr (later ones would repeat it). */
@@ -78,7 +81,14 @@ function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (file
   };
 }
 
-function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: RunPaths, manifest: Manifest, depth: number): RunContext {
+function newContext(
+  invocation: Invocation,
+  pipeline: ResolvedPipeline,
+  paths: RunPaths,
+  manifest: Manifest,
+  ownership: RunOwnership,
+  depth: number,
+): RunContext {
   // The persister owns the manifest from here on; the context keeps its read-only view.
   const persister = new ManifestPersister(paths, manifest, {
     intervalMs: HEARTBEAT_INTERVAL_MS,
@@ -90,6 +100,7 @@ function newContext(invocation: Invocation, pipeline: ResolvedPipeline, paths: R
     paths,
     manifest: persister.manifest,
     persister,
+    ownership,
     toolRuns: [],
     summaryLines: [],
     depth,
@@ -130,6 +141,17 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
     privacyLogPath: repoRelative(paths, paths.privacyLogPath),
   });
   await runtime.fs.mkdirp(paths.runDir);
+  // The run's owner from its first file on: a run directory is never run by two processes.
+  const acquired = await acquireRun(
+    { paths, processes: runtime.processes },
+    {
+      command: run.command ?? 'start',
+      nowMs,
+      manifest: async () => null,
+      onError: (error) => backgroundErrorReporter(invocation, paths)(paths.ownerPath, error),
+    },
+  );
+  if (acquired.kind === 'refused') throw new OrchestratorError(`cannot start: ${refusalLine(runId, acquired)}`, 1);
   // The manifest is first written by the run's first forced step (its first stage's start):
   // no reader needs the `queued` state before that.
   // The token lets whoever reads it resume the run: only the owner may read it (0600).
@@ -141,7 +163,7 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
     note: 'Compatibility pointer: this run lives under the cli/ directory named in redirect_to.',
   };
   await runtime.fs.writeAtomic(paths.compatPath, `${JSON.stringify(pointer, null, 2)}\n`);
-  return newContext(invocation, run.pipeline, paths, manifest, run.depth);
+  return newContext(invocation, run.pipeline, paths, manifest, acquired.ownership, run.depth);
 }
 
 /** A context over a run already on disk (resume). */
@@ -150,9 +172,10 @@ export function openRun(
   pipeline: ResolvedPipeline,
   paths: RunPaths,
   manifest: Manifest,
+  ownership: RunOwnership,
   toolRuns: ToolRunRecord[],
 ): RunContext {
-  const ctx = newContext(invocation, pipeline, paths, manifest, 0);
+  const ctx = newContext(invocation, pipeline, paths, manifest, ownership, 0);
   ctx.toolRuns.push(...toolRuns);
   return ctx;
 }
@@ -166,9 +189,22 @@ export type RunResult = {
 
 /**
  * Runs the stages at `indices` (in order) and brings the run to its terminal state.
- * Stages after `target` (when set) are marked skipped first.
+ * Stages after `target` (when set) are marked skipped first. The run's owner gives it up at
+ * the end, also when the run could not be brought to its end (it can then be resumed).
  */
 export async function driveRun(
+  ctx: RunContext,
+  indices: number[],
+  options: { resumed: boolean; target: string | null; failureDetail?: StatusDetail },
+): Promise<RunResult> {
+  try {
+    return await driveOwnedRun(ctx, indices, options);
+  } finally {
+    await ctx.ownership.release();
+  }
+}
+
+async function driveOwnedRun(
   ctx: RunContext,
   indices: number[],
   options: { resumed: boolean; target: string | null; failureDetail?: StatusDetail },
@@ -290,6 +326,7 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       approvalPolicy: manifest.approval_policy,
       target: null,
       depth: ctx.depth + 1,
+      command: 'subpipeline',
     });
     // Carried by the next write (a heartbeat, or this stage's end): the child's own manifest
     // names its parent, so no reader waits on this entry.

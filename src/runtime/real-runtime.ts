@@ -2,6 +2,7 @@
 // Only the CLI entry calls this; everything below receives the value it returns.
 import { createNodeFileSink } from './node-file-sink.js';
 import { createProcessSignals } from './process-signals.js';
+import { createRealProcessTable } from './process-table.js';
 import { createRandomIds } from './random-ids.js';
 import { createRealClock } from './real-clock.js';
 import { createSpawnExecutor } from './spawn-executor.js';
@@ -43,6 +44,7 @@ export function createRealRuntime(overrides: RealRuntimeOverrides = {}): Runtime
     signals: createProcessSignals(),
     cwd: process.cwd(),
     pid: process.pid,
+    processes: createRealProcessTable(),
     ...rest,
   };
 }

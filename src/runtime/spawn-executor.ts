@@ -105,6 +105,7 @@ export function createSpawnExecutor(clock: Clock): Executor {
             closed = true;
             finishIfDone();
           });
+          if (child.pid !== undefined) request.onSpawn?.(child.pid);
           if (cancelRequested) stopGroup(cancelRequested);
         });
       })();

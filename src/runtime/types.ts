@@ -34,6 +34,8 @@ export type ExecRequest = {
   env: Record<string, string>;
   /** Stage identity, so a transcript executor can find the recorded stage. */
   stageKey: string;
+  /** Called once the process runs, with its pid (the id of its own process group); not by executors with no process. */
+  onSpawn?: (pid: number) => void;
 };
 
 export type ExecResult = { exitCode: number | null; signal: NodeJS.Signals | null };
@@ -94,6 +96,26 @@ export interface SignalSource {
   subscribe(handler: (signal: SignalName) => void): () => void;
 }
 
+/** A process: its pid, its host, and its start (null where the system does not say), so a reused pid is never taken for it. */
+export type ProcessIdentity = { pid: number; host: string; started: string | null };
+
+/** 'unknown': it runs on another host, where this one cannot look. */
+export type ProcessLiveness = 'alive' | 'gone' | 'unknown';
+
+/** The processes of this host, as far as a run's ownership needs them. */
+export interface ProcessTable {
+  /** This process. */
+  self(): ProcessIdentity;
+  /** A process of this host by pid, now. */
+  identify(pid: number): ProcessIdentity;
+  liveness(identity: ProcessIdentity): ProcessLiveness;
+  /**
+   * Stops (SIGKILL) what is left of a process group whose leader had start `started`; returns
+   * how many processes it held (0: none left, or the id now belongs to another group).
+   */
+  stopGroup(group: { pgid: number; started: string | null }): number;
+}
+
 export type Runtime = {
   clock: Clock;
   ids: Ids;
@@ -108,4 +130,6 @@ export type Runtime = {
   cwd: string;
   /** Process id, used in temp-file names (B2). */
   pid: number;
+  /** Who owns a run, and whether that process still runs. */
+  processes: ProcessTable;
 };

@@ -3,6 +3,7 @@
 // work on it, moving virtual time only when everything else is idle.
 import { createMemoryFileSink, type MemoryFileSink } from './memory-file-sink.js';
 import { createManualSignals } from './process-signals.js';
+import { createVirtualProcessTable, type VirtualProcessTable } from './process-table.js';
 import { createSeededIds } from './seeded-ids.js';
 import { createTranscriptExecutor, type Transcript } from './transcript-executor.js';
 import type { Executor, OutputStream, Runtime, SignalName, SignalSource } from './types.js';
@@ -29,6 +30,7 @@ export type VirtualRuntime = Runtime & {
   stdout: CapturedStream;
   stderr: CapturedStream;
   signals: SignalSource & { fire(signal: SignalName): void };
+  processes: VirtualProcessTable;
 };
 
 export type VirtualRuntimeOptions = {
@@ -40,6 +42,11 @@ export type VirtualRuntimeOptions = {
   transcript?: Transcript;
   fs?: MemoryFileSink;
   pid?: number;
+  /**
+   * The identities alive on the virtual host, shared by runtimes that stand for processes
+   * running side by side; by default each runtime sees only itself alive.
+   */
+  liveProcesses?: Set<string>;
 };
 
 export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRuntime {
@@ -49,6 +56,7 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
   else if (options.executor) executor = options.executor;
   else executor = createTranscriptExecutor(options.transcript ?? { stages: {} }, clock);
   const fs = options.fs ?? createMemoryFileSink({ durability: DURABILITY });
+  const pid = options.pid ?? 4242;
   fs.seedDirectory(options.cwd);
   return {
     clock,
@@ -60,7 +68,8 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
     stderr: createCapturedStream(),
     signals: createManualSignals(),
     cwd: options.cwd,
-    pid: options.pid ?? 4242,
+    pid,
+    processes: createVirtualProcessTable({ pid, host: 'virtual-host', started: `virtual-start-${pid}` }, options.liveProcesses),
   };
 }
 

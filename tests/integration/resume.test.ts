@@ -1,6 +1,8 @@
 // `resume --run`: only stages not yet succeeded run again, logs are appended, the resume is
 // recorded; wrong tokens, finished, live, missing and corrupted runs are refused.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliProcess } from '../helpers/cli.js';
@@ -151,29 +153,45 @@ describe('resume', () => {
     checkRunsDir(root);
   });
 
-  it('a run whose heartbeat is fresh is refused; one whose process died (stale heartbeat) is resumed', async () => {
+  it('a run a live process owns is refused, naming it, with nothing written; once that process is gone it is resumed at once', async () => {
     const { root, id } = await failedRun();
     const run = runFiles(root, id);
-    const crashed = (heartbeatAt: string) => {
-      const m = run.manifest();
-      m.status = 'in_progress';
-      m.status_detail = null;
-      m.completed_at = null;
-      m.heartbeat_at = heartbeatAt;
-      m.updated_at = heartbeatAt;
-      writeFileSync(run.manifestPath, `${JSON.stringify(m, null, 2)}\n`);
-    };
-    crashed(new Date().toISOString());
-    expectOneLineError(await runCliProcess(['resume', '--run', id], { cwd: root }), id, 'in progress');
-    expect(run.manifest().resume_events.map((e: Json) => e.outcome)).toEqual(['blocked']);
+    const m0 = run.manifest();
+    m0.status = 'in_progress';
+    m0.status_detail = null;
+    m0.completed_at = null;
+    m0.heartbeat_at = m0.updated_at = new Date().toISOString(); // fresh: only the owner's process decides
+    writeFileSync(run.manifestPath, `${JSON.stringify(m0, null, 2)}\n`);
+    // A live owner: this test's own process (no start recorded, so its pid alone identifies it).
+    const owner = (pid: number) => ({
+      pid,
+      host: hostname(),
+      started: null,
+      token: 'a'.repeat(32),
+      acquired_at: '2026-01-01T00:00:00.000Z',
+      command: 'start',
+      stage_group: null,
+    });
+    writeFileSync(join(run.dir, '.owner'), JSON.stringify(owner(process.pid)));
+    const before = snapshotTree(join(root, '.runs'));
+    expectOneLineError(
+      await runCliProcess(['resume', '--run', id], { cwd: root }),
+      id,
+      `owned by pid ${process.pid} on host ${hostname()}`,
+      'still runs',
+    );
+    expect(snapshotTree(join(root, '.runs'))).toEqual(before);
 
-    crashed('2020-01-01T00:00:00.000Z');
+    // A dead owner: a process that has exited.
+    const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    writeFileSync(join(run.dir, '.owner'), JSON.stringify(owner(Number(dead))));
     writeFileSync(join(root, 'flag'), '');
     const result = await runCliProcess(['resume', '--run', id], { cwd: root });
     expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`took over from pid ${dead} on host ${hostname()}: its process is gone`);
     const m = run.manifest();
     expect(m.status).toBe('succeeded');
-    expect(m.resume_events.map((e: Json) => e.outcome)).toEqual(['blocked', 'accepted']);
+    expect(m.resume_events.map((e: Json) => [e.outcome, e.previous_owner?.state])).toEqual([['accepted', 'gone']]);
     checkRunsDir(root);
   });
 

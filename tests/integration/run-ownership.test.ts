@@ -22,7 +22,7 @@ import {
 const repo = useTempRepos();
 
 // Flipped in the change commit that gives each run one owner.
-const owned = it.fails;
+const owned = it;
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -83,7 +83,7 @@ describe('two resumes at once', () => {
           const manifest = runFiles(root, id).manifest();
           expect(manifest.status, pair).toBe('succeeded');
           expect(
-            (manifest.resume_history as Json[]).filter((e) => e.outcome === 'accepted'),
+            (manifest.resume_events as Json[]).filter((e) => e.outcome === 'accepted'),
             pair,
           ).toHaveLength(1);
           // Exactly one metrics line per terminal state: the failure, then the success.
@@ -154,7 +154,7 @@ describe('a killed run', () => {
     expect(liveProcessesInGroup(stagePid)).toEqual([]);
     const manifest = runFiles(root, id).manifest();
     expect(manifest.status).toBe('succeeded');
-    const accepted = (manifest.resume_history as Json[]).filter((e) => e.outcome === 'accepted');
+    const accepted = (manifest.resume_events as Json[]).filter((e) => e.outcome === 'accepted');
     expect(accepted).toHaveLength(1);
     expect(accepted[0]).toMatchObject({
       previous_owner: { pid: run.child.pid, state: 'gone' },

@@ -63,6 +63,7 @@ describe('status', () => {
       'updated_at',
       'heartbeat_at',
       'heartbeat_stale',
+      'owner',
       'summary',
       'manifest',
       'commands',
@@ -79,6 +80,7 @@ describe('status', () => {
       updated_at: m.updated_at,
       heartbeat_at: m.heartbeat_at,
       heartbeat_stale: false,
+      owner: null,
       summary: m.summary,
       manifest: `.runs/0101/cli/${id}/manifest.json`,
       commands: m.commands.map((c: Json) => ({

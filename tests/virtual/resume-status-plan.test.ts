@@ -41,7 +41,7 @@ function scripted(exits: Record<string, number[]>, starts: string[]): Executor {
   };
 }
 
-type World = { runtime: VirtualRuntime; starts: string[]; runId: string; manifestPath: string };
+type World = { runtime: VirtualRuntime; starts: string[]; runId: string; manifestPath: string; runDir: string };
 
 /** A run of `ci` whose `migrate` stage failed (exit 4); `exits` scripts what later starts do. */
 async function failedRun(exits: Record<string, number[]> = {}): Promise<World> {
@@ -49,8 +49,19 @@ async function failedRun(exits: Record<string, number[]> = {}): Promise<World> {
   const runtime = createVirtualRuntime({ startMs: T0, seed: 5, cwd: ROOT, executor: scripted({ 'ci/migrate': [4], ...exits }, starts) });
   runtime.fs.seedFile(`${ROOT}/codex.orchestrator.json`, JSON.stringify(CONFIG));
   expect(await driveToCompletion(runtime, () => runCli(['start', 'ci', '--format', 'json'], runtime))).toBe(1);
+  return worldOf(runtime, starts);
+}
+
+/** The world of the run whose JSON document the runtime printed. */
+function worldOf(runtime: VirtualRuntime, starts: string[]): World {
   const doc = JSON.parse(runtime.stdout.text()) as { run_id: string; manifest: string };
-  return { runtime, starts, runId: doc.run_id, manifestPath: `${ROOT}/${doc.manifest}` };
+  const manifestPath = `${ROOT}/${doc.manifest}`;
+  return { runtime, starts, runId: doc.run_id, manifestPath, runDir: manifestPath.replace(/\/manifest\.json$/, '') };
+}
+
+function writeOwnerFile(world: World, identity: { pid: number; host: string; started: string }, group: unknown): void {
+  const owner = { ...identity, token: 'f'.repeat(32), acquired_at: '2026-08-01T09:00:00.000Z', command: 'start', stage_group: group };
+  world.runtime.fs.seedFile(`${world.runDir}/.owner`, `${JSON.stringify(owner)}\n`);
 }
 
 function readManifestFile(world: World): Manifest {
@@ -97,18 +108,68 @@ describe('resume refuses, and records the refusal', () => {
     ]);
   });
 
-  it('a run in progress or queued whose heartbeat is fresh is refused; once it is stale, it is taken over', async () => {
+  it('a run another live process owns is refused, naming it, with nothing written; once that process is gone it is taken over at once', async () => {
     for (const status of ['in_progress', 'queued'] as const) {
       const world = await failedRun();
       writeManifestFile(world, (m) => {
         m.status = status;
         m.heartbeat_at = '2026-08-01T09:00:00.000Z';
       });
-      world.runtime.clock.setNow(T0 + 30_000); // exactly the stale-after limit: still fresh
-      expect(await refusal(world, {}), status).toBe(`InputError: cannot resume run '${world.runId}': the run is still in progress`);
-      world.runtime.clock.setNow(T0 + 30_001);
+      const other = { pid: 777, host: 'virtual-host', started: 'virtual-start-777' };
+      const group = { stage: 'migrate', pgid: 778, started: 'virtual-start-778' };
+      writeOwnerFile(world, other, group);
+      world.runtime.processes.setAlive(other, true);
+      world.runtime.clock.setNow(T0 + 10_000); // the heartbeat is fresh throughout
+      const before = world.runtime.fs.files();
+      expect(await refusal(world, {}), status).toBe(
+        `InputError: cannot resume run '${world.runId}': it is owned by pid 777 on host virtual-host (start since 2026-08-01T09:00:00.000Z), which still runs`,
+      );
+      expect(world.runtime.fs.files(), status).toEqual(before);
+
+      world.runtime.processes.setAlive(other, false);
       expect(await refusal(world, {}), status).toBe('accepted');
+      expect(world.runtime.processes.stopped, status).toEqual([group]);
+      const accepted = readManifestFile(world).resume_events.at(-1)!;
+      expect(accepted, status).toMatchObject({
+        outcome: 'accepted',
+        detail: 'took over from pid 777 on host virtual-host: its process is gone',
+        previous_owner: { pid: 777, host: 'virtual-host', started: 'virtual-start-777', command: 'start', state: 'gone' },
+      });
+      // The virtual table stops nothing (it has no processes), so no group is said stopped.
+      expect(accepted.stopped_process_group, status).toBeUndefined();
+      expect(world.runtime.fs.files().has(`${world.runDir}/.owner`), 'given up at the end').toBe(false);
     }
+  });
+
+  it('an owner on another host is presumed alive while the heartbeat is fresh, and taken over once it is stale', async () => {
+    const world = await failedRun();
+    writeManifestFile(world, (m) => {
+      m.status = 'in_progress';
+      m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+    });
+    writeOwnerFile(world, { pid: 4242, host: 'build-2', started: 'b/1' }, null);
+    world.runtime.clock.setNow(T0 + 30_000); // exactly the stale-after limit: still fresh
+    expect(await refusal(world, {})).toBe(
+      `InputError: cannot resume run '${world.runId}': it is owned by pid 4242 on host build-2 (start since 2026-08-01T09:00:00.000Z), which still runs`,
+    );
+    world.runtime.clock.setNow(T0 + 30_001);
+    expect(await refusal(world, {})).toBe('accepted');
+    expect(readManifestFile(world).resume_events.at(-1)).toMatchObject({
+      detail: 'took over from pid 4242 on host build-2: its heartbeat is stale',
+      previous_owner: { host: 'build-2', state: 'stale' },
+    });
+    expect(world.runtime.processes.stopped, 'a group on another host is not this host to stop').toEqual([]);
+  });
+
+  it('a run in progress that no process owns (its process let go before its end) is resumed at once', async () => {
+    const world = await failedRun();
+    writeManifestFile(world, (m) => {
+      m.status = 'in_progress';
+      m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+    });
+    world.runtime.clock.setNow(T0 + 1_000);
+    expect(await refusal(world, {})).toBe('accepted');
+    expect(readManifestFile(world).status).toBe('succeeded');
   });
 
   it('a pipeline whose stages changed since the run: refused, nothing written', async () => {
@@ -165,8 +226,7 @@ describe('resume of an exec run', () => {
     const runtime = createVirtualRuntime({ startMs: T0, seed: 6, cwd: ROOT, executor: scripted({ 'exec/exec': [3, 3, 0] }, starts) });
     runtime.fs.seedDirectory(`${ROOT}/sub`);
     expect(await driveToCompletion(runtime, () => runCli(['exec', '--json', '--cwd', 'sub', '--', 'make', 'it'], runtime))).toBe(3);
-    const doc = JSON.parse(runtime.stdout.text()) as { run_id: string; manifest: string };
-    return { runtime, starts, runId: doc.run_id, manifestPath: `${ROOT}/${doc.manifest}` };
+    return worldOf(runtime, starts);
   }
 
   it('reruns the command where it first ran (from run-summary.json), and a failure stays exec-failed', async () => {
@@ -267,6 +327,7 @@ describe('status', () => {
     updated_at: '2026-08-01T09:00:01.000Z',
     heartbeat_at: '2026-08-01T09:00:01.000Z',
     heartbeat_stale: true,
+    owner: { pid: 4243, host: 'build-1', started: 'boot/77', acquired_at: '2026-08-01T09:00:00.000Z', command: 'start', state: 'gone' },
     summary: 'first line\nsecond line',
     manifest: '.runs/0101/cli/r-1/manifest.json',
     commands: [
@@ -281,6 +342,7 @@ describe('status', () => {
       [
         'Run r-1 (task 0101, pipeline ci)',
         '  status:    in_progress (stage:migrate:failed) (heartbeat stale: the process may have died)',
+        '  owner:     pid 4243 on host build-1 (start since 2026-08-01T09:00:00.000Z), gone - resume it with: codex-orchestrator resume --run r-1',
         '  started:   2026-08-01T09:00:00.000Z',
         '  completed: -',
         '  manifest:  .runs/0101/cli/r-1/manifest.json',
