@@ -5,6 +5,7 @@ import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
+import { withGuardedOutput } from './guarded-output.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
@@ -230,7 +231,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
 }
 
 /** Runs the CLI on a Runtime and returns the exit code. Never throws for bad input. */
-export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
+export async function runCli(argv: string[], given: Runtime): Promise<number> {
+  // In enforce mode, everything the CLI prints goes through the privacy guard.
+  const runtime = withGuardedOutput(given);
   let exitCode: number = EXIT.ok;
   const program = buildProgram(runtime, (code) => {
     exitCode = code;

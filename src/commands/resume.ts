@@ -13,6 +13,7 @@ import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
 import { acquireRun, refusalLine, type Acquired, type RunOwnership } from '../run/ownership.js';
 import { readToolRuns } from '../run/run-summary.js';
+import { commandWithheld } from '../run/sinks/privacy-filter.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';
@@ -130,6 +131,9 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
       throw new InputError(
         `cannot resume run '${manifest.run_id}': its command never started, so where it runs is unknown (${repoRelative(paths, logPath)} has no exec:begin)`,
       );
+    }
+    if (commandWithheld(manifest, EXEC_PIPELINE_ID)) {
+      throw new InputError(`cannot resume run '${manifest.run_id}': the privacy guard kept its command out of the manifest, so it cannot be rerun`);
     }
     pipeline = execPipeline(manifest.commands[0]?.command ?? 'true', cwd);
   } else {

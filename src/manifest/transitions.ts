@@ -342,6 +342,14 @@ export function recordPrivacyDecision(manifest: Manifest, decision: PrivacyDecis
   countPrivacyDecision(manifest, decision);
 }
 
+/**
+ * A text's decision (the command, the summary, an error message): kept in `privacy.decisions`,
+ * not counted in the totals, which count the output's frames.
+ */
+export function recordTextDecision(manifest: Manifest, decision: PrivacyDecision): void {
+  manifest.privacy.decisions.push(decision);
+}
+
 /** A decision counted in the totals only (phase 3's cap: privacy-decisions.ndjson keeps it). */
 export function countPrivacyDecision(manifest: Manifest, decision: PrivacyDecision): void {
   const totals = manifest.privacy.totals;

@@ -16,7 +16,7 @@ import type { StageLabel } from './progress.js';
 import { DISPATCH_PRESET, resolveExecutionMode } from './execution-mode.js';
 import { eventLogSink } from './sinks/event-log-sink.js';
 import { outputTailSink } from './sinks/output-tail-sink.js';
-import { privacyFilter } from './sinks/privacy-filter.js';
+import { privacyFilter, textGuard, type PrivacyFilter } from './sinks/privacy-filter.js';
 import { fanOut } from './sinks/stage-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
@@ -67,16 +67,43 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     ...(ctx.invocation.console ? [ctx.invocation.console] : []),
   ]);
   const emit = (event: ExecEvent, bytes?: Uint8Array) => sinks.event(event, { timestamp: isoTime(runtime.clock.now()), index, bytes });
+  const guardOptions = {
+    mode: ctx.invocation.privacyMode,
+    update: (transition: (m: Manifest) => void) => ctx.persister.update(transition),
+    stageId: stage.id,
+    fs: runtime.fs,
+    logPath: paths.privacyLogPath,
+  };
+  // The command, its summary and error messages go through the privacy guard as texts: only
+  // the child is given the command as written.
+  const guardTextOf = textGuard(guardOptions);
+  const guard = (kind: 'command' | 'summary' | 'error', text: string) => guardTextOf(kind, text, isoTime(runtime.clock.now()));
+  const command = await guard('command', stage.command);
 
   // Forced: the stage's start (and the previous stage's end) is on disk before its child starts.
   await ctx.persister.update((m) => markStageRunning(m, i, startedAtMs, repoRelative(paths, logPath)), { force: true });
-  ctx.invocation.progress.stageStarted(label, stage.command);
-  await emit({ type: 'command:start', command: stage.command });
+  ctx.invocation.progress.stageStarted(label, command);
+  await emit({ type: 'command:start', command });
 
   /** The stage's output handles in the manifest (ids), closed with the stage's end. */
   const handles: string[] = [];
   const closeHandles = (m: Manifest) => {
     for (const id of handles) closeHandle(m, id);
+  };
+  let privacy: PrivacyFilter | null = null;
+  let sequence = 0;
+  /** Each stream's end: what its guard held back is one more chunk (before the stage's end is recorded). */
+  const releaseHeld = async () => {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const held = await privacy?.release(stream, () => (sequence += 1), isoTime(runtime.clock.now()));
+      if (held) {
+        await emit(
+          { type: 'exec:chunk', correlation_id: correlationId, attempt: 1, stream, sequence: held.sequence, bytes: held.bytes.length },
+          held.bytes,
+        );
+      }
+    }
+    privacy = null;
   };
 
   try {
@@ -105,21 +132,17 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         handles.push(handleId);
       }
     });
-    await emit({ type: 'exec:begin', correlation_id: correlationId, attempt: 1, command: stage.command, cwd: repoRelative(paths, cwd) });
+    await emit({ type: 'exec:begin', correlation_id: correlationId, attempt: 1, command, cwd: repoRelative(paths, cwd) });
 
-    const privacy = privacyFilter({
-      mode: ctx.invocation.privacyMode,
-      update: (transition) => ctx.persister.update(transition),
+    const filter = privacyFilter({
+      ...guardOptions,
       handles: { stdout: stdoutHandle, stderr: stderrHandle },
       keepDecisions: ctx.invocation.execEventMaxChunks,
-      stageId: stage.id,
-      fs: runtime.fs,
-      logPath: paths.privacyLogPath,
     });
-    let sequence = 0;
+    privacy = filter;
     const onChunk = async (chunk: ExecChunk) => {
       sequence += 1;
-      const persisted = await privacy.admit(chunk, sequence, isoTime(runtime.clock.now()));
+      const persisted = await filter.admit(chunk, sequence, isoTime(runtime.clock.now()));
       if (persisted) {
         await emit(
           {
@@ -152,6 +175,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     } finally {
       unwatch();
     }
+    await releaseHeld();
 
     const endMs = runtime.clock.now();
     const durationMs = endMs - startedAtMs;
@@ -175,9 +199,9 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       if (result.signal) details.signal = result.signal;
       details.stderr = stderr.text;
       if (stderr.truncated || tails.stderr.truncated) details.stderr_truncated = true;
-      errorFile = await writeErrorFile(ctx, i, stage, 'command-failed', details);
+      errorFile = await writeErrorFile(ctx, i, stage, command, 'command-failed', details);
     }
-    const summary = commandSummary(stage, result, tails.stdout, tails.stderr);
+    const summary = await guard('summary', commandSummary(stage, result, tails.stdout, tails.stderr));
     // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
     // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
     await ctx.persister.update((m) => {
@@ -212,10 +236,11 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
     return { kind: 'failed', detail: { kind: 'stage-failed', stageId: stage.id } };
   } catch (error) {
-    const message = errorMessage(error);
+    await releaseHeld();
+    const message = await guard('error', errorMessage(error));
     const endMs = runtime.clock.now();
     await emit({ type: 'command:error', message });
-    const errorFile = await writeErrorFile(ctx, i, stage, 'command-execution-error', { message });
+    const errorFile = await writeErrorFile(ctx, i, stage, command, 'command-execution-error', { message });
     await ctx.persister.update((m) => {
       closeHandles(m);
       failStage(m, i, { completedAtMs: endMs, message, errorFile });
@@ -233,6 +258,8 @@ async function writeErrorFile(
   ctx: RunContext,
   i: number,
   stage: CommandStage,
+  /** The command as the privacy guard lets it be written. */
+  command: string,
   reason: 'command-failed' | 'command-execution-error',
   details: Record<string, unknown>,
 ): Promise<string> {
@@ -243,7 +270,7 @@ async function writeErrorFile(
     task_id: paths.taskId,
     command_index: i + 1,
     command_id: stage.id,
-    command: stage.command,
+    command,
     reason,
     details,
     created_at: isoTime(ctx.invocation.runtime.clock.now()),

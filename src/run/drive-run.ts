@@ -23,6 +23,7 @@ import {
 } from '../manifest/transitions.js';
 import { recordRunMetrics } from '../metrics/record-metrics.js';
 import { ManifestPersister } from '../persist/persister.js';
+import { guardText } from '../privacy/guard.js';
 import { runCommandStage } from './command-stage.js';
 import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
@@ -131,7 +132,8 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
       id: stage.id,
       title: stage.title,
       kind: stage.kind,
-      command: stage.kind === 'command' ? stage.command : null,
+      // As the privacy guard lets it be written (docs/contracts.md §9).
+      command: stage.kind === 'command' ? guardText(invocation.privacyMode, stage.command).text : null,
     })),
     planTargetId: run.target,
     instructionsHash: hash,
