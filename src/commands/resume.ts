@@ -1,6 +1,7 @@
 // `resume --run <id>`: rerun a failed or cancelled run. Stages already succeeded or skipped
 // are not rerun; the resume is recorded in the manifest and the logs are appended to.
 import { findPipeline } from '../config/load-config.js';
+import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { eventLine } from '../events/events.js';
 import { readManifest, runPaths, type RunPaths } from '../persist/manifest-writer.js';
@@ -47,35 +48,50 @@ async function block(paths: RunPaths, manifest: Manifest, ownership: RunOwnershi
 }
 
 /**
- * What taking the run over means before its stages run again: the stage's process group the
- * dead owner left running is stopped (on this host), and both are said in the resume event.
+ * What taking the run over means before its stages run again: what the dead owner left
+ * running on this host is stopped (the stage process group it recorded, and every process
+ * whose environment names this run's directory or one of its child runs': a stage started
+ * in the instant before the owner died, before it could record it), and both are said in
+ * the resume event.
  */
-function takeOver(runtime: Runtime, acquired: Acquired): Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> {
+function takeOver(
+  runtime: Runtime,
+  acquired: Acquired,
+  paths: RunPaths,
+  manifest: Manifest,
+): Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> {
   const previous = acquired.previous;
+  if (previous === null && !acquired.previousUnreadable) return {};
+  const event: Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> = {};
   if (previous === null) {
-    return acquired.previousUnreadable ? { detail: 'took over from an owner whose .owner file was unreadable, after its heartbeat went stale' } : {};
-  }
-  const why = previous.state === 'gone' ? 'its process is gone' : 'its heartbeat is stale';
-  const event: Pick<ResumeEvent, 'detail' | 'previous_owner' | 'stopped_process_group'> = {
-    detail: `took over from pid ${previous.pid} on host ${previous.host}: ${why}`,
-    previous_owner: {
+    event.detail = 'took over from an owner whose .owner file was unreadable, after its heartbeat went stale';
+  } else {
+    const why = previous.state === 'gone' ? 'its process is gone' : 'its heartbeat is stale';
+    event.detail = `took over from pid ${previous.pid} on host ${previous.host}: ${why}`;
+    event.previous_owner = {
       pid: previous.pid,
       host: previous.host,
       started: previous.started,
       acquired_at: previous.acquired_at,
       command: previous.command,
       state: previous.state,
-    },
-  };
-  const group = previous.stage_group;
-  if (group !== null && previous.host === runtime.processes.self().host) {
-    const processes = runtime.processes.stopGroup(group);
-    if (processes > 0) {
-      event.stopped_process_group = { stage: group.stage, pgid: group.pgid, processes };
-      event.detail += `; stopped what it left running of stage '${group.stage}' (process group ${group.pgid}, ${processes} processes)`;
-    }
-  } else if (group !== null) {
-    event.detail += `; stage '${group.stage}' may still run on host ${previous.host} (process group ${group.pgid})`;
+    };
+  }
+  const group = previous?.stage_group ?? null;
+  if (previous !== null && previous.host !== runtime.processes.self().host) {
+    if (group !== null) event.detail += `; stage '${group.stage}' may still run on host ${previous.host} (process group ${group.pgid})`;
+    return event;
+  }
+  const runDirs = [paths.runDir, ...manifest.child_runs.map((child) => dirname(join(paths.root, child.manifest)))];
+  const found = runtime.processes.stopByEnvironment('CODEX_ORCHESTRATOR_RUN_DIR', runDirs);
+  let stopped = found.processes;
+  // The recorded group, unless the scan stopped it already (a process whose environment was cleared, or that moved to a new session, is only found this way).
+  if (group !== null && !found.groups.includes(group.pgid)) stopped += runtime.processes.stopGroup(group);
+  if (stopped > 0) {
+    const stage = group?.stage ?? manifest.commands.find((entry) => entry.status === 'running')?.id ?? 'unknown';
+    const pgid = group?.pgid ?? found.groups[0] ?? null;
+    event.stopped_process_group = { stage, pgid, processes: stopped };
+    event.detail += `; stopped what it left running of stage '${stage}' (${stopped} processes${pgid === null ? '' : `, process group ${pgid}`})`;
   }
   return event;
 }
@@ -170,7 +186,7 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
     const toolRuns = await readToolRuns(runtime.fs, paths.runSummaryPath, repoRelative(paths, paths.runSummaryPath)).catch((error: unknown) => {
       throw error instanceof InputError ? new InputError(`cannot resume run '${manifest.run_id}': ${error.message}`) : error;
     });
-    const takeover = takeOver(runtime, acquired);
+    const takeover = takeOver(runtime, acquired, paths, current);
     if (takeover.detail !== undefined) invocation.progress.note(`codex-orchestrator: run ${current.run_id}: ${takeover.detail}`);
 
     return await withSignals(invocation, async () => {

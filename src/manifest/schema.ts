@@ -42,8 +42,12 @@ export const resumeEventSchema = z.strictObject({
       state: z.enum(['gone', 'stale']),
     })
     .optional(),
-  /** The process group of the stage that owner left running, stopped before the stage ran again. */
-  stopped_process_group: z.strictObject({ stage: z.string(), pgid: z.number().int(), processes: z.number().int() }).optional(),
+  /**
+   * What that owner left running, stopped before the stage ran again: the stage's recorded
+   * process group (pgid null when none was recorded) and every process whose environment named
+   * the run's directory; `processes` counts them all.
+   */
+  stopped_process_group: z.strictObject({ stage: z.string(), pgid: z.number().int().nullable(), processes: z.number().int() }).optional(),
 });
 
 export const childRunSchema = z.strictObject({

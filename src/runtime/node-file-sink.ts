@@ -9,7 +9,10 @@ import { DURABILITY, type Durability } from './durability.js';
 import type { Clock, FileSink } from './types.js';
 
 /** The parts of node:fs/promises the sink uses; injectable so a test can sequence them. */
-export type FsPrimitives = Pick<typeof nodeFs, 'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink'>;
+export type FsPrimitives = Pick<
+  typeof nodeFs,
+  'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink' | 'link'
+>;
 
 /** write-file-atomic's promise form: the seam a test uses to see what it is asked to do. */
 export type AtomicWriter = (path: string, data: string | Uint8Array, options: { fsync: boolean; mode?: number }) => Promise<void>;
@@ -220,12 +223,18 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     },
     async createExclusive(path, data) {
       await fs.mkdir(dirname(path), { recursive: true });
+      // Written whole under a name of its own, then linked into place (link never replaces a
+      // file, nor follows a link at `path`): a reader never finds the file empty or half written.
+      const temp = `${path}.${randomUUID()}.tmp`;
       try {
-        await fs.writeFile(path, data, { flag: 'wx' });
+        await fs.writeFile(temp, data, { flag: 'wx' });
+        await fs.link(temp, path);
         return true;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw error;
+      } finally {
+        await fs.unlink(temp).catch(() => undefined);
       }
     },
     async close() {

@@ -67,14 +67,7 @@ export function createRealProcessTable(): ProcessTable {
       const leader = procStat(group.pgid);
       if (leader !== null && !exited(leader) && group.started !== null && startOf(group.pgid) !== group.started) return 0;
       let members = 0;
-      let entries: string[];
-      try {
-        entries = readdirSync('/proc');
-      } catch {
-        entries = [];
-      }
-      for (const name of entries) {
-        if (!/^\d+$/.test(name)) continue;
+      for (const name of numericEntries()) {
         const stat = procStat(name);
         if (stat !== null && stat.pgrp === group.pgid && !exited(stat)) members += 1;
       }
@@ -86,7 +79,47 @@ export function createRealProcessTable(): ProcessTable {
       }
       return members;
     },
+    stopByEnvironment(name, values) {
+      const wanted = new Set(values.map((value) => `${name}=${value}`));
+      const own = procStat(process.pid)?.pgrp;
+      const groups = new Map<number, number>();
+      for (const pid of numericEntries()) {
+        const stat = procStat(pid);
+        if (stat === null || exited(stat) || stat.pgrp === own || Number(pid) === process.pid) continue;
+        let environ: string;
+        try {
+          environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+        } catch {
+          continue; // Another user's process, or gone.
+        }
+        if (environ.split('\0').some((entry) => wanted.has(entry))) groups.set(stat.pgrp, 0);
+      }
+      let stopped = 0;
+      const signalled: number[] = [];
+      for (const pgid of groups.keys()) {
+        const members = numericEntries().filter((pid) => {
+          const stat = procStat(pid);
+          return stat !== null && stat.pgrp === pgid && !exited(stat);
+        }).length;
+        try {
+          process.kill(-pgid, 'SIGKILL');
+          stopped += members;
+          signalled.push(pgid);
+        } catch {
+          // Gone meanwhile.
+        }
+      }
+      return { groups: signalled, processes: stopped };
+    },
   };
+}
+
+function numericEntries(): string[] {
+  try {
+    return readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -99,12 +132,15 @@ export type VirtualProcessTable = ProcessTable & {
   setAlive(identity: ProcessIdentity, alive: boolean): void;
   /** The groups `stopGroup` was asked to stop. */
   readonly stopped: Array<{ pgid: number; started: string | null }>;
+  /** What `stopByEnvironment` was asked to stop. */
+  readonly stoppedByEnvironment: Array<{ name: string; values: string[] }>;
 };
 
 export function createVirtualProcessTable(self: ProcessIdentity, live: Set<string> = new Set()): VirtualProcessTable {
   const key = (identity: ProcessIdentity) => `${identity.host}|${identity.pid}|${identity.started ?? ''}`;
   live.add(key(self));
   const stopped: Array<{ pgid: number; started: string | null }> = [];
+  const stoppedByEnvironment: Array<{ name: string; values: string[] }> = [];
   return {
     self: () => self,
     identify: (pid) => ({ pid, host: self.host, started: `virtual-start-${pid}` }),
@@ -117,6 +153,11 @@ export function createVirtualProcessTable(self: ProcessIdentity, live: Set<strin
       stopped.push(group);
       return 0;
     },
+    stopByEnvironment(name, values) {
+      stoppedByEnvironment.push({ name, values });
+      return { groups: [], processes: 0 };
+    },
     stopped,
+    stoppedByEnvironment,
   };
 }

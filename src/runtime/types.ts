@@ -78,7 +78,7 @@ export interface FileSink {
   /** Names in the directory, sorted; [] when it does not exist. */
   readdir(path: string): Promise<string[]>;
   remove(path: string): Promise<void>;
-  /** Creates the file only if it does not exist; false when it already did. */
+  /** Creates the file only if it does not exist (it appears whole: never empty or half written); false when it already did. */
   createExclusive(path: string, data: string): Promise<boolean>;
   /** Waits for every pending append and releases open files. */
   close(): Promise<void>;
@@ -114,6 +114,12 @@ export interface ProcessTable {
    * how many processes it held (0: none left, or the id now belongs to another group).
    */
   stopGroup(group: { pgid: number; started: string | null }): number;
+  /**
+   * Stops (SIGKILL) the process group of every process of this host whose environment has
+   * `name` set to one of `values` (never this process's own group); returns those groups and
+   * how many processes they held.
+   */
+  stopByEnvironment(name: string, values: string[]): { groups: number[]; processes: number };
 }
 
 export type Runtime = {
