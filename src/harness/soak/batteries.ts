@@ -531,6 +531,124 @@ export async function fuzzBattery(cases: number, seed: number, onProgress: (done
   return tally.result();
 }
 
+// ---------------------------------------------------------------------------------------
+// disk-full: the runs directory on a small tmpfs that fills at a random point of the run.
+
+const DISK_CONFIG = {
+  pipelines: [
+    {
+      id: 'diagnostics',
+      title: 'Diagnostics',
+      stages: [
+        // About 1.5 MB of output: more than the smallest file systems below hold.
+        { kind: 'command', id: 'fill', title: 'Fill', command: 'i=0; while [ $i -lt 3000 ]; do printf "%0500d\\n" $i; i=$((i+1)); done' },
+        { kind: 'command', id: 'last', title: 'Last', command: 'echo done' },
+      ],
+    },
+  ],
+};
+
+/** Why this process cannot mount a tmpfs (null: it can). */
+export function mountUnavailable(): string | null {
+  if (process.platform !== 'linux') return `tmpfs mounts need Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root';
+  const dir = mkdtempSync(join(tmpdir(), 'codex-soak-mount-'));
+  try {
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    if (mounted.status !== 0) return `mount is not permitted here: ${mounted.stderr.toString().trim()}`;
+    spawnSync('umount', [dir]);
+    return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function tempFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.tmp$|\.tmp-|\.[0-9a-f-]{36}\.tmp/.test(entry.name)) found.push(path);
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return found;
+}
+
+export async function diskFullBattery(cases: number, seed: number, onProgress: (done: number) => void = () => undefined): Promise<BatteryResult> {
+  const tally = new Tally('disk-full');
+  const unavailable = mountUnavailable();
+  if (unavailable !== null) {
+    tally.figures = { skipped: unavailable };
+    return tally.result();
+  }
+  const next = random(seed);
+  let failedInOneLine = 0;
+  let resumedAfterFreeing = 0;
+  let notFull = 0;
+  for (let n = 0; n < cases; n += 1) {
+    const root = makeRepo(DISK_CONFIG);
+    const runs = join(root, '.runs');
+    const problems: string[] = [];
+    // From 16 KiB (full before the first stage's log grows) to 2 MiB (full in its last bytes, or never).
+    const size = 16 * 1024 + Math.floor(next() * 2 * 1024 * 1024);
+    let mounted = false;
+    try {
+      spawnSync('mkdir', ['-p', runs]);
+      mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', runs]).status === 0;
+      if (!mounted) throw new Error('mount failed');
+      const first = await runCliProcess(['start', '--format', 'json'], root);
+      const id = runIds(root)[0];
+      if (first.code === 0) {
+        notFull += 1; // The file system held the whole run.
+      } else {
+        if (first.code !== 1) problems.push(`exit ${first.code ?? first.signal}, not 1`);
+        if (/internal error/.test(first.stderr)) problems.push('internal error');
+        if (/\n\s+at .+:\d+:\d+/.test(first.stderr)) problems.push('stack trace');
+        if (!/ENOSPC|no space left/i.test(first.stderr)) problems.push('stderr does not say the disk is full');
+        let doc: { status?: unknown } | null = null;
+        try {
+          doc = JSON.parse(first.stdout) as { status?: unknown };
+        } catch {
+          problems.push('--format json printed no JSON document');
+        }
+        if (doc !== null && doc.status !== 'failed') problems.push(`JSON status ${String(doc.status)}`);
+        if (problems.length === 0) failedInOneLine += 1;
+      }
+      const left = tempFiles(runs);
+      if (left.length > 0) problems.push(`${left.length} temp file(s) left`);
+      if (id !== undefined) {
+        const runDir = join(runs, '0101', 'cli', id);
+        problems.push(...manifestProblems(runDir).problems);
+        if (first.code !== 0) {
+          // Space freed: the run can be finished.
+          if (spawnSync('mount', ['-o', 'remount,size=64m', runs]).status !== 0) throw new Error('remount failed');
+          const resumed = await runCliProcess(['resume', '--run', id], root);
+          if (resumed.code !== 0) problems.push(`resume after freeing space: exit ${resumed.code}: ${resumed.stderr.trim().split('\n').at(-1)}`);
+          else resumedAfterFreeing += 1;
+          const after = manifestProblems(runDir);
+          problems.push(...after.problems);
+          if (resumed.code === 0 && after.manifest?.status !== 'succeeded') problems.push(`resumed run ${String(after.manifest?.status)}`);
+        }
+      }
+    } catch (error) {
+      problems.push(`harness error: ${(error as Error).message}`);
+    } finally {
+      if (mounted) spawnSync('umount', ['-l', runs]);
+      rmSync(root, { recursive: true, force: true });
+    }
+    tally.record(`seed ${seed} case ${n} (tmpfs of ${size} bytes)`, problems);
+    onProgress(n + 1);
+  }
+  tally.figures = {
+    'failed in one line with JSON': failedInOneLine,
+    'resumed after freeing space': resumedAfterFreeing,
+    'the disk held the run': notFull,
+  };
+  return tally.result();
+}
+
 /** Whether this machine can run the process batteries (Linux /proc, a built CLI). */
 export function processBatteriesAvailable(): string | null {
   if (!existsSync('/proc/self/stat')) return 'no /proc on this machine';
