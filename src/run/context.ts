@@ -9,6 +9,7 @@ import type { ManifestPersister } from '../persist/persister.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
 import type { Roots } from '../layout/run-layout.js';
+import type { WriteError } from '../errors.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
 import type { Progress } from './progress.js';
 
@@ -62,6 +63,11 @@ export type Invocation = {
   progress: Progress;
   /** One more sink for every command stage's events: `exec`'s console, built by the CLI. */
   console: StageSink | null;
+  /**
+   * The persisters of this invocation's runs not closed yet: whatever ends the invocation
+   * before a run's end (an error thrown) abandons them, so no timer of theirs outlives it.
+   */
+  persisters: Set<ManifestPersister>;
 };
 
 export type ResolvedPipeline = {
@@ -85,8 +91,17 @@ export type RunContext = {
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */
   depth: number;
+  /** The write of the run's own files (or of a subpipeline's run) that failed and ends the run; null while none has. */
+  lost: WriteError | null;
+  /** True once the run is ending: a failed write is then reported by the run's end, not as a background write. */
+  ending: boolean;
 };
 
 /** What one stage's execution means for the run. */
 export type StageOutcome =
-  { kind: 'succeeded' } | { kind: 'failed-allowed' } | { kind: 'failed'; detail: StatusDetail } | { kind: 'cancelled'; signal: SignalName };
+  | { kind: 'succeeded' }
+  | { kind: 'failed-allowed' }
+  | { kind: 'failed'; detail: StatusDetail }
+  | { kind: 'cancelled'; signal: SignalName }
+  /** A write of the run's own files failed (its disk is full, failing or read-only): the run ends here, whatever the stage allows. */
+  | { kind: 'write-failed'; error: WriteError; detail: StatusDetail };

@@ -12,7 +12,7 @@ import { checkRunsDir, onlyRunId, runFiles, useTempRepos, type Json } from '../h
 import { mountTmpfs, probeMount, remountReadOnly, unmount } from '../helpers/tmpfs.js';
 
 /** Expected failures on the code before the change (tests first, with `it.fails`); flipped by the change. */
-const fixed = it.fails;
+const fixed = it;
 
 const repo = useTempRepos();
 const mount = probeMount();

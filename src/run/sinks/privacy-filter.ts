@@ -4,6 +4,7 @@
 // comes out as the bytes that may be persisted, or none. The manifest changes go through the
 // run's persister, as one plain (throttled) update per chunk. With phase 3's cap, the
 // manifest keeps the stage's first N non-allow decisions, so no per-chunk structure grows.
+import { writeError } from '../../errors.js';
 import { guardChunk, type PrivacyMode } from '../../privacy/guard.js';
 import { countPrivacyDecision, recordFrame, recordPrivacyDecision } from '../../manifest/transitions.js';
 import type { Manifest, PrivacyDecision } from '../../manifest/schema.js';
@@ -48,7 +49,11 @@ export function privacyFilter(options: {
         if (keep) recordPrivacyDecision(manifest, decision);
         else countPrivacyDecision(manifest, decision);
       });
-      await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+      try {
+        await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+      } catch (error) {
+        throw writeError(options.logPath, error);
+      }
       return outcome.persisted ?? null;
     },
   };
