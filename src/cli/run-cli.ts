@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
+import { formatStatusDetail } from '../outcome/status-detail.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
 import { withGuardedOutput } from './guarded-output.js';
@@ -27,17 +28,34 @@ function exitCodeForRun(result: RunResult): number {
   return runExitCode(result.status, result.detail);
 }
 
+/** The run's manifest, repo-relative; null when the run could not be created (it has none). */
+function manifestOf(result: RunResult): string | null {
+  return result.created ? `${result.ctx.manifest.artifact_root}/manifest.json` : null;
+}
+
+/**
+ * A run that lost a write of its own files says so in one line on stderr, naming the file and
+ * the error; its JSON documents carry the same text as `error` (docs/contracts.md §1).
+ */
+function reportWriteFailure(runtime: Runtime, result: RunResult): { error?: string } {
+  if (result.writeFailure === null) return {};
+  runtime.stderr.write(`codex-orchestrator: ${result.writeFailure}\n`);
+  return { error: result.writeFailure };
+}
+
 function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
   const m = result.ctx.manifest;
-  const manifestPath = `${m.artifact_root}/manifest.json`;
+  const manifestPath = manifestOf(result);
+  const error = reportWriteFailure(runtime, result);
   if (format === 'json') {
-    const doc = { run_id: m.run_id, status: m.status, artifact_root: m.artifact_root, manifest: manifestPath, log_path: m.log_path };
+    const doc = { run_id: m.run_id, status: result.status, artifact_root: m.artifact_root, manifest: manifestPath, log_path: m.log_path, ...error };
     runtime.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }
-  const lines = [`Run ${m.run_id} ${m.status}${m.status_detail ? ` (${m.status_detail})` : ''}.`];
+  const detail = formatStatusDetail(result.detail);
+  const lines = [`Run ${m.run_id} ${result.status}${detail ? ` (${detail})` : ''}.`];
   if (m.summary) lines.push(...m.summary.split('\n').map((line) => `  ${line}`));
-  lines.push(`  manifest: ${manifestPath}`, `  log:      ${m.log_path}`);
+  lines.push(`  manifest: ${manifestPath ?? 'none (the run could not be created)'}`, `  log:      ${m.log_path}`);
   runtime.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -206,28 +224,38 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       const m = result.ctx.manifest;
       const last = console.result();
       const cancelled = result.status === 'cancelled';
-      const code = cancelled ? exitCodeForRun(result) : (last?.exitCode ?? EXIT.failed);
+      // A run that lost a write of its own files exits 1, whatever its command's exit code.
+      const code = result.writeFailure !== null ? EXIT.failed : cancelled ? exitCodeForRun(result) : (last?.exitCode ?? EXIT.failed);
+      const error = reportWriteFailure(runtime, result);
       const doc = {
         run_id: m.run_id,
-        status: m.status,
+        status: result.status,
         exit_code: last?.exitCode ?? null,
         signal: last?.signal ?? null,
         duration_ms: last?.durationMs ?? null,
         artifact_root: m.artifact_root,
-        manifest: `${m.artifact_root}/manifest.json`,
+        manifest: manifestOf(result),
         log_path: m.log_path,
       };
       if (output === 'json') {
-        runtime.stdout.write(`${JSON.stringify({ ...doc, stdout: last?.stdout ?? '', stderr: last?.stderr ?? '' }, null, 2)}\n`);
+        runtime.stdout.write(`${JSON.stringify({ ...doc, stdout: last?.stdout ?? '', stderr: last?.stderr ?? '', ...error }, null, 2)}\n`);
       } else if (output === 'jsonl') {
-        runtime.stdout.write(`${JSON.stringify({ type: 'exec:result', ...doc })}\n`);
+        runtime.stdout.write(`${JSON.stringify({ type: 'exec:result', ...doc, ...error })}\n`);
       } else {
-        runtime.stderr.write(`codex-orchestrator: exec run ${m.run_id} ${m.status} (exit ${doc.exit_code ?? '-'}); manifest: ${doc.manifest}\n`);
+        runtime.stderr.write(
+          `codex-orchestrator: exec run ${m.run_id} ${result.status} (exit ${doc.exit_code ?? '-'}); manifest: ${doc.manifest ?? 'none'}\n`,
+        );
       }
       setExit(code);
     });
 
   return program;
+}
+
+/** An error the operating system reported (ENOSPC, EIO, EROFS, …), not one of the code. */
+function isSystemError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
 }
 
 /** Runs the CLI on a Runtime and returns the exit code. Never throws for bad input. */
@@ -254,6 +282,12 @@ export async function runCli(argv: string[], given: Runtime): Promise<number> {
     if (error instanceof OrchestratorError) {
       runtime.stderr.write(`codex-orchestrator: ${error.message}\n`);
       return error.exitCode;
+    }
+    // A file system's error (a write the core does not name itself: the real sink names each
+    // one) is not a bug of the orchestrator: its own message, in one line.
+    if (isSystemError(error)) {
+      runtime.stderr.write(`codex-orchestrator: ${errorMessage(error)}\n`);
+      return EXIT.failed;
     }
     runtime.stderr.write(`codex-orchestrator: internal error: ${errorMessage(error)}\n`);
     if (runtime.env[ENV_VARIABLES.debug.name] && error instanceof Error && error.stack) runtime.stderr.write(`${error.stack}\n`);

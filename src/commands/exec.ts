@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
 import type { StageSink } from '../run/sinks/stage-sink.js';
-import { createRun, driveRun, type RunResult } from '../run/drive-run.js';
+import { createAndDriveRun, type RunResult } from '../run/drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
 
 export const EXEC_PIPELINE_ID = 'exec';
@@ -38,8 +38,11 @@ export async function execCommand(runtime: Runtime, options: ExecOptions): Promi
   const invocation = await prepareInvocation(runtime, { taskId, needConfig: false, console: options.console });
   const cwd = resolve(runtime.cwd, options.cwd ?? '.');
   const pipeline = execPipeline(commandFromArgs(options.args), cwd);
-  return withSignals(invocation, async () => {
-    const ctx = await createRun(invocation, { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0, command: 'exec' });
-    return driveRun(ctx, [0], { resumed: false, target: null, failureDetail: { kind: 'exec-failed' } });
-  });
+  return withSignals(invocation, () =>
+    createAndDriveRun(
+      invocation,
+      { pipeline, parentRunId: null, approvalPolicy: null, target: null, depth: 0, command: 'exec' },
+      { target: null, failureDetail: { kind: 'exec-failed' } },
+    ),
+  );
 }

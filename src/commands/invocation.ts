@@ -37,15 +37,23 @@ export async function prepareInvocation(
     cancel: new CancelState(),
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,
+    persisters: new Set(),
   };
 }
 
-/** Runs `work` with SIGINT/SIGTERM routed to the invocation's cancel state. */
+/**
+ * Runs `work` with SIGINT/SIGTERM routed to the invocation's cancel state. A run's persister
+ * still open when `work` ends (it threw before the run's end: a resume whose first write
+ * failed) is abandoned: its pending write is dropped, so the manifest on disk stays as it was
+ * and no retry keeps the process alive.
+ */
 export async function withSignals<T>(invocation: Invocation, work: () => Promise<T>): Promise<T> {
   const unsubscribe = invocation.runtime.signals.subscribe((signal) => invocation.cancel.trigger(signal));
   try {
     return await work();
   } finally {
     unsubscribe();
+    for (const persister of invocation.persisters) persister.abandon();
+    invocation.persisters.clear();
   }
 }

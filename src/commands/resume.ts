@@ -12,7 +12,7 @@ import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
-import { acquireRun, refusalLine, type Acquired, type RunOwnership } from '../run/ownership.js';
+import { acquireRun, refusalLine, type Acquired, type Ownership } from '../run/ownership.js';
 import { readToolRuns } from '../run/run-summary.js';
 import { commandWithheld } from '../run/sinks/privacy-filter.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
@@ -26,7 +26,7 @@ export type ResumeOptions = { run: string; token?: string; actor?: string; reaso
  * A refused resume is recorded in the run's manifest (through a persister of its own, while
  * this process owns the run), then reported; the run is given up again.
  */
-async function block(paths: RunPaths, manifest: Manifest, ownership: RunOwnership, options: ResumeOptions, detail: string): Promise<never> {
+async function block(paths: RunPaths, manifest: Manifest, ownership: Ownership, options: ResumeOptions, detail: string): Promise<never> {
   try {
     const persister = new ManifestPersister(paths, manifest, { intervalMs: HEARTBEAT_INTERVAL_MS });
     await persister.update(

@@ -2,7 +2,7 @@
 import { validateTarget } from '../run/target.js';
 import { selectPipeline } from '../config/load-config.js';
 import type { RunResult } from '../run/drive-run.js';
-import { createRun, driveRun, resolvePipeline } from '../run/drive-run.js';
+import { createAndDriveRun, resolvePipeline } from '../run/drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
 import { validateId } from '../layout/run-layout.js';
 import type { Runtime } from '../runtime/types.js';
@@ -23,18 +23,7 @@ export async function startRun(runtime: Runtime, options: StartOptions): Promise
   const target = options.target ?? null;
   validateTarget(configured, target);
   const pipeline = resolvePipeline(configured);
-  return withSignals(invocation, async () => {
-    const ctx = await createRun(invocation, {
-      pipeline,
-      parentRunId,
-      approvalPolicy: options.approvalPolicy ?? null,
-      target,
-      depth: 0,
-    });
-    return driveRun(
-      ctx,
-      pipeline.stages.map((_, i) => i),
-      { resumed: false, target },
-    );
-  });
+  return withSignals(invocation, () =>
+    createAndDriveRun(invocation, { pipeline, parentRunId, approvalPolicy: options.approvalPolicy ?? null, target, depth: 0 }, { target }),
+  );
 }

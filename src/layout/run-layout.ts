@@ -70,6 +70,17 @@ export function repoRelative(roots: Roots, path: string): string {
   return (rel === '' ? '.' : rel).split(sep).join('/');
 }
 
+/**
+ * How a run names a file of its own that could not be written (its status detail and
+ * summary): relative to the run's directory when it is in it (`commands/01-build.ndjson`),
+ * else relative to the repo root (`out/0101/state.json`).
+ */
+export function evidenceName(paths: RunLayout, path: string): string {
+  const rel = relative(paths.runDir, path);
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel.split(sep).join('/');
+  return repoRelative(paths, path);
+}
+
 export function fromRepoRelative(roots: Roots, path: string): string {
   return isAbsolute(path) ? path : join(roots.root, path);
 }

@@ -2,6 +2,7 @@
 // exclusive lock file. A busy lock queues the line in metrics.pending/; whoever next holds
 // the lock merges the queue first, so no line is lost and lines never interleave.
 import { completedDurationSeconds, durationSeconds, runIdentity } from '../manifest/projection.js';
+import { writeError } from '../errors.js';
 import { markMetricsRecorded } from '../manifest/transitions.js';
 import { join } from 'node:path';
 import type { ManifestPersister } from '../persist/persister.js';
@@ -43,28 +44,50 @@ export function buildMetricsLine(manifest: ManifestView, nowMs: number, maxEvent
   };
 }
 
+/** Creates the lock file; a failure to write it (not a lock already there: false) is a WriteError naming it. */
+async function createLock(paths: RunPaths, body: string): Promise<boolean> {
+  try {
+    return await paths.fs.createExclusive(paths.metricsLockPath, body);
+  } catch (error) {
+    throw writeError(paths.metricsLockPath, error);
+  }
+}
+
 async function takeLock(paths: RunPaths): Promise<boolean> {
   const { fs, clock } = paths;
   const body = JSON.stringify({ run_id: paths.runId, acquired_at: isoTime(clock.now()) });
-  if (await fs.createExclusive(paths.metricsLockPath, body)) return true;
+  if (await createLock(paths, body)) return true;
+  let stale = false;
   try {
     const held = JSON.parse((await fs.readFile(paths.metricsLockPath)).toString('utf8')) as { acquired_at?: string };
     const age = clock.now() - Date.parse(held.acquired_at ?? '');
-    if (!(age <= STALE_LOCK_MS)) {
-      await fs.remove(paths.metricsLockPath);
-      return fs.createExclusive(paths.metricsLockPath, body);
-    }
+    stale = !(age <= STALE_LOCK_MS);
   } catch {
     // The holder released it meanwhile, or wrote it half-way: treat it as busy.
   }
-  return false;
+  if (!stale) return false;
+  try {
+    await fs.remove(paths.metricsLockPath);
+  } catch (error) {
+    throw writeError(paths.metricsLockPath, error, 'could not remove');
+  }
+  return createLock(paths, body);
 }
 
-/** Appends (or queues) the line; returns 'appended' or 'queued'. */
+/**
+ * Appends (or queues) the line; returns 'appended' or 'queued'. A write that fails is a
+ * WriteError naming the file (metrics.json, the queued line, the lock); the lock is released
+ * all the same.
+ */
 export async function appendMetricsLine(paths: RunPaths, line: string): Promise<'appended' | 'queued'> {
   const { fs } = paths;
   if (!(await takeLock(paths))) {
-    await fs.writeAtomic(join(paths.metricsPendingDir, `${paths.runId}.json`), line);
+    const queued = join(paths.metricsPendingDir, `${paths.runId}.json`);
+    try {
+      await fs.writeAtomic(queued, line);
+    } catch (error) {
+      throw writeError(queued, error);
+    }
     return 'queued';
   }
   try {
@@ -75,10 +98,16 @@ export async function appendMetricsLine(paths: RunPaths, line: string): Promise<
       await fs.remove(pending);
     }
     await fs.append(paths.metricsPath, line);
-    return 'appended';
-  } finally {
-    await fs.remove(paths.metricsLockPath);
+  } catch (error) {
+    await fs.remove(paths.metricsLockPath).catch(() => undefined);
+    throw writeError(paths.metricsPath, error);
   }
+  try {
+    await fs.remove(paths.metricsLockPath);
+  } catch (error) {
+    throw writeError(paths.metricsLockPath, error, 'could not remove');
+  }
+  return 'appended';
 }
 
 /** Records the run's metrics line, marks the manifest through its persister, refreshes state.json. */

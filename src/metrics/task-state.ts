@@ -1,4 +1,5 @@
 // out/<task>/state.json: an aggregate over the task's finished runs, rebuilt from metrics.json.
+import { writeError } from '../errors.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
 import { isoTime } from '../layout/run-layout.js';
 
@@ -56,5 +57,9 @@ export async function writeTaskState(paths: RunPaths): Promise<void> {
       : null,
     pipelines,
   };
-  await fs.writeAtomic(paths.statePath, `${JSON.stringify(state, null, 2)}\n`);
+  try {
+    await fs.writeAtomic(paths.statePath, `${JSON.stringify(state, null, 2)}\n`);
+  } catch (error) {
+    throw writeError(paths.statePath, error);
+  }
 }

@@ -26,6 +26,8 @@ export type PersisterOptions = {
   retryBaseMs?: number;
   /** How many times `close` tries a file before it gives up and throws. */
   closeAttempts?: number;
+  /** The run's status in the manifest on disk before this persister's first write (a resumed run's); null when there is none. */
+  statusOnDisk?: string | null;
 };
 
 export const RETRY_BASE_MS = 250;
@@ -142,6 +144,17 @@ class Channel {
     }, this.backoffMs());
   }
 
+  /** The bytes of the last write that landed; null before the first. */
+  get landed(): string | null {
+    return this.lastLanded;
+  }
+
+  /** Stops for good without writing what is dirty (a write in flight still lands; a failure is not retried). */
+  abandon(): void {
+    this.closed = true;
+    this.stopTimers();
+  }
+
   backoffMs(): number {
     return Math.min(this.options.retryBaseMs * 2 ** Math.max(0, this.consecutiveFailures - 1), this.options.intervalMs);
   }
@@ -150,6 +163,9 @@ class Channel {
   async close(attempts: number): Promise<void> {
     this.closed = true;
     this.stopTimers();
+    // Its own backoff from the first step (250 ms, doubling): the run's earlier failures do not
+    // lengthen the wait before the process can return (on a full disk: 7.75 s for 6 tries).
+    this.consecutiveFailures = 0;
     for (let attempt = 1; ; attempt += 1) {
       await this.kick();
       if (!this.dirty) return;
@@ -162,6 +178,7 @@ class Channel {
 export class ManifestPersister {
   private readonly channels: Record<PersistedFile, Channel>;
   private readonly closeAttempts: number;
+  private readonly statusOnDisk: string | null;
 
   constructor(
     private readonly paths: RunPaths,
@@ -175,6 +192,7 @@ export class ManifestPersister {
       onFirstFailure: options.onFirstFailure,
     };
     this.closeAttempts = options.closeAttempts ?? CLOSE_ATTEMPTS;
+    this.statusOnDisk = options.statusOnDisk ?? null;
     this.channels = {
       manifest: new Channel('manifest', paths, channelOptions, (last) => this.renderManifest(last)),
       heartbeat: new Channel('heartbeat', paths, channelOptions, (last) => {
@@ -231,6 +249,22 @@ export class ManifestPersister {
     // reader the process is alive, so once the run ends one more try is enough.
     const [, manifest] = await Promise.allSettled([this.channels.heartbeat.close(1), this.channels.manifest.close(this.closeAttempts)]);
     if (manifest.status === 'rejected') throw manifest.reason;
+  }
+
+  /**
+   * Drops what is not written yet and stops the timers, writing nothing more: for a run that
+   * ends before it could be brought to its end (the manifest on disk keeps its last state).
+   */
+  abandon(): void {
+    this.channels.heartbeat.abandon();
+    this.channels.manifest.abandon();
+  }
+
+  /** The run's status in the manifest on disk: the last write that landed, else what was there before; null when none is. */
+  landedStatus(): string | null {
+    const landed = this.channels.manifest.landed;
+    if (landed === null) return this.statusOnDisk;
+    return (JSON.parse(landed) as { status: string }).status;
   }
 
   counts(): Record<PersistedFile, ChannelCounts> {

@@ -1,5 +1,8 @@
 // Runs one command stage: its output through the privacy guard, its events to the sinks
-// (src/run/sinks/), its manifest entry and its error file.
+// (src/run/sinks/), its manifest entry and its error file. A write of the run's own files that
+// fails (a WriteError: a full disk, an I/O error, a read-only directory) is the orchestrator's
+// failure, never the stage's: the child is stopped, the stage is recorded as stopped by the
+// orchestrator (or with the exit it already had), and the run ends (docs/contracts.md §4).
 import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
 import type { ExecEvent } from '../events/events.js';
@@ -7,16 +10,17 @@ import { tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, WriteError, writeError } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
 import { buildChildEnv, orchestratorVariables } from './child-env.js';
 import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
-import { commandLogPath, errorFilePath, isoTime, repoRelative } from '../layout/run-layout.js';
+import { commandLogPath, errorFilePath, evidenceName, isoTime, repoRelative, type RunLayout } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { DISPATCH_PRESET, resolveExecutionMode } from './execution-mode.js';
 import { eventLogSink } from './sinks/event-log-sink.js';
 import { outputTailSink } from './sinks/output-tail-sink.js';
 import { privacyFilter, textGuard, type PrivacyFilter } from './sinks/privacy-filter.js';
+import { guardText } from '../privacy/guard.js';
 import { fanOut } from './sinks/stage-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
@@ -35,6 +39,16 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
     return tail ? `${head} — ${tail}` : head;
   }
   return stdout.lastLine() ?? `Command completed with code ${code}`;
+}
+
+/** What a run says of a file of its own that could not be written: `runner.ndjson could not be written: ENOSPC: …`. */
+export function lostEvidence(paths: RunLayout, error: WriteError): string {
+  return `${evidenceName(paths, error.file)} could not be written: ${error.path === error.file ? error.reason : error.message}`;
+}
+
+/** The run's outcome when a write of its own files failed: `evidence:<file>:not-written`. */
+export function writeFailed(paths: RunLayout, error: WriteError): StageOutcome {
+  return { kind: 'write-failed', error, detail: { kind: 'evidence-not-written', file: evidenceName(paths, error.file) } };
 }
 
 export async function runCommandStage(ctx: RunContext, i: number, stage: CommandStage, label: StageLabel): Promise<StageOutcome> {
@@ -83,7 +97,6 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   // Forced: the stage's start (and the previous stage's end) is on disk before its child starts.
   await ctx.persister.update((m) => markStageRunning(m, i, startedAtMs, repoRelative(paths, logPath)), { force: true });
   ctx.invocation.progress.stageStarted(label, command);
-  await emit({ type: 'command:start', command });
 
   /** The stage's output handles in the manifest (ids), closed with the stage's end. */
   const handles: string[] = [];
@@ -106,7 +119,25 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     privacy = null;
   };
 
+  /** A write of the run's files failed before the stage's end was known: it is recorded stopped (no error file: nothing more is written). */
+  const stopped = async (error: WriteError): Promise<StageOutcome> => {
+    const endMs = runtime.clock.now();
+    const why = lostEvidence(paths, error);
+    const summary = `Stopped by the orchestrator: ${why}`;
+    await ctx.persister.update((m) => {
+      closeHandles(m);
+      finishStage(m, i, { status: 'failed', completedAtMs: endMs, exitCode: null, summary, errorFile: null });
+    });
+    record.completedAt = isoTime(endMs);
+    ctx.toolRuns.push(record);
+    sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: summary });
+    ctx.invocation.progress.stageFinished(label, { status: 'stopped', exitCode: null, durationMs: endMs - startedAtMs });
+    ctx.summaryLines.push(`Stage '${stage.title}' was stopped: ${why}.`);
+    return writeFailed(paths, error);
+  };
+
   try {
+    await emit({ type: 'command:start', command });
     const cwd = resolve(paths.root, stage.cwd ?? '.');
     if (!(await runtime.fs.isDirectory(cwd))) {
       throw new Error(`working directory does not exist: ${stage.cwd ?? '.'}`);
@@ -181,25 +212,32 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     const durationMs = endMs - startedAtMs;
     const exitCode = exitCodeOf(result);
     const succeeded = result.signal === null && exitCode === 0;
-    await emit({
-      type: 'exec:end',
-      correlation_id: correlationId,
-      attempt: 1,
-      exit_code: exitCode,
-      signal: result.signal,
-      duration_ms: durationMs,
-      status: succeeded ? 'succeeded' : 'failed',
-    });
-    await emit({ type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs });
-
     let errorFile: string | null = null;
-    if (!succeeded) {
-      const stderr = tailText(tails.stderr.text(), ERROR_STDERR_MAX_BYTES);
-      const details: Record<string, unknown> = { exit_code: exitCode };
-      if (result.signal) details.signal = result.signal;
-      details.stderr = stderr.text;
-      if (stderr.truncated || tails.stderr.truncated) details.stderr_truncated = true;
-      errorFile = await writeErrorFile(ctx, i, stage, command, 'command-failed', details);
+    // The stage's end is known: a write that fails now ends the run after recording it as it ended.
+    let lost: WriteError | null = null;
+    try {
+      await emit({
+        type: 'exec:end',
+        correlation_id: correlationId,
+        attempt: 1,
+        exit_code: exitCode,
+        signal: result.signal,
+        duration_ms: durationMs,
+        status: succeeded ? 'succeeded' : 'failed',
+      });
+      await emit({ type: 'command:end', exit_code: exitCode, signal: result.signal, duration_ms: durationMs });
+
+      if (!succeeded) {
+        const stderr = tailText(tails.stderr.text(), ERROR_STDERR_MAX_BYTES);
+        const details: Record<string, unknown> = { exit_code: exitCode };
+        if (result.signal) details.signal = result.signal;
+        details.stderr = stderr.text;
+        if (stderr.truncated || tails.stderr.truncated) details.stderr_truncated = true;
+        errorFile = await writeErrorFile(ctx, i, stage, command, 'command-failed', details);
+      }
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error;
+      lost = error;
     }
     const summary = await guard('summary', commandSummary(stage, result, tails.stdout, tails.stderr));
     // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
@@ -222,6 +260,11 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     if (dropped) ctx.summaryLines.push(dropped);
     ctx.invocation.progress.stageFinished(label, { status: succeeded ? 'succeeded' : 'failed', exitCode, durationMs });
 
+    if (lost) {
+      const how = succeeded ? 'succeeded' : result.signal ? `was terminated by ${result.signal}` : `failed with exit code ${exitCode}`;
+      ctx.summaryLines.push(`Stage '${stage.title}' ${how}, but ${lostEvidence(paths, lost)}.`);
+      return writeFailed(paths, lost);
+    }
     if (succeeded) return { kind: 'succeeded' };
     const cancelSignal = ctx.invocation.cancel.signal;
     if (cancelSignal) {
@@ -236,11 +279,25 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
     return { kind: 'failed', detail: { kind: 'stage-failed', stageId: stage.id } };
   } catch (error) {
-    await releaseHeld();
-    const message = await guard('error', errorMessage(error));
+    // The orchestrator's own write failed (the event logs, the privacy log): not the stage's error.
+    if (error instanceof WriteError) return stopped(error);
     const endMs = runtime.clock.now();
-    await emit({ type: 'command:error', message });
-    const errorFile = await writeErrorFile(ctx, i, stage, command, 'command-execution-error', { message });
+    let message = errorMessage(error);
+    let guarded = false;
+    let errorFile: string | null = null;
+    let lost: WriteError | null = null;
+    try {
+      await releaseHeld();
+      message = await guard('error', message);
+      guarded = true;
+      await emit({ type: 'command:error', message });
+      errorFile = await writeErrorFile(ctx, i, stage, command, 'command-execution-error', { message });
+    } catch (writeFailure) {
+      if (!(writeFailure instanceof WriteError)) throw writeFailure;
+      lost = writeFailure;
+      // Its decision could not be logged: the message is still guarded before it goes anywhere.
+      if (!guarded && ctx.invocation.privacyMode === 'enforce') message = guardText('enforce', message).text;
+    }
     await ctx.persister.update((m) => {
       closeHandles(m);
       failStage(m, i, { completedAtMs: endMs, message, errorFile });
@@ -250,6 +307,10 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     sinks.end({ exitCode: null, signal: null, durationMs: endMs - startedAtMs, error: message });
     ctx.invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     ctx.summaryLines.push(`Stage '${stage.title}' could not run: ${message}.`);
+    if (lost) {
+      ctx.summaryLines.push(`${lostEvidence(paths, lost)}.`);
+      return writeFailed(paths, lost);
+    }
     return { kind: 'failed', detail: { kind: 'stage-error', stageId: stage.id } };
   }
 }
@@ -275,6 +336,10 @@ async function writeErrorFile(
     details,
     created_at: isoTime(ctx.invocation.runtime.clock.now()),
   };
-  await ctx.invocation.runtime.fs.writeAtomic(path, `${JSON.stringify(body, null, 2)}\n`);
+  try {
+    await ctx.invocation.runtime.fs.writeAtomic(path, `${JSON.stringify(body, null, 2)}\n`);
+  } catch (error) {
+    throw writeError(path, error);
+  }
   return repoRelative(paths, path);
 }

@@ -6,10 +6,11 @@ import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
 import type { ToolRunEvent } from '../events/events.js';
 import type { ManifestView } from '../manifest/schema.js';
 import type { ManifestPersister } from '../persist/persister.js';
-import type { RunOwnership } from './ownership.js';
+import type { Ownership } from './ownership.js';
 import type { PrivacyMode } from '../privacy/guard.js';
 import type { ExecHandle, Runtime, SignalName } from '../runtime/types.js';
 import type { Roots } from '../layout/run-layout.js';
+import type { WriteError } from '../errors.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
 import type { Progress } from './progress.js';
 
@@ -63,6 +64,11 @@ export type Invocation = {
   progress: Progress;
   /** One more sink for every command stage's events: `exec`'s console, built by the CLI. */
   console: StageSink | null;
+  /**
+   * The persisters of this invocation's runs not closed yet: whatever ends the invocation
+   * before a run's end (an error thrown) abandons them, so no timer of theirs outlives it.
+   */
+  persisters: Set<ManifestPersister>;
 };
 
 export type ResolvedPipeline = {
@@ -83,13 +89,22 @@ export type RunContext = {
   /** The run's single writer: every manifest change goes through it. */
   persister: ManifestPersister;
   /** This process's hold on the run (`.owner`), given up when the run ends. */
-  ownership: RunOwnership;
+  ownership: Ownership;
   toolRuns: ToolRunRecord[];
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */
   depth: number;
+  /** The write of the run's own files (or of a subpipeline's run) that failed and ends the run; null while none has. */
+  lost: WriteError | null;
+  /** True once the run is ending: a failed write is then reported by the run's end, not as a background write. */
+  ending: boolean;
 };
 
 /** What one stage's execution means for the run. */
 export type StageOutcome =
-  { kind: 'succeeded' } | { kind: 'failed-allowed' } | { kind: 'failed'; detail: StatusDetail } | { kind: 'cancelled'; signal: SignalName };
+  | { kind: 'succeeded' }
+  | { kind: 'failed-allowed' }
+  | { kind: 'failed'; detail: StatusDetail }
+  | { kind: 'cancelled'; signal: SignalName }
+  /** A write of the run's own files failed (its disk is full, failing or read-only): the run ends here, whatever the stage allows. */
+  | { kind: 'write-failed'; error: WriteError; detail: StatusDetail };

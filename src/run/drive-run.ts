@@ -1,11 +1,14 @@
 // A run from creation to its terminal state: the run directory and first writes, the stage
-// loop (command and subpipeline stages), finalization, run summary and metrics.
+// loop (command and subpipeline stages), finalization, run summary and metrics. A write of the
+// run's own files that fails (a WriteError) ends the run: it is finalized `failed` with the
+// file named (`evidence:<file>:not-written`) when the manifest can still be written, and the
+// CLI gets one line naming the file and the error (docs/contracts.md §1, §4).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipelineEnvOverrides } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
 import type { Pipeline, SubpipelineStage } from '../config/schema.js';
-import { errorMessage, OrchestratorError } from '../errors.js';
+import { errorMessage, OrchestratorError, WriteError, writeError } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
 import { runPaths, type RunPaths } from '../persist/manifest-writer.js';
 import type { Manifest, RunStatus } from '../manifest/schema.js';
@@ -24,11 +27,11 @@ import {
 import { recordRunMetrics } from '../metrics/record-metrics.js';
 import { ManifestPersister } from '../persist/persister.js';
 import { guardText } from '../privacy/guard.js';
-import { runCommandStage } from './command-stage.js';
+import { lostEvidence, runCommandStage, writeFailed } from './command-stage.js';
 import type { Invocation, ResolvedPipeline, RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { HEARTBEAT_INTERVAL_MS, startHeartbeat } from './heartbeat.js';
-import { acquireRun, refusalLine, type RunOwnership } from './ownership.js';
-import { isoTime, makeRunId, repoRelative } from '../layout/run-layout.js';
+import { acquireRun, notOwned, refusalLine, type Ownership } from './ownership.js';
+import { evidenceName, isoTime, makeRunId, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
 import { runsUnderTarget } from './target.js';
@@ -72,11 +75,15 @@ export type NewRun = {
   command?: string;
 };
 
-/** Reports the first failed background write of a run on stderr (later ones would repeat it). */
-function backgroundErrorReporter(invocation: Invocation, paths: RunPaths): (file: string, error: unknown) => void {
+/**
+ * Reports the first failed background write of a run on stderr (later ones would repeat it),
+ * unless `quiet`: once the run is ending, or a write failure already ends it, the run's end
+ * reports what failed, in one line.
+ */
+function backgroundErrorReporter(invocation: Invocation, paths: RunPaths, quiet: () => boolean): (file: string, error: unknown) => void {
   let reported = false;
   return (_file, error) => {
-    if (reported) return;
+    if (reported || quiet()) return;
     reported = true;
     invocation.progress.note(`codex-orchestrator: a background write of run ${paths.runId} failed: ${errorMessage(error)}`);
   };
@@ -87,28 +94,50 @@ function newContext(
   pipeline: ResolvedPipeline,
   paths: RunPaths,
   manifest: Manifest,
-  ownership: RunOwnership,
   depth: number,
+  statusOnDisk: string | null,
 ): RunContext {
   // The persister owns the manifest from here on; the context keeps its read-only view.
   const persister = new ManifestPersister(paths, manifest, {
     intervalMs: HEARTBEAT_INTERVAL_MS,
-    onFirstFailure: backgroundErrorReporter(invocation, paths),
+    onFirstFailure: backgroundErrorReporter(invocation, paths, () => ctx.lost !== null || ctx.ending),
+    statusOnDisk,
   });
-  return {
+  invocation.persisters.add(persister);
+  const ctx: RunContext = {
     invocation,
     pipeline,
     paths,
     manifest: persister.manifest,
     persister,
-    ownership,
     toolRuns: [],
     summaryLines: [],
     depth,
+    lost: null,
+    ending: false,
+    // Set once the run is this process's: a run that could not be created is never owned.
+    ownership: notOwned,
   };
+  return ctx;
 }
 
-/** Creates the run directory, the manifest (queued), the resume token and the compat pointer. */
+/**
+ * The run's directory, resume token or compat pointer could not be written: the run was not
+ * created (it has no manifest). `ctx` is the run as it would have been.
+ */
+export class RunNotCreated extends Error {
+  constructor(
+    readonly ctx: RunContext,
+    readonly error: WriteError,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * Creates the run directory, the manifest (queued), the resume token and the compat pointer.
+ * A write that fails rejects with RunNotCreated.
+ */
 export async function createRun(invocation: Invocation, run: NewRun): Promise<RunContext> {
   const { runtime, roots, taskId } = invocation;
   const nowMs = runtime.clock.now();
@@ -142,51 +171,112 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
     privacyMode: invocation.privacyMode,
     privacyLogPath: repoRelative(paths, paths.privacyLogPath),
   });
-  await runtime.fs.mkdirp(paths.runDir);
+  const ctx = newContext(invocation, run.pipeline, paths, manifest, run.depth, null);
+  /** Each write in turn; the first that fails is a WriteError naming its file. */
+  const write = async (path: string, work: () => Promise<void>, action?: string) => {
+    try {
+      await work();
+    } catch (error) {
+      // Nothing of the run will be written: its persister is not needed.
+      ctx.persister.abandon();
+      invocation.persisters.delete(ctx.persister);
+      throw new RunNotCreated(ctx, writeError(path, error, action));
+    }
+  };
+  await write(paths.runDir, () => runtime.fs.mkdirp(paths.runDir), 'could not create directory');
   // The run's owner from its first file on: a run directory is never run by two processes.
-  const acquired = await acquireRun(
-    { paths, processes: runtime.processes },
-    {
-      command: run.command ?? 'start',
-      nowMs,
-      manifest: async () => null,
-      onError: (error) => backgroundErrorReporter(invocation, paths)(paths.ownerPath, error),
-    },
-  );
-  if (acquired.kind === 'refused') throw new OrchestratorError(`cannot start: ${refusalLine(runId, acquired)}`, 1);
+  let acquired: Awaited<ReturnType<typeof acquireRun>> | null = null;
+  await write(paths.ownerPath, async () => {
+    acquired = await acquireRun(
+      { paths, processes: runtime.processes },
+      {
+        command: run.command ?? 'start',
+        nowMs,
+        manifest: async () => null,
+        onError: (error) => backgroundErrorReporter(invocation, paths, () => false)(paths.ownerPath, error),
+      },
+    );
+  });
+  const got = acquired as Awaited<ReturnType<typeof acquireRun>> | null;
+  if (got === null || got.kind === 'refused') {
+    ctx.persister.abandon();
+    invocation.persisters.delete(ctx.persister);
+    throw new OrchestratorError(got === null ? `cannot start run '${runId}'` : `cannot start: ${refusalLine(runId, got)}`, 1);
+  }
+  ctx.ownership = got.ownership;
   // The manifest is first written by the run's first forced step (its first stage's start):
   // no reader needs the `queued` state before that.
   // The token lets whoever reads it resume the run: only the owner may read it (0600).
-  await runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`, { private: true });
+  await write(paths.resumeTokenPath, () => runtime.fs.writeAtomic(paths.resumeTokenPath, `${manifest.resume_token}\n`, { private: true }));
   const pointer = {
     redirect_to: manifest.artifact_root,
     manifest: repoRelative(paths, paths.manifestPath),
     created_at: isoTime(nowMs),
     note: 'Compatibility pointer: this run lives under the cli/ directory named in redirect_to.',
   };
-  await runtime.fs.writeAtomic(paths.compatPath, `${JSON.stringify(pointer, null, 2)}\n`);
-  return newContext(invocation, run.pipeline, paths, manifest, acquired.ownership, run.depth);
+  await write(paths.compatPath, () => runtime.fs.writeAtomic(paths.compatPath, `${JSON.stringify(pointer, null, 2)}\n`));
+  return ctx;
 }
 
-/** A context over a run already on disk (resume). */
+/**
+ * A new run, created and driven to its end. One that could not be created (its directory, token
+ * or pointer could not be written) ends at once: `failed`, with no manifest, and the error.
+ */
+export async function createAndDriveRun(
+  invocation: Invocation,
+  run: NewRun,
+  options: { target: string | null; failureDetail?: StatusDetail },
+): Promise<RunResult> {
+  let ctx: RunContext;
+  try {
+    ctx = await createRun(invocation, run);
+  } catch (error) {
+    if (!(error instanceof RunNotCreated)) throw error;
+    const file = evidenceName(error.ctx.paths, error.error.file);
+    return {
+      status: 'failed',
+      detail: { kind: 'evidence-not-written', file },
+      ctx: error.ctx,
+      created: false,
+      writeFailure: error.error.message,
+    };
+  }
+  return driveRun(
+    ctx,
+    run.pipeline.stages.map((_, i) => i),
+    { resumed: false, ...options },
+  );
+}
+
+/** A context over a run already on disk (resume), held by `ownership`. */
 export function openRun(
   invocation: Invocation,
   pipeline: ResolvedPipeline,
   paths: RunPaths,
   manifest: Manifest,
-  ownership: RunOwnership,
+  ownership: Ownership,
   toolRuns: ToolRunRecord[],
 ): RunContext {
-  const ctx = newContext(invocation, pipeline, paths, manifest, ownership, 0);
+  const ctx = newContext(invocation, pipeline, paths, manifest, 0, manifest.status);
+  ctx.ownership = ownership;
   ctx.toolRuns.push(...toolRuns);
   return ctx;
 }
 
 export type RunResult = {
+  /** The run's verdict: also `failed` when its end could not be written (the manifest on disk then says otherwise; `writeFailure` says so). */
   status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
   /** Why, typed: the manifest's status_detail is its string form. */
   detail: StatusDetail | null;
   ctx: RunContext;
+  /** False when the run could not be created: it has no directory, manifest or logs. */
+  created: boolean;
+  /**
+   * The write of the run's own files that failed and ended it, as one line naming the file and
+   * the error (and, when the manifest's end could not be written either, what it still says);
+   * null when every write landed.
+   */
+  writeFailure: string | null;
 };
 
 /**
@@ -202,7 +292,7 @@ export async function driveRun(
   try {
     return await driveOwnedRun(ctx, indices, options);
   } finally {
-    await ctx.ownership.release();
+    await ctx.ownership.release().catch(() => undefined);
   }
 }
 
@@ -242,7 +332,7 @@ async function driveOwnedRun(
       const stage = stages[i]!;
       const label: StageLabel = { pipelineId: ctx.pipeline.id, index: i + 1, total: stages.length, stageId: stage.id, depth: ctx.depth };
       const result = stage.kind === 'command' ? await runCommandStage(ctx, i, stage, label) : await runSubpipelineStage(ctx, i, stage, label);
-      if (result.kind === 'failed' || result.kind === 'cancelled') {
+      if (result.kind === 'failed' || result.kind === 'cancelled' || result.kind === 'write-failed') {
         outcome = result;
         break;
       }
@@ -259,12 +349,18 @@ async function driveOwnedRun(
     status = 'cancelled';
     detail = { kind: 'cancelled', signal: outcome.signal };
     ctx.summaryLines.push(`Run cancelled by ${outcome.signal}.`);
+  } else if (outcome.kind === 'write-failed') {
+    // Named for what failed, also in an exec run: not exec-failed.
+    status = 'failed';
+    detail = outcome.detail;
+    ctx.lost = outcome.error;
   } else if (outcome.kind === 'failed') {
     status = 'failed';
     detail = options.failureDetail ?? outcome.detail;
   } else {
     status = 'succeeded';
   }
+  ctx.ending = true;
   // Forced: the run's end is on disk before the run summary, the metrics line and exit.
   await ctx.persister.update(
     (m) => {
@@ -283,14 +379,17 @@ async function driveOwnedRun(
     { force: true },
   );
 
-  try {
-    await writeRunSummary(ctx);
-  } catch (error) {
-    // Evidence is never lost silently (phase 3): the run fails, and says why.
-    const why = `run-summary.json could not be written: ${errorMessage(error)}`;
-    invocation.progress.note(`codex-orchestrator: could not write run-summary.json: ${errorMessage(error)}`);
-    status = 'failed';
-    detail = { kind: 'evidence-not-written', file: 'run-summary.json' };
+  /**
+   * An evidence file of the run's end that could not be written: the run fails (evidence is
+   * never lost silently, phase 3), named for the first such file, and its summary says which.
+   */
+  const lose = async (error: WriteError) => {
+    if (ctx.lost === null) {
+      ctx.lost = error;
+      status = 'failed';
+      detail = { kind: 'evidence-not-written', file: evidenceName(ctx.paths, error.file) };
+    }
+    const why = lostEvidence(ctx.paths, error);
     const lostDetail = detail;
     await ctx.persister.update(
       (m) =>
@@ -302,14 +401,48 @@ async function driveOwnedRun(
         }),
       { force: true },
     );
-  }
+  };
+
   try {
-    await recordRunMetrics(ctx.paths, ctx.persister, ctx.invocation.metricsPrivacyEventsMax);
+    await writeRunSummary(ctx);
+  } catch (error) {
+    await lose(writeError(ctx.paths.runSummaryPath, error));
+  }
+  let manifestLost: WriteError | null = null;
+  try {
+    try {
+      await recordRunMetrics(ctx.paths, ctx.persister, ctx.invocation.metricsPrivacyEventsMax);
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error;
+      await lose(error);
+    }
   } finally {
     // Also when the metrics line cannot be recorded: the manifest's last write lands before the CLI returns.
-    await ctx.persister.close();
+    try {
+      await ctx.persister.close();
+    } catch (error) {
+      manifestLost = writeError(ctx.paths.manifestPath, error);
+    }
+    invocation.persisters.delete(ctx.persister);
   }
-  return { status, detail, ctx };
+  if (manifestLost !== null && ctx.lost === null) {
+    ctx.lost = manifestLost;
+    status = 'failed';
+    detail = { kind: 'evidence-not-written', file: evidenceName(ctx.paths, manifestLost.file) };
+  }
+  return { status, detail, ctx, created: true, writeFailure: failureLine(ctx, manifestLost) };
+}
+
+/**
+ * The one line a run that lost a write ends with: the first write that failed, and when the
+ * manifest's last state could not be written either, what the manifest on disk still says.
+ */
+function failureLine(ctx: RunContext, manifestLost: WriteError | null): string | null {
+  if (ctx.lost === null) return null;
+  if (manifestLost === null) return ctx.lost.message;
+  const onDisk = ctx.persister.landedStatus();
+  const state = onDisk === null ? 'no manifest was written' : `it still says ${onDisk}`;
+  return manifestLost === ctx.lost ? `${ctx.lost.message}; ${state}` : `${ctx.lost.message}; the manifest could not be updated either: ${state}`;
 }
 
 async function runSubpipelineStage(ctx: RunContext, i: number, stage: SubpipelineStage, label: StageLabel): Promise<StageOutcome> {
@@ -351,12 +484,14 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       ? `Subpipeline '${pipeline.title}' succeeded.`
       : `Subpipeline '${pipeline.title}' ${result.status}${result.ctx.manifest.status_detail ? ` (${result.ctx.manifest.status_detail})` : ''}.`;
     const cancelled = result.status === 'cancelled' && invocation.cancel.signal !== null;
+    // A write of the child run's files that failed ends this run too, optional or not.
+    const lost = result.ctx.lost;
     // An optional subpipeline that fails is recorded `skipped`: the run goes on without it.
     // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
     await ctx.persister.update((m) => {
       updateChildRun(m, child.manifest.run_id, result.status);
       finishStage(m, i, {
-        status: succeeded ? 'succeeded' : stage.optional && !cancelled ? 'skipped' : 'failed',
+        status: succeeded ? 'succeeded' : stage.optional && !cancelled && !lost ? 'skipped' : 'failed',
         completedAtMs: endMs,
         exitCode: null,
         summary,
@@ -364,6 +499,10 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
       });
     });
     invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
+    if (lost) {
+      ctx.summaryLines.push(`Subpipeline '${pipeline.title}' ${result.status}.`);
+      return { kind: 'write-failed', error: lost, detail: { kind: 'subpipeline-failed', pipelineId: stage.pipeline } };
+    }
     if (succeeded) return { kind: 'succeeded' };
     if (result.status === 'cancelled' && invocation.cancel.signal) return { kind: 'cancelled', signal: invocation.cancel.signal };
     if (stage.optional) {
@@ -373,8 +512,18 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
     ctx.summaryLines.push(`Subpipeline '${pipeline.title}' ${result.status}.`);
     return { kind: 'failed', detail: { kind: 'subpipeline-failed', pipelineId: stage.pipeline } };
   } catch (error) {
-    const message = errorMessage(error);
     const endMs = clock.now();
+    if (error instanceof RunNotCreated) {
+      // The child run's directory, token or pointer could not be written: the orchestrator's failure, not the stage's.
+      const why = lostEvidence(paths, error.error);
+      await ctx.persister.update((m) =>
+        finishStage(m, i, { status: 'failed', completedAtMs: endMs, exitCode: null, summary: `Stopped by the orchestrator: ${why}` }),
+      );
+      invocation.progress.stageFinished(label, { status: 'stopped', exitCode: null, durationMs: endMs - startedAtMs });
+      ctx.summaryLines.push(`Subpipeline '${stage.title}' was stopped: ${why}.`);
+      return writeFailed(paths, error.error);
+    }
+    const message = errorMessage(error);
     await ctx.persister.update((m) => failStage(m, i, { completedAtMs: endMs, message, allowed: stage.optional === true }));
     invocation.progress.stageFinished(label, { status: 'error', exitCode: null, durationMs: endMs - startedAtMs, note: message });
     if (stage.optional) {

@@ -107,8 +107,20 @@ function ownerToken(self: ProcessIdentity, runId: string, nowMs: number): string
 
 export type OwnershipDeps = { paths: RunPaths; processes: ProcessTable };
 
+/** A process's hold on a run: what the stage loop and the run's end need of it. */
+export interface Ownership {
+  recordStageGroup(stage: string, pid: number): void;
+  release(): Promise<void>;
+}
+
+/** The hold of a context whose run is not (yet) this process's: nothing to record or give up. */
+export const notOwned: Ownership = {
+  recordStageGroup: () => undefined,
+  release: async () => undefined,
+};
+
 /** The run held by this process. */
-export class RunOwnership {
+export class RunOwnership implements Ownership {
   private writes: Promise<void> = Promise.resolve();
   private released = false;
 

@@ -208,7 +208,8 @@ export function checkRunsDir(root: string, options: { runsDir?: string; outDir?:
   const count = assertRunsDirManifestsValid(runsDir);
   expect(count, 'manifests under the runs dir').toBeGreaterThanOrEqual(options.minManifests ?? 1);
   for (const dir of [runsDir, options.outDir ?? join(root, 'out')]) {
-    const leftovers = listFiles(dir).filter((f) => /\.tmp-/.test(f) || f.endsWith('metrics.lock'));
+    // A temp file of an atomic write: `<file>.<pid>.<uuid>.tmp` (B2's, until phase 1: `<file>.tmp-<pid>-<ms>`).
+    const leftovers = listFiles(dir).filter((f) => /\.tmp-|\.tmp$/.test(f) || f.endsWith('metrics.lock'));
     expect(leftovers, `temp files or locks left under ${dir}`).toEqual([]);
   }
 }

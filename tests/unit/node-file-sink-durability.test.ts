@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
-import writeFileAtomic from 'write-file-atomic';
-import { createNodeFileSink, type AtomicWriter, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
+import { createNodeFileSink, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sink-durable-'));
@@ -38,35 +37,38 @@ describe('phase 1: atomic writes on the real disk', () => {
     expect(readdirSync(dir)).toEqual(['state.json']);
   });
 
-  it('every atomic write is fsynced: the file before the rename, then its directory after it', async () => {
+  it('every atomic write is fsynced: the temp file before its rename, then the directory after it', async () => {
     const dir = tmp();
     const target = join(dir, 'a', 'manifest.json');
     const calls: string[] = [];
-    // The seams: write-file-atomic (which fsyncs the temp file before renaming it when asked
-    // to), and the fs primitives the sink opens the directory with.
-    const atomicWriter: AtomicWriter = async (path, data, options) => {
-      await writeFileAtomic(path, typeof data === 'string' ? data : Buffer.from(data), options);
-      calls.push(`write-file-atomic ${path} fsync=${options.fsync}`);
-    };
+    const label = (path: unknown) => (String(path) === join(dir, 'a') ? 'dir' : String(path).startsWith(`${target}.`) ? 'temp' : String(path));
+    // The seam: the fs primitives the sink writes the temp file, renames it and opens the directory with.
     const fs: FsPrimitives = {
       ...nodeFs,
-      open: (async (path: string, flags?: string | number) => {
-        const handle = await nodeFs.open(path, flags);
-        const label = String(path) === join(dir, 'a') ? 'dir' : String(path);
+      open: (async (path: string, flags?: string | number, mode?: number) => {
+        const handle = await nodeFs.open(path, flags, mode);
         return Object.assign(Object.create(handle) as nodeFs.FileHandle, {
+          write: ((...args: Parameters<nodeFs.FileHandle['write']>) =>
+            (handle.write as (...a: unknown[]) => ReturnType<nodeFs.FileHandle['write']>)(...args)) as nodeFs.FileHandle['write'],
           sync: async () => {
-            calls.push(`fsync ${label}`);
+            calls.push(`fsync ${label(path)}`);
             return handle.sync();
           },
           close: () => handle.close(),
         });
       }) as FsPrimitives['open'],
+      rename: (async (from: string, to: string) => {
+        calls.push(`rename ${label(from)} -> ${label(to)}`);
+        return nodeFs.rename(from, to);
+      }) as FsPrimitives['rename'],
     };
-    const sink = createNodeFileSink({ clock: createVirtualClock(1_000), pid: 7, fs, atomicWriter });
+    const sink = createNodeFileSink({ clock: createVirtualClock(1_000), pid: 7, fs });
     await sink.writeAtomic(target, '{"a":1}');
     await sink.writeAtomic(target, '{"a":2}');
-    expect(calls).toEqual([`write-file-atomic ${target} fsync=true`, 'fsync dir', `write-file-atomic ${target} fsync=true`, 'fsync dir']);
+    const one = ['fsync temp', `rename temp -> ${target}`, 'fsync dir'];
+    expect(calls).toEqual([...one, ...one]);
     expect(readFileSync(target, 'utf8')).toBe('{"a":2}');
+    expect(readdirSync(join(dir, 'a'))).toEqual(['manifest.json']);
   });
 
   it('the replay counts the fsyncs the real sink makes, from the same policy', async () => {

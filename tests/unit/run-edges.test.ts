@@ -48,13 +48,13 @@ describe('CancelState', () => {
 describe('withSignals', () => {
   it('routes signals to the cancel state while the work runs, and not after', async () => {
     const runtime = createVirtualRuntime({ startMs: T0, seed: 1, cwd: '/r' });
-    const invocation = { runtime, cancel: new CancelState() } as unknown as Invocation;
+    const invocation = { runtime, cancel: new CancelState(), persisters: new Set() } as unknown as Invocation;
     const seen = await withSignals(invocation, async () => {
       runtime.signals.fire('SIGINT');
       return invocation.cancel.signal;
     });
     expect(seen).toBe('SIGINT');
-    const later = { runtime, cancel: new CancelState() } as unknown as Invocation;
+    const later = { runtime, cancel: new CancelState(), persisters: new Set() } as unknown as Invocation;
     await withSignals(later, async () => undefined);
     runtime.signals.fire('SIGTERM');
     expect(later.cancel.signal).toBeNull();

@@ -162,7 +162,7 @@ describe('required guardrails', () => {
 
 describe('files around the run', () => {
   it('a run-summary.json that cannot be written fails the run (phase 3: evidence is never lost silently)', async () => {
-    const { code, runtime, manifest } = await run(three, {}, ['start', 'p'], [], (rt) => {
+    const { code, runtime, manifest, runDir } = await run(three, {}, ['start', 'p'], [], (rt) => {
       const writeAtomicStream = rt.fs.writeAtomicStream.bind(rt.fs);
       rt.fs.writeAtomicStream = async (path, pieces) => {
         if (path.endsWith('/run-summary.json')) throw new Error('EROFS: read-only file system');
@@ -177,7 +177,8 @@ describe('files around the run', () => {
       'run-summary.json could not be written: EROFS: read-only file system',
     ]);
     expect(manifest.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
-    expect(runtime.stderr.text()).toContain('codex-orchestrator: could not write run-summary.json: EROFS: read-only file system\n');
+    // One line naming the file (its full path since issue 16, item 4) and the error.
+    expect(runtime.stderr.text()).toContain(`codex-orchestrator: could not write ${runDir}/run-summary.json: EROFS: read-only file system\n`);
   });
 
   it('hashes the instruction files that exist, in their order', async () => {
@@ -243,25 +244,30 @@ describe('subpipelines', () => {
     };
   };
 
-  it('a required subpipeline that cannot start fails the run as subpipeline:<id>:error', async () => {
-    const scripts: Record<string, Script> = {};
-    const { code, manifest, runtime } = await run(withChild(false), scripts, ['start', 'p'], [], childCannotStart(scripts));
-    expect(code).toBe(1);
-    expect([manifest.status, manifest.status_detail]).toEqual(['failed', 'subpipeline:c:error']);
-    expect(manifest.commands[1]).toMatchObject({ status: 'failed', summary: 'Execution error: EACCES: permission denied' });
-    expect(manifest.summary).toBe("Subpipeline 'Checks' could not run: EACCES: permission denied.\nGuardrails: spec-guard command not found.");
-    expect(runtime.stderr.text()).toContain('[p 2/2] checks error (0.0s) EACCES: permission denied\n');
-  });
-
-  it('an optional subpipeline that cannot start is skipped and the run goes on', async () => {
-    const scripts: Record<string, Script> = {};
-    const { code, manifest } = await run(withChild(true), scripts, ['start', 'p'], [], childCannotStart(scripts));
-    expect(code).toBe(0);
-    expect(manifest.commands[1]).toMatchObject({ status: 'skipped', summary: 'Execution error: EACCES: permission denied' });
-    expect(manifest.summary).toBe(
-      "Optional subpipeline 'Checks' could not run: EACCES: permission denied; continuing.\nGuardrails: spec-guard command not found.",
-    );
-  });
+  // Issue 16, item 4: a child run that cannot be written is the orchestrator's failure (until
+  // then an "Execution error" of the stage, and an optional subpipeline was skipped).
+  for (const optional of [false, true]) {
+    it(`${optional ? 'an optional' : 'a required'} subpipeline whose child run cannot be created: stopped by the orchestrator, the run fails`, async () => {
+      const scripts: Record<string, Script> = {};
+      const { code, manifest, runtime } = await run(withChild(optional), scripts, ['start', 'p'], [], childCannotStart(scripts));
+      expect(code).toBe(1);
+      const child = /^\.runs\/0101\/cli\/[^/]+$/;
+      expect(manifest.status).toBe('failed');
+      expect(manifest.status_detail).toMatch(/^evidence:\.runs\/0101\/cli\/[^/]+:not-written$/);
+      expect(manifest.status_detail!.slice('evidence:'.length, -':not-written'.length)).toMatch(child);
+      expect(manifest.commands[1]).toMatchObject({
+        status: 'failed',
+        summary: expect.stringMatching(/^Stopped by the orchestrator: \.runs\/0101\/cli\/[^/]+ could not be written: EACCES: permission denied$/),
+      });
+      expect(manifest.summary).toMatch(
+        /^Subpipeline 'Checks' was stopped: \.runs\/0101\/cli\/[^/]+ could not be written: EACCES: permission denied\.\nGuardrails: /,
+      );
+      expect(runtime.stderr.text()).toContain('[p 2/2] checks stopped (0.0s)\n');
+      expect(runtime.stderr.text()).toMatch(
+        /^codex-orchestrator: could not create directory \/repo\/\.runs\/0101\/cli\/[^/]+: EACCES: permission denied$/m,
+      );
+    });
+  }
 
   it('an optional subpipeline whose child cannot run its stage after a signal: skipped, then the run is cancelled', async () => {
     const { code, manifest } = await run(

@@ -76,9 +76,12 @@ describe('phase 1: a stage that throws ends failed, in the manifest on disk', ()
     const entry = r.main.commands[0];
     expect(entry.status).toBe('failed');
     expect(entry.completed_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    expect(entry.summary).toMatch(/^Execution error: EIO: injected fault/);
+    // Issue 16, item 4: the orchestrator's failure to write the child run, not the stage's Execution error.
+    expect(entry.summary).toMatch(
+      /^Stopped by the orchestrator: \.runs\/0101\/cli\/[^/]+-ba8a4a27\/\.resume-token could not be written: EIO: injected fault$/,
+    );
     expect(r.main.status).toBe('failed');
-    expect(r.main.status_detail).toBe('subpipeline:extras:error');
+    expect(r.main.status_detail).toMatch(/^evidence:\.runs\/0101\/cli\/[^/]+-ba8a4a27\/\.resume-token:not-written$/);
     expect(r.replay.violations).toEqual([]);
   });
 });
@@ -112,15 +115,16 @@ describe('phase 1: manifest conformance', () => {
     expect(r.main.status).toBe('succeeded');
   });
 
-  it('an optional subpipeline that errors is recorded skipped', async () => {
+  it('an optional subpipeline whose child run cannot be written is failed, not skipped: the run fails (issue 16, item 4)', async () => {
     const config = pipelines(
       [{ kind: 'subpipeline', id: 'extras', title: 'Extras', pipeline: 'extras', optional: true }],
       [{ id: 'extras', title: 'Extras', stages: [{ kind: 'command', id: 'lint', title: 'Lint', command: 'true' }] }],
     );
     const r = await run(config, { stages: {} }, { faults: [{ path: '.runs/0101/cli/*-ba8a4a27/.resume-token', nth: 1, code: 'EIO' }] });
-    expect(r.main.commands[0].status).toBe('skipped');
-    expect(r.main.commands[0].summary).toMatch(/^Execution error: EIO: injected fault/);
-    expect(r.main.status).toBe('succeeded');
+    expect(r.main.commands[0].status).toBe('failed');
+    expect(r.main.commands[0].summary).toMatch(/^Stopped by the orchestrator: .* could not be written: EIO: injected fault$/);
+    expect(r.main.status).toBe('failed');
+    expect(r.exit).toBe(1);
   });
 
   it('handles[].latest_sequence is an integer: 0 before the first frame', async () => {

@@ -223,6 +223,9 @@ describe('phase 3: evidence is never silently lost', () => {
     expect(manifest.status_detail).toBe('evidence:run-summary.json:not-written');
     expect(manifest.summary).toContain('run-summary.json could not be written: EROFS: read-only file system');
     expect(manifest.run_summary_path).toBeNull();
-    expect(runtime.stderr.text()).toContain('could not write run-summary.json: EROFS: read-only file system');
+    // One line naming the file (its full path since issue 16, item 4) and the error.
+    expect(runtime.stderr.text()).toMatch(
+      /^codex-orchestrator: could not write \/repo\/\.runs\/0101\/cli\/[^/]+\/run-summary\.json: EROFS: read-only file system$/m,
+    );
   });
 });

@@ -49,21 +49,32 @@ function injectFaults<T extends FileSink>(fs: T, faults: ScenarioFault[]): T {
   if (faults.length === 0) return fs;
   const seen = new Map<ScenarioFault, number>();
   const matchers = faults.map((fault) => ({ fault, match: picomatch(fault.path, { dot: true }) }));
+  /** The fault this write of `path` meets, if it is one's nth; counts it for every fault it matches. */
+  const fires = (op: ScenarioFault['op'], path: string): ScenarioFault | null => {
+    const rel = posix.relative(REPLAY_ROOT, path);
+    let firing: ScenarioFault | null = null;
+    for (const { fault, match } of matchers) {
+      if (fault.op !== op || !match(rel)) continue;
+      const n = (seen.get(fault) ?? 0) + 1;
+      seen.set(fault, n);
+      if (n === fault.nth) firing ??= fault;
+    }
+    return firing;
+  };
+  const reject = (fault: ScenarioFault, op: string, path: string) => {
+    const error: NodeJS.ErrnoException = new Error(`${fault.code}: injected fault, ${op} '${path}'`);
+    error.code = fault.code;
+    return Promise.resolve().then(() => Promise.reject(error));
+  };
   return {
     ...fs,
-    writeAtomic: (path: string, data: string | Uint8Array) => {
-      const rel = posix.relative(REPLAY_ROOT, path);
-      for (const { fault, match } of matchers) {
-        if (!match(rel)) continue;
-        const n = (seen.get(fault) ?? 0) + 1;
-        seen.set(fault, n);
-        if (n === fault.nth) {
-          const error: NodeJS.ErrnoException = new Error(`${fault.code}: injected fault, write '${path}'`);
-          error.code = fault.code;
-          return Promise.resolve().then(() => Promise.reject(error));
-        }
-      }
-      return fs.writeAtomic(path, data);
+    writeAtomic: (path: string, data: string | Uint8Array, options?: { private?: boolean }) => {
+      const fault = fires('write', path);
+      return fault ? reject(fault, 'write', path) : fs.writeAtomic(path, data, options);
+    },
+    append: (path: string, data: string | Uint8Array) => {
+      const fault = fires('append', path);
+      return fault ? reject(fault, 'write', path) : fs.append(path, data);
     },
   };
 }

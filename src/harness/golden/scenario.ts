@@ -20,14 +20,16 @@ const stepSchema = z.strictObject({
 });
 
 /**
- * A write the replay makes fail, to pin what the core does then: the `nth` write (atomic
- * replace, 1-based) of a path matching `path` (a glob, repo-relative) rejects with `code`.
- * Only the replay injects faults, so a scenario with faults is not recordable.
+ * A write the replay makes fail, to pin what the core does then: the `nth` write of kind `op`
+ * (`write`: an atomic replace; `append`), 1-based, of a path matching `path` (a glob,
+ * repo-relative) rejects with `code`, as a full or failing disk would. Only the replay injects
+ * faults, so a scenario with faults is not recordable.
  */
 const faultSchema = z.strictObject({
   path: z.string().min(1),
+  op: z.enum(['write', 'append']).default('write'),
   nth: z.number().int().positive(),
-  code: z.enum(['EIO', 'ENOSPC', 'EACCES']).default('EIO'),
+  code: z.enum(['EIO', 'ENOSPC', 'EACCES', 'EROFS']).default('EIO'),
 });
 
 export type ScenarioFault = z.infer<typeof faultSchema>;

@@ -7,7 +7,7 @@ import type { ManifestDigest, TraceEvent } from './trace.js';
 export const INVARIANTS = {
   schema: 'every manifest write parses and validates against the manifest schema',
   forward:
-    'statuses only move forward (run queued → in_progress → terminal; command pending → running → terminal, or pending → skipped) except through a recorded resume',
+    'statuses only move forward (run queued → in_progress → terminal; command pending → running → terminal, or pending → skipped) except through a recorded resume; a terminal run may still become failed when an evidence file of its end could not be written',
   'stage-start': 'a stage is running on disk before its child is started',
   'stage-end': "the previous stage's terminal state is on disk before the next stage's child is started",
   settled: 'a terminal run on disk has no command still running',
@@ -70,12 +70,15 @@ function describe(event: TraceEvent): string {
   }
 }
 
+/** A run that ended and then could not write an evidence file of its end (run-summary.json, its metrics line, state.json) fails with it. */
+const lostEvidence = (state: Valid) => state.run === 'failed' && /^evidence:.+:not-written$/.test(state.detail ?? '');
+
 /** Moves that go backwards between two states of one manifest (none after a recorded resume). */
 function backwardMoves(before: Valid, after: Valid): string[] {
   if (after.resumes > before.resumes) return [];
   const out: string[] = [];
   const runBack = (RUN_RANK[after.run] ?? 0) < (RUN_RANK[before.run] ?? 0);
-  const runChanged = isTerminalRun(before.run) && after.run !== before.run;
+  const runChanged = isTerminalRun(before.run) && after.run !== before.run && !lostEvidence(after);
   if (runBack || runChanged) out.push(`run ${before.run} -> ${after.run}`);
   const old = new Map(before.commands.map(splitCommand));
   for (const [id, status] of after.commands.map(splitCommand)) {

@@ -8,6 +8,7 @@
 // keeps the stage's first N non-allow decisions, so no per-chunk structure grows.
 // Texts (the command, the summary, an error message) go through the same guard, one text at
 // a time; a text gets a decision only when the guard changes it (or would, in shadow mode).
+import { writeError } from '../../errors.js';
 import { StreamGuard, guardText, type GuardOutcome, type PrivacyMode } from '../../privacy/guard.js';
 import { countPrivacyDecision, recordFrame, recordPrivacyDecision, recordTextDecision } from '../../manifest/transitions.js';
 import type { Manifest, ManifestView, PrivacyDecision } from '../../manifest/schema.js';
@@ -57,7 +58,11 @@ export function textGuard(options: Options): TextGuard {
       stage_id: options.stageId,
     };
     await options.update((manifest) => recordTextDecision(manifest, decision));
-    await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+    try {
+      await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+    } catch (error) {
+      throw writeError(options.logPath, error);
+    }
     return options.mode === 'shadow' ? text : enforced.text;
   };
 }
@@ -91,7 +96,11 @@ export function privacyFilter(
       if (keep) recordPrivacyDecision(manifest, decision);
       else countPrivacyDecision(manifest, decision);
     });
-    await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+    try {
+      await options.fs.append(options.logPath, `${JSON.stringify(decision)}\n`);
+    } catch (error) {
+      throw writeError(options.logPath, error);
+    }
   };
   return {
     async admit(chunk, sequence, timestamp) {
