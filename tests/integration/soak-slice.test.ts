@@ -1,9 +1,17 @@
 // A bounded slice of `npm run soak` (src/harness/soak): each battery at a few cases, so a
 // change that breaks one of the core's reliability promises fails `npm test`, not only the
-// soak. The kill and signal points are random (the seed is fixed here); what each case checks
-// holds at any point, so no assertion depends on timing.
+// soak. Kill points are the k-th event of the CLI's trace (k from a fixed seed), signals go
+// once the stage says it runs (a FIFO): nothing waits on the clock.
 import { describe, expect, it } from 'vitest';
-import { concurrentResumeBattery, crashBattery, fuzzBattery, signalBattery, type BatteryResult } from '../../src/harness/soak/batteries.js';
+import {
+  concurrentResumeBattery,
+  crashBattery,
+  diskFullBattery,
+  fuzzBattery,
+  mountUnavailable,
+  signalBattery,
+  type BatteryResult,
+} from '../../src/harness/soak/batteries.js';
 import { renderTable } from '../../src/harness/soak/cli.js';
 import { requireBuiltCli } from '../helpers/integration.js';
 
@@ -24,6 +32,15 @@ describe('soak slice', () => {
   it('concurrent-resume: each pair has exactly one winner', { timeout: 60_000 }, async () => {
     held(await concurrentResumeBattery(3));
   });
+
+  const noMount = mountUnavailable();
+  it.skipIf(noMount !== null)(
+    `disk-full: a small tmpfs fills during the run: one line, the JSON, a whole manifest, then resume${noMount ? ` (skipped: ${noMount})` : ''}`,
+    { timeout: 60_000 },
+    async () => {
+      held(await diskFullBattery(2, 7));
+    },
+  );
 
   it('signal: SIGINT/SIGTERM end the run cancelled, its group stopped, within a second', { timeout: 60_000 }, async () => {
     held(await signalBattery(3, 5));

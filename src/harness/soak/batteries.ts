@@ -3,7 +3,8 @@
 // on the virtual runtime, and counts what held and what did not. A battery never stops at
 // its first failure: it counts every case and keeps the first few failures to show.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,9 +72,9 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function startCli(args: string[], cwd: string) {
+function startCli(args: string[], cwd: string, env: Record<string, string> = {}) {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -105,7 +106,56 @@ function runIds(root: string): string[] {
   return existsSync(dir) ? readdirSync(dir).sort() : [];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Resolves once the trace file `name` in `dir` has `count` lines, or `ended` settles: driven by
+ * file-system events, never by the clock.
+ */
+function traceEvents(dir: string, name: string, count: number, ended: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      watcher.close();
+      resolve();
+    };
+    const check = () => {
+      try {
+        const text = readFileSync(join(dir, name), 'latin1');
+        let lines = 0;
+        for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines += 1;
+        if (lines >= count) finish();
+      } catch {
+        // Not written yet.
+      }
+    };
+    const watcher = watch(dir, (_event, file) => {
+      if (file === name) check();
+    });
+    void ended.then(finish, finish);
+    check();
+  });
+}
+
+/** Resolves when `path` (a FIFO) has been written and closed, or `ended` settles first. */
+async function fifoSaid(path: string, ended: Promise<unknown>): Promise<string | null> {
+  const reading = readFile(path, 'utf8');
+  const first = await Promise.race([
+    reading.then((text) => ({ text })),
+    ended.then(
+      () => null,
+      () => null,
+    ),
+  ]);
+  if (first !== null) return first.text;
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // Read already.
+  }
+  await reading.catch(() => undefined);
+  return null;
+}
 
 /** Processes of a group still alive (a zombie has exited). */
 function liveInGroup(pgid: number): number {
@@ -179,16 +229,16 @@ export async function crashBattery(cases: number, seed: number, onProgress: (don
   for (let n = 0; n < cases; n += 1) {
     const root = makeRepo(CRASH_CONFIG);
     const problems: string[] = [];
-    // A fifth of the kills land anywhere from the start (most before the run exists); the
-    // others once the run directory exists, anywhere in the run's next 700 ms.
-    const early = next() < 0.2;
-    const delay = Math.floor(next() * (early ? 300 : 700));
+    // The kill point is the k-th event of the CLI's trace (every write, child start and exit):
+    // k = 0 kills it at once (before the run exists); a third of the runs have a quiet stage
+    // that ends at once, so their kill points reach the run's end (summary, metrics).
+    const short = next() < 1 / 3;
+    const k = next() < 0.1 ? 0 : 1 + Math.floor(next() * (short ? 60 : 31));
     try {
-      const run = startCli(['start'], root);
-      if (!early) {
-        for (let waited = 0; runIds(root).length === 0 && waited < 5000; waited += 5) await sleep(5);
-      }
-      await sleep(delay);
+      if (short) writeFileSync(join(root, 'resumed'), '');
+      const trace = join(root, 'trace.ndjson');
+      const run = startCli(['start'], root, { CODEX_ORCHESTRATOR_TRACE: trace });
+      if (k > 0) await traceEvents(root, 'trace.ndjson', k, run.result);
       run.child.kill('SIGKILL');
       const killed = await run.result;
       if (killed.signal !== 'SIGKILL' && killed.code !== 0) problems.push(`the CLI ended ${killed.code ?? killed.signal} before the kill`);
@@ -214,7 +264,7 @@ export async function crashBattery(cases: number, seed: number, onProgress: (don
           const owner = (JSON.parse(view.stdout || 'null') as { owner?: { state?: string } | null } | null)?.owner;
           if (view.code !== 0) problems.push('status failed');
           else if (owner !== null && owner?.state !== 'gone') problems.push(`status did not say the owner is gone (${owner?.state})`);
-          writeFileSync(join(root, 'resumed'), '');
+          if (!existsSync(join(root, 'resumed'))) writeFileSync(join(root, 'resumed'), '');
           const resume = await runCliProcess(['resume', '--run', id], root);
           if (resume.code !== 0) problems.push(`resume exit ${resume.code}: ${resume.stderr.trim().split('\n').at(-1)}`);
           else resumed += 1;
@@ -236,7 +286,7 @@ export async function crashBattery(cases: number, seed: number, onProgress: (don
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
-    tally.record(`seed ${seed} case ${n} (kill ${delay} ms after ${early ? 'the start' : 'the run existed'})`, problems);
+    tally.record(`seed ${seed} case ${n} (kill at trace event ${k}${short ? ', short quiet stage' : ''})`, problems);
     onProgress(n + 1);
   }
   tally.figures = { 'killed before the run existed': killedBeforeRun, 'resumed after the kill': resumed, 'left stage groups stopped': groupsStopped };
@@ -309,7 +359,7 @@ const SIGNAL_CONFIG = {
       id: 'diagnostics',
       title: 'Diagnostics',
       stages: [
-        { kind: 'command', id: 'busy', title: 'Busy', command: 'sleep 30 & sleep 30 & echo $$ > group.txt; wait' },
+        { kind: 'command', id: 'busy', title: 'Busy', command: 'sleep 30 & sleep 30 & echo $$ > group.txt; echo ready > ready.fifo; wait' },
         { kind: 'command', id: 'never', title: 'Never', command: 'echo never >> never.txt' },
       ],
     },
@@ -326,10 +376,10 @@ export async function signalBattery(cases: number, seed: number, onProgress: (do
     const problems: string[] = [];
     const signal: NodeJS.Signals = next() < 0.5 ? 'SIGINT' : 'SIGTERM';
     try {
+      spawnSync('mkfifo', [join(root, 'ready.fifo')]);
       const run = startCli(['start'], root);
-      // Once the stage runs (it says so in group.txt), after a random extra wait.
-      for (let waited = 0; !existsSync(join(root, 'group.txt')) && waited < 5000; waited += 10) await sleep(10);
-      await sleep(Math.floor(next() * 200));
+      // The signal goes once the stage runs with its grandchildren (it says so on a FIFO).
+      if ((await fifoSaid(join(root, 'ready.fifo'), run.result)) === null) throw new Error('the CLI ended before the stage was ready');
       const sent = performance.now();
       run.child.kill(signal);
       const ended = await run.result;
