@@ -182,3 +182,26 @@ describe('summary lines', () => {
     expect(new OutputTail().lastLine()).toBeNull();
   });
 });
+
+// Issue 18: a stage's summary is its last meaningful line; a failing stage that prints its
+// error on stdout (vitest, the spec guard) is summarised by that error, not by a separator.
+const meaningful = it.fails;
+
+describe('summary lines skip separators', () => {
+  meaningful('a separator line (box drawing, dashes, a [7/7] counter) is not a summary', () => {
+    const tail = new OutputTail();
+    tail.push(Buffer.from('FAIL tests/a.test.ts > adds\nAssertionError: expected 2 to be 3\n\u001b[31m⎯⎯⎯⎯⎯⎯⎯[7/7]⎯\u001b[39m\n\n-----\n====\n'));
+    expect(tail.lastLine()).toBe('AssertionError: expected 2 to be 3');
+  });
+
+  meaningful('a failed stage with nothing meaningful on stderr is summarised by its stdout', async () => {
+    const { commandSummary } = await import('../../src/run/command-stage.js');
+    const stdout = new OutputTail();
+    stdout.push(Buffer.from('spec-guard: tasks/specs/0009.md: status: Invalid option\n⎯⎯⎯[1/1]⎯\n'));
+    const stderr = new OutputTail();
+    stderr.push(Buffer.from('\n---\n'));
+    expect(commandSummary({}, { exitCode: 1, signal: null }, stdout, stderr)).toBe(
+      'Exited with code 1 — spec-guard: tasks/specs/0009.md: status: Invalid option',
+    );
+  });
+});
