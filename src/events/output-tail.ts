@@ -50,15 +50,17 @@ export class OutputTail {
   }
 
   /**
-   * The last non-empty line, for a one-line summary: terminal escape sequences (colours)
+   * The last meaningful line, for a one-line summary: terminal escape sequences (colours)
    * removed, at most `maxChars` characters (cut at the front with '…').
    */
   lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
     const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+    // The last meaningful line: one with a letter in it (not blank, not a separator such as
+    // `-----`, `====` or vitest's `⎯⎯⎯[7/7]⎯`).
     const last = plain
       .split(/\r?\n/)
       .map((line) => line.trim())
-      .filter((line) => line.length > 0)
+      .filter((line) => /\p{L}/u.test(line))
       .at(-1);
     if (last === undefined) return null;
     return last.length > maxChars ? `…${last.slice(-maxChars)}` : last;

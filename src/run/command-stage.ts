@@ -34,7 +34,9 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
   const code = exitCodeOf(result);
   const failed = result.signal !== null || code !== 0;
   if (failed) {
-    const tail = stderr.lastLine();
+    // Its error, wherever it printed it: stderr's last meaningful line, else stdout's (vitest
+    // and the spec guard print their errors on stdout).
+    const tail = stderr.lastLine() ?? stdout.lastLine();
     const head = result.signal ? `Terminated with signal ${result.signal}` : `Exited with code ${code}`;
     return tail ? `${head} — ${tail}` : head;
   }

@@ -185,7 +185,7 @@ describe('summary lines', () => {
 
 // Issue 18: a stage's summary is its last meaningful line; a failing stage that prints its
 // error on stdout (vitest, the spec guard) is summarised by that error, not by a separator.
-const meaningful = it.fails;
+const meaningful = it;
 
 describe('summary lines skip separators', () => {
   meaningful('a separator line (box drawing, dashes, a [7/7] counter) is not a summary', () => {
