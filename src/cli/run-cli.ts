@@ -56,7 +56,39 @@ function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
   const lines = [`Run ${m.run_id} ${result.status}${detail ? ` (${detail})` : ''}.`];
   if (m.summary) lines.push(...m.summary.split('\n').map((line) => `  ${line}`));
   lines.push(`  manifest: ${manifestPath ?? 'none (the run could not be created)'}`, `  log:      ${m.log_path}`);
+  if (result.created) lines.push(...endLines(result));
   runtime.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * How a run ended, for a reader of the text output: the failing stage's last lines and its
+ * log, one line of totals, and after a failure or a cancel the command that resumes it.
+ */
+function endLines(result: RunResult): string[] {
+  const m = result.ctx.manifest;
+  const lines: string[] = [];
+  const failed = result.ctx.failedStage;
+  if (failed !== null && result.status === 'failed') {
+    lines.push(
+      `  failed stage: ${failed.stageId} (${failed.exit}), its last lines (${failed.logPath}):`,
+      ...failed.lastLines.map((line) => `    ${line}`),
+    );
+  }
+  const count = { succeeded: 0, allowed: 0, failed: 0, cancelled: 0, notRun: 0 };
+  for (const c of m.commands) {
+    if (c.status === 'succeeded') count.succeeded += 1;
+    // The stage a signal stopped is recorded failed: in a cancelled run it was cancelled.
+    else if (c.status === 'failed') count[result.status === 'cancelled' ? 'cancelled' : 'failed'] += 1;
+    // An allowed failure (or an optional subpipeline that failed) is recorded skipped, with how it ended.
+    else if (c.status === 'skipped' && ((c.exit_code !== null && c.exit_code !== 0) || c.sub_run_id !== null)) count.allowed += 1;
+    else count.notRun += 1;
+  }
+  const seconds = m.completed_at === null ? null : (Date.parse(m.completed_at) - Date.parse(m.started_at)) / 1000;
+  lines.push(
+    `  stages: ${count.succeeded} succeeded, ${count.allowed} allowed to fail, ${count.failed} failed, ${count.cancelled > 0 ? `${count.cancelled} cancelled, ` : ''}${count.notRun} not run${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,
+  );
+  if (result.status !== 'succeeded') lines.push(`  resume: codex-orchestrator resume --run ${m.run_id}`);
+  return lines;
 }
 
 function parseInterval(value: string): number {

@@ -53,6 +53,20 @@ export class OutputTail {
    * The last meaningful line, for a one-line summary: terminal escape sequences (colours)
    * removed, at most `maxChars` characters (cut at the front with '…').
    */
+  /**
+   * The last `count` non-blank lines, terminal escape sequences removed, each at most
+   * `maxChars` characters (cut at the front with '…'): what a red run shows of its failing stage.
+   */
+  lastLines(count: number, maxChars = SUMMARY_LINE_MAX_CHARS): string[] {
+    return this.text()
+      .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      .split(/\r?\n/)
+      .map((line) => line.trimEnd())
+      .filter((line) => line.trim().length > 0)
+      .slice(-count)
+      .map((line) => (line.length > maxChars ? `…${line.slice(-maxChars)}` : line));
+  }
+
   lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
     const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
     // The last meaningful line: one with a letter in it (not blank, not a separator such as

@@ -26,6 +26,9 @@ import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-si
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
+/** How many of a failed stage's last lines a red run shows. */
+export const FAILED_STAGE_LINES = 20;
+
 /** Killed by a signal: exit code 128 + its number (src/outcome/exit-codes.ts). */
 export const exitCodeOf = (result: ExecResult): number | null => childExitCode(result);
 
@@ -279,6 +282,12 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
+    ctx.failedStage = {
+      stageId: stage.id,
+      exit: result.signal ? `signal ${result.signal}` : `exit ${exitCode}`,
+      logPath: repoRelative(paths, logPath),
+      lastLines: tails.merged.lastLines(FAILED_STAGE_LINES),
+    };
     return { kind: 'failed', detail: { kind: 'stage-failed', stageId: stage.id } };
   } catch (error) {
     // The orchestrator's own write failed (the event logs, the privacy log): not the stage's error.

@@ -94,11 +94,16 @@ export type RunContext = {
   summaryLines: string[];
   /** Nesting depth: 0 for the top run, 1 for its subpipelines, … */
   depth: number;
+  /** The command stage that failed the run (not one allowed to fail): what a red run shows of it. */
+  failedStage: FailedStage | null;
   /** The write of the run's own files (or of a subpipeline's run) that failed and ends the run; null while none has. */
   lost: WriteError | null;
   /** True once the run is ending: a failed write is then reported by the run's end, not as a background write. */
   ending: boolean;
 };
+
+/** A failed command stage: its id, how it ended, its log (repo-relative) and its last lines. */
+export type FailedStage = { stageId: string; exit: string; logPath: string; lastLines: string[] };
 
 /** What one stage's execution means for the run. */
 export type StageOutcome =

@@ -114,6 +114,7 @@ function newContext(
     summaryLines: [],
     depth,
     lost: null,
+    failedStage: null,
     ending: false,
     // Set once the run is this process's: a run that could not be created is never owned.
     ownership: notOwned,

@@ -143,7 +143,7 @@ describe.each([
     expect(m.completed_at).toMatch(ISO_RE);
     expect(m.summary.split('\n')).toContain(`Run cancelled by ${signal}.`);
     expect(m.commands[0]).toMatchObject({ status: 'succeeded' });
-    expect(m.commands[1]).toMatchObject({ status: 'failed', exit_code: code, summary: `Terminated with signal ${signal}` });
+    expect(m.commands[1]).toMatchObject({ status: 'failed', exit_code: code, summary: `Terminated with signal ${signal} — waiting` }); // its last stdout line (spec 0010)
     expect(m.commands[1].completed_at).toMatch(ISO_RE);
     expect(m.commands[2]).toMatchObject({ status: 'pending', started_at: null, completed_at: null, exit_code: null });
 

@@ -196,7 +196,7 @@ describe('a whole pipeline run on the virtual runtime', () => {
     expect(manifest.status).toBe('cancelled');
     expect(manifest.status_detail).toBe('cancelled:SIGINT');
     expect(manifest.completed_at).toBe('2026-01-02T03:04:12.000Z');
-    expect(manifest.commands[0]).toMatchObject({ status: 'failed', exit_code: 130, summary: 'Terminated with signal SIGINT' });
+    expect(manifest.commands[0]).toMatchObject({ status: 'failed', exit_code: 130, summary: 'Terminated with signal SIGINT — working' }); // its last stdout line (spec 0010)
     expect(manifest.commands.slice(1).map((c: { status: string }) => c.status)).toEqual(['pending', 'pending', 'pending']);
   });
 
