@@ -1,6 +1,9 @@
 // argv -> command handlers -> rendering and exit codes. Everything runs on the Runtime it is
 // given, so the golden replay drives exactly this code in-process.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import { formatStatusDetail } from '../outcome/status-detail.js';
@@ -91,6 +94,19 @@ function endLines(result: RunResult): string[] {
   return lines;
 }
 
+/** This package's version, from its package.json (found above this module, built or not). */
+export function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'codex-orchestrator' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Not here: look one directory up.
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
 function parseInterval(value: string): number {
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0');
@@ -136,6 +152,7 @@ async function watchStatus(runtime: Runtime, runId: string, intervalMs: number, 
 function buildProgram(runtime: Runtime, setExit: (code: number) => void): Command {
   const program = new Command('codex-orchestrator')
     .description('Run pipelines of shell stages and write one evidence manifest per run.')
+    .version(packageVersion(), '--version', 'print the version and exit')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({

@@ -82,3 +82,14 @@ describe('a red run in text mode', () => {
     expect(out).not.toContain('failed stage:');
   });
 });
+
+describe('--version', () => {
+  it("prints the package's version on stdout and exits 0 (issue 18; it was an unknown option)", async () => {
+    const { readFileSync } = await import('node:fs');
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const runtime = createVirtualRuntime({ startMs: 0, seed: 1, cwd: '/repo', executor });
+    expect(await driveToCompletion(runtime, () => runCli(['--version'], runtime))).toBe(0);
+    expect(runtime.stdout.text()).toBe(`${version}\n`);
+    expect(runtime.stderr.text()).toBe('');
+  });
+});
