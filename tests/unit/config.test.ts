@@ -59,6 +59,33 @@ describe('codex.orchestrator.json', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  // Issue 18: an unknown key is named first, with the key it most likely meant; up to five
+  // problems are listed (one line), then how many more.
+  const listed = it.fails;
+
+  listed('names an unknown key first, with a did-you-mean, and lists up to five problems', async () => {
+    const stages = [
+      stage('a', { title: 'x'.repeat(1001) }),
+      stage('b', { allowfailure: true }),
+      stage('c', { command: 3 }),
+      stage('d', { Cwd: 'x' }),
+      stage('e', { command: '' }),
+      stage('f', { command: 4 }),
+      stage('g', { command: 5 }),
+    ];
+    const error = (await load({ pipelines: [pipeline('p', stages)] }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe(
+      'codex.orchestrator.json: pipelines[0].stages[1].allowfailure: unknown key (did you mean allowFailure?); ' +
+        'pipelines[0].stages[3].Cwd: unknown key (did you mean cwd?); ' +
+        'pipelines[0].stages[0].title: longer than 1000 characters; ' +
+        'pipelines[0].stages[2].command: Invalid input: expected string, received number; ' +
+        'pipelines[0].stages[4].command: must not be empty (and 2 more problems)',
+    );
+    const far = (await load({ pipelines: [pipeline('p', [stage('a', { colour: 'red' })])] }).catch((e: unknown) => e)) as Error;
+    expect(far.message).toBe('codex.orchestrator.json: pipelines[0].stages[0].colour: unknown key');
+  });
+
   it('selects the named pipeline, else defaultPipeline, else diagnostics', async () => {
     const config = await load({ defaultPipeline: 'b', pipelines: [pipeline('a', [stage('x')]), pipeline('b', [stage('y')])] });
     expect(selectPipeline(config, 'a').id).toBe('a');
