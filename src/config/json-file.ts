@@ -63,10 +63,62 @@ export function formatJsonPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(root)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `${formatJsonPath([...issue.path, issue.keys[0] ?? ''])}: unknown key`;
+/** Every object key a schema knows, at any depth: what an unknown key is compared with. */
+const knownKeysCache = new WeakMap<object, string[]>();
+function knownKeys(schema: z.ZodType): string[] {
+  const cached = knownKeysCache.get(schema);
+  if (cached) return cached;
+  const keys = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (node: unknown): void => {
+    if (node === null || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    const def = (node as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (def === undefined) return;
+    for (const [name, value] of Object.entries(def)) {
+      if (name === 'shape' && value !== null && typeof value === 'object') {
+        for (const [key, child] of Object.entries(value)) {
+          keys.add(key);
+          walk(child);
+        }
+      } else if (Array.isArray(value)) {
+        value.forEach(walk);
+      } else {
+        walk(value);
+      }
+    }
+  };
+  walk(schema);
+  const list = [...keys];
+  knownKeysCache.set(schema, list);
+  return list;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
   }
+  return previous[b.length]!;
+}
+
+/** The known key an unknown one most likely meant: the same but for case, else one or two edits away. */
+export function didYouMean(key: string, known: string[]): string | null {
+  const sameCase = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  if (sameCase) return sameCase;
+  let best: { key: string; distance: number } | null = null;
+  for (const candidate of known) {
+    const distance = editDistance(key, candidate);
+    if (distance <= 2 && distance < key.length / 2 && (best === null || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key ?? null;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
     // zod already ends the path with the discriminator; older versions did not.
     const path = issue.path.at(-1) === issue.discriminator ? issue.path : [...issue.path, issue.discriminator];
@@ -75,13 +127,35 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   return `${formatJsonPath(issue.path)}: ${issue.message}`;
 }
 
-/** Validates a parsed value; the first problem becomes `<label>: <json path>: <why>`. */
+/** How many problems one error line lists. */
+export const MAX_LISTED_PROBLEMS = 5;
+
+/**
+ * Validates a parsed value. The problems become one line, `<label>: <json path>: <why>; …`:
+ * unknown keys first (a misspelt key is the likeliest mistake, and it explains the problems
+ * after it), each with the key it most likely meant, then the others, at most five, then how
+ * many more.
+ */
 export function validateWith<T>(schema: z.ZodType<T>, value: unknown, label: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const [first, ...rest] = result.error.issues;
-  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})` : '';
-  throw new InputError(`${label}: ${first ? describeIssue(first) : 'invalid'}${more}`);
+  const unknown: string[] = [];
+  const others: string[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const meant = didYouMean(key, knownKeys(schema));
+        unknown.push(`${formatJsonPath([...issue.path, key])}: unknown key${meant ? ` (did you mean ${meant}?)` : ''}`);
+      }
+    } else {
+      others.push(describeIssue(issue));
+    }
+  }
+  const problems = [...unknown, ...others];
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
+  const rest = problems.length - listed.length;
+  const more = rest > 0 ? ` (and ${rest} more problem${rest === 1 ? '' : 's'})` : '';
+  throw new InputError(`${label}: ${listed.length > 0 ? listed.join('; ') : 'invalid'}${more}`);
 }
 
 /**

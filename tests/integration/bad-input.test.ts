@@ -30,7 +30,7 @@ const cases: Case[] = [
     name: 'a command over 64 KiB, a title over 1000 characters',
     config: { pipelines: [pipeline('diagnostics', [{ ...cmd('a', 'y'.repeat(65_537)), title: 't'.repeat(1_001) }])] },
     args: ['plan'],
-    mentions: ['pipelines[0].stages[0].title: longer than 1000 characters', '(and 1 more problem)'],
+    mentions: ['pipelines[0].stages[0].title: longer than 1000 characters; ', 'pipelines[0].stages[0].command: longer than 65536 characters'],
   },
   {
     name: 'a stage cwd outside the repository root (absolute)',
