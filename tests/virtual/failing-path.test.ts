@@ -93,3 +93,18 @@ describe('--version', () => {
     expect(runtime.stderr.text()).toBe('');
   });
 });
+
+describe('the error record', () => {
+  const plain = it.fails;
+  plain("keeps the stage's stderr without terminal colours (issue 18)", async () => {
+    const runtime = createVirtualRuntime({ startMs: Date.parse('2026-08-01T09:00:00.000Z'), seed: 3, cwd: '/repo', executor });
+    runtime.fs.seedFile(
+      '/repo/codex.orchestrator.json',
+      JSON.stringify({ pipelines: [{ ...CONFIG.pipelines[0]!, stages: [CONFIG.pipelines[0]!.stages[2]!] }] }),
+    );
+    expect(await driveToCompletion(runtime, () => runCli(['start', 'ci'], runtime))).toBe(1);
+    const errorFile = [...runtime.fs.files().entries()].find(([path]) => path.endsWith('/errors/01-test.json'))!;
+    const record = JSON.parse(errorFile[1].toString('utf8')) as { details: { stderr: string } };
+    expect(record.details.stderr).toBe('FAIL tests/a.test.ts > adds\n');
+  });
+});
