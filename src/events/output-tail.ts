@@ -3,6 +3,13 @@
 export const TAIL_CAPACITY_BYTES = 64 * 1024;
 export const SUMMARY_LINE_MAX_CHARS = 200;
 
+/** Terminal escape sequences (colours, cursor moves): what a file or a summary never keeps. */
+export const TERMINAL_ESCAPES = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+export function stripTerminalEscapes(text: string): string {
+  return text.replace(TERMINAL_ESCAPES, '');
+}
+
 export class OutputTail {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -59,7 +66,7 @@ export class OutputTail {
    */
   lastLines(count: number, maxChars = SUMMARY_LINE_MAX_CHARS): string[] {
     return this.text()
-      .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      .replace(TERMINAL_ESCAPES, '')
       .split(/\r?\n/)
       .map((line) => line.trimEnd())
       .filter((line) => line.trim().length > 0)
@@ -68,7 +75,7 @@ export class OutputTail {
   }
 
   lastLine(maxChars = SUMMARY_LINE_MAX_CHARS): string | null {
-    const plain = this.text().replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+    const plain = stripTerminalEscapes(this.text());
     // The last meaningful line: one with a letter in it (not blank, not a separator such as
     // `-----`, `====` or vitest's `⎯⎯⎯[7/7]⎯`).
     const last = plain

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { CommandStage } from '../config/schema.js';
 import type { ExecEvent } from '../events/events.js';
-import { tailText, type OutputTail } from '../events/output-tail.js';
+import { stripTerminalEscapes, tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { Manifest } from '../manifest/schema.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
@@ -236,7 +236,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         const stderr = tailText(tails.stderr.text(), ERROR_STDERR_MAX_BYTES);
         const details: Record<string, unknown> = { exit_code: exitCode };
         if (result.signal) details.signal = result.signal;
-        details.stderr = stderr.text;
+        // As a reader of the file sees it: no terminal colours (issue 18).
+        details.stderr = stripTerminalEscapes(stderr.text);
         if (stderr.truncated || tails.stderr.truncated) details.stderr_truncated = true;
         errorFile = await writeErrorFile(ctx, i, stage, command, 'command-failed', details);
       }

@@ -95,7 +95,7 @@ describe('--version', () => {
 });
 
 describe('the error record', () => {
-  const plain = it.fails;
+  const plain = it;
   plain("keeps the stage's stderr without terminal colours (issue 18)", async () => {
     const runtime = createVirtualRuntime({ startMs: Date.parse('2026-08-01T09:00:00.000Z'), seed: 3, cwd: '/repo', executor });
     runtime.fs.seedFile(
