@@ -1,0 +1,102 @@
+// The cloud execution mode on a real Redis (issue 17, first slice): a real redis-server on a
+// unix socket, the dispatching executor with a worker in this process. Nothing waits on the clock: the server's readiness line, the worker's
+// "ready" line on stderr, the run's own end.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
+import { stageJobId } from '../../src/cloud/protocol.js';
+import { parseRedisUrl } from '../../src/cloud/settings.js';
+import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
+import { createRealClock } from '../../src/runtime/real-clock.js';
+import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
+import type { ExecChunk } from '../../src/runtime/types.js';
+import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const queueName = () => `t-${randomUUID().slice(0, 8)}`;
+
+describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describe('the dispatching executor and a worker in this process', () => {
+    const roots: string[] = [];
+    afterAll(() => {
+      for (const root of roots) rmSync(root, { recursive: true, force: true });
+    });
+
+    async function withWorker<T>(work: (dispatcher: CloudDispatcher, root: string) => Promise<T>): Promise<T> {
+      const root = mkdtempSync(join(tmpdir(), 'codex-cloud-root-'));
+      roots.push(root);
+      mkdirSync(join(root, 'sub'));
+      const settings = { connection: parseRedisUrl(server.url, 'test'), queue: queueName() };
+      const worker: RunningWorker = startWorker({
+        settings,
+        root,
+        concurrency: 2,
+        executor: createSpawnExecutor(createRealClock()),
+        env: { PATH: process.env.PATH, FROM_WORKER: 'worker' },
+        workerId: 'test-worker',
+      });
+      const dispatcher = new CloudDispatcher(settings);
+      try {
+        await worker.ready;
+        return await work(dispatcher, root);
+      } finally {
+        await dispatcher.close();
+        await worker.stop();
+      }
+    }
+
+    const request = { command: 'unused', cwd: '/unused', env: {}, stageKey: 'p/s' };
+
+    it('delivers every chunk in order, with the exit code, the cwd under the worker root and only the env sent', async () => {
+      await withWorker(async (dispatcher, root) => {
+        const chunks: ExecChunk[] = [];
+        const command = 'for i in $(seq 1 200); do echo "line $i"; done; echo "$PWD $FROM_WORKER ${SENT:-} ${HOME:-nohome}" >&2; exit 3';
+        const exec = dispatcher
+          .executor({ jobId: stageJobId('run-a', 1), job: { command, cwd: 'sub', env: { SENT: 'sent' }, stageKey: 'p/s' } })
+          .start(request, async (chunk) => {
+            chunks.push(chunk);
+          });
+        expect(await exec.done).toEqual({ exitCode: 3, signal: null });
+        const text = (stream: string) => Buffer.concat(chunks.filter((c) => c.stream === stream).map((c) => Buffer.from(c.data))).toString('utf8');
+        expect(text('stdout')).toBe(Array.from({ length: 200 }, (_, i) => `line ${i + 1}\n`).join(''));
+        // The worker's env (not this process's HOME), the job's overrides, the cwd under its root.
+        expect(text('stderr')).toBe(`${join(root, 'sub')} worker sent nohome\n`);
+        expect(dispatcher.droppedChunks.get(stageJobId('run-a', 1))).toBe(0);
+      });
+    });
+
+    it('reports a signal, and a cwd outside the root as an error of the stage', async () => {
+      await withWorker(async (dispatcher) => {
+        const killed = dispatcher
+          .executor({ jobId: stageJobId('run-b', 1), job: { command: 'kill -TERM $$', cwd: '.', env: {}, stageKey: 'p/s' } })
+          .start(request, () => undefined);
+        expect(await killed.done).toEqual({ exitCode: null, signal: 'SIGTERM' });
+        const outside = dispatcher
+          .executor({ jobId: stageJobId('run-b', 2), job: { command: 'true', cwd: '../..', env: {}, stageKey: 'p/s' } })
+          .start(request, () => undefined);
+        await expect(outside.done).rejects.toThrow(/outside the worker's root/);
+      });
+    });
+
+    it('cancels a running stage on its worker (its process group stops)', async () => {
+      await withWorker(async (dispatcher) => {
+        let cancel: (() => void) | null = null;
+        const exec = dispatcher
+          .executor({ jobId: stageJobId('run-c', 1), job: { command: 'echo started; exec sleep 600', cwd: '.', env: {}, stageKey: 'p/s' } })
+          .start(request, () => cancel?.());
+        cancel = () => exec.cancel('SIGINT');
+        expect(await exec.done).toEqual({ exitCode: null, signal: 'SIGINT' });
+      });
+    });
+  });
+});
