@@ -1,8 +1,9 @@
 // The cloud execution mode on a real Redis (issue 17, first slice): a real redis-server on a
-// unix socket, the dispatching executor with a worker in this process. Nothing waits on the clock: the server's readiness line, the worker's
+// unix socket, the dispatching executor with a worker in this process, then the built CLI with
+// a real worker process. Nothing waits on the clock: the server's readiness line, the worker's
 // "ready" line on stderr, the run's own end.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +14,11 @@ import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
 import { createRealClock } from '../../src/runtime/real-clock.js';
 import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
 import type { ExecChunk } from '../../src/runtime/types.js';
+import { listFiles, readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
+import { checkRunsDir, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
+const repo = useTempRepos();
 const queueName = () => `t-${randomUUID().slice(0, 8)}`;
 
 describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () => {
@@ -97,6 +101,99 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         cancel = () => exec.cancel('SIGINT');
         expect(await exec.done).toEqual({ exitCode: null, signal: 'SIGINT' });
       });
+    });
+  });
+
+  describe('the CLI: start with a cloud stage, run by a real worker process', () => {
+    const PIPELINE = {
+      pipelines: [
+        {
+          id: 'mixed',
+          title: 'Mixed',
+          stages: [
+            { kind: 'command', id: 'here', title: 'Here', command: 'echo here' },
+            {
+              kind: 'command',
+              id: 'away',
+              title: 'Away',
+              command: 'printf "one\\n"; printf "two\\n" >&2; printf "three\\n"; exit 0',
+              executionMode: 'cloud',
+            },
+          ],
+        },
+      ],
+    };
+
+    /** A stage log as content: the events in order, each chunk's data joined per stream, no times or ids. */
+    function stageLog(root: string, name: string): { events: string[]; stdout: string; stderr: string; exit: unknown } {
+      const id = onlyRunId(root);
+      const lines = readNdjson(join(runFiles(root, id).dir, 'commands', name)) as Json[];
+      const data = (stream: string) =>
+        lines
+          .filter((l) => l.type === 'exec:chunk' && l.stream === stream)
+          .map((l) => l.data as string)
+          .join('');
+      return {
+        events: [...new Set(lines.map((l) => l.type as string))],
+        stdout: data('stdout'),
+        stderr: data('stderr'),
+        exit: lines.filter((l) => l.type === 'command:end').map((l) => [l.exit_code, l.signal]),
+      };
+    }
+
+    it('writes the same stage logs and the same files as a local run', async () => {
+      const local = repo(PIPELINE);
+      const localRun = await runCliProcess(['start', 'mixed'], { cwd: local });
+      expect(localRun.code, localRun.stderr).toBe(0);
+
+      const cloud = repo(PIPELINE);
+      const workerRoot = repo({});
+      const queue = queueName();
+      const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+      const worker = startCli(['worker', '--root', workerRoot], { cwd: workerRoot, env, invariants: false });
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        worker.child.stderr!.on('data', (d: Buffer) => {
+          text += d.toString('utf8');
+          if (text.includes(' ready on queue ')) resolve();
+        });
+        worker.child.once('exit', () => reject(new Error(`worker exited: ${text}`)));
+      });
+      try {
+        const cloudRun = await runCliProcess(['start', 'mixed'], { cwd: cloud, env });
+        expect(cloudRun.code, cloudRun.stderr).toBe(0);
+        expect(cloudRun.violations).toEqual([]);
+
+        for (const name of ['01-here.ndjson', '02-away.ndjson']) expect(stageLog(cloud, name)).toEqual(stageLog(local, name));
+        expect(stageLog(cloud, '02-away.ndjson')).toMatchObject({ stdout: 'one\nthree\n', stderr: 'two\n' });
+        const files = (root: string) => listFiles(runFiles(root, onlyRunId(root)).dir).sort();
+        expect(files(cloud)).toEqual(files(local));
+        expect(
+          runFiles(cloud, onlyRunId(cloud))
+            .manifest()
+            .commands.map((c: Json) => c.status),
+        ).toEqual(['succeeded', 'succeeded']);
+        checkRunsDir(cloud);
+        // The worker wrote nothing in its checkout: no run directory, no evidence.
+        expect(existsSync(join(workerRoot, '.runs'))).toBe(false);
+        expect(readdirSync(workerRoot)).toEqual(['codex.orchestrator.json']);
+      } finally {
+        worker.child.kill('SIGTERM');
+        const stopped = await worker.result;
+        expect(stopped.code, stopped.stderr).toBe(0);
+        expect(stopped.stderr).toMatch(/stopping \(SIGTERM\)/);
+      }
+    });
+
+    it('refuses a bad Redis URL with exit 2 and one line, before anything is written', async () => {
+      const root = repo(PIPELINE);
+      const result = await runCliProcess(['start', 'mixed'], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: 'http://nowhere:1' } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe("codex-orchestrator: CODEX_ORCHESTRATOR_REDIS_URL: 'http://nowhere:1' is not a Redis URL (unknown scheme http:)\n");
+      expect(existsSync(join(root, '.runs'))).toBe(false);
+      const worker = await runCliProcess(['worker', '--root', root], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: 'redis://' } });
+      expect(worker.code).toBe(2);
+      expect(worker.stderr.trim().split('\n')).toHaveLength(1);
     });
   });
 });
