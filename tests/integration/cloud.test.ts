@@ -3,7 +3,7 @@
 // a real worker process. Nothing waits on the clock: the server's readiness line, the worker's
 // "ready" line on stderr, the run's own end.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,29 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         // The worker wrote nothing in its checkout: no run directory, no evidence.
         expect(existsSync(join(workerRoot, '.runs'))).toBe(false);
         expect(readdirSync(workerRoot)).toEqual(['codex.orchestrator.json']);
+
+        // And it ran there: a cloud stage's cwd is under the worker's root, its env is the run's ids over the worker's own.
+        const where = repo({
+          pipelines: [
+            {
+              id: 'where',
+              title: 'Where',
+              stages: [
+                {
+                  kind: 'command',
+                  id: 'pwd',
+                  title: 'Pwd',
+                  command:
+                    'pwd -P; echo "$CODEX_ORCHESTRATOR_REPO_ROOT ${CODEX_ORCHESTRATOR_MANIFEST_PATH:-no-manifest-path} $CODEX_ORCHESTRATOR_PIPELINE_ID"',
+                  executionMode: 'cloud',
+                },
+              ],
+            },
+          ],
+        });
+        const whereRun = await runCliProcess(['start', 'where'], { cwd: where, env });
+        expect(whereRun.code, whereRun.stderr).toBe(0);
+        expect(stageLog(where, '01-pwd.ndjson').stdout).toBe(`${realpathSync(workerRoot)}\n${workerRoot} no-manifest-path where\n`);
       } finally {
         worker.child.kill('SIGTERM');
         const stopped = await worker.result;
