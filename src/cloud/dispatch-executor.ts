@@ -1,7 +1,7 @@
 // The dispatching executor: behind the same Executor seam as the spawn executor, it enqueues a
 // cloud stage as a BullMQ job and reads its output back, in order, from the stage's Redis
 // stream. Chunks carry sequence numbers: a gap is counted (`droppedChunks`), never hidden. The
-// stream is trimmed as it is read and deleted at the end; the job is removed once read.
+// stream is trimmed as it is read and deleted at the end; BullMQ removes the completed job.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { ExecChunk, ExecHandle, ExecResult, Executor } from '../runtime/types.js';
@@ -54,7 +54,12 @@ export class CloudDispatcher {
     const done = (async (): Promise<ExecResult> => {
       try {
         // The same id again (a resume, a second start) is not a second job: BullMQ keeps the first.
-        await queue.add(JOB_NAME, target.job, { jobId: target.jobId, attempts: 1, removeOnFail: false, removeOnComplete: false });
+        // A stream already there: the stage was sent before (this run's orchestrator stopped
+        // while it ran) and its output is read, not sent again. Its job is gone once completed,
+        // so a failed stage that is resumed is a new job under the same id.
+        if (!(await redis.exists(key))) {
+          await queue.add(JOB_NAME, target.job, { jobId: target.jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
+        }
         if (cancelled) await this.sendCancel(target.jobId, cancelled);
         const stopped = new Promise<ExecResult>((resolve) => (stopReading = resolve));
         const read = this.readStream(reader, key, target.jobId, onChunk);
@@ -62,7 +67,6 @@ export class CloudDispatcher {
         read.catch(() => undefined);
         const result = await Promise.race([read, stopped]);
         await redis.del(key);
-        await queue.remove(target.jobId).catch(() => undefined);
         return result;
       } finally {
         this.readers.delete(reader);

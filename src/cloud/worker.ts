@@ -59,9 +59,13 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     } finally {
       running.delete(jobId);
     }
-    await redis.xadd(key, '*', FIELD.end, JSON.stringify(result));
     return result;
   };
+  /**
+   * The end entry goes once BullMQ has completed the job (and removed it): an orchestrator
+   * that has read it may add the same id again (a resume of a failed stage) and get a new job.
+   */
+  const endWrites = new Set<Promise<unknown>>();
 
   const worker = new Worker(settings.queue, processJob, {
     connection,
@@ -69,6 +73,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     name: options.workerId,
   });
   worker.on('error', () => undefined);
+  worker.on('completed', (job: { id?: string }, result: StageJobResult) => {
+    const write = redis.xadd(outputStreamKey(settings.queue, job.id!), '*', FIELD.end, JSON.stringify(result));
+    endWrites.add(write);
+    void write.finally(() => endWrites.delete(write));
+  });
 
   const ready = (async () => {
     await subscriber.subscribe(cancelChannel(settings.queue));
@@ -84,6 +93,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     (closing ??= (async () => {
       // Not forced: the stages running now finish, and their ends are written.
       await worker.close();
+      await Promise.allSettled([...endWrites]);
       subscriber.disconnect();
       await redis.quit();
     })());
