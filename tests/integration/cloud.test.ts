@@ -3,7 +3,7 @@
 // a real worker process. Nothing waits on the clock: the server's readiness line, the worker's
 // "ready" line on stderr, the run's own end.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,23 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
             },
           ],
         });
+        // A cloud stage that failed is sent again by resume (a new job under the same id) and succeeds.
+        const flaky = repo({
+          pipelines: [
+            {
+              id: 'flaky',
+              title: 'Flaky',
+              stages: [{ kind: 'command', id: 'f', title: 'F', command: 'test -f flag && echo found', executionMode: 'cloud' }],
+            },
+          ],
+        });
+        const failed = await runCliProcess(['start', 'flaky', '--format', 'json'], { cwd: flaky, env });
+        expect(failed.code, failed.stderr).toBe(1);
+        writeFileSync(join(workerRoot, 'flag'), '');
+        const resumed = await runCliProcess(['resume', '--run', JSON.parse(failed.stdout).run_id as string], { cwd: flaky, env });
+        expect(resumed.code, resumed.stderr).toBe(0);
+        rmSync(join(workerRoot, 'flag'));
+
         const whereRun = await runCliProcess(['start', 'where'], { cwd: where, env });
         expect(whereRun.code, whereRun.stderr).toBe(0);
         expect(stageLog(where, '01-pwd.ndjson').stdout).toBe(`${realpathSync(workerRoot)}\n${workerRoot} no-manifest-path where\n`);
