@@ -1,5 +1,7 @@
 // argv -> command handlers -> rendering and exit codes. Everything runs on the Runtime it is
 // given, so the golden replay drives exactly this code in-process.
+import { hostname } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +19,8 @@ import { resumeRun } from '../commands/resume.js';
 import { startRun } from '../commands/start.js';
 import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
+import { cloudSettingsFrom, validateQueueName } from '../cloud/settings.js';
+import { startWorker } from '../cloud/worker.js';
 
 export { EXIT };
 
@@ -298,7 +302,43 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       setExit(code);
     });
 
+  program
+    .command('worker')
+    .description('run cloud stages sent through Redis ($CODEX_ORCHESTRATOR_REDIS_URL) until SIGTERM/SIGINT (a running stage finishes first)')
+    .requiredOption('--root <dir>', 'the checkout stages run in (each stage cwd is under it)')
+    .option('--concurrency <n>', 'stages run at once', parseConcurrency, 1)
+    .option('--queue <name>', 'queue name (default: $CODEX_ORCHESTRATOR_CLOUD_QUEUE, else codex-orchestrator)')
+    .action(async (opts: { root: string; concurrency: number; queue?: string }) => {
+      const settings = cloudSettingsFrom(runtime.env);
+      if (settings === null) throw new InputError(`worker: ${ENV_VARIABLES.redisUrl.name} is not set`);
+      if (opts.queue !== undefined) settings.queue = validateQueueName(opts.queue, 'worker: --queue');
+      const root = resolvePath(runtime.cwd, opts.root);
+      if (!(await runtime.fs.isDirectory(root))) throw new InputError(`worker: --root ${opts.root} is not a directory`);
+      const workerId = `${hostname()}:${runtime.pid}`;
+      const worker = startWorker({ settings, root, concurrency: opts.concurrency, executor: runtime.executor, env: runtime.env, workerId });
+      let stopSignal: SignalName | null = null;
+      const stopped = new Promise<void>((resolveStopped) => {
+        const unsubscribe = runtime.signals.subscribe((signal) => {
+          stopSignal ??= signal;
+          unsubscribe();
+          resolveStopped();
+        });
+      });
+      await worker.ready;
+      runtime.stderr.write(`codex-orchestrator: worker ${workerId} ready on queue ${settings.queue} (root ${root})\n`);
+      await stopped;
+      runtime.stderr.write(`codex-orchestrator: worker ${workerId} stopping (${stopSignal}): running stages finish first\n`);
+      await worker.stop();
+      setExit(EXIT.ok);
+    });
+
   return program;
+}
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected an integer from 1 to 1000');
+  return n;
 }
 
 /** An error the operating system reported (ENOSPC, EIO, EROFS, …), not one of the code. */

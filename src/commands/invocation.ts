@@ -1,6 +1,8 @@
 // What every command that runs stages needs first: roots, task id, config and task info,
 // all validated before anything is written.
 import type { StageSink } from '../run/sinks/stage-sink.js';
+import { CloudDispatcher } from '../cloud/dispatch-executor.js';
+import { cloudSettingsFrom } from '../cloud/settings.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { execEventMaxChunks } from '../config/event-cap.js';
 import { metricsPrivacyEventsMax } from '../config/metrics-cap.js';
@@ -25,6 +27,7 @@ export async function prepareInvocation(
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const config: OrchestratorConfig | null = options.needConfig ? await loadConfig(runtime.fs, roots.root) : null;
   const taskInfo = await loadTaskInfo(runtime.fs, roots.root, options.taskId);
+  const cloud = cloudSettingsFrom(runtime.env);
   return {
     runtime,
     roots,
@@ -38,6 +41,7 @@ export async function prepareInvocation(
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,
     persisters: new Set(),
+    cloud: cloud === null ? null : new CloudDispatcher(cloud),
   };
 }
 
@@ -55,5 +59,6 @@ export async function withSignals<T>(invocation: Invocation, work: () => Promise
     unsubscribe();
     for (const persister of invocation.persisters) persister.abandon();
     invocation.persisters.clear();
+    await invocation.cloud?.close();
   }
 }

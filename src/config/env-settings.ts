@@ -17,6 +17,11 @@ export const ENV_VARIABLES = {
     name: 'CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS',
     help: 'keep the first N chunk events per stage in run-summary.json (0: all; logs keep all)',
   },
+  redisUrl: {
+    name: 'CODEX_ORCHESTRATOR_REDIS_URL',
+    help: 'run cloud stages on workers through Redis: redis://host:port, rediss://… or unix:///path/redis.sock',
+  },
+  cloudQueue: { name: 'CODEX_ORCHESTRATOR_CLOUD_QUEUE', help: 'the queue cloud stages are sent to, default codex-orchestrator' },
   metricsPrivacyEventsMax: {
     name: 'CODEX_METRICS_PRIVACY_EVENTS_MAX',
     help: 'keep the first N privacy events in each metrics line (0: none; unset: all; the log keeps all)',

@@ -16,6 +16,11 @@ export function orchestratorVariables(paths: RunLayout, pipelineId: string): Rec
   };
 }
 
+/** What a worker's child is told of its run: the ids only (the run's paths are on the orchestrator's disk, not the worker's). */
+export function remoteVariables(paths: RunLayout, pipelineId: string): Record<string, string> {
+  return { CODEX_ORCHESTRATOR_TASK_ID: paths.taskId, CODEX_ORCHESTRATOR_RUN_ID: paths.runId, CODEX_ORCHESTRATOR_PIPELINE_ID: pipelineId };
+}
+
 export function buildChildEnv(
   base: Record<string, string | undefined>,
   overrides: Record<string, string>,

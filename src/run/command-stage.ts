@@ -3,7 +3,8 @@
 // fails (a WriteError: a full disk, an I/O error, a read-only directory) is the orchestrator's
 // failure, never the stage's: the child is stopped, the stage is recorded as stopped by the
 // orchestrator (or with the exit it already had), and the run ends (docs/contracts.md §4).
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { stageJobId } from '../cloud/protocol.js';
 import type { CommandStage } from '../config/schema.js';
 import type { ExecEvent } from '../events/events.js';
 import { stripTerminalEscapes, tailText, type OutputTail } from '../events/output-tail.js';
@@ -12,11 +13,11 @@ import type { Manifest } from '../manifest/schema.js';
 import type { ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage, WriteError, writeError } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
-import { buildChildEnv, orchestratorVariables } from './child-env.js';
+import { buildChildEnv, orchestratorVariables, remoteVariables } from './child-env.js';
 import type { RunContext, StageOutcome, ToolRunRecord } from './context.js';
 import { commandLogPath, errorFilePath, evidenceName, isoTime, repoRelative, type RunLayout } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
-import { DISPATCH_PRESET, resolveExecutionMode } from './execution-mode.js';
+import { DISPATCH_PRESET, isCloudMode, resolveExecutionMode } from './execution-mode.js';
 import { eventLogSink } from './sinks/event-log-sink.js';
 import { outputTailSink } from './sinks/output-tail-sink.js';
 import { privacyFilter, textGuard, type PrivacyFilter } from './sinks/privacy-filter.js';
@@ -194,7 +195,22 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       }
     };
 
-    const exec = runtime.executor.start(
+    // A cloud stage with a Redis URL set goes to a worker: the command, its cwd relative to the
+    // root, and only the env the run sets (never this process's own environment).
+    const cloud = isCloudMode(mode) ? (ctx.invocation.cloud ?? null) : null;
+    const jobId = stageJobId(paths.runId, index);
+    const executor = cloud
+      ? cloud.executor({
+          jobId,
+          job: {
+            command: stage.command,
+            cwd: relative(paths.root, cwd) || '.',
+            env: { ...ctx.pipeline.envOverrides, ...remoteVariables(paths, ctx.pipeline.id), ...(stage.env ?? {}) },
+            stageKey: `${ctx.pipeline.id}/${stage.id}`,
+          },
+        })
+      : runtime.executor;
+    const exec = executor.start(
       {
         command: stage.command,
         cwd,
@@ -212,6 +228,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       unwatch();
     }
     await releaseHeld();
+    const droppedChunks = cloud?.droppedChunks.get(jobId) ?? 0;
+    if (droppedChunks > 0) ctx.summaryLines.push(`Stage '${stage.title}': ${droppedChunks} output chunk(s) from its worker were lost.`);
 
     const endMs = runtime.clock.now();
     const durationMs = endMs - startedAtMs;

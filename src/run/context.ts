@@ -1,5 +1,6 @@
 // The state one run carries while it executes, and the cancel state a whole CLI invocation
 // (a run and its subpipeline runs) shares.
+import type { CloudDispatcher } from '../cloud/dispatch-executor.js';
 import type { StageSink } from './sinks/stage-sink.js';
 import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
@@ -69,6 +70,8 @@ export type Invocation = {
    * before a run's end (an error thrown) abandons them, so no timer of theirs outlives it.
    */
   persisters: Set<ManifestPersister>;
+  /** Where `cloud` stages are sent (CODEX_ORCHESTRATOR_REDIS_URL); absent or null: they run here. */
+  cloud?: CloudDispatcher | null;
 };
 
 export type ResolvedPipeline = {

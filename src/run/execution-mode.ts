@@ -104,3 +104,8 @@ export function resolveExecutionMode(preset: ModePreset, stage: ModeInputs, task
   if (mode !== null) return mode;
   return parallel ? 'cloud' : 'mcp';
 }
+
+/** Whether a stage of this mode is sent to a worker (when a Redis URL is set) rather than run here. */
+export function isCloudMode(mode: ExecutionMode): boolean {
+  return mode === 'cloud';
+}

@@ -37,6 +37,7 @@ describe('folder layers of src/', () => {
   const LAYERS = [
     'runtime',
     'config',
+    'cloud',
     'layout',
     'manifest',
     'outcome',

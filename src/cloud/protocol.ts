@@ -1,0 +1,24 @@
+// What the orchestrator and a worker say to each other through Redis: the job (what to run),
+// the per-stage output stream (chunks with sequence numbers, then one end entry) and the
+// cancel channel. The orchestrator alone writes the run's files; a worker writes only these.
+
+/** The job's data: the command, its cwd relative to the worker's root, and the env overrides only (never the submitter's ambient env). */
+export type StageJob = { command: string; cwd: string; env: Record<string, string>; stageKey: string };
+
+/** What the job returns: how the command ended, and how many chunks it sent. */
+export type StageJobResult = { exitCode: number | null; signal: NodeJS.Signals | null; chunks: number; error: string | null };
+
+/** BullMQ's name for the job (every job of the queue has it). */
+export const JOB_NAME = 'stage';
+
+/** A stage's job id: its run and its index (a resume adds the same id, never a second job). BullMQ refuses `:` in custom ids. */
+export const stageJobId = (runId: string, stageIndex: number) => `${runId}.${stageIndex}`;
+
+/** The Redis stream a stage's output travels on. */
+export const outputStreamKey = (queue: string, jobId: string) => `codex:${queue}:out:${jobId}`;
+
+/** The channel cancel requests go on: `<jobId> <signal>`. */
+export const cancelChannel = (queue: string) => `codex:${queue}:cancel`;
+
+/** Fields of a stream entry: a chunk (`seq`, `stream`, `data`) or the end (`end` with the JSON StageJobResult). */
+export const FIELD = { seq: 'seq', stream: 'stream', data: 'data', end: 'end' } as const;

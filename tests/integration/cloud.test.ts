@@ -1,0 +1,239 @@
+// The cloud execution mode on a real Redis (issue 17, first slice): a real redis-server on a
+// unix socket, the dispatching executor with a worker in this process, then the built CLI with
+// a real worker process. Nothing waits on the clock: the server's readiness line, the worker's
+// "ready" line on stderr, the run's own end.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
+import { stageJobId } from '../../src/cloud/protocol.js';
+import { parseRedisUrl } from '../../src/cloud/settings.js';
+import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
+import { createRealClock } from '../../src/runtime/real-clock.js';
+import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
+import type { ExecChunk } from '../../src/runtime/types.js';
+import { listFiles, readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
+import { checkRunsDir, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const repo = useTempRepos();
+const queueName = () => `t-${randomUUID().slice(0, 8)}`;
+
+describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  describe('the dispatching executor and a worker in this process', () => {
+    const roots: string[] = [];
+    afterAll(() => {
+      for (const root of roots) rmSync(root, { recursive: true, force: true });
+    });
+
+    async function withWorker<T>(work: (dispatcher: CloudDispatcher, root: string) => Promise<T>): Promise<T> {
+      const root = mkdtempSync(join(tmpdir(), 'codex-cloud-root-'));
+      roots.push(root);
+      mkdirSync(join(root, 'sub'));
+      const settings = { connection: parseRedisUrl(server.url, 'test'), queue: queueName() };
+      const worker: RunningWorker = startWorker({
+        settings,
+        root,
+        concurrency: 2,
+        executor: createSpawnExecutor(createRealClock()),
+        env: { PATH: process.env.PATH, FROM_WORKER: 'worker' },
+        workerId: 'test-worker',
+      });
+      const dispatcher = new CloudDispatcher(settings);
+      try {
+        await worker.ready;
+        return await work(dispatcher, root);
+      } finally {
+        await dispatcher.close();
+        await worker.stop();
+      }
+    }
+
+    const request = { command: 'unused', cwd: '/unused', env: {}, stageKey: 'p/s' };
+
+    it('delivers every chunk in order, with the exit code, the cwd under the worker root and only the env sent', async () => {
+      await withWorker(async (dispatcher, root) => {
+        const chunks: ExecChunk[] = [];
+        const command = 'for i in $(seq 1 200); do echo "line $i"; done; echo "$PWD $FROM_WORKER ${SENT:-} ${HOME:-nohome}" >&2; exit 3';
+        const exec = dispatcher
+          .executor({ jobId: stageJobId('run-a', 1), job: { command, cwd: 'sub', env: { SENT: 'sent' }, stageKey: 'p/s' } })
+          .start(request, async (chunk) => {
+            chunks.push(chunk);
+          });
+        expect(await exec.done).toEqual({ exitCode: 3, signal: null });
+        const text = (stream: string) => Buffer.concat(chunks.filter((c) => c.stream === stream).map((c) => Buffer.from(c.data))).toString('utf8');
+        expect(text('stdout')).toBe(Array.from({ length: 200 }, (_, i) => `line ${i + 1}\n`).join(''));
+        // The worker's env (not this process's HOME), the job's overrides, the cwd under its root.
+        expect(text('stderr')).toBe(`${join(root, 'sub')} worker sent nohome\n`);
+        expect(dispatcher.droppedChunks.get(stageJobId('run-a', 1))).toBe(0);
+      });
+    });
+
+    it('reports a signal, and a cwd outside the root as an error of the stage', async () => {
+      await withWorker(async (dispatcher) => {
+        const killed = dispatcher
+          .executor({ jobId: stageJobId('run-b', 1), job: { command: 'kill -TERM $$', cwd: '.', env: {}, stageKey: 'p/s' } })
+          .start(request, () => undefined);
+        expect(await killed.done).toEqual({ exitCode: null, signal: 'SIGTERM' });
+        const outside = dispatcher
+          .executor({ jobId: stageJobId('run-b', 2), job: { command: 'true', cwd: '../..', env: {}, stageKey: 'p/s' } })
+          .start(request, () => undefined);
+        await expect(outside.done).rejects.toThrow(/outside the worker's root/);
+      });
+    });
+
+    it('cancels a running stage on its worker (its process group stops)', async () => {
+      await withWorker(async (dispatcher) => {
+        let cancel: (() => void) | null = null;
+        const exec = dispatcher
+          .executor({ jobId: stageJobId('run-c', 1), job: { command: 'echo started; exec sleep 600', cwd: '.', env: {}, stageKey: 'p/s' } })
+          .start(request, () => cancel?.());
+        cancel = () => exec.cancel('SIGINT');
+        expect(await exec.done).toEqual({ exitCode: null, signal: 'SIGINT' });
+      });
+    });
+  });
+
+  describe('the CLI: start with a cloud stage, run by a real worker process', () => {
+    const PIPELINE = {
+      pipelines: [
+        {
+          id: 'mixed',
+          title: 'Mixed',
+          stages: [
+            { kind: 'command', id: 'here', title: 'Here', command: 'echo here' },
+            {
+              kind: 'command',
+              id: 'away',
+              title: 'Away',
+              command: 'printf "one\\n"; printf "two\\n" >&2; printf "three\\n"; exit 0',
+              executionMode: 'cloud',
+            },
+          ],
+        },
+      ],
+    };
+
+    /** A stage log as content: the events in order, each chunk's data joined per stream, no times or ids. */
+    function stageLog(root: string, name: string): { events: string[]; stdout: string; stderr: string; exit: unknown } {
+      const id = onlyRunId(root);
+      const lines = readNdjson(join(runFiles(root, id).dir, 'commands', name)) as Json[];
+      const data = (stream: string) =>
+        lines
+          .filter((l) => l.type === 'exec:chunk' && l.stream === stream)
+          .map((l) => l.data as string)
+          .join('');
+      return {
+        events: [...new Set(lines.map((l) => l.type as string))],
+        stdout: data('stdout'),
+        stderr: data('stderr'),
+        exit: lines.filter((l) => l.type === 'command:end').map((l) => [l.exit_code, l.signal]),
+      };
+    }
+
+    it('writes the same stage logs and the same files as a local run', async () => {
+      const local = repo(PIPELINE);
+      const localRun = await runCliProcess(['start', 'mixed'], { cwd: local });
+      expect(localRun.code, localRun.stderr).toBe(0);
+
+      const cloud = repo(PIPELINE);
+      const workerRoot = repo({});
+      const queue = queueName();
+      const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+      const worker = startCli(['worker', '--root', workerRoot], { cwd: workerRoot, env, invariants: false });
+      await new Promise<void>((resolve, reject) => {
+        let text = '';
+        worker.child.stderr!.on('data', (d: Buffer) => {
+          text += d.toString('utf8');
+          if (text.includes(' ready on queue ')) resolve();
+        });
+        worker.child.once('exit', () => reject(new Error(`worker exited: ${text}`)));
+      });
+      try {
+        const cloudRun = await runCliProcess(['start', 'mixed'], { cwd: cloud, env });
+        expect(cloudRun.code, cloudRun.stderr).toBe(0);
+        expect(cloudRun.violations).toEqual([]);
+
+        for (const name of ['01-here.ndjson', '02-away.ndjson']) expect(stageLog(cloud, name)).toEqual(stageLog(local, name));
+        expect(stageLog(cloud, '02-away.ndjson')).toMatchObject({ stdout: 'one\nthree\n', stderr: 'two\n' });
+        const files = (root: string) => listFiles(runFiles(root, onlyRunId(root)).dir).sort();
+        expect(files(cloud)).toEqual(files(local));
+        expect(
+          runFiles(cloud, onlyRunId(cloud))
+            .manifest()
+            .commands.map((c: Json) => c.status),
+        ).toEqual(['succeeded', 'succeeded']);
+        checkRunsDir(cloud);
+        // The worker wrote nothing in its checkout: no run directory, no evidence.
+        expect(existsSync(join(workerRoot, '.runs'))).toBe(false);
+        expect(readdirSync(workerRoot)).toEqual(['codex.orchestrator.json']);
+
+        // And it ran there: a cloud stage's cwd is under the worker's root, its env is the run's ids over the worker's own.
+        const where = repo({
+          pipelines: [
+            {
+              id: 'where',
+              title: 'Where',
+              stages: [
+                {
+                  kind: 'command',
+                  id: 'pwd',
+                  title: 'Pwd',
+                  command:
+                    'pwd -P; echo "$CODEX_ORCHESTRATOR_REPO_ROOT ${CODEX_ORCHESTRATOR_MANIFEST_PATH:-no-manifest-path} $CODEX_ORCHESTRATOR_PIPELINE_ID"',
+                  executionMode: 'cloud',
+                },
+              ],
+            },
+          ],
+        });
+        // A cloud stage that failed is sent again by resume (a new job under the same id) and succeeds.
+        const flaky = repo({
+          pipelines: [
+            {
+              id: 'flaky',
+              title: 'Flaky',
+              stages: [{ kind: 'command', id: 'f', title: 'F', command: 'test -f flag && echo found', executionMode: 'cloud' }],
+            },
+          ],
+        });
+        const failed = await runCliProcess(['start', 'flaky', '--format', 'json'], { cwd: flaky, env });
+        expect(failed.code, failed.stderr).toBe(1);
+        writeFileSync(join(workerRoot, 'flag'), '');
+        const resumed = await runCliProcess(['resume', '--run', JSON.parse(failed.stdout).run_id as string], { cwd: flaky, env });
+        expect(resumed.code, resumed.stderr).toBe(0);
+        rmSync(join(workerRoot, 'flag'));
+
+        const whereRun = await runCliProcess(['start', 'where'], { cwd: where, env });
+        expect(whereRun.code, whereRun.stderr).toBe(0);
+        expect(stageLog(where, '01-pwd.ndjson').stdout).toBe(`${realpathSync(workerRoot)}\n${workerRoot} no-manifest-path where\n`);
+      } finally {
+        worker.child.kill('SIGTERM');
+        const stopped = await worker.result;
+        expect(stopped.code, stopped.stderr).toBe(0);
+        expect(stopped.stderr).toMatch(/stopping \(SIGTERM\)/);
+      }
+    });
+
+    it('refuses a bad Redis URL with exit 2 and one line, before anything is written', async () => {
+      const root = repo(PIPELINE);
+      const result = await runCliProcess(['start', 'mixed'], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: 'http://nowhere:1' } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe("codex-orchestrator: CODEX_ORCHESTRATOR_REDIS_URL: 'http://nowhere:1' is not a Redis URL (unknown scheme http:)\n");
+      expect(existsSync(join(root, '.runs'))).toBe(false);
+      const worker = await runCliProcess(['worker', '--root', root], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: 'redis://' } });
+      expect(worker.code).toBe(2);
+      expect(worker.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  });
+});
