@@ -20,7 +20,6 @@ import { startRun } from '../commands/start.js';
 import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 import { cloudSettingsFrom, validateQueueName } from '../cloud/settings.js';
-import { startWorker } from '../cloud/worker.js';
 
 export { EXIT };
 
@@ -315,6 +314,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       const root = resolvePath(runtime.cwd, opts.root);
       if (!(await runtime.fs.isDirectory(root))) throw new InputError(`worker: --root ${opts.root} is not a directory`);
       const workerId = `${hostname()}:${runtime.pid}`;
+      const { startWorker } = await import('../cloud/worker.js');
       const worker = startWorker({ settings, root, concurrency: opts.concurrency, executor: runtime.executor, env: runtime.env, workerId });
       let stopSignal: SignalName | null = null;
       const stopped = new Promise<void>((resolveStopped) => {

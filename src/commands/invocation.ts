@@ -1,7 +1,6 @@
 // What every command that runs stages needs first: roots, task id, config and task info,
 // all validated before anything is written.
 import type { StageSink } from '../run/sinks/stage-sink.js';
-import { CloudDispatcher } from '../cloud/dispatch-executor.js';
 import { cloudSettingsFrom } from '../cloud/settings.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
 import { execEventMaxChunks } from '../config/event-cap.js';
@@ -41,7 +40,9 @@ export async function prepareInvocation(
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,
     persisters: new Set(),
-    cloud: cloud === null ? null : new CloudDispatcher(cloud),
+    // Loaded only when a Redis URL is set: BullMQ and its Redis client are a large module graph
+    // that a local run never needs (memory and start-up, measured in bench/).
+    cloud: cloud === null ? null : new (await import('../cloud/dispatch-executor.js')).CloudDispatcher(cloud),
   };
 }
 
