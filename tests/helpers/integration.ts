@@ -1,9 +1,9 @@
 // Helpers for the integration battery (tests/integration): temp repos that are cleaned up,
 // the built CLI with raw output bytes, the run layout on disk, FIFO readiness, process groups.
-import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
+import { fifoSaid } from '../../src/harness/soak/batteries.js';
 import { CLI_PATH, listFiles, makeRepo, readNdjson, startCli, type CliOptions, type CliResult } from './cli.js';
 import { assertRunsDirManifestsValid } from './manifest-schema.js';
 
@@ -240,22 +240,9 @@ export function chunkBytes(events: Json[], stream: 'stdout' | 'stderr'): Buffer 
  * `exited` settles first (the CLI ended before the stage wrote), unblocking the pending open.
  */
 export async function readFifo(path: string, exited: Promise<unknown>): Promise<string> {
-  const reading = readFile(path, 'utf8');
-  const first = await Promise.race([
-    reading.then((text) => ({ text })),
-    exited.then(
-      () => null,
-      () => null,
-    ),
-  ]);
-  if (first !== null) return first.text;
-  try {
-    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
-  } catch {
-    // No reader left: the read already finished.
-  }
-  await reading.catch(() => undefined);
-  throw new Error(`the CLI exited before anything was written to ${path}`);
+  const text = await fifoSaid(path, exited);
+  if (text === null) throw new Error(`the CLI exited before anything was written to ${path}`);
+  return text;
 }
 
 type ProcStat = { pid: number; state: string; pgrp: number };

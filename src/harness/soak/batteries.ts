@@ -137,8 +137,11 @@ function traceEvents(dir: string, name: string, count: number, ended: Promise<un
   });
 }
 
-/** Resolves when `path` (a FIFO) has been written and closed, or `ended` settles first. */
-async function fifoSaid(path: string, ended: Promise<unknown>): Promise<string | null> {
+/**
+ * What was written to the FIFO `path` once its writer closed it (a stage's way of saying it
+ * runs), or null when `ended` settles first (the pending open is then unblocked).
+ */
+export async function fifoSaid(path: string, ended: Promise<unknown>): Promise<string | null> {
   const reading = readFile(path, 'utf8');
   const first = await Promise.race([
     reading.then((text) => ({ text })),
