@@ -307,32 +307,70 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .requiredOption('--root <dir>', 'the checkout stages run in (each stage cwd is under it)')
     .option('--concurrency <n>', 'stages run at once', parseConcurrency, 1)
     .option('--queue <name>', 'queue name (default: $CODEX_ORCHESTRATOR_CLOUD_QUEUE, else codex-orchestrator)')
-    .action(async (opts: { root: string; concurrency: number; queue?: string }) => {
+    .option('--id <name>', 'the worker id recorded with each stage it runs (default: <host>:<pid>)')
+    .option(
+      '--lock-ms <ms>',
+      'how long a stage stays locked to a worker that stopped answering before another worker runs it again (default 30000; every worker of a queue should use the same)',
+      parseLockMs,
+    )
+    .action(async (opts: { root: string; concurrency: number; queue?: string; id?: string; lockMs?: number }) => {
       const settings = cloudSettingsFrom(runtime.env);
       if (settings === null) throw new InputError(`worker: ${ENV_VARIABLES.redisUrl.name} is not set`);
       if (opts.queue !== undefined) settings.queue = validateQueueName(opts.queue, 'worker: --queue');
       const root = resolvePath(runtime.cwd, opts.root);
       if (!(await runtime.fs.isDirectory(root))) throw new InputError(`worker: --root ${opts.root} is not a directory`);
-      const workerId = `${hostname()}:${runtime.pid}`;
+      if (opts.id !== undefined && !/^[A-Za-z0-9._:@-]{1,100}$/.test(opts.id))
+        throw new InputError(`worker: --id '${opts.id}' is not a worker id (letters, digits, . _ : @ -)`);
+      const workerId = opts.id ?? `${hostname()}:${runtime.pid}`;
       const { startWorker } = await import('../cloud/worker.js');
-      const worker = startWorker({ settings, root, concurrency: opts.concurrency, executor: runtime.executor, env: runtime.env, workerId });
+      const worker = startWorker({
+        settings,
+        root,
+        concurrency: opts.concurrency,
+        executor: runtime.executor,
+        env: runtime.env,
+        workerId,
+        ...(opts.lockMs === undefined ? {} : { lockMs: opts.lockMs }),
+      });
       let stopSignal: SignalName | null = null;
+      let forced = false;
+      let unsubscribe: () => void = () => undefined;
+      // The first SIGTERM/SIGINT: running stages finish first. A second: they are stopped and left to another worker.
       const stopped = new Promise<void>((resolveStopped) => {
-        const unsubscribe = runtime.signals.subscribe((signal) => {
-          stopSignal ??= signal;
-          unsubscribe();
-          resolveStopped();
+        unsubscribe = runtime.signals.subscribe((signal) => {
+          if (stopSignal === null) {
+            stopSignal = signal;
+            resolveStopped();
+          } else if (!forced) {
+            forced = true;
+            runtime.stderr.write(
+              `codex-orchestrator: worker ${workerId} stopping now (${signal}): ${worker.running()} running stage(s) stopped and left to another worker\n`,
+            );
+            void worker.stopNow();
+          }
         });
       });
       await worker.ready;
       runtime.stderr.write(`codex-orchestrator: worker ${workerId} ready on queue ${settings.queue} (root ${root})\n`);
       await stopped;
-      runtime.stderr.write(`codex-orchestrator: worker ${workerId} stopping (${stopSignal}): running stages finish first\n`);
+      runtime.stderr.write(`codex-orchestrator: worker ${workerId} stopping (${stopSignal}): running stages finish first (again to stop them now)\n`);
       await worker.stop();
+      unsubscribe();
+      if (forced) {
+        await worker.stopNow();
+        setExit(EXIT.failed);
+        return;
+      }
       setExit(EXIT.ok);
     });
 
   return program;
+}
+
+function parseLockMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 100 || n > 3_600_000) throw new InvalidArgumentError('expected milliseconds from 100 to 3600000');
+  return n;
 }
 
 function parseConcurrency(value: string): number {

@@ -2,16 +2,31 @@
 // cloud stage as a BullMQ job and reads its output back, in order, from the stage's Redis
 // stream. Chunks carry sequence numbers: a gap is counted (`droppedChunks`), never hidden. The
 // stream is trimmed as it is read and deleted at the end; BullMQ removes the completed job.
-import { Queue } from 'bullmq';
+//
+// Failure semantics (docs/cloud.md):
+// - Redis unreachable when the stage starts: policy `auto` runs it here with the local executor
+//   and the result says why; `strict` rejects (the stage could not run, one line).
+// - A worker lost mid-stage: the job stalls and runs again on another worker; each attempt's
+//   start is handed to `request.onAttempt` before its output. A job BullMQ gives up on (stalled
+//   too often) rejects with BullMQ's reason.
+// - Redis lost while the stage runs: after `reconnectMs` of failed reconnects the stage rejects
+//   with that reason; the run's files stay whole, and a resume sends the stage again.
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { ExecChunk, ExecHandle, ExecResult, Executor } from '../runtime/types.js';
-import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJob, type StageJobResult } from './protocol.js';
+import type { CloudDispatch, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from '../runtime/types.js';
+import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJobResult, type StageJobStart } from './protocol.js';
 import type { CloudSettings } from './settings.js';
 
-/** What the executor needs beyond an ExecRequest: the job id and the job's cwd and env. */
-export type DispatchTarget = { jobId: string; job: StageJob };
-
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
+
+/** How long the orchestrator tries to reach a lost Redis before a running cloud stage fails. */
+export const DEFAULT_RECONNECT_MS = 10_000;
+
+/**
+ * How long ioredis waits for a socket it ends to close. Its default (2 s) keeps the process
+ * alive that long after a connection that never opened (its timer is never cleared then).
+ */
+const DISCONNECT_MS = 100;
 
 function fieldsOf(raw: Buffer[]): Map<string, Buffer> {
   const fields = new Map<string, Buffer>();
@@ -19,57 +34,181 @@ function fieldsOf(raw: Buffer[]): Map<string, Buffer> {
   return fields;
 }
 
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 export class CloudDispatcher {
   private queue: Queue | null = null;
   private redis: Redis | null = null;
+  private events: QueueEvents | null = null;
+  private readonly failures = new Map<string, (reason: string) => void>();
   private readonly readers = new Set<Redis>();
   /** Chunks missing from a stage's sequence, by job id (0 when none). */
   readonly droppedChunks = new Map<string, number>();
+  /** Why Redis is gone: set once the orchestrator gave up reconnecting. */
+  private lost: string | null = null;
+  private readonly lostListeners = new Set<(reason: string) => void>();
 
-  constructor(readonly settings: CloudSettings) {}
+  constructor(
+    readonly settings: CloudSettings,
+    private readonly reconnectMs = DEFAULT_RECONNECT_MS,
+  ) {}
 
+  /** The connection of every long-lived client: retried for `reconnectMs`, then given up (and the stages reading through it fail). */
   private connection() {
-    return { ...this.settings.connection, maxRetriesPerRequest: null };
+    let firstFailure: number | null = null;
+    return {
+      ...this.settings.connection,
+      maxRetriesPerRequest: null,
+      disconnectTimeout: DISCONNECT_MS,
+      retryStrategy: (times: number) => {
+        if (times === 1) firstFailure = Date.now();
+        if (Date.now() - (firstFailure ?? Date.now()) >= this.reconnectMs) return null;
+        return Math.min(50 * times, 500);
+      },
+    };
+  }
+
+  /** Clients this dispatcher ends itself: their end is not a lost Redis. */
+  private readonly ending = new WeakSet<object>();
+
+  private watch(client: { on(event: 'end', listener: () => void): unknown }, what: string): void {
+    client.on(
+      'end',
+      () => this.ending.has(client) || this.giveUp(`lost the connection to Redis at ${this.settings.target} (${what}) and could not reconnect`),
+    );
+  }
+
+  private giveUp(reason: string): void {
+    if (this.lost) return;
+    this.lost = reason;
+    for (const listener of this.lostListeners) listener(reason);
   }
 
   private ensure(): { queue: Queue; redis: Redis } {
-    this.queue ??= new Queue(this.settings.queue, { connection: this.connection() });
-    this.redis ??= new Redis(this.connection());
+    if (!this.queue) {
+      this.queue = new Queue(this.settings.queue, { connection: this.connection() });
+      this.queue.on('error', () => undefined);
+    }
+    if (!this.redis) {
+      this.redis = new Redis(this.connection());
+      this.redis.on('error', () => undefined);
+      this.watch(this.redis, 'commands');
+    }
     return { queue: this.queue, redis: this.redis };
   }
 
-  /** An Executor that sends every request to `target(request)`'s job. */
-  executor(target: DispatchTarget): Executor {
-    return { start: (_request, onChunk) => this.start(target, onChunk) };
+  /** Listens for jobs BullMQ fails (a job that stalled more often than allowed): their stages fail with its reason. */
+  private async queueEvents(): Promise<QueueEvents> {
+    if (!this.events) {
+      this.events = new QueueEvents(this.settings.queue, { connection: this.connection() });
+      this.events.on('error', () => undefined);
+      this.events.on('failed', ({ jobId, failedReason }) => this.failures.get(jobId)?.(failedReason));
+    }
+    await this.events.waitUntilReady();
+    return this.events;
   }
 
-  private start(target: DispatchTarget, onChunk: (chunk: ExecChunk) => Promise<void> | void): ExecHandle {
+  /** Whether Redis answers now: null when it does, else why not (one connect, no retry). */
+  async probe(): Promise<string | null> {
+    if (this.lost) return this.lost;
+    const client = new Redis({
+      ...this.settings.connection,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 5_000,
+      disconnectTimeout: DISCONNECT_MS,
+      retryStrategy: () => null,
+    });
+    // The socket's own error (`connect ECONNREFUSED 127.0.0.1:6379`) says more than the
+    // rejection ioredis gives the caller (`Connection is closed.`).
+    let cause: string | null = null;
+    client.on('error', (error: unknown) => (cause ??= reasonOf(error)));
+    try {
+      await client.connect();
+      await client.ping();
+      return null;
+    } catch (error) {
+      return cause ?? reasonOf(error);
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Runs a request with a `dispatch` on a worker (or here, when Redis is unreachable and the policy allows it). */
+  start(request: ExecRequest & { dispatch: CloudDispatch }, onChunk: (chunk: ExecChunk) => Promise<void> | void, local: Executor): ExecHandle {
+    let inner: ExecHandle | null = null;
+    let cancelled: NodeJS.Signals | null = null;
+    const done = (async (): Promise<ExecResult> => {
+      const unreachable = await this.probe();
+      if (unreachable !== null) {
+        const why = `Redis at ${this.settings.target} is unreachable (${unreachable})`;
+        if (this.settings.fallback === 'strict') throw new Error(`${why}; the cloud fallback policy is strict`);
+        inner = local.start(request, onChunk);
+        if (cancelled) inner.cancel(cancelled);
+        const result = await inner.done;
+        return { ...result, placement: { where: 'here', reason: `${why}; ran here (cloud fallback policy auto)` } };
+      }
+      inner = this.dispatch(request, onChunk);
+      if (cancelled) inner.cancel(cancelled);
+      return inner.done;
+    })();
+    return {
+      done,
+      cancel: (signal) => {
+        cancelled = signal;
+        inner?.cancel(signal);
+      },
+    };
+  }
+
+  private dispatch(request: ExecRequest & { dispatch: CloudDispatch }, onChunk: (chunk: ExecChunk) => Promise<void> | void): ExecHandle {
+    const { jobId, job } = request.dispatch;
     const { queue, redis } = this.ensure();
-    const key = outputStreamKey(this.settings.queue, target.jobId);
-    const reader = redis.duplicate();
+    const key = outputStreamKey(this.settings.queue, jobId);
+    const reader = redis.duplicate(this.connection());
+    reader.on('error', () => undefined);
+    this.watch(reader, 'output stream');
     this.readers.add(reader);
     let cancelled: NodeJS.Signals | null = null;
-    let stopReading: ((result: ExecResult) => void) | null = null;
+    let stop: ((outcome: { result?: ExecResult; error?: string }) => void) | null = null;
+    const stopped = new Promise<{ result?: ExecResult; error?: string }>((resolve) => (stop = resolve));
+    const onLost = (reason: string) => stop?.({ error: reason });
+    this.lostListeners.add(onLost);
+    if (this.lost) onLost(this.lost);
 
     const done = (async (): Promise<ExecResult> => {
       try {
-        // The same id again (a resume, a second start) is not a second job: BullMQ keeps the first.
-        // A stream already there: the stage was sent before (this run's orchestrator stopped
-        // while it ran) and its output is read, not sent again. Its job is gone once completed,
-        // so a failed stage that is resumed is a new job under the same id.
-        if (!(await redis.exists(key))) {
-          await queue.add(JOB_NAME, target.job, { jobId: target.jobId, attempts: 1, removeOnComplete: true, removeOnFail: true });
+        await this.queueEvents();
+        this.failures.set(jobId, (reason) => stop?.({ error: `its job failed on the queue: ${reason}` }));
+        // A job BullMQ failed (kept, so its reason can be read) is removed first, with its stream:
+        // a resume sends the stage again. Otherwise the same id again (a resume, a second start)
+        // is not a second job: BullMQ keeps the first, and a stream already there (this run's
+        // orchestrator stopped while the stage ran) is read, not sent again.
+        const existing = await queue.getJob(jobId);
+        if (existing && (await existing.getState()) === 'failed') {
+          await existing.remove();
+          await redis.del(key);
         }
-        if (cancelled) await this.sendCancel(target.jobId, cancelled);
-        const stopped = new Promise<ExecResult>((resolve) => (stopReading = resolve));
-        const read = this.readStream(reader, key, target.jobId, onChunk);
-        // Stopped before it ran: the reader is disconnected below, and its read then fails unheard.
+        if (!(await redis.exists(key))) {
+          await queue.add(JOB_NAME, job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: false });
+        }
+        if (cancelled) await this.sendCancel(jobId, cancelled);
+        const read = this.readStream(reader, key, jobId, request, onChunk);
+        // Stopped before it ended: the reader is disconnected below, and its read then fails unheard.
         read.catch(() => undefined);
-        const result = await Promise.race([read, stopped]);
+        const outcome: { result?: ExecResult; error?: string } = await Promise.race([read.then((result) => ({ result })), stopped]);
+        if (outcome.error !== undefined) throw new Error(outcome.error);
         await redis.del(key);
-        return result;
+        return outcome.result!;
+      } catch (error) {
+        if (this.lost) throw new Error(this.lost);
+        throw error;
       } finally {
+        this.failures.delete(jobId);
+        this.lostListeners.delete(onLost);
         this.readers.delete(reader);
+        this.ending.add(reader);
         reader.disconnect();
       }
     })();
@@ -78,10 +217,13 @@ export class CloudDispatcher {
       done,
       cancel: (signal) => {
         cancelled = signal;
-        void this.sendCancel(target.jobId, signal).then(async (removed) => {
-          // Not started yet: it is taken off the queue, and nothing ran.
-          if (removed) stopReading?.({ exitCode: null, signal });
-        });
+        void this.sendCancel(jobId, signal).then(
+          (removed) => {
+            // Not started yet: it is taken off the queue, and nothing ran.
+            if (removed) stop?.({ result: { exitCode: null, signal } });
+          },
+          () => undefined,
+        );
       },
     };
   }
@@ -102,24 +244,54 @@ export class CloudDispatcher {
     return false;
   }
 
-  /** Reads the stage's stream from its start to its end entry, each chunk delivered before the next is read. */
-  private async readStream(reader: Redis, key: string, jobId: string, onChunk: (chunk: ExecChunk) => Promise<void> | void): Promise<ExecResult> {
+  /**
+   * Reads the stage's stream from its start to its end entry, each chunk delivered before the
+   * next is read; an attempt's start entry is handed to `request.onAttempt` and starts its
+   * sequence again at 1.
+   */
+  private async readStream(
+    reader: Redis,
+    key: string,
+    jobId: string,
+    request: ExecRequest & { dispatch: CloudDispatch },
+    onChunk: (chunk: ExecChunk) => Promise<void> | void,
+  ): Promise<ExecResult> {
     let last = '0-0';
     let expected = 1;
     let dropped = 0;
+    let attempt: StageJobStart | null = null;
     for (;;) {
       const reply = (await reader.xreadBuffer('BLOCK', 0, 'STREAMS', key, last)) as unknown as StreamReply;
       for (const [, entries] of reply ?? []) {
         for (const [id, raw] of entries) {
           last = id.toString('utf8');
           const fields = fieldsOf(raw);
+          const start = fields.get(FIELD.start);
+          if (start) {
+            attempt = JSON.parse(start.toString('utf8')) as StageJobStart;
+            expected = 1;
+            await request.onAttempt?.({ attempt: attempt.attempt, workerId: attempt.worker, queuedMs: attempt.queuedMs });
+            continue;
+          }
           const end = fields.get(FIELD.end);
           if (end) {
             const result = JSON.parse(end.toString('utf8')) as StageJobResult;
             dropped += Math.max(0, result.chunks - (expected - 1));
             this.droppedChunks.set(jobId, dropped);
             if (result.error !== null) throw new Error(result.error);
-            return { exitCode: result.exitCode, signal: result.signal };
+            return {
+              exitCode: result.exitCode,
+              signal: result.signal,
+              placement: {
+                where: 'worker',
+                queue: this.settings.queue,
+                job_id: jobId,
+                worker_id: attempt?.worker ?? null,
+                attempts: attempt?.attempt ?? 1,
+                queued_ms: attempt?.queuedMs ?? null,
+                dropped_chunks: dropped,
+              },
+            };
           }
           const seq = Number(fields.get(FIELD.seq)?.toString('utf8'));
           if (seq > expected) dropped += seq - expected;
@@ -133,13 +305,29 @@ export class CloudDispatcher {
     }
   }
 
-  /** Closes every connection (the CLI's process may then exit). */
+  /** Closes every connection (the CLI's process may then exit); never waits on a Redis that is gone. */
   async close(): Promise<void> {
-    for (const reader of this.readers) reader.disconnect();
+    for (const reader of this.readers) {
+      this.ending.add(reader);
+      reader.disconnect();
+    }
     this.readers.clear();
-    await this.queue?.close();
-    this.redis?.disconnect();
+    const lost = this.lost !== null;
+    const queue = this.queue;
+    const events = this.events;
     this.queue = null;
+    this.events = null;
+    if (lost) {
+      // BullMQ's close waits for its client to be ready first: on a Redis that is gone it is never
+      // awaited. Calling it still marks them closing, which ends QueueEvents' retry loop.
+      void queue?.close().catch(() => undefined);
+      void events?.close().catch(() => undefined);
+    } else {
+      await queue?.close();
+      await events?.close();
+    }
+    if (this.redis) this.ending.add(this.redis);
+    this.redis?.disconnect();
     this.redis = null;
   }
 }

@@ -1,6 +1,8 @@
-// Where cloud stages go: the Redis URL (CODEX_ORCHESTRATOR_REDIS_URL) and the queue's name,
-// read and checked at the edge. A URL that cannot be used is one line (InputError, exit 2).
+// Where cloud stages go: the Redis URL (CODEX_ORCHESTRATOR_REDIS_URL, else the config's
+// `cloud.redisUrl`), the queue's name and the fallback policy, read and checked at the edge. A
+// URL that cannot be used is one line (InputError, exit 2) that never shows its password.
 import { ENV_VARIABLES } from '../config/env-settings.js';
+import type { OrchestratorConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 
 /** The ioredis options a URL stands for (a TCP host or a unix socket). */
@@ -14,7 +16,26 @@ export type RedisConnection = {
   tls?: Record<string, never>;
 };
 
-export type CloudSettings = { connection: RedisConnection; queue: string };
+/** When Redis cannot be reached: `auto` runs the cloud stage here (and records why), `strict` fails it. */
+export type CloudFallback = 'auto' | 'strict';
+
+export type CloudSettings = {
+  connection: RedisConnection;
+  queue: string;
+  fallback: CloudFallback;
+  /** The server as messages name it: `host:port` or the socket's path (never a password). */
+  target: string;
+};
+
+/** The URL as a message may show it: its password replaced by `***`. */
+export function redactRedisUrl(raw: string): string {
+  return raw.replace(/^([a-z+]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
+/** The server a connection reaches, for messages. */
+export function describeTarget(connection: RedisConnection): string {
+  return connection.path ?? `${connection.host?.includes(':') ? `[${connection.host}]` : connection.host}:${connection.port}`;
+}
 
 export const DEFAULT_QUEUE = 'codex-orchestrator';
 
@@ -23,7 +44,7 @@ export const DEFAULT_QUEUE = 'codex-orchestrator';
  * (also `redis+unix://`): the connection; anything else an InputError naming `source`.
  */
 export function parseRedisUrl(raw: string, source: string): RedisConnection {
-  const bad = (why: string) => new InputError(`${source}: '${raw}' is not a Redis URL (${why})`);
+  const bad = (why: string) => new InputError(`${source}: '${redactRedisUrl(raw)}' is not a Redis URL (${why})`);
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -57,11 +78,26 @@ export function validateQueueName(name: string, source: string): string {
   return name;
 }
 
-/** The cloud settings of the orchestrator's environment; null when no Redis URL is set (cloud stages run here). */
-export function cloudSettingsFrom(env: Record<string, string | undefined>): CloudSettings | null {
-  const raw = env[ENV_VARIABLES.redisUrl.name];
+/**
+ * The cloud settings of the orchestrator's environment, else of the config's `cloud` block;
+ * null when no Redis URL is set (cloud stages run here, as they always did).
+ */
+export function cloudSettingsFrom(
+  env: Record<string, string | undefined>,
+  config: Pick<OrchestratorConfig, 'cloud'> | null = null,
+): CloudSettings | null {
+  const fromEnv = env[ENV_VARIABLES.redisUrl.name];
+  const raw = fromEnv || config?.cloud?.redisUrl;
   if (raw === undefined || raw === '') return null;
-  const connection = parseRedisUrl(raw, ENV_VARIABLES.redisUrl.name);
-  const queue = validateQueueName(env[ENV_VARIABLES.cloudQueue.name] || DEFAULT_QUEUE, ENV_VARIABLES.cloudQueue.name);
-  return { connection, queue };
+  const connection = parseRedisUrl(raw, fromEnv ? ENV_VARIABLES.redisUrl.name : 'codex.orchestrator.json: cloud.redisUrl');
+  const envQueue = env[ENV_VARIABLES.cloudQueue.name];
+  const queue = validateQueueName(
+    envQueue || config?.cloud?.queue || DEFAULT_QUEUE,
+    envQueue ? ENV_VARIABLES.cloudQueue.name : 'codex.orchestrator.json: cloud.queue',
+  );
+  const envFallback = env[ENV_VARIABLES.cloudFallback.name];
+  if (envFallback && envFallback !== 'auto' && envFallback !== 'strict')
+    throw new InputError(`${ENV_VARIABLES.cloudFallback.name}: '${envFallback}' is not a fallback policy (auto or strict)`);
+  const fallback: CloudFallback = (envFallback as CloudFallback | undefined) || config?.cloud?.fallback || 'auto';
+  return { connection, queue, fallback, target: describeTarget(connection) };
 }

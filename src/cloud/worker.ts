@@ -3,12 +3,18 @@
 // environment), writing its output to the stage's Redis stream, chunk by chunk, numbered. It
 // never touches a run directory. Stopping (SIGTERM) closes the worker: a running stage finishes
 // and its end is written before the worker exits.
+//
+// Delivery is at least once: a worker that dies mid-stage stops renewing its job's lock, and
+// after `lockMs` another worker's stalled check puts the job back on the queue, where a worker
+// takes it as its next attempt. Each attempt starts with a `start` entry on the stage's stream
+// (attempt, worker, wait). A job marked `idempotent: false` is not run a second time: its
+// second attempt ends at once with an error that says why.
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { isOrchestratorVariable } from '../config/env-settings.js';
 import type { ExecHandle, Executor } from '../runtime/types.js';
-import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJob, type StageJobResult } from './protocol.js';
+import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJob, type StageJobResult, type StageJobStart } from './protocol.js';
 import type { CloudSettings } from './settings.js';
 
 export type WorkerOptions = {
@@ -21,9 +27,19 @@ export type WorkerOptions = {
   env: Record<string, string | undefined>;
   /** A stable name for the worker, in the job's record. */
   workerId: string;
+  /** How long a job stays locked to this worker without a renewal (a dead worker's jobs wait this long before another takes them); BullMQ's default 30 s. */
+  lockMs?: number;
 };
 
-export type RunningWorker = { ready: Promise<void>; stop(): Promise<void> };
+export type RunningWorker = {
+  ready: Promise<void>;
+  /** Takes no new job; lets the running stages finish and writes their ends. */
+  stop(): Promise<void>;
+  /** Stops the running stages and leaves their jobs to another worker (delivery is at least once). */
+  stopNow(): Promise<void>;
+  /** How many stages run now. */
+  running(): number;
+};
 
 const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT']);
 
@@ -32,17 +48,27 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const connection = { ...settings.connection, maxRetriesPerRequest: null };
   const redis = new Redis(connection);
   const subscriber = new Redis(connection);
+  // A Redis that is gone is retried (BullMQ's workers reconnect); its errors are not the stages'.
+  redis.on('error', () => undefined);
+  subscriber.on('error', () => undefined);
   const running = new Map<string, ExecHandle>();
   const base: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.env)) if (value !== undefined && !isOrchestratorVariable(key)) base[key] = value;
 
-  const processJob = async (job: { id?: string; name: string; data: StageJob }): Promise<StageJobResult> => {
+  type StageJobRecord = { id?: string; name: string; data: StageJob; attemptsStarted: number; timestamp: number; processedOn?: number };
+  const processJob = async (job: StageJobRecord): Promise<StageJobResult> => {
     const jobId = job.id!;
     const key = outputStreamKey(settings.queue, jobId);
     let chunks = 0;
     let result: StageJobResult;
     try {
       if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
+      const attempt = Math.max(1, job.attemptsStarted);
+      const start: StageJobStart = { attempt, worker: options.workerId, queuedMs: Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) };
+      await redis.xadd(key, '*', FIELD.start, JSON.stringify(start));
+      if (attempt > 1 && job.data.idempotent === false) {
+        throw new Error(`not run again: its worker was lost during attempt ${attempt - 1}, and the stage is marked "idempotent": false`);
+      }
       const cwd = resolve(root, job.data.cwd);
       const rel = relative(root, cwd);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`working directory is outside the worker's root: ${job.data.cwd}`);
@@ -71,6 +97,9 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     connection,
     concurrency: options.concurrency,
     name: options.workerId,
+    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: options.lockMs }),
+    // A job that stalls again and again (its workers keep dying) fails after its third loss; the orchestrator says so.
+    maxStalledCount: 2,
   });
   worker.on('error', () => undefined);
   worker.on('completed', (job: { id?: string }, result: StageJobResult) => {
@@ -89,13 +118,37 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   })();
 
   let closing: Promise<void> | null = null;
+  let forced: Promise<void> | null = null;
+  const settled = () => Promise.allSettled([...running.values()].map((handle) => handle.done));
+  /** Drops every connection without waiting on Redis: a Redis that is gone never answers a close. */
+  const drop = async () => {
+    await worker.disconnect().catch(() => undefined);
+    subscriber.disconnect();
+    redis.disconnect();
+  };
   const stop = () =>
     (closing ??= (async () => {
-      // Not forced: the stages running now finish, and their ends are written.
-      await worker.close();
+      // Not forced: no new job is taken, the stages running now finish, and their ends are written.
+      const closed = worker.close().catch(() => undefined);
+      await settled();
+      if (redis.status !== 'ready') {
+        // Redis is gone: the ends cannot be written; those stages' orchestrators fail them, and a resume runs them again.
+        await drop();
+        return;
+      }
+      await closed;
       await Promise.allSettled([...endWrites]);
       subscriber.disconnect();
-      await redis.quit();
+      await redis.quit().catch(() => undefined);
     })());
-  return { ready, stop };
+  /** Stops now: running stages are stopped (SIGTERM to their groups) and their jobs left to stall, so another worker runs them again. */
+  const stopNow = () =>
+    (forced ??= (async () => {
+      // Cut from Redis first, so no job of a stopped stage can complete: each stays active
+      // until its lock runs out, and another worker's stalled check puts it back on the queue.
+      await drop();
+      for (const handle of running.values()) handle.cancel('SIGTERM');
+      await settled();
+    })());
+  return { ready, stop, stopNow, running: () => running.size };
 }

@@ -26,7 +26,7 @@ export async function prepareInvocation(
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const config: OrchestratorConfig | null = options.needConfig ? await loadConfig(runtime.fs, roots.root) : null;
   const taskInfo = await loadTaskInfo(runtime.fs, roots.root, options.taskId);
-  const cloud = cloudSettingsFrom(runtime.env);
+  const cloud = cloudSettingsFrom(runtime.env, config);
   return {
     runtime,
     roots,
@@ -40,9 +40,8 @@ export async function prepareInvocation(
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,
     persisters: new Set(),
-    // Loaded only when a Redis URL is set: BullMQ and its Redis client are a large module graph
-    // that a local run never needs (memory and start-up, measured in bench/).
-    cloud: cloud === null ? null : new (await import('../cloud/dispatch-executor.js')).CloudDispatcher(cloud),
+    // The executor sends cloud stages there (src/runtime/cloud-router.ts loads BullMQ only then).
+    cloud: cloud === null ? null : { ...cloud, ...(config?.cloud?.reconnectMs === undefined ? {} : { reconnectMs: config.cloud.reconnectMs }) },
   };
 }
 
@@ -60,6 +59,6 @@ export async function withSignals<T>(invocation: Invocation, work: () => Promise
     unsubscribe();
     for (const persister of invocation.persisters) persister.abandon();
     invocation.persisters.clear();
-    await invocation.cloud?.close();
+    await invocation.runtime.executor.close?.();
   }
 }

@@ -22,6 +22,10 @@ export const ENV_VARIABLES = {
     help: 'run cloud stages on workers through Redis: redis://host:port, rediss://… or unix:///path/redis.sock',
   },
   cloudQueue: { name: 'CODEX_ORCHESTRATOR_CLOUD_QUEUE', help: 'the queue cloud stages are sent to, default codex-orchestrator' },
+  cloudFallback: {
+    name: 'CODEX_ORCHESTRATOR_CLOUD_FALLBACK',
+    help: 'when Redis is unreachable: auto (default) runs a cloud stage here, strict fails it',
+  },
   metricsPrivacyEventsMax: {
     name: 'CODEX_METRICS_PRIVACY_EVENTS_MAX',
     help: 'keep the first N privacy events in each metrics line (0: none; unset: all; the log keeps all)',

@@ -27,6 +27,8 @@ export const commandStageSchema = z.strictObject({
   mode: z.string().optional(),
   requires_cloud: z.boolean().optional(),
   requiresCloud: z.boolean().optional(),
+  /** A cloud stage that may not run twice: when its worker is lost mid-stage it fails instead of running again (default true). */
+  idempotent: z.boolean().optional(),
 });
 
 export const subpipelineStageSchema = z.strictObject({
@@ -64,6 +66,16 @@ export const configSchema = z.strictObject({
   defaultPipeline: z.string().optional(),
   /** Phase 3: keep each stage's first N chunk events in run-summary.json (0: all); the environment wins. */
   execEventMaxChunks: execEventMaxChunksSchema.optional(),
+  /** Where cloud stages go (docs/cloud.md); the environment's CODEX_ORCHESTRATOR_REDIS_URL, _CLOUD_QUEUE and _CLOUD_FALLBACK win. */
+  cloud: z
+    .strictObject({
+      redisUrl: z.string().min(1, 'must not be empty').optional(),
+      queue: z.string().optional(),
+      fallback: z.enum(['auto', 'strict']).optional(),
+      /** How long a running cloud stage waits for a lost Redis to come back before it fails (default 10000). */
+      reconnectMs: z.number().int().min(0).max(3_600_000).optional(),
+    })
+    .optional(),
   pipelines: z.array(pipelineSchema),
 });
 

@@ -23,6 +23,24 @@ export const commandEntrySchema = z.strictObject({
   log_path: z.string().nullable(),
   error_file: z.string().nullable(),
   sub_run_id: z.string().nullable(),
+  /**
+   * Where a cloud stage ran (docs/cloud.md), only when a Redis URL is set: on a worker (its
+   * queue, job, the worker of its last attempt, how many attempts, how long it waited), or here
+   * because Redis was unreachable (policy auto).
+   */
+  placement: z
+    .discriminatedUnion('where', [
+      z.strictObject({
+        where: z.literal('worker'),
+        queue: z.string(),
+        job_id: z.string(),
+        worker_id: z.string().nullable(),
+        attempts: z.number().int().nonnegative(),
+        queued_ms: z.number().int().nonnegative().nullable(),
+      }),
+      z.strictObject({ where: z.literal('here'), reason: z.string() }),
+    ])
+    .optional(),
 });
 
 export const resumeEventSchema = z.strictObject({

@@ -147,6 +147,8 @@ export type StageFinish = {
   summary: string | null;
   errorFile?: string | null;
   subRunId?: string | null;
+  /** Where a cloud stage ran (only when a Redis URL is set). */
+  placement?: CommandEntry['placement'];
 };
 
 export function finishStage(manifest: Manifest, i: number, finish: StageFinish): CommandEntry {
@@ -158,6 +160,7 @@ export function finishStage(manifest: Manifest, i: number, finish: StageFinish):
   };
   if (finish.errorFile !== undefined) changes.error_file = finish.errorFile;
   if (finish.subRunId !== undefined) changes.sub_run_id = finish.subRunId;
+  if (finish.placement !== undefined) changes.placement = finish.placement;
   return updateCommandStatus(manifest, i, changes);
 }
 
@@ -168,6 +171,7 @@ export type StageFailure = {
   errorFile?: string | null;
   /** An allowed failure (an optional subpipeline): recorded `skipped`, the run goes on. */
   allowed?: boolean;
+  placement?: CommandEntry['placement'];
 };
 
 /** A stage that could not run (it threw): the one transition of the command and subpipeline paths. */
@@ -178,6 +182,7 @@ export function failStage(manifest: Manifest, i: number, failure: StageFailure):
     exitCode: null,
     summary: `Execution error: ${failure.message}`,
     errorFile: failure.errorFile,
+    placement: failure.placement,
   });
 }
 

@@ -9,8 +9,8 @@ import type { CommandStage } from '../config/schema.js';
 import type { ExecEvent } from '../events/events.js';
 import { stripTerminalEscapes, tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
-import type { Manifest } from '../manifest/schema.js';
-import type { ExecChunk, ExecResult } from '../runtime/types.js';
+import type { CommandEntry, Manifest } from '../manifest/schema.js';
+import type { CloudDispatch, ExecAttempt, ExecChunk, ExecResult } from '../runtime/types.js';
 import { errorMessage, WriteError, writeError } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
 import { buildChildEnv, orchestratorVariables, remoteVariables } from './child-env.js';
@@ -111,13 +111,18 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
   };
   let privacy: PrivacyFilter | null = null;
   let sequence = 0;
+  /** The attempt the output belongs to: 1 here; a cloud stage's worker says which (another after a worker was lost). */
+  let attempt = 1;
+  /** A cloud stage's latest attempt on a worker, and where it ran, for its manifest entry. */
+  let lastAttempt: ExecAttempt | null = null;
+  let placement: CommandEntry['placement'] | undefined;
   /** Each stream's end: what its guard held back is one more chunk (before the stage's end is recorded). */
   const releaseHeld = async () => {
     for (const stream of ['stdout', 'stderr'] as const) {
       const held = await privacy?.release(stream, () => (sequence += 1), isoTime(runtime.clock.now()));
       if (held) {
         await emit(
-          { type: 'exec:chunk', correlation_id: correlationId, attempt: 1, stream, sequence: held.sequence, bytes: held.bytes.length },
+          { type: 'exec:chunk', correlation_id: correlationId, attempt, stream, sequence: held.sequence, bytes: held.bytes.length },
           held.bytes,
         );
       }
@@ -171,11 +176,13 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     });
     await emit({ type: 'exec:begin', correlation_id: correlationId, attempt: 1, command, cwd: repoRelative(paths, cwd) });
 
-    const filter = privacyFilter({
-      ...guardOptions,
-      handles: { stdout: stdoutHandle, stderr: stderrHandle },
-      keepDecisions: ctx.invocation.execEventMaxChunks,
-    });
+    const newFilter = () =>
+      privacyFilter({
+        ...guardOptions,
+        handles: { stdout: stdoutHandle, stderr: stderrHandle },
+        keepDecisions: ctx.invocation.execEventMaxChunks,
+      });
+    let filter = newFilter();
     privacy = filter;
     const onChunk = async (chunk: ExecChunk) => {
       sequence += 1;
@@ -185,7 +192,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
           {
             type: 'exec:chunk',
             correlation_id: correlationId,
-            attempt: 1,
+            attempt,
             stream: chunk.stream,
             sequence,
             bytes: persisted.length,
@@ -199,24 +206,41 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     // root, and only the env the run sets (never this process's own environment).
     const cloud = isCloudMode(mode) ? (ctx.invocation.cloud ?? null) : null;
     const jobId = stageJobId(paths.runId, index);
-    const executor = cloud
-      ? cloud.executor({
+    const dispatch: CloudDispatch | undefined = cloud
+      ? {
+          settings: cloud,
           jobId,
           job: {
             command: stage.command,
             cwd: relative(paths.root, cwd) || '.',
             env: { ...ctx.pipeline.envOverrides, ...remoteVariables(paths, ctx.pipeline.id), ...(stage.env ?? {}) },
             stageKey: `${ctx.pipeline.id}/${stage.id}`,
+            ...(stage.idempotent === false ? { idempotent: false } : {}),
           },
-        })
-      : runtime.executor;
-    const exec = executor.start(
+        }
+      : undefined;
+    const onAttempt = async (next: ExecAttempt) => {
+      // What the guard held of the attempt before is its output; the new attempt's output is guarded afresh.
+      if (lastAttempt !== null) {
+        await releaseHeld();
+        filter = newFilter();
+        privacy = filter;
+      }
+      lastAttempt = next;
+      attempt = next.attempt;
+      // Recorded once a worker took the stage (a stage that never reached one has no placement).
+      placement = { where: 'worker', queue: cloud!.queue, job_id: jobId, worker_id: next.workerId, attempts: next.attempt, queued_ms: next.queuedMs };
+      record.attemptCount = next.attempt;
+      await emit({ type: 'exec:attempt', correlation_id: correlationId, attempt: next.attempt, worker_id: next.workerId, queued_ms: next.queuedMs });
+    };
+    const exec = runtime.executor.start(
       {
         command: stage.command,
         cwd,
         env,
         stageKey: `${ctx.pipeline.id}/${stage.id}`,
         onSpawn: (pid) => ctx.ownership.recordStageGroup(stage.id, pid),
+        ...(dispatch ? { dispatch, onAttempt } : {}),
       },
       onChunk,
     );
@@ -228,8 +252,16 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       unwatch();
     }
     await releaseHeld();
-    const droppedChunks = cloud?.droppedChunks.get(jobId) ?? 0;
+    if (result.placement?.where === 'here') {
+      placement = { where: 'here', reason: result.placement.reason };
+      ctx.summaryLines.push(`Stage '${stage.title}': ${result.placement.reason}.`);
+    }
+    const droppedChunks = result.placement?.where === 'worker' ? result.placement.dropped_chunks : 0;
     if (droppedChunks > 0) ctx.summaryLines.push(`Stage '${stage.title}': ${droppedChunks} output chunk(s) from its worker were lost.`);
+    if (placement?.where === 'worker' && placement.attempts > 1)
+      ctx.summaryLines.push(
+        `Stage '${stage.title}' ran ${placement.attempts} times: its worker was lost ${placement.attempts - 1} time(s) mid-stage.`,
+      );
 
     const endMs = runtime.clock.now();
     const durationMs = endMs - startedAtMs;
@@ -242,7 +274,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       await emit({
         type: 'exec:end',
         correlation_id: correlationId,
-        attempt: 1,
+        attempt,
         exit_code: exitCode,
         signal: result.signal,
         duration_ms: durationMs,
@@ -274,6 +306,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         exitCode,
         summary,
         errorFile,
+        placement,
       });
     });
     record.status = succeeded ? 'succeeded' : 'failed';
@@ -330,7 +363,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     }
     await ctx.persister.update((m) => {
       closeHandles(m);
-      failStage(m, i, { completedAtMs: endMs, message, errorFile });
+      failStage(m, i, { completedAtMs: endMs, message, errorFile, placement });
     });
     record.completedAt = isoTime(endMs);
     ctx.toolRuns.push(record);

@@ -1,6 +1,6 @@
 // The state one run carries while it executes, and the cancel state a whole CLI invocation
 // (a run and its subpipeline runs) shares.
-import type { CloudDispatcher } from '../cloud/dispatch-executor.js';
+import type { CloudSettings } from '../cloud/settings.js';
 import type { StageSink } from './sinks/stage-sink.js';
 import type { StatusDetail } from '../outcome/status-detail.js';
 import type { OrchestratorConfig, Stage, TaskInfo } from '../config/schema.js';
@@ -70,8 +70,8 @@ export type Invocation = {
    * before a run's end (an error thrown) abandons them, so no timer of theirs outlives it.
    */
   persisters: Set<ManifestPersister>;
-  /** Where `cloud` stages are sent (CODEX_ORCHESTRATOR_REDIS_URL); absent or null: they run here. */
-  cloud?: CloudDispatcher | null;
+  /** Where `cloud` stages are sent (CODEX_ORCHESTRATOR_REDIS_URL, else the config's `cloud`); absent or null: they run here. */
+  cloud?: (CloudSettings & { reconnectMs?: number }) | null;
 };
 
 export type ResolvedPipeline = {

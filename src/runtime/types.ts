@@ -1,5 +1,6 @@
 // The seams every part of the core runs on: one Runtime value is made at the entry point
 // (real) or by a test / the golden replay (virtual) and carried down to everything.
+import type { CloudSettings } from '../cloud/settings.js';
 
 export type TimerHandle = { readonly id: number };
 
@@ -27,6 +28,31 @@ export type OutputStreamName = 'stdout' | 'stderr';
 
 export type ExecChunk = { stream: OutputStreamName; data: Uint8Array };
 
+/** A cloud stage's job: sent to a worker through Redis (src/cloud/), else run here (see ExecResult.placement). */
+export type CloudDispatch = {
+  /** Where to send it (the invocation's cloud settings) and how long to try a lost Redis again. */
+  settings: CloudSettings & { reconnectMs?: number };
+  jobId: string;
+  /** What the worker is sent: the command, its cwd relative to the root, only the env the run sets. */
+  job: { command: string; cwd: string; env: Record<string, string>; stageKey: string; idempotent?: boolean };
+};
+
+/** An attempt of a cloud stage starting on a worker (1 first; another after a worker was lost). */
+export type ExecAttempt = { attempt: number; workerId: string; queuedMs: number };
+
+/** Where a cloud stage ran: on a worker, or here because Redis was unreachable (policy auto). */
+export type ExecPlacement =
+  | {
+      where: 'worker';
+      queue: string;
+      job_id: string;
+      worker_id: string | null;
+      attempts: number;
+      queued_ms: number | null;
+      dropped_chunks: number;
+    }
+  | { where: 'here'; reason: string };
+
 export type ExecRequest = {
   command: string;
   /** Absolute working directory. */
@@ -36,9 +62,13 @@ export type ExecRequest = {
   stageKey: string;
   /** Called once the process runs, with its pid (the id of its own process group); not by executors with no process. */
   onSpawn?: (pid: number) => void;
+  /** Set for a cloud stage when a Redis URL is set: the executor sends it to a worker. */
+  dispatch?: CloudDispatch;
+  /** A cloud stage's attempt starts (before its output); awaited before the next chunk. */
+  onAttempt?: (attempt: ExecAttempt) => Promise<void> | void;
 };
 
-export type ExecResult = { exitCode: number | null; signal: NodeJS.Signals | null };
+export type ExecResult = { exitCode: number | null; signal: NodeJS.Signals | null; placement?: ExecPlacement };
 
 export interface ExecHandle {
   /** Settles when the process has exited and every chunk was delivered; rejects when it could not start. */
@@ -53,6 +83,8 @@ export interface ExecHandle {
  */
 export interface Executor {
   start(request: ExecRequest, onChunk: (chunk: ExecChunk) => Promise<void> | void): ExecHandle;
+  /** Releases what the executor holds open (a cloud dispatcher's connections). */
+  close?(): Promise<void>;
 }
 
 export type WriteCounts = { writes: number; bytes: number; fsyncs: number };

@@ -7,14 +7,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type RedisServer = { socket: string; url: string; stop(): Promise<void> };
+export type RedisServer = {
+  socket: string;
+  url: string;
+  /** `keepSocketDir`: the socket's directory stays, so a server can be started again at the same URL. */
+  stop(options?: { keepSocketDir?: boolean }): Promise<void>;
+};
 
 /** Whether redis-server is installed (`.ci/run` installs it; a test without it is skipped with the reason). */
 export const HAVE_REDIS = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
-export async function startRedisServer(): Promise<RedisServer> {
+/** A server on a new socket, or on `at` (a socket path whose directory exists: a restarted server at the same URL). */
+export async function startRedisServer(at?: string): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'codex-redis-'));
-  const socket = join(dir, 'redis.sock');
+  const socket = at ?? join(dir, 'redis.sock');
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no', '--dir', dir],
@@ -40,10 +46,10 @@ export async function startRedisServer(): Promise<RedisServer> {
   return {
     socket,
     url: `redis+unix://${socket}`,
-    async stop() {
+    async stop(options = {}) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.keepSocketDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -40,7 +40,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
       const root = mkdtempSync(join(tmpdir(), 'codex-cloud-root-'));
       roots.push(root);
       mkdirSync(join(root, 'sub'));
-      const settings = { connection: parseRedisUrl(server.url, 'test'), queue: queueName() };
+      const settings = { connection: parseRedisUrl(server.url, 'test'), queue: queueName(), fallback: 'strict' as const, target: 'test' };
       const worker: RunningWorker = startWorker({
         settings,
         root,
@@ -60,34 +60,63 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
     }
 
     const request = { command: 'unused', cwd: '/unused', env: {}, stageKey: 'p/s' };
+    const local = createSpawnExecutor(createRealClock());
 
     it('delivers every chunk in order, with the exit code, the cwd under the worker root and only the env sent', async () => {
       await withWorker(async (dispatcher, root) => {
         const chunks: ExecChunk[] = [];
         const command = 'for i in $(seq 1 200); do echo "line $i"; done; echo "$PWD $FROM_WORKER ${SENT:-} ${HOME:-nohome}" >&2; exit 3';
-        const exec = dispatcher
-          .executor({ jobId: stageJobId('run-a', 1), job: { command, cwd: 'sub', env: { SENT: 'sent' }, stageKey: 'p/s' } })
-          .start(request, async (chunk) => {
+        const exec = dispatcher.start(
+          {
+            ...request,
+            dispatch: {
+              settings: dispatcher.settings,
+              jobId: stageJobId('run-a', 1),
+              job: { command, cwd: 'sub', env: { SENT: 'sent' }, stageKey: 'p/s' },
+            },
+          },
+          async (chunk) => {
             chunks.push(chunk);
-          });
-        expect(await exec.done).toEqual({ exitCode: 3, signal: null });
+          },
+          local,
+        );
+        expect(await exec.done).toMatchObject({ exitCode: 3, signal: null });
         const text = (stream: string) => Buffer.concat(chunks.filter((c) => c.stream === stream).map((c) => Buffer.from(c.data))).toString('utf8');
         expect(text('stdout')).toBe(Array.from({ length: 200 }, (_, i) => `line ${i + 1}\n`).join(''));
         // The worker's env (not this process's HOME), the job's overrides, the cwd under its root.
         expect(text('stderr')).toBe(`${join(root, 'sub')} worker sent nohome\n`);
         expect(dispatcher.droppedChunks.get(stageJobId('run-a', 1))).toBe(0);
+        expect((await exec.done).placement).toMatchObject({ where: 'worker', worker_id: 'test-worker', attempts: 1, dropped_chunks: 0 });
       });
     });
 
     it('reports a signal, and a cwd outside the root as an error of the stage', async () => {
       await withWorker(async (dispatcher) => {
-        const killed = dispatcher
-          .executor({ jobId: stageJobId('run-b', 1), job: { command: 'kill -TERM $$', cwd: '.', env: {}, stageKey: 'p/s' } })
-          .start(request, () => undefined);
-        expect(await killed.done).toEqual({ exitCode: null, signal: 'SIGTERM' });
-        const outside = dispatcher
-          .executor({ jobId: stageJobId('run-b', 2), job: { command: 'true', cwd: '../..', env: {}, stageKey: 'p/s' } })
-          .start(request, () => undefined);
+        const killed = dispatcher.start(
+          {
+            ...request,
+            dispatch: {
+              settings: dispatcher.settings,
+              jobId: stageJobId('run-b', 1),
+              job: { command: 'kill -TERM $$', cwd: '.', env: {}, stageKey: 'p/s' },
+            },
+          },
+          () => undefined,
+          local,
+        );
+        expect(await killed.done).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
+        const outside = dispatcher.start(
+          {
+            ...request,
+            dispatch: {
+              settings: dispatcher.settings,
+              jobId: stageJobId('run-b', 2),
+              job: { command: 'true', cwd: '../..', env: {}, stageKey: 'p/s' },
+            },
+          },
+          () => undefined,
+          local,
+        );
         await expect(outside.done).rejects.toThrow(/outside the worker's root/);
       });
     });
@@ -95,11 +124,20 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
     it('cancels a running stage on its worker (its process group stops)', async () => {
       await withWorker(async (dispatcher) => {
         let cancel: (() => void) | null = null;
-        const exec = dispatcher
-          .executor({ jobId: stageJobId('run-c', 1), job: { command: 'echo started; exec sleep 600', cwd: '.', env: {}, stageKey: 'p/s' } })
-          .start(request, () => cancel?.());
+        const exec = dispatcher.start(
+          {
+            ...request,
+            dispatch: {
+              settings: dispatcher.settings,
+              jobId: stageJobId('run-c', 1),
+              job: { command: 'echo started; exec sleep 600', cwd: '.', env: {}, stageKey: 'p/s' },
+            },
+          },
+          () => cancel?.(),
+          local,
+        );
         cancel = () => exec.cancel('SIGINT');
-        expect(await exec.done).toEqual({ exitCode: null, signal: 'SIGINT' });
+        expect(await exec.done).toMatchObject({ exitCode: null, signal: 'SIGINT' });
       });
     });
   });
@@ -134,7 +172,8 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
           .map((l) => l.data as string)
           .join('');
       return {
-        events: [...new Set(lines.map((l) => l.type as string))],
+        // Where it ran (exec:attempt lines) is the one addition a cloud stage's log has.
+        events: [...new Set(lines.map((l) => l.type as string).filter((t) => t !== 'exec:attempt'))],
         stdout: data('stdout'),
         stderr: data('stderr'),
         exit: lines.filter((l) => l.type === 'command:end').map((l) => [l.exit_code, l.signal]),

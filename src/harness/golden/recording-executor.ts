@@ -46,5 +46,6 @@ export function createRecordingExecutor(inner: Executor, clock: Clock, describe:
         },
       };
     },
+    close: () => inner.close?.() ?? Promise.resolve(),
   };
 }

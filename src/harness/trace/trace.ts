@@ -205,6 +205,8 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
           );
           return { done, cancel: (signal) => handle.cancel(signal) };
         },
+        // What the wrapped executor holds open (a cloud dispatcher's connections) is still released.
+        close: () => executor.close?.() ?? Promise.resolve(),
       };
     },
   };

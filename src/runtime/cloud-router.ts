@@ -1,0 +1,43 @@
+// The real runtime's executor: a request with a `dispatch` (a cloud stage, a Redis URL set) goes
+// to a cloud dispatcher, every other one to the local executor. The dispatcher (BullMQ, ioredis:
+// a large module graph) is loaded only when the first such request comes, so a local run never
+// pays for it (start-up and memory, measured in bench/).
+import type { CloudDispatcher } from '../cloud/dispatch-executor.js';
+import type { ExecHandle, Executor } from './types.js';
+
+export function createCloudRouter(local: Executor): Executor {
+  const dispatchers = new Map<string, Promise<CloudDispatcher>>();
+  return {
+    start(request, onChunk): ExecHandle {
+      const dispatch = request.dispatch;
+      if (!dispatch) return local.start(request, onChunk);
+      const key = JSON.stringify(dispatch.settings);
+      let dispatcher = dispatchers.get(key);
+      if (!dispatcher) {
+        dispatcher = import('../cloud/dispatch-executor.js').then(
+          ({ CloudDispatcher }) => new CloudDispatcher(dispatch.settings, dispatch.settings.reconnectMs),
+        );
+        dispatchers.set(key, dispatcher);
+      }
+      let inner: ExecHandle | null = null;
+      let cancelled: NodeJS.Signals | null = null;
+      const done = dispatcher.then((d) => {
+        inner = d.start({ ...request, dispatch }, onChunk, local);
+        if (cancelled) inner.cancel(cancelled);
+        return inner.done;
+      });
+      return {
+        done,
+        cancel: (signal) => {
+          cancelled = signal;
+          inner?.cancel(signal);
+        },
+      };
+    },
+    async close() {
+      const open = [...dispatchers.values()];
+      dispatchers.clear();
+      await Promise.all(open.map(async (d) => (await d).close()));
+    },
+  };
+}

@@ -1,0 +1,267 @@
+// The cloud execution mode when things go wrong (issue 17): Redis unreachable (both fallback
+// policies), a worker killed mid-stage (the job runs again on another worker; not when the stage
+// is marked "idempotent": false), Redis lost mid-stage, SIGINT on the CLI, the config's
+// `cloud.redisUrl`, and two workers sharing the stages of concurrent runs. A real redis-server
+// and real worker processes. Stages say "I run" through a FIFO; the only waits on the clock are
+// the server's own: a dead worker's lock running out (--lock-ms 500) and a lost Redis's
+// reconnect window (cloud.reconnectMs).
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/cloud-worker.js';
+import { checkRunsDir, liveProcessesInGroup, onlyRunId, readFifo, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const repo = useTempRepos();
+const queueName = () => `t-${randomUUID().slice(0, 8)}`;
+
+/** A stage that runs twice differently: the first attempt says its pid on the FIFO and blocks; a later one prints `second`. */
+const BLOCK_ONCE = 'echo first; if [ -f marker ]; then echo second; exit 0; fi; touch marker; echo "$$" > "$FIFO"; exec sleep 600';
+
+function fifoIn(dir: string): string {
+  const path = join(dir, 'ready.fifo');
+  execFileSync('mkfifo', [path]);
+  return path;
+}
+
+function pipeline(stage: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    ...extra,
+    pipelines: [{ id: 'p', title: 'P', stages: [{ kind: 'command', id: 'away', title: 'Away', executionMode: 'cloud', ...stage }] }],
+  };
+}
+
+function stageEvents(root: string): Json[] {
+  return readNdjson(join(runFiles(root, onlyRunId(root)).dir, 'commands', '01-away.ndjson')) as Json[];
+}
+
+function manifest(root: string): Json {
+  return runFiles(root, onlyRunId(root)).manifest() as Json;
+}
+
+describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real redis-server', () => {
+  let server: RedisServer;
+  const workers: WorkerProcess[] = [];
+  const groups: number[] = [];
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) {
+      worker.kill('SIGKILL');
+      await worker.result;
+    }
+    // A worker killed outright leaves its stage running on its machine: stopped here.
+    for (const pgid of groups.splice(0)) {
+      for (const p of liveProcessesInGroup(pgid)) process.kill(p.pid, 'SIGKILL');
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codex-cloud-f-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const worker = async (root: string, env: Record<string, string>, args: string[]) => {
+    const w = await startWorkerProcess(root, env, args);
+    workers.push(w);
+    return w;
+  };
+
+  it('policy auto: Redis unreachable, the stage runs here and the manifest and summary say why', async () => {
+    const root = repo(pipeline({ command: 'echo hello' }));
+    const missing = join(tempDir(), 'no-redis.sock');
+    const result = await runCliProcess(['start', 'p'], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: `unix://${missing}` } });
+    expect(result.code, result.stderr).toBe(0);
+    const reason = `Redis at ${missing} is unreachable (connect ENOENT ${missing}); ran here (cloud fallback policy auto)`;
+    expect(manifest(root).commands[0]).toMatchObject({ status: 'succeeded', summary: 'hello', placement: { where: 'here', reason } });
+    expect(result.stdout).toContain(`Stage 'Away': ${reason}.`);
+    expect(stageEvents(root).map((e) => e.type)).not.toContain('exec:attempt');
+    checkRunsDir(root);
+  });
+
+  it('policy strict: Redis unreachable, the stage fails with one clear line and nothing runs', async () => {
+    const root = repo(pipeline({ command: 'touch ran' }, { cloud: { fallback: 'strict' } }));
+    const missing = join(tempDir(), 'no-redis.sock');
+    const result = await runCliProcess(['start', 'p', '--format', 'json'], { cwd: root, env: { CODEX_ORCHESTRATOR_REDIS_URL: `unix://${missing}` } });
+    expect(result.code).toBe(1);
+    const m = manifest(root);
+    expect(m.status).toBe('failed');
+    expect(m.commands[0]).toMatchObject({
+      status: 'failed',
+      summary: `Execution error: Redis at ${missing} is unreachable (connect ENOENT ${missing}); the cloud fallback policy is strict`,
+    });
+    expect(m.commands[0].placement).toBeUndefined();
+    expect(existsSync(join(root, 'ran'))).toBe(false);
+    // The environment's policy wins over the config's.
+    const auto = await runCliProcess(['start', 'p'], {
+      cwd: root,
+      env: { CODEX_ORCHESTRATOR_REDIS_URL: `unix://${missing}`, CODEX_ORCHESTRATOR_CLOUD_FALLBACK: 'auto' },
+    });
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(existsSync(join(root, 'ran'))).toBe(true);
+    checkRunsDir(root, { minManifests: 2 });
+  });
+
+  it("uses the config's cloud.redisUrl and cloud.queue when the environment sets none, and records where the stage ran", async () => {
+    const queue = queueName();
+    const root = repo(pipeline({ command: 'echo "on $CODEX_ORCHESTRATOR_PIPELINE_ID"' }, { cloud: { redisUrl: server.url, queue } }));
+    const workerRoot = repo({});
+    await worker(workerRoot, { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue }, ['--id', 'w-config']);
+    const result = await runCliProcess(['start', 'p'], { cwd: root });
+    expect(result.code, result.stderr).toBe(0);
+    const entry = manifest(root).commands[0];
+    expect(entry).toMatchObject({ status: 'succeeded', summary: 'on p' });
+    expect(entry.placement).toMatchObject({ where: 'worker', queue, worker_id: 'w-config', attempts: 1 });
+    expect(entry.placement.job_id).toBe(`${onlyRunId(root)}.1`);
+    const attempts = stageEvents(root).filter((e) => e.type === 'exec:attempt');
+    expect(attempts).toMatchObject([{ attempt: 1, worker_id: 'w-config' }]);
+    checkRunsDir(root);
+  });
+
+  async function killWorkerMidStage(idempotent: boolean) {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const fifo = fifoIn(tempDir());
+    const root = repo(pipeline({ command: BLOCK_ONCE, env: { FIFO: fifo }, ...(idempotent ? {} : { idempotent: false }) }));
+    const workerRoot = repo({});
+    const first = await worker(workerRoot, env, ['--id', 'w-first', '--lock-ms', '500']);
+    const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
+    groups.push(Number((await readFifo(fifo, run.result)).trim()));
+    first.kill('SIGKILL');
+    await first.result;
+    await worker(workerRoot, env, ['--id', 'w-second', '--lock-ms', '500']);
+    return { root, result: await run.result };
+  }
+
+  it('a worker killed mid-stage: the job runs again on another worker, and each attempt is recorded', async () => {
+    const { root, result } = await killWorkerMidStage(true);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.violations).toEqual([]);
+    const entry = manifest(root).commands[0];
+    expect(entry).toMatchObject({ status: 'succeeded', summary: 'second' });
+    expect(entry.placement).toMatchObject({ where: 'worker', worker_id: 'w-second', attempts: 2 });
+    const events = stageEvents(root);
+    expect(events.filter((e) => e.type === 'exec:attempt').map((e) => [e.attempt, e.worker_id])).toEqual([
+      [1, 'w-first'],
+      [2, 'w-second'],
+    ]);
+    // Each attempt's output is kept, under its attempt.
+    expect(events.filter((e) => e.type === 'exec:chunk').map((e) => [e.attempt, e.data])).toEqual([
+      [1, 'first\n'],
+      [2, 'first\nsecond\n'],
+    ]);
+    expect(events.find((e) => e.type === 'exec:end')).toMatchObject({ attempt: 2, exit_code: 0 });
+    expect(JSON.parse(readFileSync(runFiles(root, onlyRunId(root)).dir + '/manifest.json', 'utf8')).summary).toContain(
+      "Stage 'Away' ran 2 times: its worker was lost 1 time(s) mid-stage.",
+    );
+    checkRunsDir(root);
+  });
+
+  it('a stage marked "idempotent": false is not run again after its worker is lost: it fails and says why', async () => {
+    const { root, result } = await killWorkerMidStage(false);
+    expect(result.code).toBe(1);
+    const entry = manifest(root).commands[0];
+    expect(entry.status).toBe('failed');
+    expect(entry.summary).toBe('Execution error: not run again: its worker was lost during attempt 1, and the stage is marked "idempotent": false');
+    expect(entry.placement).toMatchObject({ where: 'worker', worker_id: 'w-second', attempts: 2 });
+    // The second attempt ran nothing: no output after its start.
+    const events = stageEvents(root);
+    const second = events.findIndex((e) => e.type === 'exec:attempt' && e.attempt === 2);
+    expect(events.slice(second + 1).filter((e) => e.type === 'exec:chunk')).toEqual([]);
+    checkRunsDir(root);
+  });
+
+  it('Redis lost mid-stage: the stage fails with the reason, the files stay valid, and resume finishes the run', async () => {
+    const own = await startRedisServer();
+    let restarted: RedisServer | null = null;
+    try {
+      const queue = queueName();
+      const env = { CODEX_ORCHESTRATOR_REDIS_URL: own.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+      const fifo = fifoIn(tempDir());
+      const root = repo(pipeline({ command: BLOCK_ONCE, env: { FIFO: fifo } }, { cloud: { reconnectMs: 300 } }));
+      const workerRoot = repo({});
+      const lost = await worker(workerRoot, env, ['--id', 'w-lost']);
+      const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
+      groups.push(Number((await readFifo(fifo, run.result)).trim()));
+      await own.stop({ keepSocketDir: true });
+      const result = await run.result;
+      expect(result.code).toBe(1);
+      expect(result.violations).toEqual([]);
+      const entry = manifest(root).commands[0];
+      expect(entry.status).toBe('failed');
+      expect(entry.summary).toBe(`Execution error: lost the connection to Redis at ${own.socket} (output stream) and could not reconnect`);
+      checkRunsDir(root);
+
+      // The same URL again, a new worker: resume sends the stage again and the run succeeds.
+      lost.kill('SIGKILL');
+      restarted = await startRedisServer(own.socket);
+      await worker(workerRoot, env, ['--id', 'w-back']);
+      const resumed = await runCliProcess(['resume', '--run', onlyRunId(root)], { cwd: root, env });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(manifest(root).commands[0]).toMatchObject({ status: 'succeeded', summary: 'second', placement: { worker_id: 'w-back' } });
+      checkRunsDir(root);
+    } finally {
+      await restarted?.stop();
+      rmSync(dirname(own.socket), { recursive: true, force: true });
+    }
+  });
+
+  it('SIGINT on the CLI stops the remote stage (its process group on the worker) and the run ends cancelled with 130', async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const fifo = fifoIn(tempDir());
+    const root = repo(pipeline({ command: BLOCK_ONCE, env: { FIFO: fifo } }));
+    const workerRoot = repo({});
+    await worker(workerRoot, env, ['--id', 'w-cancel']);
+    const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
+    const pgid = Number((await readFifo(fifo, run.result)).trim());
+    groups.push(pgid);
+    run.child.kill('SIGINT');
+    const result = await run.result;
+    expect(result.code).toBe(130);
+    expect(manifest(root).status).toBe('cancelled');
+    expect(liveProcessesInGroup(pgid)).toEqual([]);
+    checkRunsDir(root);
+  });
+
+  it('two workers share 20 stages of 4 concurrent runs: each stage runs exactly once and every run succeeds', async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const workerRoot = repo({});
+    await worker(workerRoot, env, ['--id', 'w-a', '--concurrency', '2']);
+    await worker(workerRoot, env, ['--id', 'w-b', '--concurrency', '2']);
+    const config = {
+      pipelines: [
+        {
+          id: 'five',
+          title: 'Five',
+          stages: Array.from({ length: 5 }, (_, i) => ({
+            kind: 'command',
+            id: `s${i + 1}`,
+            title: `S${i + 1}`,
+            command: `echo "$CODEX_ORCHESTRATOR_RUN_ID s${i + 1}" >> ran.log; echo done ${i + 1}`,
+            executionMode: 'cloud',
+          })),
+        },
+      ],
+    };
+    const roots = Array.from({ length: 4 }, () => repo(config));
+    const results = await Promise.all(roots.map((root) => runCliProcess(['start', 'five'], { cwd: root, env })));
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    const ran = readFileSync(join(workerRoot, 'ran.log'), 'utf8').trim().split('\n');
+    expect(ran).toHaveLength(20);
+    expect(new Set(ran).size).toBe(20);
+    const placements = roots.flatMap((root) => (manifest(root).commands as Json[]).map((c) => c.placement));
+    expect(placements.every((p) => p.where === 'worker' && p.attempts === 1 && ['w-a', 'w-b'].includes(p.worker_id))).toBe(true);
+    for (const root of roots) checkRunsDir(root);
+  });
+});
