@@ -13,7 +13,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/cli.js');
 
-const itFails = it.fails;
 
 const temps: string[] = [];
 afterEach(() => {
@@ -66,7 +65,7 @@ function pendingFilesUnder(dir: string): string[] {
 type PendingJson = { entries: Array<{ scenario: string; file: string; kind: string; pending: string }> };
 
 describe('golden pending and review', () => {
-  itFails('pending --json lists each entry with its kind: new, changed, orphan', () => {
+  it('pending --json lists each entry with its kind: new, changed, orphan', () => {
     const corpus = corpusCopy(['stage-failure', 'exec-json', 'exec-text']);
     seedManifestMismatch(corpus);
     rmSync(join(corpus, 'exec-json/expected'), { recursive: true });
@@ -90,7 +89,7 @@ describe('golden pending and review', () => {
     expect(golden(corpus, ['pending', 'stage-failure', '--json']).stdout).not.toContain('exec-json');
   });
 
-  itFails('review prints each pending diff by JSON path and the exact accept/reject commands', () => {
+  it('review prints each pending diff by JSON path and the exact accept/reject commands', () => {
     const corpus = corpusCopy(['stage-failure', 'success']);
     seedManifestMismatch(corpus);
     expect(golden(corpus, ['check']).code).toBe(1);
@@ -111,7 +110,7 @@ describe('golden pending and review', () => {
     expect(unknown.stderr.trim()).toMatch(/^golden: no scenario named 'nope'/);
   });
 
-  itFails('accept --only-new accepts new scenarios and files, never changed ones, and lists what stays pending', () => {
+  it('accept --only-new accepts new scenarios and files, never changed ones, and lists what stays pending', () => {
     const corpus = corpusCopy(['stage-failure', 'exec-json']);
     const { manifest } = seedManifestMismatch(corpus);
     rmSync(join(corpus, 'exec-json/expected'), { recursive: true });
@@ -130,7 +129,7 @@ describe('golden pending and review', () => {
 });
 
 describe('golden check --filter', () => {
-  itFails('runs only the matching scenarios and says orphan detection is off', () => {
+  it('runs only the matching scenarios and says orphan detection is off', () => {
     const corpus = corpusCopy(['exec-json', 'exec-text', 'success']);
     writeFileSync(
       join(corpus, 'invariant-exemptions.json'),
@@ -161,7 +160,7 @@ describe('golden check --filter', () => {
 });
 
 describe('golden check --pending-dir', () => {
-  itFails('with CI=true, pending files go to --pending-dir, never into the corpus; review and accept read them there', () => {
+  it('with CI=true, pending files go to --pending-dir, never into the corpus; review and accept read them there', () => {
     const corpus = corpusCopy(['stage-failure', 'success']);
     const { manifest, original } = seedManifestMismatch(corpus);
     const pendingDir = join(tempDir('golden-pending-'), 'pending');
@@ -187,7 +186,7 @@ describe('golden check --pending-dir', () => {
     expect(golden(corpus, ['check'], true).code).toBe(0);
   });
 
-  itFails('a --pending-dir inside the corpus is refused: one line, exit 2', () => {
+  it('a --pending-dir inside the corpus is refused: one line, exit 2', () => {
     const corpus = corpusCopy(['success']);
     const refused = golden(corpus, ['check', '--pending-dir', join(corpus, 'pending')], true);
     expect(refused.code).toBe(2);
@@ -222,7 +221,7 @@ function verdictOf(run: { code: number | null; all: string }) {
 }
 
 describe('golden check --shard and golden merge', () => {
-  itFails('shards partition the corpus by sorted scenario id; merge gives the verdict of an unsharded run', () => {
+  it('shards partition the corpus by sorted scenario id; merge gives the verdict of an unsharded run', () => {
     const corpus = corpusCopy(SHARD_CORPUS);
     seedManifestMismatch(corpus);
     writeFileSync(
@@ -250,7 +249,7 @@ describe('golden check --shard and golden merge', () => {
     expect(verdictOf(merged)).toEqual(verdictOf(unsharded));
   });
 
-  itFails('on a clean corpus merge passes like the unsharded check', () => {
+  it('on a clean corpus merge passes like the unsharded check', () => {
     const corpus = corpusCopy(SHARD_CORPUS.slice(0, 4));
     const files = runShards(corpus, 2, tempDir('golden-shards-'));
     const unsharded = golden(corpus, ['check'], true);
@@ -259,7 +258,7 @@ describe('golden check --shard and golden merge', () => {
     expect(verdictOf(merged)).toEqual(verdictOf(unsharded));
   });
 
-  itFails('merge refuses a missing or a duplicated scenario: exit 1 with the names', () => {
+  it('merge refuses a missing or a duplicated scenario: exit 1 with the names', () => {
     const corpus = corpusCopy(SHARD_CORPUS.slice(0, 4));
     const files = runShards(corpus, 2, tempDir('golden-shards-'));
     const first = (JSON.parse(readFileSync(files[0]!, 'utf8')) as ShardResult).scenarios.map((s) => s.name);
@@ -280,7 +279,7 @@ describe('golden check --shard and golden merge', () => {
     expect(bad.stderr).toContain(notJson);
   });
 
-  itFails('a bad shard spec, or a shard with a filter, is one line naming the flag, exit 2', () => {
+  it('a bad shard spec, or a shard with a filter, is one line naming the flag, exit 2', () => {
     const corpus = corpusCopy(['success']);
     for (const spec of ['3/2', '0/2', 'a/b', '1/0']) {
       const bad = golden(corpus, ['check', '--shard', spec]);
@@ -297,7 +296,7 @@ describe('golden check --shard and golden merge', () => {
 });
 
 describe('golden --help', () => {
-  itFails('every subcommand documents its flags', () => {
+  it('every subcommand documents its flags', () => {
     const corpus = corpusCopy(['success']);
     const help = (command: string) => golden(corpus, [command, '--help']);
     const check = help('check');
