@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseShard, selectShard } from '../../src/harness/golden/shard.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/cli.js');
@@ -221,6 +222,21 @@ function verdictOf(run: { code: number | null; all: string }) {
 }
 
 describe('golden check --shard and golden merge', () => {
+  it('the partition: disjoint, covering, sizes within one, whatever order the ids come in', () => {
+    const ids = Array.from({ length: 35 }, (_, i) => `scenario-${String(i).padStart(2, '0')}`);
+    const shuffled = [...ids].sort((a, b) => (a.split('').reverse().join('') < b.split('').reverse().join('') ? -1 : 1));
+    expect(shuffled).not.toEqual(ids);
+    for (const count of [1, 2, 3, 4, 8, 35, 40]) {
+      const shards = Array.from({ length: count }, (_, i) => selectShard(ids, { index: i + 1, count }));
+      expect(shards.flat().sort()).toEqual(ids);
+      const sizes = shards.map((shard) => shard.length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      shards.forEach((shard, i) => expect(selectShard(shuffled, { index: i + 1, count })).toEqual(shard));
+    }
+    expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
+    for (const bad of ['0/2', '3/2', '1/0', '2', '-1/2', '1/2/3', ' 1/2']) expect(() => parseShard(bad), bad).toThrow('i/n');
+  });
+
   it('shards partition the corpus by sorted scenario id; merge gives the verdict of an unsharded run', () => {
     const corpus = corpusCopy(SHARD_CORPUS);
     seedManifestMismatch(corpus);
