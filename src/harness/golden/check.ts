@@ -1,10 +1,11 @@
 // `golden check`: replays scenarios and compares every output byte with expected/. A
 // mismatch writes pending files beside the expected ones (never the expected files, and
-// nothing at all when writing is off, as under CI=true); pending files already present fail.
+// nothing at all when writing is off, as under CI=true; with a pending dir they go there
+// instead, never into the corpus); pending files already present in the corpus fail.
 import { formatViolation } from '../trace/invariants.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { judgeInvariants, loadExemptions, type Exemption, type InvariantVerdict } from './exemptions.js';
-import { listPending, readExpected, writePending } from './pending.js';
+import { clearPending, listPending, readExpected, writePending } from './pending.js';
 import { replayScenario, type ReplayOutput, type ReplaySeams } from './replay.js';
 import { loadScenario } from './scenario.js';
 import { errorMessage } from '../../errors.js';
@@ -36,7 +37,7 @@ export function checkPassed(result: ScenarioCheck): boolean {
 export async function checkScenario(
   corpus: string,
   name: string,
-  options: { writePending: boolean; exemptions?: Exemption[]; seams?: ReplaySeams },
+  options: { writePending: boolean; pendingDir?: string | null; exemptions?: Exemption[]; seams?: ReplaySeams },
 ): Promise<ScenarioCheck> {
   const result: ScenarioCheck = {
     name,
@@ -57,8 +58,10 @@ export async function checkScenario(
     result.differences = compareOutputs(await readExpected(loaded.dir), replay.outputs);
     result.invariants = judgeInvariants(name, replay.violations, exemptions);
     result.requestMismatches = replay.requestMismatches;
+    // A pending dir holds this check's verdict: what an earlier check left there is replaced.
+    if (options.writePending && options.pendingDir) await clearPending(loaded.dir, options.pendingDir);
     if (options.writePending && result.differences.length > 0) {
-      result.pendingWritten = await writePending(loaded.dir, result.differences, replay.outputs);
+      result.pendingWritten = await writePending(loaded.dir, result.differences, replay.outputs, options.pendingDir);
     }
   } catch (error) {
     result.error = errorMessage(error);
@@ -66,7 +69,8 @@ export async function checkScenario(
   return result;
 }
 
-export function formatCheck(result: ScenarioCheck, corpusLabel: string): string[] {
+/** `pendingDir`: the label of the directory pending files went to, when not the corpus. */
+export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingDir?: string): string[] {
   const lines: string[] = [];
   if (checkPassed(result)) return [`ok   ${result.name} (${describeReplay(result)})`];
   lines.push(`FAIL ${result.name}${result.replay ? ` (${describeReplay(result)})` : ''}`);
@@ -88,7 +92,13 @@ export function formatCheck(result: ScenarioCheck, corpusLabel: string): string[
     lines.push(`  ${corpusLabel}/${result.name}/expected/${difference.file} ${what}`);
     for (const detail of difference.details) lines.push(`      ${detail}`);
   }
-  if (result.pendingWritten.length > 0) lines.push(`  wrote ${result.pendingWritten.length} pending file(s); review them, then: golden accept ${result.name}`);
+  if (result.pendingWritten.length > 0) {
+    lines.push(
+      pendingDir
+        ? `  wrote ${result.pendingWritten.length} pending file(s) under ${pendingDir}/${result.name}; review them, then: golden accept --pending-dir ${pendingDir} ${result.name}`
+        : `  wrote ${result.pendingWritten.length} pending file(s); review them, then: golden accept ${result.name}`,
+    );
+  }
   return lines;
 }
 

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// `npm run golden -- <command>`: check, review, accept, reject, record, fidelity, diff, replay.
+// `npm run golden -- <command>`: check, merge, pending, review, accept, reject, record, fidelity, diff, replay.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
-import { OrchestratorError } from '../../errors.js';
-import { isMain, runTool } from '../tool-cli.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { InputError, OrchestratorError } from '../../errors.js';
+import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
-import { EXEMPTIONS_FILE, loadExemptions } from './exemptions.js';
+import { describeDifference } from './compare.js';
+import { loadExemptions } from './exemptions.js';
 import { checkFidelity } from './fidelity.js';
 import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
-import { listPending, settlePending } from './pending.js';
+import { pendingEntries, settlePending, type PendingEntry } from './pending.js';
+import { findOrphans, parseShard, planMerge, readShardResults, selectShard, type CheckResult, type PendingMode, type ScenarioVerdict, type ShardSpec } from './shard.js';
 import { removeRealRun, runScenarioForReal } from './real-run.js';
-import { TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
+import { EXPECTED_DIR, TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
 import { replayScenario } from './replay.js';
 import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
 
@@ -29,71 +32,179 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .option('--corpus <dir>', 'corpus directory', 'golden');
   const corpusDir = () => resolve(program.opts<{ corpus: string }>().corpus);
   const label = () => relative(process.cwd(), corpusDir()) || '.';
+  /** ` --corpus <dir>` for a printed command, when not the default. */
+  const corpusFlag = () => (corpusDir() === resolve('golden') ? '' : ` --corpus ${shellWord(program.opts<{ corpus: string }>().corpus)}`);
+
+  /** The last lines of a check or merge: the counts and what to do next; returns the exit code. */
+  const summarize = (verdicts: ScenarioVerdict[], problems: string[], tail: string, mode: PendingMode, pendingDir: string | null): number => {
+    const failed = verdicts.filter((v) => !v.passed).length;
+    const files = verdicts.reduce((n, v) => n + v.files, 0);
+    const extra = problems.length > 0 ? `, ${problems.length} corpus problem(s)` : '';
+    out(`golden: ${verdicts.length - failed} passed, ${failed} failed (${verdicts.length} scenarios, ${files} files${extra}, ${tail})`);
+    if (failed > 0) {
+      if (mode === 'corpus') err('golden: review the pending files (golden review), then golden accept|reject <scenario>');
+      else if (mode === 'dir') err(`golden: pending files written to ${pendingDir}; review them with golden review --pending-dir ${pendingDir}, then golden accept|reject --pending-dir ${pendingDir} <scenario>`);
+      else err('golden: CI=true, so no pending files were written; run golden check locally to review (or pass --pending-dir <dir> to keep them outside the checkout)');
+    }
+    return failed > 0 || problems.length > 0 ? 1 : 0;
+  };
 
   program
     .command('check')
-    .description('replay scenarios in-process and compare every output byte; a mismatch writes pending *.new files (not with CI=true)')
+    .description(
+      'replay scenarios in-process and compare every output byte; a mismatch writes pending *.new files beside the expected ones, or under --pending-dir (with CI=true: only there, else nowhere)',
+    )
     .argument('[scenario...]', 'scenarios to check (default: all)')
-    .action(async (names: string[]) => {
+    .option('--filter <glob>', 'check only the scenarios whose id matches the glob (a partial run: orphan detection is off)')
+    .option('--shard <i/n>', 'check only shard i of n: the scenario ids sorted, every n-th from the i-th (a partial run; put the shards back together with golden merge)', parseShard)
+    .option('--out <file>', 'also write the result as JSON (what golden merge reads)')
+    .option('--pending-dir <dir>', 'write pending files under <dir>/<scenario>/ instead of into the corpus, also with CI=true')
+    .action(async (names: string[], opts: { filter?: string; shard?: ShardSpec; out?: string; pendingDir?: string }) => {
       const corpus = corpusDir();
-      const selected = await selectScenarios(corpus, names);
-      const write = !isCi();
-      let failed = 0;
-      let files = 0;
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const all = await listScenarios(corpus);
+      let selected: string[];
+      if (opts.shard) {
+        if (opts.filter !== undefined || names.length > 0) throw new InputError('--shard: cannot be combined with --filter or scenario names (a shard is a slice of the whole corpus)');
+        selected = selectShard(all, opts.shard);
+      } else if (opts.filter !== undefined) {
+        if (names.length > 0) throw new InputError('--filter: cannot be combined with scenario names');
+        const matches = picomatch(opts.filter);
+        selected = all.filter((name) => matches(name));
+        if (selected.length === 0) throw new InputError(`--filter: '${opts.filter}' matches no scenario in ${label()}`);
+      } else {
+        selected = await selectScenarios(corpus, names);
+      }
+      const partial = opts.shard !== undefined || opts.filter !== undefined || names.length > 0;
+      const mode: PendingMode = pendingDir ? 'dir' : isCi() ? 'none' : 'corpus';
       const started = performance.now();
       const exemptions = await loadExemptions(corpus);
-      const known = await listScenarios(corpus);
-      const unknown = exemptions.filter((e) => !known.includes(e.scenario));
-      for (const e of unknown) err(`FAIL ${label()}/${EXEMPTIONS_FILE}: exemption for unknown scenario '${e.scenario}' (${e.invariant}, ${e.pattern})`);
-      if (unknown.length > 0) failed += 1;
+      const problems = partial ? null : await findOrphans(corpus, label());
+      for (const problem of problems ?? []) err(problem);
+      const verdicts: ScenarioVerdict[] = [];
       for (const name of selected) {
-        const result = await checkScenario(corpus, name, { writePending: write, exemptions });
-        files += result.replay?.outputs.size ?? 0;
-        if (!checkPassed(result)) failed += 1;
-        (checkPassed(result) ? out : err)(formatCheck(result, label()).join('\n'));
+        const result = await checkScenario(corpus, name, { writePending: mode !== 'none', pendingDir, exemptions });
+        const lines = formatCheck(result, label(), pendingDir ? opts.pendingDir : undefined);
+        const passed = checkPassed(result);
+        (passed ? out : err)(lines.join('\n'));
+        verdicts.push({ name, passed, files: result.replay?.outputs.size ?? 0, lines, pending_written: result.pendingWritten });
+      }
+      if (partial) {
+        const how = opts.shard ? `shard ${opts.shard.index}/${opts.shard.count}` : opts.filter !== undefined ? `--filter ${opts.filter}` : 'named scenarios';
+        out(
+          `golden: partial run (${selected.length} of ${all.length} scenarios, ${how}): orphan detection is off (exemptions for unknown scenarios, directories without scenario.json); the full check or golden merge of every shard does it`,
+        );
       }
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
-      out(`golden: ${selected.length - failed} passed, ${failed} failed (${selected.length} scenarios, ${files} files, ${seconds}s)`);
-      if (failed > 0) {
-        err(write ? 'golden: review the pending files (golden review), then golden accept|reject <scenario>' : 'golden: CI=true, so no pending files were written; run golden check locally to review');
+      const code = summarize(verdicts, problems ?? [], `${seconds}s`, mode, opts.pendingDir ?? null);
+      const result: CheckResult = {
+        tool: 'golden check',
+        version: 1,
+        shard: opts.shard ?? null,
+        filter: opts.filter ?? null,
+        partial,
+        pending: mode,
+        pending_dir: pendingDir ? (opts.pendingDir ?? null) : null,
+        scenarios: verdicts,
+        corpus_problems: problems,
+      };
+      writeJsonOut(opts.out, { ...result, passed: verdicts.filter((v) => v.passed).length, failed: verdicts.filter((v) => !v.passed).length, exit: code });
+      setExit(code);
+    });
+
+  program
+    .command('merge')
+    .description(
+      'put the results of golden check --shard i/n --out <file> back together: every scenario of the corpus must have run exactly once across the shards (else exit 1 with the names); prints the verdict and exits as one unsharded check would',
+    )
+    .argument('<file...>', 'shard results (golden check --shard i/n --out <file>)')
+    .action(async (files: string[]) => {
+      const corpus = corpusDir();
+      const results = readShardResults(files);
+      const plan = planMerge(await listScenarios(corpus), results);
+      const incomplete = [
+        plan.missing.length > 0 ? `did not run: ${plan.missing.join(', ')}` : '',
+        plan.duplicated.length > 0 ? `ran more than once: ${plan.duplicated.join(', ')}` : '',
+        plan.unknown.length > 0 ? `ran but are not in ${label()}: ${plan.unknown.join(', ')}` : '',
+      ].filter(Boolean);
+      if (incomplete.length > 0) {
+        for (const line of incomplete) err(`golden merge: scenarios that ${line}`);
+        err(`golden merge: the ${files.length} shard result(s) do not cover ${label()} exactly once; no verdict`);
+        setExit(1);
+        return;
       }
-      setExit(failed > 0 ? 1 : 0);
+      const problems = await findOrphans(corpus, label());
+      for (const problem of problems) err(problem);
+      for (const verdict of plan.verdicts) (verdict.passed ? out : err)(verdict.lines.join('\n'));
+      const first = results[0]!;
+      setExit(summarize(plan.verdicts, problems, `merged from ${files.length} shard(s)`, first.pending, first.pending_dir));
+    });
+
+  program
+    .command('pending')
+    .description('list pending entries: scenario, kind (new: no expected file yet; changed; orphan: an expected file no longer produced) and file')
+    .argument('[scenario...]', 'scenarios (default: all)')
+    .option('--json', 'print the entries as JSON')
+    .option('--pending-dir <dir>', 'the pending files are under <dir>/<scenario>/ (as golden check --pending-dir wrote them)')
+    .action(async (names: string[], opts: { json?: boolean; pendingDir?: string }) => {
+      const corpus = corpusDir();
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const entries: PendingEntry[] = [];
+      for (const name of await selectScenarios(corpus, names)) entries.push(...(await pendingEntries(join(corpus, name), name, pendingDir)));
+      if (opts.json) {
+        out(JSON.stringify({ corpus, pending_dir: pendingDir, entries }, null, 2));
+      } else {
+        for (const entry of entries) out(`${entry.scenario}  ${entry.kind.padEnd(8)} ${entry.file}`);
+        out(entries.length === 0 ? 'golden: nothing pending' : `golden: ${entries.length} pending entries; golden review shows them`);
+      }
+      setExit(0);
     });
 
   program
     .command('review')
-    .description('list pending files (changes waiting to be accepted or rejected)')
-    .action(async () => {
+    .description('print each pending change (by JSON path for JSON and NDJSON files) and the exact commands that accept or reject it')
+    .argument('[scenario...]', 'scenarios (default: all)')
+    .option('--pending-dir <dir>', 'the pending files are under <dir>/<scenario>/ (as golden check --pending-dir wrote them)')
+    .action(async (names: string[], opts: { pendingDir?: string }) => {
       const corpus = corpusDir();
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
       let count = 0;
-      for (const name of await listScenarios(corpus)) {
-        const pending = await listPending(join(corpus, name));
-        if (pending.length === 0) continue;
-        out(`${name}:`);
-        for (const file of pending) out(`  ${label()}/${name}/expected/${file}`);
-        count += pending.length;
+      for (const name of await selectScenarios(corpus, names)) {
+        const entries = await pendingEntries(join(corpus, name), name, pendingDir);
+        if (entries.length === 0) continue;
+        out(`${name}: ${entries.length} pending file(s)`);
+        for (const entry of entries) out((await reviewEntry(join(corpus, name), entry)).join('\n'));
+        const command = (how: string) => `npm run golden --${corpusFlag()} ${how}${opts.pendingDir ? ` --pending-dir ${shellWord(opts.pendingDir)}` : ''} ${name}`;
+        out(`  accept: ${command('accept')}`);
+        out(`  reject: ${command('reject')}`);
+        count += entries.length;
       }
-      out(count === 0 ? 'golden: nothing pending' : `golden: ${count} pending file(s); golden accept|reject <scenario…>`);
+      out(count === 0 ? 'golden: nothing pending' : `golden: ${count} pending file(s); accept or reject them with the commands above`);
       setExit(0);
     });
 
   for (const how of ['accept', 'reject'] as const) {
-    program
+    const command = program
       .command(how)
       .description(how === 'accept' ? 'make pending files the expected ones (default: every scenario)' : 'delete pending files (default: every scenario)')
       .argument('[scenario...]', 'scenarios (default: all with pending files)')
-      .action(async (names: string[]) => {
-        const corpus = corpusDir();
-        let count = 0;
-        for (const name of await selectScenarios(corpus, names)) {
-          for (const line of await settlePending(join(corpus, name), how)) {
-            out(`${name}: ${line}`);
-            count += 1;
-          }
-        }
-        out(`golden: ${how}ed ${count} pending file(s)`);
-        setExit(0);
-      });
+      .option('--pending-dir <dir>', 'the pending files are under <dir>/<scenario>/ (as golden check --pending-dir wrote them)');
+    if (how === 'accept') command.option('--only-new', 'accept only new files (and so new scenarios); changed and orphan entries stay pending and are listed');
+    command.action(async (names: string[], opts: { pendingDir?: string; onlyNew?: boolean }) => {
+      const corpus = corpusDir();
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      let count = 0;
+      let kept = 0;
+      for (const name of await selectScenarios(corpus, names)) {
+        const settled = await settlePending(join(corpus, name), name, how, { pendingDir, onlyNew: opts.onlyNew === true });
+        for (const line of settled.done) out(`${name}: ${line}`);
+        for (const entry of settled.kept) out(`${name}: still pending (${entry.kind}): ${entry.file}`);
+        count += settled.done.length;
+        kept += settled.kept.length;
+      }
+      out(`golden: ${how}ed ${count} pending file(s)${kept > 0 ? `; ${kept} still pending (not new: review them, then golden accept without --only-new)` : ''}`);
+      setExit(0);
+    });
   }
 
   program
@@ -188,6 +299,42 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       setExit(0);
     });
 
+}
+
+/** The resolved --pending-dir; one inside the corpus is refused (pending files never go into golden/ that way). */
+function pendingDirOf(corpus: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const dir = resolve(value);
+  if (dir === corpus || dir.startsWith(`${corpus}${sep}`)) throw new InputError(`--pending-dir: ${value} is inside the corpus ${corpus}; give a directory outside it`);
+  return dir;
+}
+
+/** A path as one shell word in a printed command. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+const REVIEW_NEW_LINES = 12;
+
+/** One pending entry for a reviewer: its kind and file, then what it changes. */
+async function reviewEntry(scenarioDir: string, entry: PendingEntry): Promise<string[]> {
+  const lines = [`  ${entry.kind.padEnd(8)} ${entry.file}`];
+  if (entry.kind === 'orphan') {
+    lines.push('      the scenario no longer produces this expected file; accept deletes it');
+  } else {
+    const pending = await readFile(entry.pending);
+    if (entry.kind === 'changed') {
+      const expected = await readFile(join(scenarioDir, EXPECTED_DIR, entry.file));
+      for (const detail of describeDifference(entry.file, expected, pending)) lines.push(`      ${detail}`);
+    } else {
+      const text = pending.toString('utf8').split('\n');
+      if (text.at(-1) === '') text.pop();
+      lines.push(`      new file, ${pending.length} bytes${text.length > REVIEW_NEW_LINES ? `, first ${REVIEW_NEW_LINES} of ${text.length} lines` : ''}:`);
+      for (const line of text.slice(0, REVIEW_NEW_LINES)) lines.push(`      + ${line}`);
+    }
+  }
+  lines.push(`      pending: ${entry.pending}`);
+  return lines;
 }
 
 async function recordedRequests(scenario: Scenario): Promise<ReplayedRequest[]> {

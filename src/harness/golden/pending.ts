@@ -1,8 +1,10 @@
 // The expected files of a scenario and its pending changes: `<file>.new` holds the bytes a
 // replay produced that differ from (or are missing in) expected/, `<file>.removed` marks an
 // expected file the scenario no longer produces. `accept` applies them, `reject` drops them.
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Pending files live beside the expected ones, or, with `--pending-dir <dir>`, under
+// `<dir>/<scenario>/` (same relative paths), so a CI run never writes into the checkout.
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { FileDifference } from './compare.js';
 import { listFiles, readTree, relativePosix } from './files.js';
 import { EXPECTED_DIR } from './scenario.js';
@@ -10,21 +12,53 @@ import { EXPECTED_DIR } from './scenario.js';
 export const PENDING_NEW = '.new';
 export const PENDING_REMOVED = '.removed';
 
+/**
+ * `new`: a file expected/ does not have (a new scenario has only these); `changed`: other
+ * bytes for an expected file; `orphan`: an expected file the scenario no longer produces.
+ */
+export type PendingKind = 'new' | 'changed' | 'orphan';
+/** `file` is the path under expected/ the entry is about; `pending` the pending file itself. */
+export type PendingEntry = { scenario: string; file: string; kind: PendingKind; pending: string };
+
 const isPending = (name: string) => name.endsWith(PENDING_NEW) || name.endsWith(PENDING_REMOVED);
+
+/** Where a scenario's pending files live: its expected/, or `<pendingDir>/<scenario>/`. */
+export function pendingBase(scenarioDir: string, pendingDir?: string | null): string {
+  return pendingDir ? join(pendingDir, basename(scenarioDir)) : join(scenarioDir, EXPECTED_DIR);
+}
 
 /** expected/ files (not pending ones), keyed by their path under expected/. */
 export function readExpected(scenarioDir: string): Promise<Map<string, Buffer>> {
   return readTree(join(scenarioDir, EXPECTED_DIR), isPending);
 }
 
-/** Pending files of a scenario, paths relative to its expected/. */
-export async function listPending(scenarioDir: string): Promise<string[]> {
-  const base = join(scenarioDir, EXPECTED_DIR);
+/** Pending files of a scenario, paths relative to where they live (see pendingBase). */
+export async function listPending(scenarioDir: string, pendingDir?: string | null): Promise<string[]> {
+  const base = pendingBase(scenarioDir, pendingDir);
   return (await listFiles(base)).filter(isPending).map((path) => relativePosix(base, path)).sort();
 }
 
-export async function writePending(scenarioDir: string, differences: FileDifference[], actual: Map<string, Buffer>): Promise<string[]> {
-  const base = join(scenarioDir, EXPECTED_DIR);
+const exists = (path: string) =>
+  stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+
+/** The pending entries of a scenario, each with its kind. */
+export async function pendingEntries(scenarioDir: string, scenario: string, pendingDir?: string | null): Promise<PendingEntry[]> {
+  const base = pendingBase(scenarioDir, pendingDir);
+  const entries: PendingEntry[] = [];
+  for (const rel of await listPending(scenarioDir, pendingDir)) {
+    const removed = rel.endsWith(PENDING_REMOVED);
+    const file = rel.slice(0, -(removed ? PENDING_REMOVED : PENDING_NEW).length);
+    const kind: PendingKind = removed ? 'orphan' : (await exists(join(scenarioDir, EXPECTED_DIR, file))) ? 'changed' : 'new';
+    entries.push({ scenario, file, kind, pending: join(base, rel) });
+  }
+  return entries;
+}
+
+export async function writePending(scenarioDir: string, differences: FileDifference[], actual: Map<string, Buffer>, pendingDir?: string | null): Promise<string[]> {
+  const base = pendingBase(scenarioDir, pendingDir);
   const written: string[] = [];
   for (const difference of differences) {
     const target = join(base, difference.file);
@@ -40,26 +74,52 @@ export async function writePending(scenarioDir: string, differences: FileDiffere
   return written;
 }
 
-/** Applies (accept) or drops (reject) every pending file of a scenario; returns what it did. */
-export async function settlePending(scenarioDir: string, how: 'accept' | 'reject'): Promise<string[]> {
-  const base = join(scenarioDir, EXPECTED_DIR);
+/** Deletes a scenario's pending files under `pendingDir` (a check there replaces them). */
+export async function clearPending(scenarioDir: string, pendingDir: string): Promise<void> {
+  const base = pendingBase(scenarioDir, pendingDir);
+  for (const rel of await listPending(scenarioDir, pendingDir)) await rm(join(base, rel), { force: true });
+  await prunePendingBase(scenarioDir, pendingDir);
+}
+
+/** `<pendingDir>/<scenario>/` without its empty directories, and gone when nothing is left. */
+async function prunePendingBase(scenarioDir: string, pendingDir: string): Promise<void> {
+  const base = pendingBase(scenarioDir, pendingDir);
+  if (await pruneEmptyDirs(base)) await rm(base, { recursive: true, force: true });
+}
+
+/**
+ * Applies (accept) or drops (reject) the pending files of a scenario; with `onlyNew`, accept
+ * takes only `new` entries and leaves the others pending. Returns what it did and what it kept.
+ */
+export async function settlePending(
+  scenarioDir: string,
+  scenario: string,
+  how: 'accept' | 'reject',
+  options: { pendingDir?: string | null; onlyNew?: boolean } = {},
+): Promise<{ done: string[]; kept: PendingEntry[] }> {
   const done: string[] = [];
-  for (const file of await listPending(scenarioDir)) {
-    const pending = join(base, file);
+  const kept: PendingEntry[] = [];
+  for (const entry of await pendingEntries(scenarioDir, scenario, options.pendingDir)) {
+    const target = join(scenarioDir, EXPECTED_DIR, entry.file);
     if (how === 'reject') {
-      await rm(pending, { force: true });
-      done.push(`rejected ${file}`);
-    } else if (file.endsWith(PENDING_NEW)) {
-      await rename(pending, pending.slice(0, -PENDING_NEW.length));
-      done.push(`accepted ${file.slice(0, -PENDING_NEW.length)}`);
+      await rm(entry.pending, { force: true });
+      done.push(`rejected ${entry.file}${entry.kind === 'orphan' ? PENDING_REMOVED : PENDING_NEW}`);
+    } else if (options.onlyNew && entry.kind !== 'new') {
+      kept.push(entry);
+    } else if (entry.kind === 'orphan') {
+      await rm(target, { force: true });
+      await rm(entry.pending, { force: true });
+      done.push(`removed ${entry.file}`);
     } else {
-      await rm(pending.slice(0, -PENDING_REMOVED.length), { force: true });
-      await rm(pending, { force: true });
-      done.push(`removed ${file.slice(0, -PENDING_REMOVED.length)}`);
+      await mkdir(dirname(target), { recursive: true });
+      await copyFile(entry.pending, target);
+      await rm(entry.pending, { force: true });
+      done.push(`accepted ${entry.file}`);
     }
   }
-  await pruneEmptyDirs(base);
-  return done;
+  await pruneEmptyDirs(join(scenarioDir, EXPECTED_DIR));
+  if (options.pendingDir) await prunePendingBase(scenarioDir, options.pendingDir);
+  return { done, kept };
 }
 
 async function pruneEmptyDirs(dir: string): Promise<boolean> {
