@@ -17,7 +17,7 @@ import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
 import { resumeRun } from '../commands/resume.js';
 import { startRun } from '../commands/start.js';
-import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
+import { TERMINAL_STATUSES, ownerlessRun, printedSummaryLines, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 import { cloudSettingsFrom, validateQueueName } from '../cloud/settings.js';
 
@@ -60,7 +60,7 @@ function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
   }
   const detail = formatStatusDetail(result.detail);
   const lines = [`Run ${m.run_id} ${result.status}${detail ? ` (${detail})` : ''}.`];
-  if (m.summary) lines.push(...m.summary.split('\n').map((line) => `  ${line}`));
+  lines.push(...printedSummaryLines(m.summary, m.guardrails_required).map((line) => `  ${line}`));
   lines.push(`  manifest: ${manifestPath ?? 'none (the run could not be created)'}`, `  log:      ${m.log_path}`);
   if (result.created) lines.push(...endLines(result));
   runtime.stdout.write(`${lines.join('\n')}\n`);

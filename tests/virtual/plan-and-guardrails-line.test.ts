@@ -6,8 +6,6 @@ import { runCli } from '../../src/cli/run-cli.js';
 import type { Executor } from '../../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../../src/runtime/virtual-runtime.js';
 
-const itFails = it.fails;
-
 const T0 = Date.parse('2026-08-01T09:00:00.000Z');
 
 const CONFIG = {
@@ -51,7 +49,7 @@ function world(codes: Record<string, number> = {}) {
 }
 
 describe('plan', () => {
-  itFails('marks allow-failure and optional stages and ends with a legend of the mode column', async () => {
+  it('marks allow-failure and optional stages and ends with a legend of the mode column', async () => {
     const runtime = world();
     expect(await driveToCompletion(runtime, () => runCli(['plan', 'ci'], runtime))).toBe(0);
     expect(runtime.stdout.text()).toBe(
@@ -69,7 +67,7 @@ describe('plan', () => {
     );
   });
 
-  itFails('JSON has allow_failure and optional on every stage', async () => {
+  it('JSON has allow_failure and optional on every stage', async () => {
     const runtime = world();
     expect(await driveToCompletion(runtime, () => runCli(['plan', 'ci', '--format', 'json'], runtime))).toBe(0);
     const plan = JSON.parse(runtime.stdout.text()) as { stages: Array<{ id: string; allow_failure: boolean; optional: boolean }> };
@@ -83,7 +81,7 @@ describe('plan', () => {
 });
 
 describe('the Guardrails line', () => {
-  itFails('is not printed for a pipeline that does not require guardrails (start, status), but stays in the manifest', async () => {
+  it('is not printed for a pipeline that does not require guardrails (start, status), but stays in the manifest', async () => {
     const runtime = world();
     expect(await driveToCompletion(runtime, () => runCli(['start', 'ci'], runtime))).toBe(0);
     const out = runtime.stdout.text();
