@@ -122,9 +122,10 @@ export function renderStatus(view: RunStatusView): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function readRunStatus(runtime: Runtime, runId: string): Promise<RunStatusView> {
+/** `onlyTask`: look for the run under that task only (`status --task`). */
+export async function readRunStatus(runtime: Runtime, runId: string, onlyTask?: string): Promise<RunStatusView> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
-  const found = await findRun(runtime.fs, roots, runId);
+  const found = await findRun(runtime.fs, roots, runId, onlyTask);
   const label = repoRelative(roots, found.manifestPath);
   let manifest = await readManifest(runtime.fs, found.manifestPath, label);
   if (TERMINAL_STATUSES.has(manifest.status)) return statusView(manifest, label, runtime.clock.now());

@@ -7,8 +7,6 @@ import type { Executor } from '../../src/runtime/types.js';
 import type { MemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
-const itFails = it.fails;
-
 const T0 = Date.parse('2026-08-01T09:00:00.000Z');
 
 const CONFIG = {
@@ -93,7 +91,7 @@ async function twoRuns() {
 }
 
 describe('logs', () => {
-  itFails("prints every stage's decoded output in order, a header per stage, as the privacy guard let it through", async () => {
+  it("prints every stage's decoded output in order, a header per stage, as the privacy guard let it through", async () => {
     const { fs, red } = await twoRuns();
     const out = await cli(fs, ['logs', '--run', red]);
     expect(out.code).toBe(0);
@@ -111,7 +109,7 @@ describe('logs', () => {
     );
   });
 
-  itFails('prints one stage, by id or by index, with its header on stderr and only its output on stdout', async () => {
+  it('prints one stage, by id or by index, with its header on stderr and only its output on stdout', async () => {
     const { fs, red } = await twoRuns();
     const byId = await cli(fs, ['logs', '--run', red, 'lint']);
     expect(byId.code).toBe(0);
@@ -121,7 +119,7 @@ describe('logs', () => {
     expect(byIndex.stdout).toBe('compiled 3 files\n');
   });
 
-  itFails('defaults to the latest run of the task (not a child run) and says which on stderr', async () => {
+  it('defaults to the latest run of the task (not a child run) and says which on stderr', async () => {
     const { fs, green } = await twoRuns();
     const out = await cli(fs, ['logs']);
     expect(out.code).toBe(0);
@@ -131,7 +129,7 @@ describe('logs', () => {
     expect(out.stdout).toContain('codex-orchestrator logs --run ');
   });
 
-  itFails('a stage or a run that does not exist is one line on stderr, exit 2', async () => {
+  it('a stage or a run that does not exist is one line on stderr, exit 2', async () => {
     const { fs, red } = await twoRuns();
     const stage = await cli(fs, ['logs', '--run', red, 'nope']);
     expect([stage.code, stage.stdout, stage.stderr]).toEqual([
@@ -139,6 +137,10 @@ describe('logs', () => {
       '',
       `codex-orchestrator: logs: run ${red} has no stage 'nope' (its stages: 1 build, 2 lint, 3 test, 4 docs)\n`,
     ]);
+    // On the latest run too: the error is the only line (not the line naming the latest run).
+    const latest = await cli(fs, ['logs', 'nope']);
+    expect([latest.code, latest.stdout]).toEqual([2, '']);
+    expect(latest.stderr).toMatch(/^codex-orchestrator: logs: run \S+ has no stage 'nope' \(its stages: 1 build, 2 child\)\n$/);
     const index = await cli(fs, ['logs', '--run', red, '9']);
     expect(index.code).toBe(2);
     expect(index.stderr.split('\n')).toHaveLength(2);
@@ -150,7 +152,7 @@ describe('logs', () => {
     expect(task.stderr).toMatch(/^codex-orchestrator: run '\S+' not found under \S+other\S*\n$/);
   });
 
-  itFails('--format json gives each stage with its chunks, exact (base64 where not UTF-8)', async () => {
+  it('--format json gives each stage with its chunks, exact (base64 where not UTF-8)', async () => {
     const { fs, red } = await twoRuns();
     const out = await cli(fs, ['logs', '--run', red, 'test', '--format', 'json']);
     expect(out.code).toBe(0);
@@ -171,7 +173,7 @@ describe('logs', () => {
 });
 
 describe('status without --run', () => {
-  itFails('shows the latest run of the task and says which on stderr', async () => {
+  it('shows the latest run of the task and says which on stderr', async () => {
     const { fs, green } = await twoRuns();
     const out = await cli(fs, ['status']);
     expect(out.code).toBe(0);
@@ -179,7 +181,7 @@ describe('status without --run', () => {
     expect(out.stdout.split('\n')[0]).toBe(`Run ${green} (task 0101, pipeline green)`);
   });
 
-  itFails('with no run of the task at all: one line, exit 2 (also for logs)', async () => {
+  it('with no run of the task at all: one line, exit 2 (also for logs)', async () => {
     const runtime = runtimeAt(T0);
     for (const argv of [['status'], ['logs'], ['status', '--task', 'other', '--format', 'json']]) {
       const out = await cli(runtime.fs, argv);
@@ -191,7 +193,7 @@ describe('status without --run', () => {
 });
 
 describe('runs', () => {
-  itFails('lists the runs of the task newest first: id, pipeline, status, start, duration, stage totals', async () => {
+  it('lists the runs of the task newest first: id, pipeline, status, start, duration, stage totals', async () => {
     const { fs, red, green } = await twoRuns();
     const out = await cli(fs, ['runs']);
     expect(out.code).toBe(0);
@@ -208,7 +210,7 @@ describe('runs', () => {
     expect(one.stdout).toContain(green);
   });
 
-  itFails('--format json, and a bad --limit is one line, exit 2', async () => {
+  it('--format json, and a bad --limit is one line, exit 2', async () => {
     const { fs, red, green } = await twoRuns();
     const out = await cli(fs, ['runs', '--format', 'json']);
     const doc = JSON.parse(out.stdout) as { task_id: string; runs: Array<{ run_id: string; status: string; stages: Record<string, number> }> };
@@ -224,7 +226,7 @@ describe('runs', () => {
     expect(bad.stderr).toContain('--limit');
   });
 
-  itFails('with no run: says so, exit 0', async () => {
+  it('with no run: says so, exit 0', async () => {
     const runtime = runtimeAt(T0);
     const out = await cli(runtime.fs, ['runs']);
     expect([out.code, out.stdout]).toEqual([0, 'No runs of task 0101.\n']);
