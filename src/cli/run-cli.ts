@@ -13,6 +13,7 @@ import { formatStageTotals, stageTotals } from '../outcome/stage-totals.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
 import { withGuardedOutput } from './guarded-output.js';
+import { withLiveLine } from '../runtime/live-line.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
@@ -396,7 +397,8 @@ function isSystemError(error: unknown): boolean {
 /** Runs the CLI on a Runtime and returns the exit code. Never throws for bad input. */
 export async function runCli(argv: string[], given: Runtime): Promise<number> {
   // In enforce mode, everything the CLI prints goes through the privacy guard.
-  const runtime = withGuardedOutput(given);
+  // On a terminal, stdout and stderr keep the progress's live line below everything printed.
+  const runtime = withLiveLine(withGuardedOutput(given));
   let exitCode: number = EXIT.ok;
   const program = buildProgram(runtime, (code) => {
     exitCode = code;

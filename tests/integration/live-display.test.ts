@@ -16,8 +16,6 @@ import { CLI_PATH } from '../helpers/cli.js';
 import { NODE, shellQuote, useTempRepos } from '../helpers/integration.js';
 import { screenOf } from '../helpers/terminal.js';
 
-const itFails = it.fails;
-
 const repo = useTempRepos();
 
 /** This process's environment without the orchestrator's own variables, with a terminal type. */
@@ -30,7 +28,7 @@ function terminalEnv(): NodeJS.ProcessEnv {
 const CLI = `${NODE} ${shellQuote(CLI_PATH)}`;
 
 describe('in tmux', () => {
-  itFails("exec's output gets its own line: the live line is cleared before it", () => {
+  it("exec's output gets its own line: the live line is cleared before it", () => {
     const root = repo();
     const server = `codex-live-${process.pid}`;
     const tmux = (...args: string[]) => execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8', env: terminalEnv(), timeout: 60_000 });
@@ -51,7 +49,7 @@ describe('in tmux', () => {
 });
 
 describe('under script (a pty, raw bytes)', () => {
-  itFails('the running stage shows its last output line dimmed; allowed failures and subpipeline runs get their own lines', async () => {
+  it('the running stage shows its last output line dimmed; allowed failures and subpipeline runs get their own lines', async () => {
     const root = repo({
       pipelines: [
         {
