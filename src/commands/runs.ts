@@ -96,7 +96,9 @@ export async function chooseRun(runtime: Runtime, options: { run?: string; task?
   const taskId = taskIdFrom(runtime, options.task);
   const [latest] = await taskRuns(runtime, roots, taskId, 1);
   if (latest === undefined) {
-    throw new InputError(`no run of task ${taskId} under ${repoRelative(roots, roots.runsDir)} (start one with: codex-orchestrator start)`);
+    throw new InputError(
+      `no run of task ${taskId} under ${repoRelative(roots, roots.runsDir)} (start one with: codex-orchestrator start, or name one with --run <id> or --task <id>)`,
+    );
   }
   return {
     found: latest.found,

@@ -187,7 +187,9 @@ describe('status without --run', () => {
       const out = await cli(runtime.fs, argv);
       expect(out.code).toBe(2);
       expect(out.stdout).toBe('');
-      expect(out.stderr).toMatch(/^codex-orchestrator: no run of task (0101|other) under \S+ \(start one with: codex-orchestrator start\)\n$/);
+      expect(out.stderr).toMatch(
+        /^codex-orchestrator: no run of task (0101|other) under \S+ \(start one with: codex-orchestrator start, or name one with --run <id> or --task <id>\)\n$/,
+      );
     }
   });
 });
