@@ -10,7 +10,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { isOrchestratorVariable } from '../../src/config/env-settings.js';
 import { CLI_PATH } from '../helpers/cli.js';
 import { NODE, shellQuote, useTempRepos } from '../helpers/integration.js';
@@ -83,6 +83,10 @@ describe('under script (a pty, raw bytes)', () => {
         released = true;
         void writeFile(join(root, 'gate.fifo'), 'go\n');
       }
+    });
+    // Should the test time out, the pty and its CLI do not outlive it.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     const code = await exited;
     const raw = Buffer.concat(out).toString('utf8');
