@@ -10,6 +10,9 @@ function guardedStream(stream: OutputStream): OutputStream {
     get isTTY() {
       return stream.isTTY;
     },
+    get columns() {
+      return stream.columns;
+    },
     write(data) {
       const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
       const outcome = guardChunk('enforce', bytes);

@@ -9,15 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
 import { EXIT, runExitCode } from '../outcome/exit-codes.js';
 import { formatStatusDetail } from '../outcome/status-detail.js';
+import { formatStageTotals, stageTotals } from '../outcome/stage-totals.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
 import { withGuardedOutput } from './guarded-output.js';
+import { withLiveLine } from '../runtime/live-line.js';
 import type { RunResult } from '../run/drive-run.js';
 import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
 import { resumeRun } from '../commands/resume.js';
 import { startRun } from '../commands/start.js';
-import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
+import type { FoundRun } from '../commands/find-run.js';
+import { readRunLogs, stageLogHeader, stageOutputBytes } from '../commands/logs.js';
+import { chooseRun, listRuns, renderRunList } from '../commands/runs.js';
+import { TERMINAL_STATUSES, ownerlessRun, printedSummaryLines, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
 import { cloudSettingsFrom, validateQueueName } from '../cloud/settings.js';
 
@@ -60,7 +65,7 @@ function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
   }
   const detail = formatStatusDetail(result.detail);
   const lines = [`Run ${m.run_id} ${result.status}${detail ? ` (${detail})` : ''}.`];
-  if (m.summary) lines.push(...m.summary.split('\n').map((line) => `  ${line}`));
+  lines.push(...printedSummaryLines(m.summary, m.guardrails_required).map((line) => `  ${line}`));
   lines.push(`  manifest: ${manifestPath ?? 'none (the run could not be created)'}`, `  log:      ${m.log_path}`);
   if (result.created) lines.push(...endLines(result));
   runtime.stdout.write(`${lines.join('\n')}\n`);
@@ -80,18 +85,10 @@ function endLines(result: RunResult): string[] {
       ...failed.lastLines.map((line) => `    ${line}`),
     );
   }
-  const count = { succeeded: 0, allowed: 0, failed: 0, cancelled: 0, notRun: 0 };
-  for (const c of m.commands) {
-    if (c.status === 'succeeded') count.succeeded += 1;
-    // The stage a signal stopped is recorded failed: in a cancelled run it was cancelled.
-    else if (c.status === 'failed') count[result.status === 'cancelled' ? 'cancelled' : 'failed'] += 1;
-    // An allowed failure (or an optional subpipeline that failed) is recorded skipped, with how it ended.
-    else if (c.status === 'skipped' && ((c.exit_code !== null && c.exit_code !== 0) || c.sub_run_id !== null)) count.allowed += 1;
-    else count.notRun += 1;
-  }
   const seconds = m.completed_at === null ? null : (Date.parse(m.completed_at) - Date.parse(m.started_at)) / 1000;
+  // The run's status in the manifest may lag the result's (a write that failed): count by the result's.
   lines.push(
-    `  stages: ${count.succeeded} succeeded, ${count.allowed} allowed to fail, ${count.failed} failed, ${count.cancelled > 0 ? `${count.cancelled} cancelled, ` : ''}${count.notRun} not run${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,
+    `  ${formatStageTotals(stageTotals({ status: result.status, commands: m.commands }))}${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,
   );
   if (result.status !== 'succeeded') lines.push(`  resume: codex-orchestrator resume --run ${m.run_id}`);
   return lines;
@@ -116,7 +113,7 @@ function parseInterval(value: string): number {
   return seconds;
 }
 
-async function watchStatus(runtime: Runtime, runId: string, intervalMs: number, onView: (view: RunStatusView) => void): Promise<number> {
+async function watchStatus(runtime: Runtime, found: FoundRun, intervalMs: number, onView: (view: RunStatusView) => void): Promise<number> {
   let stopped: SignalName | null = null;
   let wake: (() => void) | null = null;
   const unsubscribe = runtime.signals.subscribe((signal) => {
@@ -126,7 +123,7 @@ async function watchStatus(runtime: Runtime, runId: string, intervalMs: number, 
   try {
     let lastKey = '';
     for (;;) {
-      const view = await readRunStatus(runtime, runId);
+      const view = await readRunStatus(runtime, found.runId, found.taskId);
       const key = `${view.updated_at}|${view.status}|${view.heartbeat_stale}|${view.owner?.state ?? 'none'}`;
       if (key !== lastKey) onView(view);
       lastKey = key;
@@ -215,29 +212,73 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
 
   program
     .command('status')
-    .description("print a run's state")
-    .requiredOption('--run <id>', 'run id')
+    .description("print a run's state (default: the task's latest run)")
+    .option('--run <id>', "run id (default: the task's latest run, named on stderr)")
+    .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101); with --run, look only under it')
     .option('--watch', 'keep printing until the run ends (with --format json: print the final state only)')
     .option('--interval <seconds>', 'seconds between checks with --watch', parseInterval, 2)
     .addOption(formatOption())
-    .action(async (opts: { run: string; watch?: boolean; interval: number; format: Format }) => {
+    .action(async (opts: { run?: string; task?: string; watch?: boolean; interval: number; format: Format }) => {
+      const { found, note } = await chooseRun(runtime, { run: opts.run, task: opts.task });
+      if (note !== null) runtime.stderr.write(note);
       const print = (view: RunStatusView) => {
         if (opts.format === 'json') runtime.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
         else runtime.stdout.write(renderStatus(view));
       };
       if (!opts.watch) {
-        print(await readRunStatus(runtime, opts.run));
+        print(await readRunStatus(runtime, found.runId, found.taskId));
         setExit(EXIT.ok);
         return;
       }
       let last: RunStatusView | null = null;
-      const code = await watchStatus(runtime, opts.run, opts.interval * 1000, (view) => {
+      const code = await watchStatus(runtime, found, opts.interval * 1000, (view) => {
         last = view;
         if (opts.format === 'json') runtime.stderr.write(`${view.run_id} ${view.status}\n`);
         else print(view);
       });
       if (opts.format === 'json' && last) print(last);
       setExit(code);
+    });
+
+  program
+    .command('logs')
+    .description("print a run's stage output as its logs hold it (default: the task's latest run, every stage)")
+    .argument('[stage]', 'one stage, by id or 1-based index: only its output on stdout, its header on stderr')
+    .option('--run <id>', "run id (default: the task's latest run, named on stderr)")
+    .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101); with --run, look only under it')
+    .addOption(formatOption())
+    .action(async (stage: string | undefined, opts: { run?: string; task?: string; format: Format }) => {
+      const { found, note } = await chooseRun(runtime, { run: opts.run, task: opts.task });
+      const logs = await readRunLogs(runtime, found, stage);
+      if (note !== null) runtime.stderr.write(note);
+      if (opts.format === 'json') {
+        runtime.stdout.write(`${JSON.stringify(logs, null, 2)}\n`);
+      } else if (stage !== undefined) {
+        const one = logs.stages[0]!;
+        runtime.stderr.write(`${stageLogHeader(one, logs.status)}\n`);
+        runtime.stdout.write(stageOutputBytes(one));
+      } else {
+        for (const one of logs.stages) {
+          runtime.stdout.write(`${stageLogHeader(one, logs.status)}\n`);
+          const bytes = stageOutputBytes(one);
+          if (bytes.length > 0) runtime.stdout.write(bytes);
+          // The next header starts on a line of its own.
+          if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) runtime.stdout.write('\n');
+        }
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('runs')
+    .description("list the task's recent runs, newest first (subpipelines' child runs are shown by their parent)")
+    .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101)')
+    .option('--limit <n>', 'how many runs', parseLimit, 10)
+    .addOption(formatOption())
+    .action(async (opts: { task?: string; limit: number; format: Format }) => {
+      const list = await listRuns(runtime, { task: opts.task, limit: opts.limit });
+      runtime.stdout.write(opts.format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : renderRunList(list));
+      setExit(EXIT.ok);
     });
 
   program
@@ -373,6 +414,12 @@ function parseLockMs(value: string): number {
   return n;
 }
 
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected an integer of at least 1');
+  return n;
+}
+
 function parseConcurrency(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('expected an integer from 1 to 1000');
@@ -388,7 +435,8 @@ function isSystemError(error: unknown): boolean {
 /** Runs the CLI on a Runtime and returns the exit code. Never throws for bad input. */
 export async function runCli(argv: string[], given: Runtime): Promise<number> {
   // In enforce mode, everything the CLI prints goes through the privacy guard.
-  const runtime = withGuardedOutput(given);
+  // On a terminal, stdout and stderr keep the progress's live line below everything printed.
+  const runtime = withLiveLine(withGuardedOutput(given));
   let exitCode: number = EXIT.ok;
   const program = buildProgram(runtime, (code) => {
     exitCode = code;

@@ -7,11 +7,12 @@ import { MANIFEST_FILE, runDirectory, validateId } from '../layout/run-layout.js
 
 export type FoundRun = { taskId: string; runId: string; manifestPath: string };
 
-export async function findRun(fs: FileSink, roots: Roots, runId: string): Promise<FoundRun> {
+/** Under every task, or only under `onlyTask` when given. */
+export async function findRun(fs: FileSink, roots: Roots, runId: string, onlyTask?: string): Promise<FoundRun> {
   validateId('run id', runId);
-  for (const taskId of await fs.readdir(roots.runsDir)) {
+  for (const taskId of onlyTask === undefined ? await fs.readdir(roots.runsDir) : [onlyTask]) {
     const manifestPath = join(runDirectory(roots, taskId, runId), MANIFEST_FILE);
     if (await fs.exists(manifestPath)) return { taskId, runId, manifestPath };
   }
-  throw new InputError(`run '${runId}' not found under ${roots.runsDir}`);
+  throw new InputError(`run '${runId}' not found under ${onlyTask === undefined ? roots.runsDir : join(roots.runsDir, onlyTask)}`);
 }

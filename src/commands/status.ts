@@ -33,6 +33,8 @@ export type RunStatusView = {
     state: OwnerState;
   } | null;
   summary: string | null;
+  /** The pipeline's `guardrailsRequired`: only then does the text print the summary's `Guardrails:` line. */
+  guardrails_required: boolean;
   manifest: string;
   commands: Array<{ index: number; id: string; kind: string; status: string; exit_code: number | null; summary: string | null }>;
   child_runs: Manifest['child_runs'];
@@ -53,6 +55,7 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
     heartbeat_stale: heartbeatStale(manifest, nowMs),
     owner,
     summary: manifest.summary,
+    guardrails_required: manifest.guardrails_required,
     manifest: manifestPath,
     commands: manifest.commands.map((c) => ({
       index: c.index,
@@ -88,6 +91,17 @@ function ownerLines(view: RunStatusView): string[] {
   return [`  owner:     ${who}`];
 }
 
+/**
+ * A run's summary lines as the CLI prints them: the `Guardrails: …` line (always last in the
+ * manifest's summary) only for a pipeline that requires guardrails; for any other it says
+ * nothing about the run (issue 18).
+ */
+export function printedSummaryLines(summary: string | null, guardrailsRequired: boolean): string[] {
+  if (!summary) return [];
+  const lines = summary.split('\n');
+  return guardrailsRequired ? lines : lines.filter((line) => !line.startsWith('Guardrails: '));
+}
+
 export function renderStatus(view: RunStatusView): string {
   const lines = [
     `Run ${view.run_id} (task ${view.task_id}, pipeline ${view.pipeline_id})`,
@@ -103,13 +117,15 @@ export function renderStatus(view: RunStatusView): string {
     lines.push(`    ${c.index}. ${c.id.padEnd(20)} ${c.status}${exit}${c.summary ? ` - ${c.summary.split('\n')[0]}` : ''}`);
   }
   for (const child of view.child_runs) lines.push(`  child run: ${child.run_id} (${child.pipeline_id}) ${child.status}`);
-  if (view.summary) lines.push('  summary:', ...view.summary.split('\n').map((line) => `    ${line}`));
+  const summary = printedSummaryLines(view.summary, view.guardrails_required);
+  if (summary.length > 0) lines.push('  summary:', ...summary.map((line) => `    ${line}`));
   return `${lines.join('\n')}\n`;
 }
 
-export async function readRunStatus(runtime: Runtime, runId: string): Promise<RunStatusView> {
+/** `onlyTask`: look for the run under that task only (`status --task`). */
+export async function readRunStatus(runtime: Runtime, runId: string, onlyTask?: string): Promise<RunStatusView> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
-  const found = await findRun(runtime.fs, roots, runId);
+  const found = await findRun(runtime.fs, roots, runId, onlyTask);
   const label = repoRelative(roots, found.manifestPath);
   let manifest = await readManifest(runtime.fs, found.manifestPath, label);
   if (TERMINAL_STATUSES.has(manifest.status)) return statusView(manifest, label, runtime.clock.now());

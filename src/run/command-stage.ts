@@ -23,6 +23,7 @@ import { outputTailSink } from './sinks/output-tail-sink.js';
 import { privacyFilter, textGuard, type PrivacyFilter } from './sinks/privacy-filter.js';
 import { guardText } from '../privacy/guard.js';
 import { fanOut } from './sinks/stage-sink.js';
+import { progressSink } from './sinks/progress-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
@@ -85,6 +86,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     eventLogSink(runtime.fs, paths.runnerLogPath, logPath),
     toolRunRecordSink(record),
     ...(ctx.invocation.console ? [ctx.invocation.console] : []),
+    // On a terminal the live line shows the stage's last line of output.
+    ...(ctx.invocation.progress.showsOutput ? [progressSink(ctx.invocation.progress)] : []),
   ]);
   const emit = (event: ExecEvent, bytes?: Uint8Array) => sinks.event(event, { timestamp: isoTime(runtime.clock.now()), index, bytes });
   const guardOptions = {
@@ -315,7 +318,9 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     ctx.toolRuns.push(record);
     const dropped = droppedEventsLine(record, stage.title);
     if (dropped) ctx.summaryLines.push(dropped);
-    ctx.invocation.progress.stageFinished(label, { status: succeeded ? 'succeeded' : 'failed', exitCode, durationMs });
+    // As a reader of the progress needs it: a stage a signal stopped is cancelled, an allowed failure says so.
+    const shown = succeeded ? 'succeeded' : ctx.invocation.cancel.signal ? 'cancelled' : stage.allowFailure ? 'failed, allowed to fail' : 'failed';
+    ctx.invocation.progress.stageFinished(label, { status: shown, exitCode, durationMs });
 
     if (lost) {
       const how = succeeded ? 'succeeded' : result.signal ? `was terminated by ${result.signal}` : `failed with exit code ${exitCode}`;

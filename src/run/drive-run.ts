@@ -499,7 +499,8 @@ async function runSubpipelineStage(ctx: RunContext, i: number, stage: Subpipelin
         subRunId: child.manifest.run_id,
       });
     });
-    invocation.progress.stageFinished(label, { status: result.status, exitCode: null, durationMs: endMs - startedAtMs });
+    const shown = result.status === 'failed' && stage.optional && !lost ? 'failed, optional' : result.status;
+    invocation.progress.stageFinished(label, { status: shown, exitCode: null, durationMs: endMs - startedAtMs });
     if (lost) {
       ctx.summaryLines.push(`Subpipeline '${pipeline.title}' ${result.status}.`);
       return { kind: 'write-failed', error: lost, detail: { kind: 'subpipeline-failed', pipelineId: stage.pipeline } };

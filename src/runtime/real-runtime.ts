@@ -17,6 +17,9 @@ function processStream(stream: NodeJS.WriteStream): OutputStream {
     get isTTY() {
       return Boolean(stream.isTTY);
     },
+    get columns() {
+      return stream.isTTY ? stream.columns : undefined;
+    },
   };
 }
 

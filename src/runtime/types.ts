@@ -119,6 +119,21 @@ export interface FileSink {
 export interface OutputStream {
   write(data: string | Uint8Array): void;
   readonly isTTY: boolean;
+  /** The terminal's width in columns, when it is a terminal that says. */
+  readonly columns?: number;
+  /** On a terminal: the one status line kept under everything else printed (src/runtime/live-line.ts). */
+  readonly live?: LiveLine;
+}
+
+/**
+ * The live line of a terminal: drawn at the bottom, cleared before any other output reaches
+ * the terminal (stdout or stderr) and drawn again once that output has ended its line.
+ */
+export interface LiveLine {
+  /** Shows `text` (one line, already cut to the width) as the live line; null removes it. */
+  set(text: string | null): void;
+  /** Prints `text` as a line of its own: after the live line is cleared, and on a new line if the cursor is not at a line's start. */
+  line(text: string): void;
 }
 
 export type SignalName = 'SIGINT' | 'SIGTERM';

@@ -157,7 +157,14 @@ const cases: Case[] = [
     mentions: ['2026-01-01T00-00-00-000Z-00000000', 'not found'],
   },
   { name: 'status with a bad run id', config: good, args: ['status', '--run', '../etc'], mentions: ['run id', '"../etc"'] },
-  { name: 'status without --run', config: good, args: ['status'], mentions: ['--run'] },
+  // Without --run, status shows the task's latest run: with none, it says so and how to make one.
+  {
+    name: 'status without --run and no run yet',
+    config: good,
+    args: ['status'],
+    mentions: ['no run of task 0101', 'codex-orchestrator start', '--run'],
+  },
+  { name: 'logs without --run and no run yet', config: good, args: ['logs'], mentions: ['no run of task 0101', '--run'] },
   {
     name: 'status --watch with a bad interval',
     config: good,

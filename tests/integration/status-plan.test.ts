@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliProcess, startCli } from '../helpers/cli.js';
 import { checkRunsDir, onlyRunId, readFifo, rootEntries, runFiles, snapshotTree, useTempRepos, type Json } from '../helpers/integration.js';
+import { PLAN_MODE_LEGEND } from '../../src/commands/plan.js';
 
 const repo = useTempRepos();
 
@@ -65,6 +66,7 @@ describe('status', () => {
       'heartbeat_stale',
       'owner',
       'summary',
+      'guardrails_required',
       'manifest',
       'commands',
       'child_runs',
@@ -82,6 +84,7 @@ describe('status', () => {
       heartbeat_stale: false,
       owner: null,
       summary: m.summary,
+      guardrails_required: false,
       manifest: `.runs/0101/cli/${id}/manifest.json`,
       commands: m.commands.map((c: Json) => ({
         index: c.index,
@@ -209,6 +212,7 @@ describe('plan', () => {
         '  4. checks [subpipeline checks]',
         '    1. lint [cloud] make lint',
         '  5. after [mcp] make after',
+        PLAN_MODE_LEGEND,
         '',
       ].join('\n'),
     );
@@ -243,6 +247,8 @@ describe('plan', () => {
         command: 'make lint',
         pipeline: null,
         execution_mode: 'cloud',
+        allow_failure: false,
+        optional: false,
         will_run: true,
         stages: null,
       },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
+import { PLAN_MODE_LEGEND } from '../../src/commands/plan.js';
 import { DISPATCH_PRESET, PLAN_PRESET, SUMMARY_PRESET, resolveExecutionMode, type ModePreset } from '../../src/run/execution-mode.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
@@ -159,6 +160,6 @@ describe('phase 4: plan --task is refused (the plan preview never read the task)
   it('plan without --task is unchanged', async () => {
     const runtime = world();
     expect(await runCli(['plan', 'main'], runtime)).toBe(0);
-    expect(runtime.stdout.text()).toBe('Pipeline main (Main):\n  1. build [mcp] make\n');
+    expect(runtime.stdout.text()).toBe(`Pipeline main (Main):\n  1. build [mcp] make\n${PLAN_MODE_LEGEND}\n`);
   });
 });

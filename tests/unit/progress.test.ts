@@ -61,23 +61,51 @@ describe('progress on a TTY', () => {
         `${CLEAR}[ci 1/3] build running 1.0s`,
         `${CLEAR}[ci 1/3] build running 2.0s`,
         CLEAR,
-        `${CLEAR}[ci 1/3] build failed (exit 2, 2.5s)\n`,
+        '[ci 1/3] build failed (exit 2, 2.5s)\n',
       ].join(''),
     );
   });
 
-  it('a new stage stops the previous live line first; a note clears the live line; stopLive twice writes once', () => {
+  it('a new stage stops the previous live line first; a note prints above the live line; stopLive twice writes once', () => {
     const { out, clock, progress } = setup(true);
     progress.stageStarted(BUILD, 'npm run build');
     progress.stageStarted(UNIT, 'npm test');
     expect(clock.pendingTimers()).toBe(1);
     progress.note('heads up');
-    expect(clock.pendingTimers()).toBe(0);
+    expect(clock.pendingTimers()).toBe(1);
+    progress.stopLive();
     progress.stopLive();
     progress.note('again');
     expect(out.text()).toBe(
-      [`${CLEAR}[ci 1/3] build running 0.0s`, CLEAR, `${CLEAR}    [checks 2/2] unit running 0.0s`, CLEAR, 'heads up\n', 'again\n'].join(''),
+      [
+        `${CLEAR}[ci 1/3] build running 0.0s`,
+        CLEAR,
+        `${CLEAR}    [checks 2/2] unit running 0.0s`,
+        CLEAR,
+        'heads up\n',
+        `${CLEAR}    [checks 2/2] unit running 0.0s`,
+        CLEAR,
+        'again\n',
+      ].join(''),
     );
+  });
+
+  it("shows the stage's last line of output dimmed, following noisy output at most every 100 ms", () => {
+    const { out, clock, progress } = setup(true);
+    progress.stageStarted(BUILD, 'npm run build');
+    progress.stageOutput(Buffer.from('first\n\n'));
+    // Within 100 ms of that draw: one redraw later, with the last line by then.
+    progress.stageOutput(Buffer.from('second\nthi'));
+    progress.stageOutput(Buffer.from('rd'));
+    expect(clock.pendingTimers()).toBe(2);
+    const before = out.text();
+    expect(clock.fireNext()).toBe(true);
+    expect(clock.now()).toBe(T0 + 100);
+    // A line the same as the one shown does not redraw.
+    progress.stageOutput(Buffer.from('\n'));
+    progress.stopLive();
+    expect(before).toBe(`${CLEAR}[ci 1/3] build running 0.0s${CLEAR}[ci 1/3] build running 0.0s  \u001b[2mfirst\u001b[22m`);
+    expect(out.text()).toBe(`${before}${CLEAR}[ci 1/3] build running 0.1s  \u001b[2mthird\u001b[22m${CLEAR}`);
   });
 
   it('stopLive before the run ends leaves no timer and no further redraw', () => {

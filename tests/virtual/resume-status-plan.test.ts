@@ -7,7 +7,7 @@ import { runCli } from '../../src/cli/run-cli.js';
 import { InputError } from '../../src/errors.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import { findRun } from '../../src/commands/find-run.js';
-import { renderPlan, type Plan } from '../../src/commands/plan.js';
+import { PLAN_MODE_LEGEND, renderPlan, type Plan } from '../../src/commands/plan.js';
 import { PLAN_PRESET, resolveExecutionMode, type ModeInputs } from '../../src/run/execution-mode.js';
 import { resumeRun, type ResumeOptions } from '../../src/commands/resume.js';
 import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
@@ -329,6 +329,7 @@ describe('status', () => {
     heartbeat_stale: true,
     owner: { pid: 4243, host: 'build-1', started: 'boot/77', acquired_at: '2026-08-01T09:00:00.000Z', command: 'start', state: 'gone' },
     summary: 'first line\nsecond line',
+    guardrails_required: false,
     manifest: '.runs/0101/cli/r-1/manifest.json',
     commands: [
       { index: 1, id: 'prepare', kind: 'command', status: 'succeeded', exit_code: 0, summary: 'prepared\nmore' },
@@ -411,6 +412,8 @@ describe('plan', () => {
           command: 'make',
           pipeline: null,
           execution_mode: 'cloud',
+          allow_failure: false,
+          optional: false,
           will_run: true,
           stages: null,
         },
@@ -422,6 +425,8 @@ describe('plan', () => {
           command: null,
           pipeline: 'checks',
           execution_mode: null,
+          allow_failure: false,
+          optional: false,
           will_run: true,
           stages: [
             {
@@ -432,6 +437,8 @@ describe('plan', () => {
               command: 'npm test',
               pipeline: null,
               execution_mode: 'mcp',
+              allow_failure: false,
+              optional: false,
               will_run: true,
               stages: null,
             },
@@ -445,6 +452,8 @@ describe('plan', () => {
           command: null,
           pipeline: 'none',
           execution_mode: null,
+          allow_failure: false,
+          optional: false,
           will_run: false,
           stages: null,
         },
@@ -456,6 +465,8 @@ describe('plan', () => {
           command: 'publish',
           pipeline: null,
           execution_mode: 'mcp',
+          allow_failure: false,
+          optional: false,
           will_run: false,
           stages: null,
         },
@@ -469,10 +480,11 @@ describe('plan', () => {
         '    1. unit [mcp] npm test',
         '  3. empty [subpipeline none]  [skipped]',
         '  4. ship [mcp] publish  [skipped]',
+        PLAN_MODE_LEGEND,
         '',
       ].join('\n'),
     );
-    expect(renderPlan({ ...plan, target: null, stages: [] })).toBe('Pipeline main (Main):\n');
+    expect(renderPlan({ ...plan, target: null, stages: [] })).toBe(`Pipeline main (Main):\n${PLAN_MODE_LEGEND}\n`);
   });
 
   it('previews the execution mode: booleans first, then the executionMode word trimmed and lower-cased', () => {

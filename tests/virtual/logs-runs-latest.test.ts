@@ -1,0 +1,236 @@
+// Issue 18 (part A): `logs [--run <id>] [stage]` prints a run's decoded stage output (as the
+// privacy guard let it through), `status` and `logs` default to the task's latest run, and
+// `runs` lists recent runs newest first.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
+import type { Executor } from '../../src/runtime/types.js';
+import type { MemoryFileSink } from '../../src/runtime/memory-file-sink.js';
+import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
+
+const T0 = Date.parse('2026-08-01T09:00:00.000Z');
+
+const CONFIG = {
+  pipelines: [
+    {
+      id: 'ci',
+      title: 'CI',
+      stages: [
+        { kind: 'command', id: 'build', title: 'Build', command: 'build' },
+        { kind: 'command', id: 'lint', title: 'Lint', command: 'lint', allowFailure: true },
+        { kind: 'command', id: 'test', title: 'Test', command: 'test' },
+        { kind: 'command', id: 'docs', title: 'Docs', command: 'docs' },
+      ],
+    },
+    {
+      id: 'green',
+      title: 'Green',
+      stages: [
+        { kind: 'command', id: 'build', title: 'Build', command: 'build' },
+        { kind: 'subpipeline', id: 'child', title: 'Child', pipeline: 'child' },
+      ],
+    },
+    { id: 'child', title: 'Child', stages: [{ kind: 'command', id: 'inner', title: 'Inner', command: 'inner' }] },
+  ],
+};
+
+const BINARY = Buffer.from([0xff, 0xfe, 0x41, 0x0a]);
+
+// Each command prints what the map says, chunk by chunk, then exits with its code.
+const SCRIPT: Record<string, { out: Array<['stdout' | 'stderr', string | Buffer]>; code: number }> = {
+  build: { out: [['stdout', 'compiled 3 files\n']], code: 0 },
+  lint: { out: [['stderr', 'warning: unused\n']], code: 1 },
+  test: {
+    out: [
+      ['stdout', 'running 2 tests\n'],
+      ['stderr', 'FAIL adds\n'],
+      ['stdout', 'api_key=abcdef1234567 in fixture\n'],
+      ['stdout', BINARY],
+      ['stdout', 'no newline at the end'],
+    ],
+    code: 1,
+  },
+  docs: { out: [], code: 0 },
+  inner: { out: [['stdout', 'inner ran\n']], code: 0 },
+};
+
+const executor: Executor = {
+  start(request, onChunk) {
+    const script = SCRIPT[request.command]!;
+    const done = (async () => {
+      for (const [stream, data] of script.out) await onChunk({ stream, data: typeof data === 'string' ? Buffer.from(data) : data });
+      return { exitCode: script.code, signal: null };
+    })();
+    return { done, cancel: () => undefined };
+  },
+};
+
+const ENFORCE = { CODEX_PRIVACY_GUARD_MODE: 'enforce' };
+
+function runtimeAt(ms: number, fs?: MemoryFileSink): VirtualRuntime {
+  const runtime = createVirtualRuntime({ startMs: ms, seed: ms % 1000, cwd: '/repo', executor, env: ENFORCE, ...(fs ? { fs } : {}) });
+  if (!fs) runtime.fs.seedFile('/repo/codex.orchestrator.json', JSON.stringify(CONFIG));
+  return runtime;
+}
+
+async function cli(fs: MemoryFileSink, argv: string[], ms = T0 + 60_000) {
+  const runtime = runtimeAt(ms, fs);
+  const code = await driveToCompletion(runtime, () => runCli(argv, runtime));
+  return { code, stdout: runtime.stdout.text(), stdoutBytes: runtime.stdout.bytes(), stderr: runtime.stderr.text() };
+}
+
+/** Two runs: `ci` (red) at T0, then `green` (with a child run) one second later. */
+async function twoRuns() {
+  const first = runtimeAt(T0);
+  expect(await driveToCompletion(first, () => runCli(['start', 'ci', '--format', 'json'], first))).toBe(1);
+  const red = (JSON.parse(first.stdout.text()) as { run_id: string }).run_id;
+  const fs = first.fs;
+  const second = await cli(fs, ['start', 'green', '--format', 'json'], T0 + 1_000);
+  expect(second.code).toBe(0);
+  const green = (JSON.parse(second.stdout) as { run_id: string }).run_id;
+  return { fs, red, green };
+}
+
+describe('logs', () => {
+  it("prints every stage's decoded output in order, a header per stage, as the privacy guard let it through", async () => {
+    const { fs, red } = await twoRuns();
+    const out = await cli(fs, ['logs', '--run', red]);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe('');
+    const log = (n: string) => `.runs/0101/cli/${red}/commands/${n}.ndjson`;
+    expect(out.stdoutBytes).toEqual(
+      Buffer.concat([
+        Buffer.from(`==> 1. build: succeeded, exit 0 (${log('01-build')})\ncompiled 3 files\n`),
+        Buffer.from(`==> 2. lint: failed, exit 1, allowed to fail (${log('02-lint')})\nwarning: unused\n`),
+        Buffer.from(`==> 3. test: failed, exit 1 (${log('03-test')})\nrunning 2 tests\nFAIL adds\napi_key=[REDACTED] in fixture\n`),
+        BINARY,
+        Buffer.from('no newline at the end\n'),
+        Buffer.from('==> 4. docs: not run\n'),
+      ]),
+    );
+  });
+
+  it('prints one stage, by id or by index, with its header on stderr and only its output on stdout', async () => {
+    const { fs, red } = await twoRuns();
+    const byId = await cli(fs, ['logs', '--run', red, 'lint']);
+    expect(byId.code).toBe(0);
+    expect(byId.stdout).toBe('warning: unused\n');
+    expect(byId.stderr).toBe(`==> 2. lint: failed, exit 1, allowed to fail (.runs/0101/cli/${red}/commands/02-lint.ndjson)\n`);
+    const byIndex = await cli(fs, ['logs', '--run', red, '1']);
+    expect(byIndex.stdout).toBe('compiled 3 files\n');
+  });
+
+  it('defaults to the latest run of the task (not a child run) and says which on stderr', async () => {
+    const { fs, green } = await twoRuns();
+    const out = await cli(fs, ['logs']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(`codex-orchestrator: latest run of task 0101: ${green} (pipeline green)\n`);
+    expect(out.stdout).toContain('==> 1. build: succeeded, exit 0');
+    expect(out.stdout).toContain(`==> 2. child: succeeded, subpipeline child, run `);
+    expect(out.stdout).toContain('codex-orchestrator logs --run ');
+  });
+
+  it('a stage or a run that does not exist is one line on stderr, exit 2', async () => {
+    const { fs, red } = await twoRuns();
+    const stage = await cli(fs, ['logs', '--run', red, 'nope']);
+    expect([stage.code, stage.stdout, stage.stderr]).toEqual([
+      2,
+      '',
+      `codex-orchestrator: logs: run ${red} has no stage 'nope' (its stages: 1 build, 2 lint, 3 test, 4 docs)\n`,
+    ]);
+    // On the latest run too: the error is the only line (not the line naming the latest run).
+    const latest = await cli(fs, ['logs', 'nope']);
+    expect([latest.code, latest.stdout]).toEqual([2, '']);
+    expect(latest.stderr).toMatch(/^codex-orchestrator: logs: run \S+ has no stage 'nope' \(its stages: 1 build, 2 child\)\n$/);
+    const index = await cli(fs, ['logs', '--run', red, '9']);
+    expect(index.code).toBe(2);
+    expect(index.stderr.split('\n')).toHaveLength(2);
+    const run = await cli(fs, ['logs', '--run', '2026-01-01T00-00-00-000Z-00000000']);
+    expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toMatch(/^codex-orchestrator: run '2026-01-01T00-00-00-000Z-00000000' not found under \S+\n$/);
+    const task = await cli(fs, ['logs', '--run', red, '--task', 'other']);
+    expect(task.code).toBe(2);
+    expect(task.stderr).toMatch(/^codex-orchestrator: run '\S+' not found under \S+other\S*\n$/);
+  });
+
+  it('--format json gives each stage with its chunks, exact (base64 where not UTF-8)', async () => {
+    const { fs, red } = await twoRuns();
+    const out = await cli(fs, ['logs', '--run', red, 'test', '--format', 'json']);
+    expect(out.code).toBe(0);
+    const doc = JSON.parse(out.stdout) as {
+      run_id: string;
+      stages: Array<{ index: number; id: string; status: string; chunks: Array<{ stream: string; data: string; encoding?: string }> }>;
+    };
+    expect(doc.run_id).toBe(red);
+    expect(doc.stages).toHaveLength(1);
+    expect(doc.stages[0]!.chunks).toEqual([
+      { stream: 'stdout', data: 'running 2 tests\n' },
+      { stream: 'stderr', data: 'FAIL adds\n' },
+      { stream: 'stdout', data: 'api_key=[REDACTED] in fixture\n' },
+      { stream: 'stdout', data: BINARY.toString('base64'), encoding: 'base64' },
+      { stream: 'stdout', data: 'no newline at the end' },
+    ]);
+  });
+});
+
+describe('status without --run', () => {
+  it('shows the latest run of the task and says which on stderr', async () => {
+    const { fs, green } = await twoRuns();
+    const out = await cli(fs, ['status']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(`codex-orchestrator: latest run of task 0101: ${green} (pipeline green)\n`);
+    expect(out.stdout.split('\n')[0]).toBe(`Run ${green} (task 0101, pipeline green)`);
+  });
+
+  it('with no run of the task at all: one line, exit 2 (also for logs)', async () => {
+    const runtime = runtimeAt(T0);
+    for (const argv of [['status'], ['logs'], ['status', '--task', 'other', '--format', 'json']]) {
+      const out = await cli(runtime.fs, argv);
+      expect(out.code).toBe(2);
+      expect(out.stdout).toBe('');
+      expect(out.stderr).toMatch(
+        /^codex-orchestrator: no run of task (0101|other) under \S+ \(start one with: codex-orchestrator start, or name one with --run <id> or --task <id>\)\n$/,
+      );
+    }
+  });
+});
+
+describe('runs', () => {
+  it('lists the runs of the task newest first: id, pipeline, status, start, duration, stage totals', async () => {
+    const { fs, red, green } = await twoRuns();
+    const out = await cli(fs, ['runs']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toBe(
+      [
+        'Runs of task 0101, newest first:',
+        `  ${green}  green  succeeded  2026-08-01T09:00:01.000Z  0.0s  stages: 2 succeeded, 0 allowed to fail, 0 failed, 0 not run`,
+        `  ${red}  ci     failed     2026-08-01T09:00:00.000Z  0.0s  stages: 1 succeeded, 1 allowed to fail, 1 failed, 1 not run`,
+        '',
+      ].join('\n'),
+    );
+    const one = await cli(fs, ['runs', '--limit', '1']);
+    expect(one.stdout.split('\n')).toHaveLength(3);
+    expect(one.stdout).toContain(green);
+  });
+
+  it('--format json, and a bad --limit is one line, exit 2', async () => {
+    const { fs, red, green } = await twoRuns();
+    const out = await cli(fs, ['runs', '--format', 'json']);
+    const doc = JSON.parse(out.stdout) as { task_id: string; runs: Array<{ run_id: string; status: string; stages: Record<string, number> }> };
+    expect(doc.task_id).toBe('0101');
+    expect(doc.runs.map((r) => [r.run_id, r.status])).toEqual([
+      [green, 'succeeded'],
+      [red, 'failed'],
+    ]);
+    expect(doc.runs[1]!.stages).toEqual({ succeeded: 1, allowed_to_fail: 1, failed: 1, cancelled: 0, not_run: 1 });
+    const bad = await cli(fs, ['runs', '--limit', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')).toHaveLength(2);
+    expect(bad.stderr).toContain('--limit');
+  });
+
+  it('with no run: says so, exit 0', async () => {
+    const runtime = runtimeAt(T0);
+    const out = await cli(runtime.fs, ['runs']);
+    expect([out.code, out.stdout]).toEqual([0, 'No runs of task 0101.\n']);
+  });
+});
