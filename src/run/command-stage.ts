@@ -301,7 +301,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
-    ctx.failedStage = {
+    // The run's first failure is the one its end shows (an always stage may fail after it).
+    ctx.failedStage ??= {
       stageId: stage.id,
       exit: result.signal ? `signal ${result.signal}` : `exit ${exitCode}`,
       logPath: repoRelative(paths, logPath),

@@ -10,8 +10,6 @@ import type { Executor, SignalName } from '../../src/runtime/types.js';
 import type { VirtualClock } from '../../src/runtime/virtual-clock.js';
 import { createVirtualRuntime, driveToCompletion, type ScheduledSignal, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
-const itFails = it.fails;
-
 const ROOT = '/repo';
 const T0 = Date.parse('2026-12-01T06:00:00.000Z');
 
@@ -53,7 +51,7 @@ async function start(exits: Record<string, number[]>, argv: string[] = ['--forma
 }
 
 describe('"always": true', () => {
-  itFails('runs after an earlier stage failed; the stages between stay pending and the run keeps the first failure', async () => {
+  it('runs after an earlier stage failed; the stages between stay pending and the run keeps the first failure', async () => {
     const w = await start({ 'p/test': [1] });
     expect(w.code).toBe(1);
     expect(w.log).toEqual(['start p/build', 'start p/test', 'start p/review']);
@@ -63,7 +61,7 @@ describe('"always": true', () => {
     expect(m.commands[3]!.summary).toBe('p/review says 0');
   });
 
-  itFails('an always stage that fails after a failure is recorded failed; the run keeps the first failure', async () => {
+  it('an always stage that fails after a failure is recorded failed; the run keeps the first failure', async () => {
     const w = await start({ 'p/test': [1], 'p/review': [3] });
     expect(w.code).toBe(1);
     const m = w.manifest();
@@ -74,21 +72,29 @@ describe('"always": true', () => {
     );
   });
 
-  itFails('an always stage that fails in a green run fails it, like any stage', async () => {
+  it('an always stage that fails in a green run fails it, like any stage', async () => {
     const w = await start({ 'p/review': [3] });
     expect(w.code).toBe(1);
     expect(w.log).toEqual(['start p/build', 'start p/test', 'start p/docs', 'start p/review']);
     expect([w.manifest().status, w.manifest().status_detail]).toEqual(['failed', 'stage:review:failed']);
   });
 
-  itFails('a cancelled run runs no always stage', async () => {
+  it('a cancelled run runs no always stage', async () => {
     const w = await start({}, ['--format', 'json'], [{ at_ms: 5, signal: 'SIGTERM' }]);
     expect(w.code).toBe(143);
     expect(w.log).toEqual(['start p/build', 'cancel p/build SIGTERM']);
     expect(w.manifest().commands.map((c) => c.status)).toEqual(['succeeded', 'pending', 'pending', 'pending']);
   });
 
-  itFails('a resume reruns the failed stage, the ones after it and the always stage that already ran', async () => {
+  it('a signal during an always stage that runs after a failure stops it; the run stays failed', async () => {
+    // build 0-10 ms, test 10-20 ms (fails), review from 20 ms: the signal arrives during review.
+    const w = await start({ 'p/test': [1] }, ['--format', 'json'], [{ at_ms: 25, signal: 'SIGINT' }]);
+    expect(w.log).toEqual(['start p/build', 'start p/test', 'start p/review', 'cancel p/review SIGINT']);
+    expect(w.code).toBe(1);
+    expect([w.manifest().status, w.manifest().status_detail]).toEqual(['failed', 'stage:test:failed']);
+  });
+
+  it('a resume reruns the failed stage, the ones after it and the always stage that already ran', async () => {
     const w = await start({ 'p/test': [1] });
     expect(w.manifest().commands[3]!.status).toBe('succeeded');
     const code = await driveToCompletion(w.runtime, () => runCli(['resume', '--run', w.runId, '--format', 'json'], w.runtime));
@@ -97,7 +103,7 @@ describe('"always": true', () => {
     expect(w.manifest().commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
   });
 
-  itFails('text mode ends with the summary of each always stage that ran after the failure', async () => {
+  it('text mode ends with the summary of each always stage that ran after the failure', async () => {
     const w = await start({ 'p/test': [1] }, []);
     const lines = w.runtime.stdout.text().trimEnd().split('\n');
     expect(lines.at(-1)).toBe('  review: p/review says 0');
