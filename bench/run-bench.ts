@@ -15,6 +15,7 @@ import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
 import { measureManifestGrowth } from './manifest-growth.js';
 import { CAPPED_SIZES_MB, MEMORY_CAP, memoryId, memoryShape, MEMORY_SIZES_MB, probeMemory } from './memory.js';
+import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 
 const SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -337,4 +338,5 @@ export function runBench(argv: string[]): Promise<number> {
   });
 }
 
+refuseStaleDist('bench', import.meta.url);
 process.exitCode = await runBench(process.argv.slice(2));

@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const itFails = it.fails;
-
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const T = Date.parse('2026-12-01T06:00:00.000Z') / 1000;
 
@@ -37,30 +35,30 @@ function checkout(sources: Record<string, number>, stamp: number | null, stampNa
 }
 
 describe('a dist/ older than its sources', () => {
-  itFails('is fresh when every source is older than the build stamp (tests and codemod fixtures do not count)', async () => {
+  it('is fresh when every source is older than the build stamp (tests and codemod fixtures do not count)', async () => {
     const { staleDistLine, BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': -10, 'bench/b.ts': -5, 'src/a.test.ts': 50, 'codemods/x/fixtures/f.ts': 50 }, 0, BUILD_STAMP);
     expect(staleDistLine(root)).toBeNull();
   });
 
-  itFails('names the newest source changed after the build', async () => {
+  it('names the newest source changed after the build', async () => {
     const { staleDistLine, BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': -10, 'src/run/b.ts': 30, 'codemods/c.ts': 20, 'lint-rules/r.ts': -1 }, 0, BUILD_STAMP);
     expect(staleDistLine(root)).toBe('dist/ is older than src/run/b.ts (changed after the last build): run `npm run build`');
   });
 
-  itFails('says so when there is no build stamp', async () => {
+  it('says so when there is no build stamp', async () => {
     const { staleDistLine, BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': 0 }, null, BUILD_STAMP);
     expect(staleDistLine(root)).toBe('dist/ has no build stamp (dist/.build-stamp): run `npm run build`');
   });
 
-  itFails('is not judged without sources (an installed package)', async () => {
+  it('is not judged without sources (an installed package)', async () => {
     const { staleDistLine, BUILD_STAMP } = await load();
     expect(staleDistLine(checkout({}, null, BUILD_STAMP))).toBeNull();
   });
 
-  itFails('each tool refuses it with one line and exit 2; a fresh build runs', async () => {
+  it('each tool refuses it with one line and exit 2; a fresh build runs', async () => {
     const { BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': 0 }, 10, BUILD_STAMP);
     cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
@@ -70,7 +68,7 @@ describe('a dist/ older than its sources', () => {
     const tools = {
       'spec-guard': 'dist/src/harness/spec-guard/cli.js',
       'diff-budget': 'dist/src/harness/diff-budget/cli.js',
-      'docs-check': 'dist/src/harness/docs-check/cli.js',
+      'docs:check': 'dist/src/harness/docs-check/cli.js',
       review: 'dist/src/harness/review/cli.js',
       golden: 'dist/src/harness/golden/cli.js',
       bench: 'dist/bench/run-bench.js',

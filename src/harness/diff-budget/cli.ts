@@ -2,6 +2,7 @@
 // `npm run diff-budget`: files and lines changed since the merge-base against the budget.
 import { collectChange } from '../git/change.js';
 import { isMain, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_LIMITS, runDiffBudget, type Bucket } from './budget.js';
 
 function line(name: string, b: Bucket): string {
@@ -60,4 +61,7 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runDiffBudgetCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('diff-budget', import.meta.url);
+  process.exitCode = await runDiffBudgetCli(process.argv.slice(2));
+}

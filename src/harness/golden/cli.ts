@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { OrchestratorError } from '../../errors.js';
 import { isMain, runTool } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
 import { EXEMPTIONS_FILE, loadExemptions } from './exemptions.js';
 import { checkFidelity } from './fidelity.js';
@@ -218,4 +219,7 @@ export function runGoldenCli(argv: string[]): Promise<number> {
   return runTool('golden', argv, configureGoldenProgram);
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runGoldenCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('golden', import.meta.url);
+  process.exitCode = await runGoldenCli(process.argv.slice(2));
+}

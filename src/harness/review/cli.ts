@@ -10,6 +10,7 @@ import { createRealClock } from '../../runtime/real-clock.js';
 import { resolveBase } from '../git/change.js';
 import { diffAgainstBase } from '../golden/diff-base.js';
 import { isMain, runTool } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { gatherPacket, renderHtml, renderMarkdown, type Packet } from './packet.js';
 
 export function runReviewCli(argv: string[]): Promise<number> {
@@ -60,4 +61,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runReviewCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('review', import.meta.url);
+  process.exitCode = await runReviewCli(process.argv.slice(2));
+}

@@ -2,6 +2,7 @@
 // `npm run spec-guard`: checks tasks/specs/*.md front matter and ties the change to its specs.
 import { collectChange } from '../git/change.js';
 import { isMain, isoDate, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_GUARD, runSpecGuard } from './guard.js';
 
 /** Paths as git names them: repo-relative, no leading './'. */
@@ -70,4 +71,7 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runSpecGuardCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('spec-guard', import.meta.url);
+  process.exitCode = await runSpecGuardCli(process.argv.slice(2));
+}
