@@ -64,7 +64,7 @@ describe('golden diff --base', () => {
 
   // Issue 18 item 4: the simulated change gives the failure summary's sentinel a value (no real
   // change touches it), never rewording a message users may reword.
-  it.fails("shows per scenario what the working tree's code changes against the base ref", () => {
+  it("shows per scenario what the working tree's code changes against the base ref", () => {
     // A throwaway repository holding this project's code and two scenarios; the working
     // tree then changes the failure summary through its sentinel.
     const repo = mkdtempSync(join(tmpdir(), 'golden-diff-'));
