@@ -11,8 +11,6 @@ import type { Manifest } from '../../src/manifest/schema.js';
 import { gatherPacket, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
 import { TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
 
-const itFails = it.fails;
-
 const repo = useGitRepos();
 const TODAY = new Date().toISOString().slice(0, 10);
 
@@ -38,7 +36,7 @@ const LANE = {
 };
 
 describe('a red lane leaves its packet', () => {
-  itFails('the review stage runs after the failure; the packet says red and why, links the logs, shows the last lines', async () => {
+  it('the review stage runs after the failure; the packet says red and why, links the logs, shows the last lines', async () => {
     const r = repo({
       'codex.orchestrator.json': JSON.stringify(LANE, null, 2),
       '.gitignore': '/.runs/\n/out/\n',
@@ -149,7 +147,7 @@ describe('the packet a reviewer wants', () => {
     ],
   };
 
-  itFails('golden diffs are fenced diff blocks in Markdown and coloured in HTML; the verdict counts undeclared changes', () => {
+  it('golden diffs are fenced diff blocks in Markdown and coloured in HTML; the verdict counts undeclared changes', () => {
     const p = packetWith({ golden });
     const md = renderMarkdown(p);
     expect(md).toContain(
@@ -171,7 +169,7 @@ describe('the packet a reviewer wants', () => {
     expect(md).toContain('- [tasks/specs/0012-x.md](specs/0012-x.md): **X**');
   });
 
-  itFails('a green packet: every stage passed, the golden changes all declared, the override named', () => {
+  it('a green packet: every stage passed, the golden changes all declared, the override named', () => {
     const declared: Packet['golden'] = { scenarios: [golden.scenarios[0]!, golden.scenarios[2]!] };
     const budget = {
       code: { files: 1, lines: 900, maxFiles: 25, maxLines: 800, over: true, paths: [] },
@@ -185,7 +183,7 @@ describe('the packet a reviewer wants', () => {
     expect(md).toContain('- Budget overrides: **one mechanical rewrite**');
   });
 
-  itFails('the bench: budgeted figures apart from machine-dependent timings, with better and worse arrows', () => {
+  it('the bench: budgeted figures apart from machine-dependent timings, with better and worse arrows', () => {
     const bench: BenchDoc = {
       over_budget: [],
       timings_over_budget: [],
@@ -221,7 +219,7 @@ describe('the packet a reviewer wants', () => {
     expect(md).toContain('**Informational timings** (machine-dependent');
   });
 
-  itFails('gathers the stage facts from each log and the verdict from the manifest', () => {
+  it('gathers the stage facts from each log and the verdict from the manifest', () => {
     const packet = gatherPacket({
       root: '/nonexistent',
       runDir: '/nonexistent/run',
