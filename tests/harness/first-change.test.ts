@@ -6,8 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { TOOLS, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
-const itFails = it.fails;
-
 const repo = useGitRepos();
 const TODAY = '2026-06-15';
 const FRESH = '2026-06-01';
@@ -28,7 +26,7 @@ function baseRepo(): { r: GitRepo; base: string } {
 const guard = (r: GitRepo, args: string[], env: Record<string, string | undefined> = {}) => r.run(TOOLS.specGuard, ['--today', TODAY, ...args], env);
 
 describe('spec guard: help with golden_changes', () => {
-  itFails('prints the golden_changes globs that would cover the undeclared files', async () => {
+  it('prints the golden_changes globs that would cover the undeclared files', async () => {
     const { r, base } = baseRepo();
     r.write(`${RUN}/manifest.json`, '{"status":"failed"}\n')
       .write('golden/alpha/expected/cli/1.stdout', 'changed\n')
@@ -42,7 +40,7 @@ describe('spec guard: help with golden_changes', () => {
     );
   });
 
-  itFails("says a touched spec's golden_changes were ignored because the spec is invalid", async () => {
+  it("says a touched spec's golden_changes were ignored because the spec is invalid", async () => {
     const { r, base } = baseRepo();
     r.write('golden/alpha/expected/cli/1.stdout', 'changed\n')
       .write(
@@ -59,7 +57,7 @@ describe('spec guard: help with golden_changes', () => {
 });
 
 describe('the default base: the working tree against HEAD', () => {
-  itFails('without --base, BASE_SHA and origin/main, the spec guard judges the working tree against HEAD and says so', async () => {
+  it('without --base, BASE_SHA and origin/main, the spec guard judges the working tree against HEAD and says so', async () => {
     const { r } = baseRepo();
     r.write('src/a.ts', 'export const a = 2;\n').commit('committed work is not the change');
     r.write('src/b.ts', 'export const b = 1;\n');
@@ -69,7 +67,7 @@ describe('the default base: the working tree against HEAD', () => {
     expect(result.stdout).not.toContain('root commit');
   });
 
-  itFails('the diff budget does the same', async () => {
+  it('the diff budget does the same', async () => {
     const { r } = baseRepo();
     r.write('src/a.ts', 'export const a = 2;\n').commit('one');
     r.write('src/b.ts', 'b\n');
@@ -77,5 +75,16 @@ describe('the default base: the working tree against HEAD', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ base: 'HEAD', baseSource: 'HEAD', code: { files: 1, lines: 1 } });
     const text = await r.run(TOOLS.diffBudget, []);
     expect(text.stdout).toContain('change against HEAD (no origin/main and no BASE_SHA: the working tree against HEAD)');
+  });
+});
+
+describe('tasks/specs/TEMPLATE.md', () => {
+  it('is not a spec: never judged, and touching it declares nothing', async () => {
+    const { r, base } = baseRepo();
+    r.write('tasks/specs/TEMPLATE.md', '---\nid: NNNN\n---\n').write('src/a.ts', 'export const a = 3;\n').commit('template');
+    const result = await guard(r, ['--base', base]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('TEMPLATE.md:');
+    expect(result.stdout).toContain('guarded code changed (src/a.ts) but no spec in tasks/specs/ is touched by this change');
   });
 });

@@ -60,7 +60,7 @@ describe('a red lane leaves its packet', () => {
     expect(md.indexOf('## Verdict')).toBeLessThan(md.indexOf('## Stages'));
     expect(md).toContain('**RED**: stage test failed (exit 1).');
     expect(md).toContain('- Budget overrides: unknown (no diff-budget.json)');
-    expect(md).toContain(`- Base \`${r.head().slice(0, 12)}\` (${r.head()}), head \`${r.head().slice(0, 12)}\`.`);
+    expect(md).toContain(`- Base \`${r.head().slice(0, 12)}\` (HEAD), head \`${r.head().slice(0, 12)}\`.`);
     expect(html).toContain('<p class="bad"><b>RED</b>: stage test failed (exit 1).</p>');
 
     // Each stage's log, linked relative to the run directory, and what the test stage's output says.

@@ -251,7 +251,7 @@ describe('review packet from a run directory', () => {
     expect(md).toContain('The bench did not run (no bench.json in the run directory).');
     expect(md).toContain('The diff budget did not run (no diff-budget.json in the run directory).');
     expect(md).toContain('## Mutation score\n\nNo mutation report (no `reports/mutation/summary.json`).\n');
-    expect(md).toContain(`; change against \`${r.head()}\`.`); // the root commit
+    expect(md).toContain('; change against `HEAD`.'); // no origin/main, no BASE_SHA: the working tree against HEAD
     const html = readFileSync(join(runDir, 'review.html'), 'utf8');
     expectSelfContained(html);
     expect(html).toContain('<p>The bench did not run (no bench.json in the run directory).</p>');

@@ -34,7 +34,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
     program
       .description('Write the review packet (review.md, review.html) into the lane run directory.')
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
-      .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else the root commit)')
+      .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--corpus <dir>', 'golden corpus', 'golden')
       .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
       .action(async (opts: { runDir?: string; base?: string; corpus: string; goldenDiff: boolean }) => {
