@@ -164,7 +164,7 @@ describe('review packet from a run directory', () => {
     // The last line is the verdict and the packet: the review stage's summary, the lane's last line.
     expect(result.stdout).toBe(
       `review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n` +
-        `red: 1 spec guard violation(s); bench over budget: counts.success.bytes; golden diff not available (left out (--no-golden-diff)) (.runs/0101/cli/${runId}/review.md)\n`,
+        `red: 1 spec guard violation(s) (+1 more); golden diff not available (.runs/0101/cli/${runId}/review.md)\n`,
     );
 
     const md = readFileSync(join(runDir, 'review.md'), 'utf8');

@@ -127,18 +127,27 @@ export function verdictOf(f: VerdictFacts): Verdict {
   if (f.benchOver && f.benchOver.length > 0) reasons.push(`bench over budget: ${f.benchOver.join(', ')}`);
   if (f.budgetOver && !f.override) reasons.push('diff over budget');
   let golden: string;
-  if ('error' in f.golden) golden = `golden diff not available (${f.golden.error})`;
-  else {
+  let goldenShort: string;
+  if ('error' in f.golden) {
+    golden = `golden diff not available (${f.golden.error})`;
+    goldenShort = 'golden diff not available';
+  } else {
     const changed = f.golden.scenarios.filter((s) => s.differences.length > 0 || s.error);
     const undeclared = f.declarations.filter((d) => d.coveredBy.length === 0).length;
     golden =
       changed.length === 0
         ? `0 of ${f.golden.scenarios.length} golden scenarios change`
         : `${changed.length} of ${f.golden.scenarios.length} golden scenarios change, ${undeclared === 0 ? 'every changed file declared by a touched spec' : `${undeclared} changed file(s) not declared by a touched spec`}`;
+    goldenShort =
+      changed.length === 0
+        ? golden
+        : `${changed.length} of ${f.golden.scenarios.length} golden scenarios change, ${undeclared === 0 ? 'all declared' : `${undeclared} file(s) undeclared`}`;
     if (undeclared > 0) reasons.push(`${undeclared} golden file(s) changed without a touched spec declaring them`);
     const errors = changed.filter((s) => s.error).length;
     if (errors > 0) reasons.push(`${errors} golden scenario(s) could not be replayed`);
   }
   const green = reasons.length === 0;
-  return { green, reasons, golden, line: `${green ? 'green' : 'red'}: ${green ? 'every stage passed' : reasons.join('; ')}; ${golden}` };
+  // One line short enough to be a stage's summary (200 characters, cut at the front): the first reason and how many more.
+  const why = green ? 'every stage passed' : `${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
+  return { green, reasons, golden, line: `${green ? 'green' : 'red'}: ${why}; ${goldenShort}` };
 }
