@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/manifest/schema.js';
-import { gatherPacket, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
+import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
 import { TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
 
 const repo = useGitRepos();
@@ -179,6 +179,22 @@ describe('the packet a reviewer wants', () => {
     expect(md).toContain('**GREEN**: every stage passed.');
     expect(md).toContain('- Golden: 1 of 2 golden scenarios change, every changed file declared by a touched spec.');
     expect(md).toContain('- Budget overrides: **one mechanical rewrite**');
+  });
+
+  it.fails("a tool's report is not a second reason when its own stage's failure already says it", () => {
+    const budget = {
+      code: { files: 30, lines: 900, maxFiles: 25, maxLines: 800, over: true, paths: [] },
+      fixtures: { files: 0, lines: 0, maxFiles: 1, maxLines: 1, over: false, paths: [] },
+    };
+    const stages: Packet['stages'] = [
+      { index: 1, id: 'diff-budget', title: 'Diff budget', status: 'failed', exit_code: 1, seconds: 1, summary: null },
+    ];
+    const failedStage = packetVerdict(packetWith({ stages, budget: { state: 'present', value: { ...budget, override: null } } }));
+    expect(failedStage.reasons).toEqual(['stage diff-budget failed (exit 1)']);
+    expect(failedStage.line).toBe('red: stage diff-budget failed (exit 1); golden diff not available');
+    // Rewritten by hand with no diff-budget stage: the report is the reason.
+    const noStage = packetVerdict(packetWith({ stages: [], budget: { state: 'present', value: { ...budget, override: null } } }));
+    expect(noStage.reasons).toEqual(['diff over budget']);
   });
 
   it('the bench: budgeted figures apart from machine-dependent timings, with better and worse arrows', () => {
