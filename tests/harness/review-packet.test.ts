@@ -181,7 +181,7 @@ describe('the packet a reviewer wants', () => {
     expect(md).toContain('- Budget overrides: **one mechanical rewrite**');
   });
 
-  it.fails("a tool's report is not a second reason when its own stage's failure already says it", () => {
+  it("a tool's report is not a second reason when its own stage's failure already says it", () => {
     const budget = {
       code: { files: 30, lines: 900, maxFiles: 25, maxLines: 800, over: true, paths: [] },
       fixtures: { files: 0, lines: 0, maxFiles: 1, maxLines: 1, over: false, paths: [] },

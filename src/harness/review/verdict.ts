@@ -123,9 +123,11 @@ export function verdictOf(f: VerdictFacts): Verdict {
   const notRun = f.stages.filter((c) => c.status === 'pending').length;
   if (reasons.length > 0 && notRun > 0) reasons.push(`${notRun} stage(s) not run`);
   if (f.ended?.status === 'cancelled') reasons.push(`run ${f.ended.detail ?? 'cancelled'}`);
-  if (f.specGuardViolations) reasons.push(`${f.specGuardViolations} spec guard violation(s)`);
-  if (f.benchOver && f.benchOver.length > 0) reasons.push(`bench over budget: ${f.benchOver.join(', ')}`);
-  if (f.budgetOver && !f.override) reasons.push('diff over budget');
+  // What a tool's report says, unless its own stage's failure already says it.
+  const failed = (id: string) => f.stages.some((c) => c.id === id && c.status === 'failed');
+  if (f.specGuardViolations && !failed('spec-guard')) reasons.push(`${f.specGuardViolations} spec guard violation(s)`);
+  if (f.benchOver && f.benchOver.length > 0 && !failed('bench')) reasons.push(`bench over budget: ${f.benchOver.join(', ')}`);
+  if (f.budgetOver && !f.override && !failed('diff-budget')) reasons.push('diff over budget');
   let golden: string;
   let goldenShort: string;
   if ('error' in f.golden) {
