@@ -2,7 +2,7 @@
 // older than its sources (one line: run `npm run build`, exit 2). File times are set with
 // utimes, never waited for.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ describe('a dist/ older than its sources', () => {
     expect(staleDistLine(checkout({}, null, BUILD_STAMP))).toBeNull();
   });
 
-  it('each tool refuses it with one line and exit 2; a fresh build runs', async () => {
+  it('each tool refuses it with one line and exit 2 (the review aside); a fresh build runs', async () => {
     const { BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': 0 }, 10, BUILD_STAMP);
     cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
@@ -69,7 +69,6 @@ describe('a dist/ older than its sources', () => {
       'spec-guard': 'dist/src/harness/spec-guard/cli.js',
       'diff-budget': 'dist/src/harness/diff-budget/cli.js',
       'docs:check': 'dist/src/harness/docs-check/cli.js',
-      review: 'dist/src/harness/review/cli.js',
       golden: 'dist/src/harness/golden/cli.js',
       bench: 'dist/bench/run-bench.js',
       codemod: 'dist/codemods/cli.js',
@@ -85,5 +84,29 @@ describe('a dist/ older than its sources', () => {
         `${name}: dist/ is older than src/a.ts (changed after the last build): run \`npm run build\`\n`,
       ]);
     }
+  });
+
+  // The review writes the lane's packet after any failure (it is always): on a stale dist/ it
+  // does not refuse, the packet is red and says why.
+  it.fails('the review writes its packet all the same, red, saying why', async () => {
+    const { BUILD_STAMP } = await load();
+    const root = checkout({ 'src/a.ts': 20 }, 10, BUILD_STAMP);
+    cpSync(join(ROOT, 'dist'), join(root, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(root, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
+    utimesSync(join(root, 'dist', BUILD_STAMP), T + 10, T + 10);
+    const runDir = join(root, '.runs/0101/cli/r1');
+    mkdirSync(runDir, { recursive: true });
+    const golden = join(ROOT, 'golden/success/expected/files/.runs/0101/cli');
+    const [id] = readdirSync(golden);
+    cpSync(join(golden, id!, 'manifest.json'), join(runDir, 'manifest.json'));
+    const result = spawnSync(process.execPath, [join(root, 'dist/src/harness/review/cli.js'), '--run-dir', runDir, '--no-golden-diff'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const line = 'dist/ is older than src/a.ts (changed after the last build): run `npm run build`';
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^red: ${line.replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')}; `));
+    expect(readFileSync(join(runDir, 'review.md'), 'utf8')).toContain(`**RED**: ${line}.`);
   });
 });
