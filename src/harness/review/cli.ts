@@ -11,7 +11,7 @@ import { createRealClock } from '../../runtime/real-clock.js';
 import { resolveBase } from '../git/change.js';
 import { diffAgainstBase } from '../golden/diff-base.js';
 import { isMain, runTool } from '../tool-cli.js';
-import { refuseStaleDist } from '../fresh-dist.js';
+import { distRoot, staleDistLine } from '../fresh-dist.js';
 import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
 
 /** HEAD's commit id, or null (no commit yet, not a git checkout). */
@@ -70,7 +70,10 @@ export function runReviewCli(argv: string[]): Promise<number> {
           if (error instanceof InputError && opts.base !== undefined) throw error;
           golden = { error: errorMessage(error) };
         }
-        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root) });
+        const built = distRoot(import.meta.url);
+        const staleDist = built === null ? null : staleDistLine(built);
+        if (staleDist !== null) process.stderr.write(`review: ${staleDist} (the packet says so)\n`);
+        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root), staleDist });
         // The touched specs beside the packet, so its links stay inside the run directory.
         for (const spec of packet.specs) {
           if (!spec.link) continue;
@@ -88,7 +91,8 @@ export function runReviewCli(argv: string[]): Promise<number> {
   });
 }
 
+// No refusal on a stale dist/ (fresh-dist.ts): the review is the lane's always stage, so it
+// writes the packet all the same, red, saying why.
 if (isMain(import.meta.url)) {
-  refuseStaleDist('review', import.meta.url);
   process.exitCode = await runReviewCli(process.argv.slice(2));
 }

@@ -90,6 +90,8 @@ export type Packet = {
   head_sha?: string | null;
   /** The run's status and detail once it has ended (a packet written again afterwards); null while in progress. */
   ended?: { status: string; detail: string | null } | null;
+  /** Why the tools' dist/ is older than its sources, when it is (fresh-dist.ts): the packet is then red. */
+  stale_dist?: string | null;
   stages: StageRow[];
   specs: SpecRow[];
   specGuard: Artefact<SpecGuardDoc>;
@@ -174,6 +176,7 @@ export function gatherPacket(options: {
   now: Date;
   baseSha?: string | null;
   headSha?: string | null;
+  staleDist?: string | null;
 }): Packet {
   const specGuard = readArtefact(options.runDir, 'spec-guard.json', specGuardDocSchema);
   const budget = readArtefact(options.runDir, 'diff-budget.json', diffBudgetDocSchema);
@@ -187,6 +190,7 @@ export function gatherPacket(options: {
     base_sha: options.baseSha ?? null,
     head_sha: options.headSha ?? null,
     ended: m.status === 'in_progress' || m.status === 'queued' ? null : { status: m.status, detail: m.status_detail },
+    stale_dist: options.staleDist ?? null,
     stages: stageDetails(options.root, options.runDir, m),
     specs: guard ? specRows(options.root, guard.touchedSpecs) : [],
     specGuard,
@@ -212,6 +216,7 @@ export function packetVerdict(p: Packet): Verdict {
     benchOver: bench ? bench.over_budget : null,
     budgetOver: budget ? budget.code.over || budget.fixtures.over : null,
     override: budget ? budget.override : null,
+    staleDist: p.stale_dist ?? null,
   });
 }
 

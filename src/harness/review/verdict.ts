@@ -112,6 +112,8 @@ export type VerdictFacts = {
   benchOver: string[] | null;
   budgetOver: boolean | null;
   override: string | null;
+  /** Why dist/ is older than its sources, when it is: the tools may have judged old code. */
+  staleDist?: string | null;
 };
 
 export type Verdict = { green: boolean; reasons: string[]; golden: string; line: string };
@@ -119,6 +121,7 @@ export type Verdict = { green: boolean; reasons: string[]; golden: string; line:
 /** Green when every stage (but the one writing the packet) passed and nothing the lane gates on says otherwise. */
 export function verdictOf(f: VerdictFacts): Verdict {
   const reasons: string[] = [];
+  if (f.staleDist) reasons.push(f.staleDist);
   for (const c of f.stages) if (c.status === 'failed') reasons.push(`stage ${c.id} failed${c.exit_code === null ? '' : ` (exit ${c.exit_code})`}`);
   const notRun = f.stages.filter((c) => c.status === 'pending').length;
   if (reasons.length > 0 && notRun > 0) reasons.push(`${notRun} stage(s) not run`);
