@@ -55,7 +55,8 @@ export function flatten(results: HistoryEntry['results']): Map<string, number> {
     out.set(`${memoryId(probe)}.rss_growth_mb`, probe.rss_growth_mb);
     if (probe.tail_seconds !== undefined && Number.isFinite(probe.tail_seconds)) out.set(`${memoryId(probe)}.tail_seconds`, probe.tail_seconds);
   }
-  if (results.latency) for (const [key, value] of Object.entries(results.latency)) out.set(`latency.${key}`, value);
+  // The noise bands are not figures of their own: only numbers are compared.
+  if (results.latency) for (const [key, value] of Object.entries(results.latency)) if (typeof value === 'number') out.set(`latency.${key}`, value);
   if (results.gap) {
     out.set('gap.virtual_gap_ms', results.gap.virtual_gap_ms);
     out.set('gap.real_gap_p50_ms', results.gap.real_gap_p50_ms);

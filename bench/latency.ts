@@ -1,5 +1,6 @@
-// Timings, with tinybench. Absolute times depend on the machine, so what is budgeted is a
-// ratio of two things measured in the same run; absolute figures are shown for reading.
+// Timings. Absolute times depend on the machine, so what is budgeted is a ratio of two things
+// measured in the same run, as the median of interleaved pairs with its noise band (spec 0012);
+// absolute figures are shown for reading. The forced write's percentiles come from tinybench.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,10 +27,74 @@ export type LatencyResults = {
   stage_ms: number;
   direct_spawn_ms: number;
   stage_overhead_ratio: number;
+  /** The pairs' 25th and 75th percentile ratio: the noise band (absent in history before spec 0012). */
+  stage_overhead_band?: [number, number];
   cli_start_ms: number;
   node_start_ms: number;
   cli_startup_ratio: number;
+  cli_startup_band?: [number, number];
 };
+
+/** A ratio measured as interleaved pairs: the median pair ratio, its band, and each side's median time. */
+export type PairRatio = { ratio: number; low: number; high: number; pairs: number; a_ms: number; b_ms: number };
+
+/** The q-quantile (0..1) of sorted values, interpolated. */
+function quantile(sorted: number[], q: number): number {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
+/**
+ * `a` against `b` as interleaved pairs: each pair times both back to back, the first side
+ * alternating pair by pair, so a busy moment of a shared machine weighs on both sides of the
+ * pairs it hits instead of on one side's whole block. The ratio is the median of the pair
+ * ratios; the band their 25th to 75th percentile. `warmup` pairs are run and not counted.
+ */
+export async function interleavedRatio(
+  a: () => Promise<void>,
+  b: () => Promise<void>,
+  options: { pairs: number; warmup: number; now?: () => number },
+): Promise<PairRatio> {
+  const now = options.now ?? (() => performance.now());
+  const time = async (work: () => Promise<void>) => {
+    const start = now();
+    await work();
+    return now() - start;
+  };
+  for (let k = 0; k < options.warmup; k += 1) {
+    await a();
+    await b();
+  }
+  const as: number[] = [];
+  const bs: number[] = [];
+  const ratios: number[] = [];
+  for (let k = 0; k < options.pairs; k += 1) {
+    let ta: number;
+    let tb: number;
+    if (k % 2 === 0) {
+      ta = await time(a);
+      tb = await time(b);
+    } else {
+      tb = await time(b);
+      ta = await time(a);
+    }
+    as.push(ta);
+    bs.push(tb);
+    ratios.push(ta / tb);
+  }
+  const sort = (values: number[]) => [...values].sort((x, y) => x - y);
+  const r = sort(ratios);
+  return {
+    ratio: round(quantile(r, 0.5), 2),
+    low: round(quantile(r, 0.25), 2),
+    high: round(quantile(r, 0.75), 2),
+    pairs: options.pairs,
+    a_ms: round(quantile(sort(as), 0.5)),
+    b_ms: round(quantile(sort(bs), 0.5)),
+  };
+}
 
 function runProcess(command: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -112,38 +177,38 @@ export async function measureLatency(log: (line: string) => void): Promise<Laten
     await writes.run();
     await persister.close();
 
-    // 2. A one-stage run in-process vs spawning the same command directly, same run.
+    // 2. A one-stage run in-process vs spawning the same command directly, as interleaved pairs.
     const runtime = realRuntime(root);
-    const stage = new Bench({ time: 2_000, iterations: 20, warmupIterations: 3 });
-    stage.add('orchestrated stage', async () => {
-      const code = await runCli(['start', 'one'], runtime);
-      if (code !== 0) throw new Error(`one-stage run exited ${code}`);
-    });
-    stage.add('direct spawn', () => runProcess('/bin/sh', ['-c', 'true'], root));
-    log('bench: timing a one-stage run against a direct spawn');
-    await stage.run();
+    log('bench: timing a one-stage run against a direct spawn (interleaved pairs)');
+    const stage = await interleavedRatio(
+      async () => {
+        const code = await runCli(['start', 'one'], runtime);
+        if (code !== 0) throw new Error(`one-stage run exited ${code}`);
+      },
+      () => runProcess('/bin/sh', ['-c', 'true'], root),
+      { pairs: 21, warmup: 3 },
+    );
 
-    // 3. CLI start-up of `start` on a one-stage `true` pipeline vs `node -e 0`.
-    const startup = new Bench({ time: 3_000, iterations: 10, warmupIterations: 2 });
-    startup.add('cli start', () => runProcess(process.execPath, [CLI, 'start', 'one'], root));
-    startup.add('node -e 0', () => runProcess(process.execPath, ['-e', '0'], root));
-    log('bench: timing CLI start-up against node -e 0');
-    await startup.run();
+    // 3. CLI start-up of `start` on a one-stage `true` pipeline vs `node -e 0`, as interleaved pairs.
+    log('bench: timing CLI start-up against node -e 0 (interleaved pairs)');
+    const startup = await interleavedRatio(
+      () => runProcess(process.execPath, [CLI, 'start', 'one'], root),
+      () => runProcess(process.execPath, ['-e', '0'], root),
+      { pairs: 11, warmup: 2 },
+    );
 
     const write = stats(writes, 'forced manifest write');
-    const orchestrated = stats(stage, 'orchestrated stage');
-    const direct = stats(stage, 'direct spawn');
-    const cli = stats(startup, 'cli start');
-    const node = stats(startup, 'node -e 0');
     return {
       forced_write_p50_ms: round(write.p50),
       forced_write_p99_ms: round(write.p99),
-      stage_ms: round(orchestrated.p50),
-      direct_spawn_ms: round(direct.p50),
-      stage_overhead_ratio: round(orchestrated.p50 / direct.p50, 2),
-      cli_start_ms: round(cli.p50),
-      node_start_ms: round(node.p50),
-      cli_startup_ratio: round(cli.p50 / node.p50, 2),
+      stage_ms: stage.a_ms,
+      direct_spawn_ms: stage.b_ms,
+      stage_overhead_ratio: stage.ratio,
+      stage_overhead_band: [stage.low, stage.high],
+      cli_start_ms: startup.a_ms,
+      node_start_ms: startup.b_ms,
+      cli_startup_ratio: startup.ratio,
+      cli_startup_band: [startup.low, startup.high],
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

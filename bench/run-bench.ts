@@ -15,6 +15,7 @@ import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
 import { measureManifestGrowth } from './manifest-growth.js';
 import { CAPPED_SIZES_MB, MEMORY_CAP, memoryId, memoryShape, MEMORY_SIZES_MB, probeMemory } from './memory.js';
+import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 
 const SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -50,6 +51,9 @@ function label(value: string): string {
 }
 
 type Row = [section: string, subject: string, value: string, budget: string, status: string];
+
+/** A ratio's noise band, as shown beside it. */
+const band = (b: [number, number] | undefined) => (b ? ` [band ${b[0]}-${b[1]}x]` : '');
 
 function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): string {
   const byFigure = new Map(verdicts.map((v) => [v.figure, v]));
@@ -130,15 +134,15 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
     rows.push(['latency', 'forced manifest write p50 · p99', `${l.forced_write_p50_ms} ms · ${l.forced_write_p99_ms} ms`, '-', '']);
     rows.push([
       'latency',
-      'one-stage run vs direct spawn (p50)',
-      `${l.stage_overhead_ratio}x (${l.stage_ms} ms vs ${l.direct_spawn_ms} ms)`,
+      'one-stage run vs direct spawn (median of interleaved pairs)',
+      `${l.stage_overhead_ratio}x${band(l.stage_overhead_band)} (${l.stage_ms} ms vs ${l.direct_spawn_ms} ms)`,
       ceiling('ratios.stage_overhead_ratio'),
       status(['ratios.stage_overhead_ratio']),
     ]);
     rows.push([
       'latency',
-      'CLI start-up vs node -e 0 (p50)',
-      `${l.cli_startup_ratio}x (${l.cli_start_ms} ms vs ${l.node_start_ms} ms)`,
+      'CLI start-up vs node -e 0 (median of interleaved pairs)',
+      `${l.cli_startup_ratio}x${band(l.cli_startup_band)} (${l.cli_start_ms} ms vs ${l.node_start_ms} ms)`,
       ceiling('ratios.cli_startup_ratio'),
       status(['ratios.cli_startup_ratio']),
     ]);
@@ -337,4 +341,5 @@ export function runBench(argv: string[]): Promise<number> {
   });
 }
 
+refuseStaleDist('bench', import.meta.url);
 process.exitCode = await runBench(process.argv.slice(2));

@@ -8,6 +8,7 @@ import { relative, resolve } from 'node:path';
 import { Project } from 'ts-morph';
 import type { PersisterOptions } from './persister/analyse.js';
 import { runPersisterCodemod, type CodemodReport } from './persister/run.js';
+import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -132,4 +133,5 @@ export function runCodemodCli(argv: string[]): Promise<number> {
   });
 }
 
+refuseStaleDist('codemod', import.meta.url);
 process.exitCode = await runCodemodCli(process.argv.slice(2));

@@ -1,3 +1,6 @@
-// Makes the built CLI entry executable so `npm ci` alone leaves a runnable bin.
-import { chmodSync } from 'node:fs';
+// The build's last step: makes the built CLI entry executable so `npm ci` alone leaves a
+// runnable bin, and writes dist/.build-stamp, which the lane's tools compare with their
+// sources (a dist/ older than them is refused: src/harness/fresh-dist.ts).
+import { chmodSync, writeFileSync } from 'node:fs';
 chmodSync(new URL('../dist/src/cli/main.js', import.meta.url), 0o755);
+writeFileSync(new URL('../dist/.build-stamp', import.meta.url), `${new Date().toISOString()}\n`);

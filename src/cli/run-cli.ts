@@ -14,7 +14,7 @@ import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
 import { execConsole } from './exec-console.js';
 import { withGuardedOutput } from './guarded-output.js';
 import { withLiveLine } from '../runtime/live-line.js';
-import type { RunResult } from '../run/drive-run.js';
+import { isAlways, type RunResult } from '../run/drive-run.js';
 import { execCommand } from '../commands/exec.js';
 import { planPipeline, renderPlan } from '../commands/plan.js';
 import { resumeRun } from '../commands/resume.js';
@@ -91,6 +91,11 @@ function endLines(result: RunResult): string[] {
     `  ${formatStageTotals(stageTotals({ status: result.status, commands: m.commands }))}${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,
   );
   if (result.status !== 'succeeded') lines.push(`  resume: codex-orchestrator resume --run ${m.run_id}`);
+  // The wrap-up stages (`always`, e.g. the lane's review packet) that ran: their one line last.
+  m.commands.forEach((c, i) => {
+    const stage = result.ctx.pipeline.stages[i];
+    if (stage && isAlways(stage) && (c.status === 'succeeded' || c.status === 'failed') && c.summary) lines.push(`  ${c.id}: ${c.summary}`);
+  });
   return lines;
 }
 

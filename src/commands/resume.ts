@@ -11,7 +11,7 @@ import type { Manifest, ResumeEvent } from '../manifest/schema.js';
 import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
 import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
-import { driveRun, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
+import { driveRun, isAlways, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
 import { acquireRun, refusalLine, type Acquired, type Ownership } from '../run/ownership.js';
 import { readToolRuns } from '../run/run-summary.js';
 import { commandWithheld } from '../run/sinks/privacy-filter.js';
@@ -201,7 +201,7 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
       try {
         await ctx.persister.update((m) => {
           recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover });
-          rerun = prepareResume(m, nowMs);
+          rerun = prepareResume(m, nowMs, (i) => isAlways(pipeline.stages[i]!));
         });
         await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
       } catch (error) {

@@ -21,6 +21,8 @@ export const commandStageSchema = z.strictObject({
   allowOutsideRoot: z.boolean().optional(),
   env: envMap.optional(),
   allowFailure: z.boolean().optional(),
+  /** Runs even after an earlier stage failed (not after a cancel or a lost write): the lane's review stage. */
+  always: z.boolean().optional(),
   summaryHint: title.optional(),
   /** Execution-mode inputs (docs/contracts.md §10); each call site parses them by its own rules (B5). */
   executionMode: z.string().optional(),

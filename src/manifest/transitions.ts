@@ -281,11 +281,16 @@ export function recordResumeEvent(manifest: Manifest, event: ResumeEvent): void 
   manifest.resume_events.push(event);
 }
 
-/** Puts a failed or cancelled run back in progress: stages not succeeded or skipped are pending again. */
-export function prepareResume(manifest: Manifest, nowMs: number): number[] {
+/**
+ * Puts a failed or cancelled run back in progress: stages not succeeded or skipped are pending
+ * again, and so is each `always` stage (`always(i)`) after the first of them: it ran on the
+ * failed run's state (the lane's review packet), so it runs again on the resumed one.
+ */
+export function prepareResume(manifest: Manifest, nowMs: number, always: (i: number) => boolean = () => false): number[] {
   const rerun: number[] = [];
   manifest.commands.forEach((entry, i) => {
-    if (entry.status === 'succeeded' || entry.status === 'skipped') return;
+    const again = rerun.length > 0 && always(i) && entry.status === 'succeeded';
+    if (!again && (entry.status === 'succeeded' || entry.status === 'skipped')) return;
     rerun.push(i);
     updateCommandStatus(manifest, i, {
       status: 'pending',

@@ -34,6 +34,13 @@ export const FAILED_STAGE_LINES = 20;
 /** Killed by a signal: exit code 128 + its number (src/outcome/exit-codes.ts). */
 export const exitCodeOf = (result: ExecResult): number | null => childExitCode(result);
 
+/**
+ * The harness's tests simulate a change of behaviour by giving this a value in a copy of the
+ * code (a failed stage's summary then starts with it): no real change touches it, so they
+ * never depend on wording users may change. Empty, it adds nothing.
+ */
+export const FAILURE_SUMMARY_SENTINEL = '';
+
 export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result: ExecResult, stdout: OutputTail, stderr: OutputTail): string {
   if (stage.summaryHint) return stage.summaryHint;
   const code = exitCodeOf(result);
@@ -42,7 +49,7 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
     // Its error, wherever it printed it: stderr's last meaningful line, else stdout's (vitest
     // and the spec guard print their errors on stdout).
     const tail = stderr.lastLine() ?? stdout.lastLine();
-    const head = result.signal ? `Terminated with signal ${result.signal}` : `Exited with code ${code}`;
+    const head = `${FAILURE_SUMMARY_SENTINEL}${result.signal ? `Terminated with signal ${result.signal}` : `Exited with code ${code}`}`;
     return tail ? `${head} — ${tail}` : head;
   }
   return stdout.lastLine() ?? `Command completed with code ${code}`;
@@ -339,7 +346,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       return { kind: 'failed-allowed' };
     }
     ctx.summaryLines.push(`Stage '${stage.title}' ${how}.`);
-    ctx.failedStage = {
+    // The run's first failure is the one its end shows (an always stage may fail after it).
+    ctx.failedStage ??= {
       stageId: stage.id,
       exit: result.signal ? `signal ${result.signal}` : `exit ${exitCode}`,
       logPath: repoRelative(paths, logPath),

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipelineEnvOverrides } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
-import type { Pipeline, SubpipelineStage } from '../config/schema.js';
+import type { Pipeline, Stage, SubpipelineStage } from '../config/schema.js';
 import { errorMessage, OrchestratorError, WriteError, writeError } from '../errors.js';
 import { formatStatusDetail, type StatusDetail } from '../outcome/status-detail.js';
 import { runPaths, type RunPaths } from '../persist/manifest-writer.js';
@@ -35,6 +35,9 @@ import { evidenceName, isoTime, makeRunId, repoRelative } from '../layout/run-la
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
 import { runsUnderTarget } from './target.js';
+
+/** A stage that runs even after an earlier stage failed (`"always": true`). */
+export const isAlways = (stage: Stage): boolean => stage.kind === 'command' && stage.always === true;
 
 export const INSTRUCTION_FILES = ['AGENTS.md', 'docs/AGENTS.md', '.agent/AGENTS.md'];
 
@@ -327,16 +330,22 @@ async function driveOwnedRun(
     for (const i of toRun) {
       const signal = invocation.cancel.signal;
       if (signal) {
-        outcome = { kind: 'cancelled', signal };
+        // A run that already failed stays failed: the signal only stops its always stages.
+        if (outcome.kind !== 'failed') outcome = { kind: 'cancelled', signal };
         break;
       }
       const stage = stages[i]!;
+      // After a failure only the `always` stages run (docs/contracts.md §2); the others stay pending.
+      if (outcome.kind === 'failed' && !isAlways(stage)) continue;
       const label: StageLabel = { pipelineId: ctx.pipeline.id, index: i + 1, total: stages.length, stageId: stage.id, depth: ctx.depth };
       const result = stage.kind === 'command' ? await runCommandStage(ctx, i, stage, label) : await runSubpipelineStage(ctx, i, stage, label);
-      if (result.kind === 'failed' || result.kind === 'cancelled' || result.kind === 'write-failed') {
-        outcome = result;
+      if (result.kind === 'cancelled' || result.kind === 'write-failed') {
+        // A signal during an always stage stops it; a run that already failed stays failed.
+        if (!(result.kind === 'cancelled' && outcome.kind === 'failed')) outcome = result;
         break;
       }
+      // The first failure is the run's: an always stage that fails after it is recorded, not the reason.
+      if (result.kind === 'failed' && outcome.kind !== 'failed') outcome = result;
     }
     if (outcome.kind === 'succeeded' && invocation.cancel.signal) outcome = { kind: 'cancelled', signal: invocation.cancel.signal };
   } finally {

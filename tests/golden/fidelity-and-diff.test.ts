@@ -62,9 +62,11 @@ describe('golden diff --base', () => {
     expect(result.stderr.trim()).toBe(`golden: --base: 'no-such-ref-xyz' does not name a commit in ${ROOT.replace(/\/$/, '')}`);
   });
 
+  // Issue 18 item 4: the simulated change gives the failure summary's sentinel a value (no real
+  // change touches it), never rewording a message users may reword.
   it("shows per scenario what the working tree's code changes against the base ref", () => {
     // A throwaway repository holding this project's code and two scenarios; the working
-    // tree then changes one user-visible string.
+    // tree then changes the failure summary through its sentinel.
     const repo = mkdtempSync(join(tmpdir(), 'golden-diff-'));
     for (const path of ['src', 'tsconfig.json', 'package.json', 'golden/stage-failure', 'golden/success']) {
       cpSync(join(ROOT, path), join(repo, path), { recursive: true });
@@ -76,14 +78,18 @@ describe('golden diff --base', () => {
     git('add', '-A');
     git('commit', '-qm', 'base');
     const stageFile = join(repo, 'src/run/command-stage.ts');
-    writeFileSync(stageFile, readFileSync(stageFile, 'utf8').replace('`Exited with code ${code}`', '`Exit code ${code}`'));
+    const code = readFileSync(stageFile, 'utf8');
+    const changed = code.replace("export const FAILURE_SUMMARY_SENTINEL = '';", "export const FAILURE_SUMMARY_SENTINEL = 'sentinel: ';");
+    expect(changed, 'the sentinel is in src/run/command-stage.ts').not.toBe(code);
+    writeFileSync(stageFile, changed);
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { cwd: repo });
+    writeFileSync(join(repo, 'dist/.build-stamp'), 'built\n'); // as `npm run build` leaves it: the tools check it
 
     const result = spawnSync(process.execPath, [join(repo, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'HEAD'], { cwd: repo, encoding: 'utf8' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('success: unchanged');
     expect(result.stdout).toMatch(/stage-failure: \d+ file\(s\) changed/);
-    expect(result.stdout).toContain('$.commands[1].summary: "Exited with code 2 — error TS2322: bad type" -> "Exit code 2 — error TS2322: bad type"');
+    expect(result.stdout).toContain('$.commands[1].summary: "Exited with code 2 — error TS2322: bad type" -> "sentinel: Exited with code 2 — error TS2322: bad type"');
     expect(result.stdout).toContain('golden diff: 1 of 2 scenarios changed against HEAD');
     expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
     rmSync(repo, { recursive: true, force: true });

@@ -206,10 +206,11 @@ describe('diff budget: the base ref', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('defaults to the root commit and says so', async () => {
-    const { r, base } = baseRepo();
+  it('defaults to the working tree against HEAD and says so (issue 18: never "since the root commit")', async () => {
+    const { r } = baseRepo();
     r.write('src/b.ts', 'b\n').commit('one');
+    r.write('src/c.ts', 'c\n');
     const { report } = await budgetJson(r, []);
-    expect(report).toMatchObject({ base, baseSource: 'root commit', code: { files: 1, lines: 1 } });
+    expect(report).toMatchObject({ base: 'HEAD', baseSource: 'HEAD', code: { files: 1, lines: 1 } });
   });
 });

@@ -50,7 +50,8 @@ const CONFIG = {
         },
         { id: 'docs', title: 'Docs check', command: tool(TOOLS.docsCheck) },
         { id: 'diff-budget', title: 'Diff budget', command: `${tool(TOOLS.diffBudget)} --out ${RUN_DIR}/diff-budget.json` },
-        { id: 'review', title: 'Review packet', command: `${tool(TOOLS.review)} --no-golden-diff` },
+        // As in the project's own lane: the packet is written after a failure too.
+        { id: 'review', title: 'Review packet', command: `${tool(TOOLS.review)} --no-golden-diff`, always: true },
       ].map((stage) => ({ kind: 'command', ...stage })),
     },
   ],
@@ -155,8 +156,13 @@ describe('the lane end to end', () => {
     });
     expect(md).toContain('| test | succeeded | 0 |');
     expect(md).toMatch(/\| 5 \| golden \| succeeded \| 0 \| [\d.]+ \| golden: 2 passed, 0 failed \(2 scenarios/);
-    expect(md).toContain(`- \`${SPEC}\`: **The answer becomes 42** (0001-answer; risk low; active; phase 1)`);
-    expect(md).toContain(`## Bench\n\nEvery figure is within its budget.\n\nAgainst \`${LATEST_PHASE}\`:`);
+    expect(md).toContain(`- [${SPEC}](specs/0001-answer.md): **The answer becomes 42** (0001-answer; risk low; active; phase 1)`);
+    expect(md).toContain('## Verdict\n\n**GREEN**: every stage passed.\n');
+    expect(md).toMatch(
+      new RegExp(
+        `## Bench\\n\\nEvery figure is within its budget\\.\\n\\n\\*\\*Budgeted figures\\*\\* \\(exact counts, memory, the virtual gap; they gate\\): \\d+ checked, 0 over budget\\.\\n\\nAgainst \`${LATEST_PHASE}\`:`,
+      ),
+    );
     expect(md).toContain(
       `## Diff budget\n\n| changed | size | budget | verdict |\n|---|---|---|---|\n| code | 3 files / ${budget.code.lines} lines | budget 25 / 800 | ok |\n`,
     );
@@ -166,7 +172,7 @@ describe('the lane end to end', () => {
     expect(html).not.toMatch(/\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
     expect(html).not.toMatch(/<script\b|<link\b/i);
     for (const stage of STAGES) expect(html).toContain(`<td>${stage}</td>`);
-    expect(html).toContain(`<code>${SPEC}</code>: <b>The answer becomes 42</b>`);
+    expect(html).toContain(`<a href="specs/0001-answer.md">${SPEC}</a>: <b>The answer becomes 42</b>`);
     expect(html).toContain('<h2>Diff budget</h2>');
     expect(html).toContain(`<td>3 files / ${budget.code.lines} lines</td><td>budget 25 / 800</td><td>ok</td>`);
     expect(html).toContain('<h2>Bench</h2>\n<p class="ok">Every figure is within its budget.</p>');
@@ -188,23 +194,32 @@ describe('the lane end to end', () => {
       failed: 'spec-guard',
       mentions: 'guarded code changed (src/answer.js)',
     },
-  ])('$name: exit 1, the run stops there, later stages stay pending', async ({ change, failed, mentions }) => {
-    const r = laneRepo(change);
-    const { result, doc, manifest, run, file } = await runLane(r);
-    expect(result.code, result.stderr).toBe(1);
-    expect(doc.status).toBe('failed');
-    expect(manifest.status).toBe('failed');
-    expect(manifest.status_detail).toBe(`stage:${failed}:failed`);
-    const at = STAGES.indexOf(failed);
-    expect(manifest.commands.map((c: Json) => [c.id, c.status])).toEqual(
-      STAGES.map((stage, i) => [stage, i < at ? 'succeeded' : i === at ? 'failed' : 'pending']),
-    );
-    expect(manifest.commands[at].exit_code).toBe(1);
-    const log = readFileSync(join(run.dir, 'commands', `${String(at + 1).padStart(2, '0')}-${failed}.ndjson`), 'utf8');
-    expect(log).toContain(mentions);
-    // The review stage never ran: no packet.
-    expect(existsSync(file('review.md'))).toBe(false);
-    expect(existsSync(file('review.html'))).toBe(false);
-    if (failed === 'spec-guard') expect(manifest.guardrail_status).toMatchObject({ counts: { total: 1, succeeded: 0, failed: 1 } });
-  });
+  ])(
+    '$name: exit 1, the run stops there, later stages stay pending but the review stage writes a red packet',
+    async ({ change, failed, mentions }) => {
+      const r = laneRepo(change);
+      const { result, doc, manifest, run, file } = await runLane(r);
+      expect(result.code, result.stderr).toBe(1);
+      expect(doc.status).toBe('failed');
+      expect(manifest.status).toBe('failed');
+      expect(manifest.status_detail).toBe(`stage:${failed}:failed`);
+      const at = STAGES.indexOf(failed);
+      expect(manifest.commands.map((c: Json) => [c.id, c.status])).toEqual(
+        STAGES.map((stage, i) => [stage, i < at || stage === 'review' ? 'succeeded' : i === at ? 'failed' : 'pending']),
+      );
+      expect(manifest.commands[at].exit_code).toBe(1);
+      const log = readFileSync(join(run.dir, 'commands', `${String(at + 1).padStart(2, '0')}-${failed}.ndjson`), 'utf8');
+      expect(log).toContain(mentions);
+      // The review stage (always) ran all the same: a red packet, with the failing stage's last lines.
+      const md = readFileSync(file('review.md'), 'utf8');
+      expect(md).toContain(`## Verdict\n\n**RED**: stage ${failed} failed (exit 1).\n`);
+      expect(md).toContain(`**${failed}** (exit 1), its last `);
+      expect(md.slice(md.indexOf('## Failing stages'))).toContain(mentions);
+      expect(existsSync(file('review.html'))).toBe(true);
+      expect(manifest.commands.at(-1).summary).toMatch(
+        new RegExp(`^red: stage ${failed} failed \\(exit 1\\) \\(\\+\\d more\\); golden diff not available \\(\\.runs/.*/review\\.md\\)$`),
+      );
+      if (failed === 'spec-guard') expect(manifest.guardrail_status).toMatchObject({ counts: { total: 1, succeeded: 0, failed: 1 } });
+    },
+  );
 });

@@ -161,15 +161,21 @@ describe('review packet from a run directory', () => {
     const { r, base, runDir, runId } = await repoWithRun();
     const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff'], { BASE_SHA: base });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe(`review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n`);
+    // The last line is the verdict and the packet: the review stage's summary, the lane's last line.
+    expect(result.stdout).toBe(
+      `review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n` +
+        `red: 1 spec guard violation(s) (+1 more); golden diff not available (.runs/0101/cli/${runId}/review.md)\n`,
+    );
 
     const md = readFileSync(join(runDir, 'review.md'), 'utf8');
     expect(md.startsWith(`# Review packet: mini run ${runId}\n\nGenerated `)).toBe(true);
     expect(md).toContain(`; change against \`${base}\`.`);
-    expect(md).toMatch(/\| 1 \| prepare \| succeeded \| 0 \| [\d.]+ \| <script>alert\(1\)<\/script> \\\| & "done" \|\n/);
-    expect(md).toMatch(/\| 2 \| check \| succeeded \| 0 \| [\d.]+ \| 3 checks passed \|\n/);
+    expect(md).toMatch(
+      /\| 1 \| prepare \| succeeded \| 0 \| [\d.]+ \| <script>alert\(1\)<\/script> \\\| & "done" \| \[log\]\(commands\/01-prepare\.ndjson\) \|\n/,
+    );
+    expect(md).toMatch(/\| 2 \| check \| succeeded \| 0 \| [\d.]+ \| 3 checks passed \| \[log\]\(commands\/02-check\.ndjson\) \|\n/);
     expect(md).toContain(
-      `- \`${SPEC}\`: **Make <T> generic & safe** (0007-generic; risk medium; active; phase 2); declares golden changes: \`golden/a/expected/**\``,
+      `- [${SPEC}](specs/0007-generic.md): **Make <T> generic & safe** (0007-generic; risk medium; active; phase 2); declares golden changes: \`golden/a/expected/**\``,
     );
     expect(md).toContain('Spec guard violations (1):\n\n- `tasks/specs/0001-old.md` last_review: 2026-01-01 is 165 days old');
     expect(md).toContain('## Golden diff against the base\n\nNot available: left out (--no-golden-diff)\n');
@@ -218,7 +224,11 @@ describe('review packet from a run directory', () => {
     expect(html).toContain('<td>prepare</td><td><span class="st succeeded">succeeded</span></td>');
     expect(html).toContain('<td>&lt;script&gt;alert(1)&lt;/script&gt; | &amp; &quot;done&quot;</td>');
     expect(html).toContain('<td>check</td>');
-    expect(html).toContain(`<code>${SPEC}</code>: <b>Make &lt;T&gt; generic &amp; safe</b> (0007-generic; risk medium; active; phase 2)`);
+    expect(html).toContain(
+      `<a href="specs/0007-generic.md">${SPEC}</a>: <b>Make &lt;T&gt; generic &amp; safe</b> (0007-generic; risk medium; active; phase 2)`,
+    );
+    // The touched spec is copied beside the packet: its link stays inside the run directory.
+    expect(readFileSync(join(runDir, 'specs/0007-generic.md'), 'utf8')).toBe(readFileSync(r.path(SPEC), 'utf8'));
     expect(html).toContain('<p>Not available: left out (--no-golden-diff)</p>');
     expect(html).toContain('<p class="bad">Over budget: counts.success.bytes</p>');
     expect(html).toContain('<tr><td>counts.success.bytes</td><td>1000</td><td>1500</td><td>+500 (+50%)</td></tr>');
@@ -241,7 +251,7 @@ describe('review packet from a run directory', () => {
     expect(md).toContain('The bench did not run (no bench.json in the run directory).');
     expect(md).toContain('The diff budget did not run (no diff-budget.json in the run directory).');
     expect(md).toContain('## Mutation score\n\nNo mutation report (no `reports/mutation/summary.json`).\n');
-    expect(md).toContain(`; change against \`${r.head()}\`.`); // the root commit
+    expect(md).toContain('; change against `HEAD`.'); // no origin/main, no BASE_SHA: the working tree against HEAD
     const html = readFileSync(join(runDir, 'review.html'), 'utf8');
     expectSelfContained(html);
     expect(html).toContain('<p>The bench did not run (no bench.json in the run directory).</p>');
@@ -327,8 +337,13 @@ describe('review packet rendering: the golden diff', () => {
         '### stage-failure (1 file(s))',
         '',
         '- changed: `manifest.json`',
-        '  - `$.status: "failed" -> "succeeded"`',
-        "  - `a '<tick>' here`",
+        '',
+        '  ```diff',
+        '  -$.status: "failed"',
+        '  +$.status: "succeeded"',
+        '   a `<tick>` here',
+        '  ```',
+        '',
         '',
         '### subpipeline-required (2 file(s))',
         '',
@@ -342,8 +357,8 @@ describe('review packet rendering: the golden diff', () => {
         '',
       ].join('\n'),
     );
-    expect(md).toContain('| 2 | golden | failed | 1 | 1.2 | a <b> \\| c second line |');
-    expect(md).toContain('| 3 | review | pending |  |  |  |');
+    expect(md).toContain('| 2 | golden | failed | 1 | 1.2 | a <b> \\| c second line |  |');
+    expect(md).toContain('| 3 | review | pending |  |  |  |  |');
   });
 
   it('lists only the scenarios that change, escaped, in collapsible sections (html)', () => {
@@ -352,7 +367,7 @@ describe('review packet rendering: the golden diff', () => {
     expect(html).toContain('<p>3 of 4 scenarios change.</p>');
     expect(html).not.toContain('<summary>success');
     expect(html).toContain(
-      '<details open><summary>stage-failure (1 file(s))</summary><ul><li>changed: <code>manifest.json</code><pre>$.status: &quot;failed&quot; -&gt; &quot;succeeded&quot;\na `&lt;tick&gt;` here</pre></li></ul></details>',
+      '<details open><summary>stage-failure (1 file(s))</summary><ul><li>changed: <code>manifest.json</code><pre class="diff"><span class="del">-$.status: &quot;failed&quot;</span>\n<span class="add">+$.status: &quot;succeeded&quot;</span>\n a `&lt;tick&gt;` here</pre></li></ul></details>',
     );
     expect(html).toContain(
       '<details open><summary>subpipeline-required (2 file(s))</summary><ul><li>added: <code>run-summary.json</code></li><li>removed: <code>old.json</code></li></ul></details>',
@@ -426,6 +441,7 @@ describe('review packet: one document, two renderers, validated inputs', () => {
     const mdTitles = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
     const htmlTitles = [...html.matchAll(/<h2>([^<]+)<\/h2>/g)].map((m) => m[1]);
     expect(mdTitles).toEqual([
+      'Verdict',
       'Stages',
       'Specs touched by the change',
       'Golden diff against the base',
@@ -450,9 +466,9 @@ describe('review packet: one document, two renderers, validated inputs', () => {
       golden: { scenarios: [{ name: 'success', differences: [{ kind: 'changed' as const, file: 'timeline.ndjson', details }], error: null }] },
     };
     const md = renderMarkdown(packet);
-    expect(md).toContain(`  - \`line ${DETAIL_LINES}\`\n  - \`... and 5 more (npm run golden -- diff --base)\``);
-    expect(md).not.toContain(`line ${DETAIL_LINES + 1}\``);
-    expect(renderHtml(packet)).toContain(`line ${DETAIL_LINES}\n... and 5 more (npm run golden -- diff --base)</pre>`);
+    expect(md).toContain(`   line ${DETAIL_LINES}\n  ... and 5 more (npm run golden -- diff --base)\n  \`\`\``);
+    expect(md).not.toContain(`line ${DETAIL_LINES + 1}\n`);
+    expect(renderHtml(packet)).toContain(` line ${DETAIL_LINES}\n... and 5 more (npm run golden -- diff --base)</pre>`);
   });
 });
 

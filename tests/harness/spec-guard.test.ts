@@ -330,14 +330,16 @@ describe('spec guard: the base ref', () => {
     expect(explicit.stdout).toContain('change against HEAD (--base): 0 file(s)');
   });
 
-  it('without --base, BASE_SHA and origin/main, judges the change since the root commit (and says so)', async () => {
-    const { r, base } = baseRepo();
+  it('without --base, BASE_SHA and origin/main, judges the working tree against HEAD (and says so)', async () => {
+    const { r } = baseRepo();
     r.write('src/a.ts', 'export const a = 2;\n').commit('one');
     r.write('src/c.ts', 'export const c = 1;\n').commit('two');
+    r.write('src/d.ts', 'export const d = 1;\n');
     const result = await guard(r, []);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`spec-guard: change against ${base} (root commit): 2 file(s)`);
-    expect(result.stdout).toContain('guarded code changed (src/a.ts, src/c.ts)');
+    expect(result.stdout).toContain('spec-guard: change against HEAD (no origin/main and no BASE_SHA: the working tree against HEAD): 1 file(s)');
+    expect(result.stdout).toContain('guarded code changed (src/d.ts)');
+    r.commit('three');
 
     // With an origin/main (a fresh clone), that is the base instead.
     r.git('update-ref', 'refs/remotes/origin/main', 'HEAD');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run diff-budget`: files and lines changed since the merge-base against the budget.
-import { collectChange } from '../git/change.js';
+import { collectChange, describeBase } from '../git/change.js';
 import { isMain, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_LIMITS, runDiffBudget, type Bucket } from './budget.js';
 
 function line(name: string, b: Bucket): string {
@@ -14,7 +15,7 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
       .description(
         'Count files and lines changed since the merge-base; code and fixtures have budgets of their own. Override with DIFF_BUDGET_OVERRIDE_REASON.',
       )
-      .option('--base <ref>', 'base ref (default: $BASE_SHA, else origin/main, else the root commit)')
+      .option('--base <ref>', 'base ref (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--max-files <n>', 'code files budget', positiveInt, DEFAULT_LIMITS.codeFiles)
       .option('--max-lines <n>', 'code lines budget (added + deleted)', positiveInt, DEFAULT_LIMITS.codeLines)
       .option('--max-fixture-files <n>', 'golden expected files and codemod fixtures: files budget', positiveInt, DEFAULT_LIMITS.fixtureFiles)
@@ -42,7 +43,7 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
             process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           } else {
             process.stdout.write(
-              `diff-budget: change against ${report.base} (${report.baseSource})\n${line('code', report.code)}\n${line('fixtures', report.fixtures)}\n`,
+              `diff-budget: change against ${describeBase(report)}\n${line('code', report.code)}\n${line('fixtures', report.fixtures)}\n`,
             );
             if (report.ignored.length > 0) process.stdout.write(`diff-budget: ignored (lock files, build output): ${report.ignored.join(', ')}\n`);
             if (report.over) {
@@ -60,4 +61,7 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runDiffBudgetCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('diff-budget', import.meta.url);
+  process.exitCode = await runDiffBudgetCli(process.argv.slice(2));
+}

@@ -2,6 +2,7 @@
 // `npm run docs:check`: the docs name only scripts, pipelines and paths that exist, and every
 // section reference (in the docs and in source comments) names a numbered section that exists.
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { checkDocs } from './check.js';
 
 export function runDocsCheckCli(argv: string[]): Promise<number> {
@@ -30,4 +31,7 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runDocsCheckCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('docs:check', import.meta.url);
+  process.exitCode = await runDocsCheckCli(process.argv.slice(2));
+}

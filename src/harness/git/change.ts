@@ -1,7 +1,7 @@
 // "The change" the lane's tools judge: committed work since the merge-base with the base ref,
 // plus the working tree (staged, unstaged and untracked files). The base comes from --base,
-// else BASE_SHA, else origin/main, else the root commit; an explicit base that does not
-// resolve is an error.
+// else BASE_SHA, else origin/main, else HEAD (the working tree against HEAD, said so in one
+// line); an explicit base that does not resolve is an error.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ export type ChangedFile = {
 export type Change = {
   /** The ref the base came from, and how it was chosen. */
   base: string;
-  baseSource: '--base' | 'BASE_SHA' | 'origin/main' | 'root commit' | 'empty repository';
+  baseSource: '--base' | 'BASE_SHA' | 'origin/main' | 'HEAD' | 'empty repository';
   mergeBase: string | null;
   files: ChangedFile[];
 };
@@ -57,10 +57,16 @@ export function resolveBase(
   }
   const origin = resolveCommit(cwd, 'origin/main');
   if (origin) return { base: 'origin/main', baseSource: 'origin/main', sha: origin };
-  const roots = tryGit(cwd, ['rev-list', '--max-parents=0', 'HEAD']);
-  const root = roots?.split('\n').filter(Boolean).at(-1);
-  if (root) return { base: root, baseSource: 'root commit', sha: root };
+  // No base named and no origin/main: the working tree against HEAD (never "since the root commit").
+  const head = resolveCommit(cwd, 'HEAD');
+  if (head) return { base: 'HEAD', baseSource: 'HEAD', sha: head };
   return { base: '(none)', baseSource: 'empty repository', sha: null };
+}
+
+/** How the tools name the base in their one line: `HEAD (no origin/main and no BASE_SHA: the working tree against HEAD)`. */
+export function describeBase(change: { base: string; baseSource: string }): string {
+  if (change.baseSource === 'HEAD') return 'HEAD (no origin/main and no BASE_SHA: the working tree against HEAD)';
+  return `${change.base} (${change.baseSource})`;
 }
 
 function countLines(path: string): number | null {

@@ -6,6 +6,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, OrchestratorError } from '../../errors.js';
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
 import { describeDifference } from './compare.js';
 import { loadExemptions } from './exemptions.js';
@@ -365,4 +366,7 @@ export function runGoldenCli(argv: string[]): Promise<number> {
   return runTool('golden', argv, configureGoldenProgram);
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runGoldenCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('golden', import.meta.url);
+  process.exitCode = await runGoldenCli(process.argv.slice(2));
+}

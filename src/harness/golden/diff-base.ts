@@ -2,12 +2,13 @@
 // git worktree) and with the working tree, and shows what changed per scenario — the
 // reviewer's view of a phase.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { InputError } from '../../errors.js';
+import { BUILD_STAMP } from '../fresh-dist.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { readTree } from './files.js';
 import { replayScenario } from './replay.js';
@@ -57,6 +58,8 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
     await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', join(tree, 'tsconfig.json')], { cwd: tree, maxBuffer: 64 * 1024 * 1024 }).catch((error: { stdout?: string }) => {
       throw new Error(`the code at ${base} does not build: ${(error.stdout ?? '').split('\n').slice(0, 5).join(' ')}`);
     });
+    // The build's stamp, as `npm run build` writes it: the base's tools check it (fresh-dist.ts).
+    writeFileSync(join(tree, 'dist', BUILD_STAMP), `${new Date().toISOString()}\n`);
     const baseCli = join(tree, 'dist/src/harness/golden/cli.js');
     if (!existsSync(baseCli)) throw new InputError(`--base: the code at '${base}' has no golden replay (dist/src/harness/golden/cli.js)`);
     log(`golden diff: replaying the corpus with ${base}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run review`: the lane's last stage. Writes review.md and review.html into the lane
 // run's directory (CODEX_ORCHESTRATOR_RUN_DIR, or --run-dir).
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError, errorMessage } from '../../errors.js';
 import { readManifest } from '../../persist/manifest-writer.js';
@@ -10,14 +11,30 @@ import { createRealClock } from '../../runtime/real-clock.js';
 import { resolveBase } from '../git/change.js';
 import { diffAgainstBase } from '../golden/diff-base.js';
 import { isMain, runTool } from '../tool-cli.js';
-import { gatherPacket, renderHtml, renderMarkdown, type Packet } from './packet.js';
+import { distRoot, staleDistLine } from '../fresh-dist.js';
+import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
+
+/** HEAD's commit id, or null (no commit yet, not a git checkout). */
+function headCommit(root: string): string | null {
+  try {
+    return (
+      execFileSync('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null
+    );
+  } catch {
+    return null;
+  }
+}
 
 export function runReviewCli(argv: string[]): Promise<number> {
   return runTool('review', argv, (program, setExit) => {
     program
       .description('Write the review packet (review.md, review.html) into the lane run directory.')
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
-      .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else the root commit)')
+      .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--corpus <dir>', 'golden corpus', 'golden')
       .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
       .action(async (opts: { runDir?: string; base?: string; corpus: string; goldenDiff: boolean }) => {
@@ -32,10 +49,12 @@ export function runReviewCli(argv: string[]): Promise<number> {
           relative(root, join(runDir, 'manifest.json')),
         );
         let base: string | null = null;
+        let baseSha: string | null = null;
         let golden: Packet['golden'];
         try {
           const resolved = resolveBase(root, opts.base, process.env);
           base = resolved.base;
+          baseSha = resolved.sha;
           if (!opts.goldenDiff) golden = { error: 'left out (--no-golden-diff)' };
           else if (!resolved.sha) golden = { error: 'no base commit to compare with' };
           else
@@ -51,13 +70,29 @@ export function runReviewCli(argv: string[]): Promise<number> {
           if (error instanceof InputError && opts.base !== undefined) throw error;
           golden = { error: errorMessage(error) };
         }
-        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date() });
+        const built = distRoot(import.meta.url);
+        const staleDist = built === null ? null : staleDistLine(built);
+        if (staleDist !== null) process.stderr.write(`review: ${staleDist} (the packet says so)\n`);
+        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root), staleDist });
+        // The touched specs beside the packet, so its links stay inside the run directory.
+        for (const spec of packet.specs) {
+          if (!spec.link) continue;
+          mkdirSync(join(runDir, 'specs'), { recursive: true });
+          copyFileSync(join(root, spec.file), join(runDir, spec.link));
+        }
         writeFileSync(join(runDir, 'review.md'), renderMarkdown(packet));
         writeFileSync(join(runDir, 'review.html'), renderHtml(packet));
-        process.stdout.write(`review: wrote ${relative(root, join(runDir, 'review.md'))} and ${relative(root, join(runDir, 'review.html'))}\n`);
+        const md = relative(root, join(runDir, 'review.md'));
+        process.stdout.write(`review: wrote ${md} and ${relative(root, join(runDir, 'review.html'))}\n`);
+        // The last line: the stage's summary, so the lane's own last line names the packet and its verdict.
+        process.stdout.write(`${packetVerdict(packet).line} (${md})\n`);
         setExit(0);
       });
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runReviewCli(process.argv.slice(2));
+// No refusal on a stale dist/ (fresh-dist.ts): the review is the lane's always stage, so it
+// writes the packet all the same, red, saying why.
+if (isMain(import.meta.url)) {
+  process.exitCode = await runReviewCli(process.argv.slice(2));
+}

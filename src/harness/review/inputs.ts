@@ -44,6 +44,8 @@ export const benchDocSchema = z.looseObject({
   /** Timing ratios over their ceilings: they inform. Older bench.json files do not have it. */
   timings_over_budget: z.array(z.string()).optional(),
   deltas: z.looseObject({ against: z.string(), figures: z.array(delta) }).nullable(),
+  /** Every figure against its ceiling; `gates` false for the timing ratios. Older bench.json files do not have it. */
+  verdicts: z.array(z.looseObject({ figure: z.string(), over: z.boolean(), gates: z.boolean() })).optional(),
 });
 export type BenchDoc = z.infer<typeof benchDocSchema>;
 

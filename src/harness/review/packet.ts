@@ -1,15 +1,27 @@
-// The review packet: what a reviewer reads instead of scrolling logs. Gathers the lane run's
-// stages (result, duration), the golden diff against the base ref, bench deltas against the
+// The review packet: what a reviewer reads instead of scrolling logs. Opens with a verdict
+// (verdict.ts); gathers the lane run's stages (result, duration, log, what the output says, a
+// failed stage's last lines), the golden diff against the base ref, bench deltas against the
 // last phase's history, the diff budget and any override, the spec(s) the change touched, the
 // last committed mutation score and whether the change touched files with surviving mutants.
 // The inputs are read and validated (inputs.ts); the packet is one document model
 // (document.ts) rendered as review.md and as a self-contained review.html.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Manifest } from '../../manifest/schema.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import { parseSpec } from '../spec-guard/spec.js';
 import { joined, paragraph, renderHtmlDocument, renderMarkdownDocument, type Block, type Document, type Inline, type Section } from './document.js';
+import {
+  goldenDeclarations,
+  lastLines,
+  readLintBaseline,
+  runDirLink,
+  stageFacts,
+  stageOutput,
+  TAIL_LINES,
+  verdictOf,
+  type Verdict,
+} from './verdict.js';
 import {
   benchDocSchema,
   diffBudgetDocSchema,
@@ -34,6 +46,12 @@ export type StageRow = {
   exit_code: number | null;
   seconds: number | null;
   summary: string | null;
+  /** Its log, relative to the run directory (a link in the packet); null when it has none. */
+  log?: string | null;
+  /** What its output says (tests passed and failed, lint errors and warnings), when it says so. */
+  facts?: string | null;
+  /** A failed stage's last lines (stdout and stderr in order, colours removed). */
+  tail?: string[] | null;
 };
 
 /**
@@ -50,13 +68,30 @@ export type MutationSection =
       touched: Array<{ file: string; survivors: Survivor[] }>;
     };
 
-export type SpecRow = { file: string; id: string; title: string; risk: string; status: string; phase: number | null; golden_changes: string[] };
+export type SpecRow = {
+  file: string;
+  id: string;
+  title: string;
+  risk: string;
+  status: string;
+  phase: number | null;
+  golden_changes: string[];
+  /** Its copy in the run directory (`specs/<name>`), when the packet's writer made one. */
+  link?: string | null;
+};
 
 export type Packet = {
   run_id: string;
   pipeline_id: string;
   generated_at: string;
   base: string | null;
+  /** The base's and the head's commit ids, when known. */
+  base_sha?: string | null;
+  head_sha?: string | null;
+  /** The run's status and detail once it has ended (a packet written again afterwards); null while in progress. */
+  ended?: { status: string; detail: string | null } | null;
+  /** Why the tools' dist/ is older than its sources, when it is (fresh-dist.ts): the packet is then red. */
+  stale_dist?: string | null;
   stages: StageRow[];
   specs: SpecRow[];
   specGuard: Artefact<SpecGuardDoc>;
@@ -86,8 +121,36 @@ export function specRows(root: string, files: string[]): SpecRow[] {
     const parsed = parseSpec(file, readFileSync(join(root, file), 'utf8'));
     const fm = parsed.frontMatter;
     return fm
-      ? [{ file, id: fm.id, title: fm.title, risk: fm.risk, status: fm.status, phase: fm.phase ?? null, golden_changes: fm.golden_changes ?? [] }]
+      ? [
+          {
+            file,
+            id: fm.id,
+            title: fm.title,
+            risk: fm.risk,
+            status: fm.status,
+            phase: fm.phase ?? null,
+            golden_changes: fm.golden_changes ?? [],
+            link: `specs/${basename(file)}`,
+          },
+        ]
       : [];
+  });
+}
+
+/** The stage rows with each stage's log link, what its output says and, for a failed stage, its last lines. */
+export function stageDetails(root: string, runDir: string, manifest: Manifest): StageRow[] {
+  const baseline = readLintBaseline(root);
+  return stageRows(manifest).map((row, i) => {
+    const c = manifest.commands[i]!;
+    if (c.log_path === null || c.status === 'pending' || row.status.startsWith('running'))
+      return { ...row, log: c.log_path && runDirLink(root, runDir, c.log_path) };
+    const output = stageOutput(root, c.log_path);
+    return {
+      ...row,
+      log: runDirLink(root, runDir, c.log_path),
+      facts: output === null ? null : stageFacts(output, c.status === 'succeeded', c.command, baseline),
+      tail: c.status === 'failed' && output !== null ? lastLines(output, TAIL_LINES) : null,
+    };
   });
 }
 
@@ -111,16 +174,24 @@ export function gatherPacket(options: {
   base: string | null;
   golden: Packet['golden'];
   now: Date;
+  baseSha?: string | null;
+  headSha?: string | null;
+  staleDist?: string | null;
 }): Packet {
   const specGuard = readArtefact(options.runDir, 'spec-guard.json', specGuardDocSchema);
   const budget = readArtefact(options.runDir, 'diff-budget.json', diffBudgetDocSchema);
   const guard = presentValue(specGuard);
+  const m = options.manifest;
   return {
-    run_id: options.manifest.run_id,
-    pipeline_id: options.manifest.pipeline_id,
+    run_id: m.run_id,
+    pipeline_id: m.pipeline_id,
     generated_at: options.now.toISOString(),
     base: options.base,
-    stages: stageRows(options.manifest),
+    base_sha: options.baseSha ?? null,
+    head_sha: options.headSha ?? null,
+    ended: m.status === 'in_progress' || m.status === 'queued' ? null : { status: m.status, detail: m.status_detail },
+    stale_dist: options.staleDist ?? null,
+    stages: stageDetails(options.root, options.runDir, m),
     specs: guard ? specRows(options.root, guard.touchedSpecs) : [],
     specGuard,
     golden: options.golden,
@@ -131,17 +202,120 @@ export function gatherPacket(options: {
   };
 }
 
+/** The packet's verdict: green or red and why, the golden changes and whether each is declared. */
+export function packetVerdict(p: Packet): Verdict {
+  const guard = presentValue(p.specGuard);
+  const bench = presentValue(p.bench);
+  const budget = presentValue(p.budget);
+  return verdictOf({
+    stages: p.stages.filter((s) => !s.status.startsWith('running')),
+    ended: p.ended ?? null,
+    golden: p.golden,
+    declarations: 'scenarios' in p.golden ? goldenDeclarations(p.golden.scenarios, p.specs) : [],
+    specGuardViolations: guard ? guard.violations.length : null,
+    benchOver: bench ? bench.over_budget : null,
+    budgetOver: budget ? budget.code.over || budget.fixtures.over : null,
+    override: budget ? budget.override : null,
+    staleDist: p.stale_dist ?? null,
+  });
+}
+
+const shortSha = (sha: string | null | undefined) => (sha ? sha.slice(0, 12) : 'unknown');
+
+function verdictSection(p: Packet): Section {
+  const v = packetVerdict(p);
+  const budget = presentValue(p.budget);
+  const items: Array<{ text: Inline[] }> = [
+    ...(v.green ? [] : v.reasons.map((r) => ({ text: [r] as Inline[] }))),
+    { text: [`Golden: ${v.golden}.`] },
+    { text: ['Budget overrides: ', budget?.override ? { strong: budget.override } : budget ? 'none' : 'unknown (no diff-budget.json)'] },
+    { text: ['Base ', { code: shortSha(p.base_sha) }, ` (${p.base ?? 'unknown base'}), head `, { code: shortSha(p.head_sha) }, '.'] },
+  ];
+  return {
+    title: 'Verdict',
+    blocks: [
+      paragraph([{ strong: v.green ? 'GREEN' : 'RED' }, v.green ? ': every stage passed.' : `: ${v.reasons[0]}.`], v.green ? 'ok' : 'bad'),
+      { kind: 'list', items },
+    ],
+  };
+}
+
+/** Each failed stage's last lines, with its log. */
+function failuresSection(p: Packet): Section | null {
+  const failed = p.stages.filter((s) => s.status === 'failed' && s.tail && s.tail.length > 0);
+  if (failed.length === 0) return null;
+  return {
+    title: 'Failing stages',
+    blocks: failed.flatMap((s): Block[] => [
+      paragraph([
+        { strong: s.id },
+        ` (${s.exit_code === null ? 'no exit code' : `exit ${s.exit_code}`}), its last ${s.tail!.length} line(s)`,
+        ...(s.log ? ([' (', { link: s.log, text: s.log }, ')'] as Inline[]) : []),
+        ':',
+      ]),
+      { kind: 'code', lang: 'text', lines: s.tail! },
+    ]),
+  };
+}
+
 const changedScenarios = (golden: Packet['golden']) =>
   'scenarios' in golden ? golden.scenarios.filter((s) => s.differences.length > 0 || s.error) : [];
 
 /** Changed lines shown per golden file; `golden diff --base` shows them all. */
 export const DETAIL_LINES = 20;
 
-/** Figures measured both then and now that moved (a figure this run did not measure is left out). */
+/**
+ * A golden file's changed details as diff lines: a unified diff stays as it is; a JSON change
+ * (`$.path: old -> new`, `line 3 $.x: old -> new`) becomes a removed and an added line; an
+ * NDJSON line added or removed, an added or removed line.
+ */
+export function asDiff(details: string[]): string[] {
+  if (details.some((line) => line.startsWith('@@'))) return details;
+  return details.flatMap((line) => {
+    const change = /^((?:line \S+ )?\$\S*: )(.*?) -> (.*)$/.exec(line);
+    if (change) return [`-${change[1]}${change[2]}`, `+${change[1]}${change[3]}`];
+    const added = /^(line \S+: )added (.*)$/.exec(line);
+    if (added) return [`+${added[1]}${added[2]}`];
+    const removed = /^(line \S+: )removed (.*)$/.exec(line);
+    if (removed) return [`-${removed[1]}${removed[2]}`];
+    return [` ${line}`];
+  });
+}
+
+/**
+ * A timing: machine-dependent, it informs and never gates (the latency section, the replay's
+ * throughput, the real stage-to-stage gap, the memory probes' tail). Counts, memory and the
+ * virtual gap are exact or budgeted figures.
+ */
+export const isTiming = (figure: string) => /^(latency|replay)\./.test(figure) || /^gap\.(?!virtual_)/.test(figure) || /tail_seconds$/.test(figure);
+
+/** Whether a timing went the good way: higher is better only for a throughput. */
+function timingArrow(figure: string, delta: number): string {
+  const better = /per_second$/.test(figure) ? delta > 0 : delta < 0;
+  return better ? '↓ better' : '↑ worse';
+}
+
+/** Timings measured both then and now, with an arrow saying which way they went. */
+function timingRows(bench: BenchDoc): Inline[][][] {
+  return (bench.deltas?.figures ?? [])
+    .filter((f) => isTiming(f.figure) && f.before !== null && f.now !== null)
+    .map((f) => [
+      [f.figure],
+      [String(f.before)],
+      [String(f.now)],
+      [
+        f.delta === null || f.delta === 0
+          ? '='
+          : `${timingArrow(f.figure, f.delta)} (${f.delta > 0 ? '+' : ''}${f.delta}${f.percent === null ? '' : `, ${f.percent > 0 ? '+' : ''}${f.percent}%`})`,
+      ],
+    ]);
+}
+
+/** Figures measured both then and now that moved (a figure this run did not measure is left out); timings apart. */
 function benchRows(bench: BenchDoc): Inline[][][] {
   const figures = bench.deltas?.figures ?? [];
   return figures
-    .filter((f) => f.before !== null && f.now !== null && f.delta !== 0)
+    .filter((f) => !isTiming(f.figure) && f.before !== null && f.now !== null && f.delta !== 0)
     .map((f) => [
       [f.figure],
       [f.before === null ? '-' : String(f.before)],
@@ -175,14 +349,15 @@ function stagesSection(p: Packet): Section {
     blocks: [
       {
         kind: 'table',
-        head: ['#', 'stage', 'result', 'exit', 'seconds', 'summary'],
+        head: ['#', 'stage', 'result', 'exit', 'seconds', 'summary', 'log'],
         rows: p.stages.map((s) => [
           [String(s.index)],
           [s.id],
           [{ status: s.status }],
           [s.exit_code === null ? '' : String(s.exit_code)],
           [s.seconds === null ? '' : String(s.seconds)],
-          [s.summary ?? ''],
+          s.facts ? [{ strong: s.facts }, ...(s.summary ? [` — ${s.summary}`] : [])] : [s.summary ?? ''],
+          s.log ? [{ link: s.log, text: 'log' }] : [''],
         ]),
       },
     ],
@@ -197,7 +372,7 @@ function specsSection(p: Packet): Section {
       kind: 'list',
       items: p.specs.map((s) => ({
         text: [
-          { code: s.file },
+          s.link ? { link: s.link, text: s.file } : { code: s.file },
           ': ',
           { strong: s.title },
           ` (${s.id}; risk ${s.risk}; ${s.status}${s.phase !== null ? `; phase ${s.phase}` : ''})`,
@@ -243,12 +418,21 @@ function goldenSection(p: Packet): Section {
                 kind: 'list',
                 items: s.differences.map((d) => ({
                   text: [`${verb[d.kind]}: `, { code: d.file }],
-                  lines:
-                    d.kind !== 'changed'
-                      ? []
-                      : d.details.length > DETAIL_LINES
-                        ? [...d.details.slice(0, DETAIL_LINES), `... and ${d.details.length - DETAIL_LINES} more (npm run golden -- diff --base)`]
-                        : d.details,
+                  ...(d.kind !== 'changed'
+                    ? {}
+                    : {
+                        code: {
+                          kind: 'code' as const,
+                          lang: 'diff' as const,
+                          lines:
+                            d.details.length > DETAIL_LINES
+                              ? [
+                                  ...asDiff(d.details.slice(0, DETAIL_LINES)),
+                                  `... and ${d.details.length - DETAIL_LINES} more (npm run golden -- diff --base)`,
+                                ]
+                              : asDiff(d.details),
+                        },
+                      }),
                 })),
               },
             ],
@@ -268,6 +452,16 @@ function benchSection(p: Packet): Section {
       : paragraph(`Over budget: ${bench.over_budget.join(', ')}`, 'bad'),
   ];
   if (timings.length > 0) blocks.push(paragraph(`Timing ratios over budget (they inform, they do not gate): ${timings.join(', ')}`));
+  const gating = (bench.verdicts ?? []).filter((v) => v.gates);
+  if (gating.length > 0) {
+    const over = gating.filter((v) => v.over).length;
+    blocks.push(
+      paragraph([
+        { strong: 'Budgeted figures' },
+        ` (exact counts, memory, the virtual gap; they gate): ${gating.length} checked, ${over} over budget.`,
+      ]),
+    );
+  }
   if (bench.deltas) {
     const rows = benchRows(bench);
     blocks.push(paragraph(['Against ', { code: bench.deltas.against }, `: ${rows.length} figure(s) changed.`]));
@@ -278,6 +472,18 @@ function benchSection(p: Packet): Section {
     if (added.length > 0) {
       blocks.push(paragraph([`${added.length} figure(s) not in `, { code: bench.deltas.against }, ':']));
       blocks.push({ kind: 'table', head: ['figure', 'now'], rows: added.map((f) => [[f.figure], [String(f.now)]]) });
+    }
+    const timingTable = timingRows(bench);
+    if (timingTable.length > 0) {
+      blocks.push(
+        paragraph([
+          { strong: 'Informational timings' },
+          ' (machine-dependent: measured on this machine under its load, against ',
+          { code: bench.deltas.against },
+          ' recorded elsewhere; they never gate):',
+        ]),
+        { kind: 'table', head: ['timing', 'before', 'now', 'change'], rows: timingTable },
+      );
     }
   }
   return { title, blocks };
@@ -352,7 +558,9 @@ export function packetDocument(p: Packet): Document {
     title: `Review packet: ${p.pipeline_id} run ${p.run_id}`,
     meta: [`Generated ${p.generated_at}; change against `, { code: p.base ?? 'unknown base' }, '.'],
     sections: [
+      verdictSection(p),
       stagesSection(p),
+      ...[failuresSection(p)].filter((x): x is Section => x !== null),
       specsSection(p),
       goldenSection(p),
       benchSection(p),

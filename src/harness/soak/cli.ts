@@ -5,6 +5,7 @@
 // skipped, and the table says why.
 import { InvalidArgumentError, Option } from 'commander';
 import { isMain, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import {
   concurrentResumeBattery,
   crashBattery,
@@ -103,4 +104,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('soak', import.meta.url);
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run spec-guard`: checks tasks/specs/*.md front matter and ties the change to its specs.
-import { collectChange } from '../git/change.js';
+import { collectChange, describeBase } from '../git/change.js';
 import { isMain, isoDate, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_GUARD, runSpecGuard } from './guard.js';
 
 /** Paths as git names them: repo-relative, no leading './'. */
@@ -11,7 +12,7 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
   return runTool('spec-guard', argv, (program, setExit) => {
     program
       .description('Validate the front matter of every spec and check the change against them (exit 0 ok, 1 violations, 2 bad input).')
-      .option('--base <ref>', 'base ref of the change (default: $BASE_SHA, else origin/main, else the root commit)')
+      .option('--base <ref>', 'base ref of the change (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--dry-run', 'report violations without failing')
       .option('--json', 'print the report as JSON')
       .option('--out <file>', 'also write the report as JSON to this file')
@@ -48,7 +49,7 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
             process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           } else {
             process.stdout.write(
-              `spec-guard: change against ${report.base} (${report.baseSource}): ${change.files.length} file(s), ${report.specs.length} spec(s), touched: ${report.touchedSpecs.join(', ') || 'none'}\n`,
+              `spec-guard: change against ${describeBase(report)}: ${change.files.length} file(s), ${report.specs.length} spec(s), touched: ${report.touchedSpecs.join(', ') || 'none'}\n`,
             );
             // Undeclared golden changes can be many: list the first 20; spec errors always in full.
             const goldenPaths = new Set(report.goldenChanges.map((g) => g.path));
@@ -58,6 +59,12 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
             for (const v of golden.slice(0, 20)) process.stdout.write(`spec-guard: ${v.file}: ${v.field}: ${v.message}\n`);
             if (golden.length > 20)
               process.stdout.write(`spec-guard: … and ${golden.length - 20} more undeclared golden changes (all of them: --json)\n`);
+            if (report.suggestedGlobs.length > 0)
+              process.stdout.write(`spec-guard: to declare them, add to the golden_changes of a touched spec: ${report.suggestedGlobs.join(', ')}\n`);
+            for (const ignored of report.ignoredGoldenChanges)
+              process.stdout.write(
+                `spec-guard: ${ignored.file}: its golden_changes (${ignored.globs.join(', ')}) were ignored: the spec itself is invalid (see its violations)\n`,
+              );
             for (const g of report.goldenChanges.filter((x) => x.coveredBy.length > 0))
               process.stdout.write(`spec-guard: golden change ${g.path} declared by ${g.coveredBy.join(', ')}\n`);
             process.stdout.write(
@@ -70,4 +77,7 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
   });
 }
 
-if (isMain(import.meta.url)) process.exitCode = await runSpecGuardCli(process.argv.slice(2));
+if (isMain(import.meta.url)) {
+  refuseStaleDist('spec-guard', import.meta.url);
+  process.exitCode = await runSpecGuardCli(process.argv.slice(2));
+}

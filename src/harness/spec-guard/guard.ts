@@ -18,6 +18,9 @@ export type GuardOptions = {
   goldenPattern: string;
 };
 
+/** The file a new spec is copied from (tasks/specs/TEMPLATE.md): never counted as a spec. */
+export const SPEC_TEMPLATE = 'TEMPLATE.md';
+
 export const DEFAULT_GUARD = { specsDir: 'tasks/specs', guarded: ['src/'], maxAgeDays: 30, goldenPattern: 'golden/**/expected/**' };
 
 export type GuardReport = {
@@ -27,17 +30,40 @@ export type GuardReport = {
   touchedSpecs: string[];
   guardedChanges: string[];
   goldenChanges: Array<{ path: string; coveredBy: string[] }>;
+  /** golden_changes globs that would cover the undeclared golden files (a run's ids as `*`). */
+  suggestedGlobs: string[];
+  /** Touched specs whose golden_changes were not counted because the spec is invalid. */
+  ignoredGoldenChanges: Array<{ file: string; globs: string[] }>;
   violations: Violation[];
 };
+
+/**
+ * The glob to declare a golden file with: its path, with the task and run id segments of a
+ * run directory (`.runs/0101/cli/2026-…-96a0f96b/`) as `*`, so the declaration outlives a
+ * re-recorded id.
+ */
+export function declarationGlob(path: string): string {
+  const parts = path.split('/');
+  return parts
+    .map((part, i) => {
+      if (parts[i - 1] === '.runs' && /^[\w.-]+$/.test(part) && parts[i + 1] === 'cli') return '*';
+      if (parts[i - 1] === 'cli' && parts[i - 3] === '.runs') return '*';
+      return part;
+    })
+    .join('/');
+}
 
 const DAY_MS = 86_400_000;
 
 export function runSpecGuard(change: Change, options: GuardOptions): GuardReport {
   const specFiles = (() => {
     try {
-      return readdirSync(join(options.root, options.specsDir))
-        .filter((name) => name.endsWith('.md'))
-        .sort();
+      return (
+        readdirSync(join(options.root, options.specsDir))
+          // TEMPLATE.md is what a new spec is copied from, not a spec: touching it declares nothing.
+          .filter((name) => name.endsWith('.md') && name !== SPEC_TEMPLATE)
+          .sort()
+      );
     } catch {
       return [];
     }
@@ -97,6 +123,12 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
     }
   }
 
+  const undeclaredPaths = goldenChanges.filter((g) => g.coveredBy.length === 0).map((g) => g.path);
+  const suggestedGlobs = [...new Set(undeclaredPaths.map(declarationGlob))].sort();
+  const ignoredGoldenChanges = touched
+    .filter((s) => s.frontMatter === null && s.ignoredGoldenChanges)
+    .map((s) => ({ file: s.file, globs: s.ignoredGoldenChanges! }));
+
   return {
     base: change.base,
     baseSource: change.baseSource,
@@ -110,6 +142,8 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
     touchedSpecs: touched.map((s) => s.file),
     guardedChanges,
     goldenChanges,
+    suggestedGlobs,
+    ignoredGoldenChanges,
     violations,
   };
 }

@@ -29,7 +29,13 @@ export type SpecFrontMatter = z.infer<typeof specFrontMatterSchema>;
 
 export type Violation = { file: string; field: string; message: string };
 
-export type ParsedSpec = { file: string; frontMatter: SpecFrontMatter | null; violations: Violation[] };
+export type ParsedSpec = {
+  file: string;
+  frontMatter: SpecFrontMatter | null;
+  violations: Violation[];
+  /** The golden_changes an invalid spec declares (strings only): ignored, and said so. */
+  ignoredGoldenChanges?: string[];
+};
 
 /** Splits `---\n<yaml>\n---` off the top of a Markdown file. */
 export function frontMatterText(text: string): { yaml: string; startLine: number } | null {
@@ -61,11 +67,13 @@ export function parseSpec(file: string, text: string): ParsedSpec {
   }
   const result = specFrontMatterSchema.safeParse(raw);
   if (result.success) return { file, frontMatter: result.data, violations: [] };
+  const declared = (raw as Record<string, unknown>).golden_changes;
+  const ignoredGoldenChanges = Array.isArray(declared) ? declared.filter((g): g is string => typeof g === 'string') : [];
   const violations = result.error.issues.map((issue): Violation => {
     if (issue.code === 'unrecognized_keys') return { file, field: issue.keys.join(', '), message: 'unknown field' };
     const field = formatJsonPath(issue.path);
     const missing = issue.code === 'invalid_type' && (raw as Record<string, unknown>)[String(issue.path[0])] === undefined;
     return { file, field, message: missing ? 'required field is missing' : issue.message };
   });
-  return { file, frontMatter: null, violations };
+  return { file, frontMatter: null, violations, ...(ignoredGoldenChanges.length > 0 ? { ignoredGoldenChanges } : {}) };
 }

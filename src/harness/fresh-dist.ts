@@ -1,0 +1,74 @@
+// Never a false green (issue 18, spec 0012): the lane's tools run from dist/, so a dist/ older
+// than its sources would judge code that is not the working tree's. `npm run build` writes
+// dist/.build-stamp last; a tool started from dist/ compares it with the mtime of every
+// compiled source (tsconfig's src, bench, codemods and lint-rules; tests and codemod fixtures
+// are not compiled) and refuses to run on an older one: one line, exit 2. About 130 stats.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BUILD_STAMP = '.build-stamp';
+
+/** The compiled source folders (tsconfig.json's include). */
+const SOURCE_DIRS = ['src', 'bench', 'codemods', 'lint-rules'];
+
+function newestSource(root: string): { path: string; mtimeMs: number } | null {
+  let newest: { path: string; mtimeMs: number } | null = null;
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'fixtures' && entry.name !== 'node_modules') walk(path);
+      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) {
+        const mtimeMs = statSync(path).mtimeMs;
+        if (newest === null || mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
+      }
+    }
+  };
+  for (const dir of SOURCE_DIRS) walk(join(root, dir));
+  return newest;
+}
+
+/**
+ * Why `root`'s dist/ is stale, in one line, or null when it is not (or there are no sources
+ * to judge it by: an installed package).
+ */
+export function staleDistLine(root: string): string | null {
+  const newest = newestSource(root);
+  if (newest === null) return null;
+  let stampMs: number;
+  try {
+    stampMs = statSync(join(root, 'dist', BUILD_STAMP)).mtimeMs;
+  } catch {
+    return `dist/ has no build stamp (dist/${BUILD_STAMP}): run \`npm run build\``;
+  }
+  const found = newest as { path: string; mtimeMs: number };
+  if (found.mtimeMs <= stampMs) return null;
+  return `dist/ is older than ${relative(root, found.path).split(sep).join('/')} (changed after the last build): run \`npm run build\``;
+}
+
+/** The checkout a module under `<root>/dist/` was built in; null when it does not run from a dist/. */
+export function distRoot(moduleUrl: string): string | null {
+  for (let dir = dirname(fileURLToPath(moduleUrl)); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (basename(dir) === 'dist') return existsSync(join(dirname(dir), 'package.json')) ? dirname(dir) : null;
+  }
+  return null;
+}
+
+/** A tool's first step: on a stale dist/ it prints `<tool>: <why>` and exits 2, running nothing. */
+export function refuseStaleDist(tool: string, moduleUrl: string): void {
+  const root = distRoot(moduleUrl);
+  const line = root === null ? null : staleDistLine(root);
+  if (line === null) return;
+  process.stderr.write(`${tool}: ${line}\n`);
+  process.exit(2);
+}
+
+// `node dist/src/harness/fresh-dist.js <tool>`: the check alone (the `lane` script runs it first).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) refuseStaleDist(process.argv[2] ?? 'codex-orchestrator', import.meta.url);
