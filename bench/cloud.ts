@@ -1,0 +1,134 @@
+// The cloud execution mode, measured (issue 17): the dispatch overhead of a one-stage `true`
+// run sent to a worker against the same run here (a ratio of interleaved pairs in one run), and
+// the wall time of 20 concurrent runs of 3 short stages with 1, 2 and 4 workers. A real
+// `redis-server` on a unix socket and real worker processes; informational (timings inform,
+// they never gate). `npm run bench:cloud`; the README's "Cloud stages" section has the figures.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { refuseStaleDist } from '../src/harness/fresh-dist.js';
+import { interleavedRatio } from './latency.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child[stream]!.on('data', (d: Buffer) => {
+      text += d.toString('utf8');
+      if (pattern.test(text)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready: ${text.slice(-500)}`)));
+  });
+}
+
+function run(cwd: string, env: Record<string, string>, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+function repo(dir: string, config: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'codex.orchestrator.json'), `${JSON.stringify(config)}\n`);
+  return dir;
+}
+
+async function main(): Promise<number> {
+  refuseStaleDist('bench:cloud', import.meta.url);
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    process.stderr.write('bench:cloud: redis-server is not installed (apt-get install -y redis-server)\n');
+    return 2;
+  }
+  const base = mkdtempSync(join(tmpdir(), 'codex-bench-cloud-'));
+  const socket = join(base, 'redis.sock');
+  const redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', base], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const workers: ChildProcess[] = [];
+  try {
+    await waitFor(redis, 'stdout', /ready to accept connections/i, 'redis-server');
+    const url = `unix://${socket}`;
+    const startWorkers = async (n: number, queue: string) => {
+      const env = { PATH: process.env.PATH ?? '', CODEX_ORCHESTRATOR_REDIS_URL: url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+      const started = Array.from({ length: n }, (_, i) => {
+        const root = repo(join(base, `worker-${queue}-${i}`), { pipelines: [] });
+        const child = spawn(process.execPath, [CLI, 'worker', '--root', root, '--id', `w${i + 1}`], {
+          cwd: root,
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        workers.push(child);
+        return waitFor(child, 'stderr', / ready on queue /, `worker ${i + 1}`).then(() => child);
+      });
+      return Promise.all(started);
+    };
+    const stopWorkers = async (list: ChildProcess[]) => {
+      await Promise.all(list.map((child) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')))));
+    };
+
+    // 1. Dispatch overhead: the same one-stage `true` run, cloud against here.
+    const one = (mode: string) => ({
+      pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 't', title: 'T', command: 'true', executionMode: mode }] }],
+    });
+    const cloudRepo = repo(join(base, 'overhead-cloud'), one('cloud'));
+    const localRepo = repo(join(base, 'overhead-local'), one('mcp'));
+    const overheadWorkers = await startWorkers(1, 'overhead');
+    const cloudEnv = { CODEX_ORCHESTRATOR_REDIS_URL: url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: 'overhead' };
+    process.stderr.write('bench:cloud: dispatch overhead (20 interleaved pairs)…\n');
+    const overhead = await interleavedRatio(
+      () => run(cloudRepo, cloudEnv, ['start', 'one']),
+      () => run(localRepo, {}, ['start', 'one']),
+      { pairs: 20, warmup: 2 },
+    );
+    await stopWorkers(overheadWorkers);
+
+    // 2. 20 concurrent runs of 3 short stages (0.2 s each) with 1, 2 and 4 workers.
+    const three = {
+      pipelines: [
+        {
+          id: 'three',
+          title: 'Three',
+          stages: [1, 2, 3].map((i) => ({ kind: 'command', id: `s${i}`, title: `S${i}`, command: 'sleep 0.2', executionMode: 'cloud' })),
+        },
+      ],
+    };
+    const scaling: Array<{ workers: number; seconds: number }> = [];
+    for (const n of [1, 2, 4]) {
+      const queue = `scale-${n}`;
+      const list = await startWorkers(n, queue);
+      const repos = Array.from({ length: 20 }, (_, i) => repo(join(base, `scale-${n}-${i}`), three));
+      process.stderr.write(`bench:cloud: 20 runs x 3 stages with ${n} worker(s)…\n`);
+      const t0 = performance.now();
+      await Promise.all(repos.map((r) => run(r, { CODEX_ORCHESTRATOR_REDIS_URL: url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue }, ['start', 'three'])));
+      scaling.push({ workers: n, seconds: Math.round((performance.now() - t0) / 10) / 100 });
+      await stopWorkers(list);
+    }
+
+    const one1 = scaling[0]!.seconds;
+    const lines = [
+      `cloud dispatch overhead, one-stage \`true\` run, cloud vs here: ${overhead.ratio}x (band ${overhead.low}-${overhead.high}; ${overhead.a_ms} ms vs ${overhead.b_ms} ms, ${overhead.pairs} pairs)`,
+      ...scaling.map(
+        (s) =>
+          `20 concurrent runs x 3 stages of 0.2 s, ${s.workers} worker(s): ${s.seconds} s (speed-up ${Math.round((one1 / s.seconds) * 100) / 100}x)`,
+      ),
+      'timings depend on the machine: they inform, they never gate',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
+    redis.kill('SIGTERM');
+    await new Promise((resolve) => (redis.exitCode === null ? redis.once('exit', resolve) : resolve(null)));
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main().catch((error: unknown) => {
+  process.stderr.write(`bench:cloud: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+});
