@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `codex-orchestrator` bin: the only place that builds the real Runtime (process.env,
 // the wall clock, random ids, child processes, the disk) and hands it to the CLI.
+import { createCloudRouter } from '../cloud/router.js';
 import { createRealRuntime } from '../runtime/real-runtime.js';
 import { runCli } from './run-cli.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
@@ -10,7 +11,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const runtime = createRealRuntime();
+// Cloud stages go to workers when a Redis URL is set (src/cloud/router.ts); everything else runs here.
+const runtime = createRealRuntime({ wrapExecutor: (spawn) => createCloudRouter(spawn) });
 // CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
 // src/harness/trace/file-trace.ts); loaded only when asked for.
 const traceFile = runtime.env[ENV_VARIABLES.trace.name];

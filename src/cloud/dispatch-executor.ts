@@ -71,11 +71,8 @@ export class CloudDispatcher {
   /** Clients this dispatcher ends itself: their end is not a lost Redis. */
   private readonly ending = new WeakSet<object>();
 
-  private watch(client: { on(event: 'end', listener: () => void): unknown }, what: string): void {
-    client.on(
-      'end',
-      () => this.ending.has(client) || this.giveUp(`lost the connection to Redis at ${this.settings.target} (${what}) and could not reconnect`),
-    );
+  private watch(client: { on(event: 'end', listener: () => void): unknown }): void {
+    client.on('end', () => this.ending.has(client) || this.giveUp(`lost the connection to Redis at ${this.settings.target} and could not reconnect`));
   }
 
   private giveUp(reason: string): void {
@@ -92,7 +89,7 @@ export class CloudDispatcher {
     if (!this.redis) {
       this.redis = new Redis(this.connection());
       this.redis.on('error', () => undefined);
-      this.watch(this.redis, 'commands');
+      this.watch(this.redis);
     }
     return { queue: this.queue, redis: this.redis };
   }
@@ -168,7 +165,7 @@ export class CloudDispatcher {
     const key = outputStreamKey(this.settings.queue, jobId);
     const reader = redis.duplicate(this.connection());
     reader.on('error', () => undefined);
-    this.watch(reader, 'output stream');
+    this.watch(reader);
     this.readers.add(reader);
     let cancelled: NodeJS.Signals | null = null;
     let stop: ((outcome: { result?: ExecResult; error?: string }) => void) | null = null;

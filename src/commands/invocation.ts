@@ -40,7 +40,7 @@ export async function prepareInvocation(
     progress: new Progress(runtime.stderr, runtime.clock),
     console: options.console ?? null,
     persisters: new Set(),
-    // The executor sends cloud stages there (src/runtime/cloud-router.ts loads BullMQ only then).
+    // The executor sends cloud stages there (src/cloud/router.ts, put in place by the bin, loads BullMQ only then).
     cloud: cloud === null ? null : { ...cloud, ...(config?.cloud?.reconnectMs === undefined ? {} : { reconnectMs: config.cloud.reconnectMs }) },
   };
 }

@@ -65,6 +65,46 @@ export function formatJsonPath(path: ReadonlyArray<PropertyKey>): string {
 
 /** Every object key a schema knows, at any depth: what an unknown key is compared with. */
 const knownKeysCache = new WeakMap<object, string[]>();
+type ZodDef = {
+  type?: string;
+  shape?: Record<string, unknown>;
+  element?: unknown;
+  valueType?: unknown;
+  innerType?: unknown;
+  in?: unknown;
+  options?: unknown[];
+};
+const defOf = (node: unknown): ZodDef | undefined => (node as { _zod?: { def?: ZodDef } } | null)?._zod?.def;
+
+/** The object, array and record schemas a node stands for (through optional, default, pipe and union). */
+function concrete(node: unknown, depth = 0): unknown[] {
+  const def = defOf(node);
+  if (def === undefined || depth > 20) return [];
+  if (def.options) return def.options.flatMap((option) => concrete(option, depth + 1));
+  if (def.innerType) return concrete(def.innerType, depth + 1);
+  if (def.in && def.type === 'pipe') return concrete(def.in, depth + 1);
+  return [node];
+}
+
+/** The keys the object at `path` may have (every option of a union at that place); null when the path leads to no object. */
+function keysAt(schema: z.ZodType, path: PropertyKey[]): string[] | null {
+  let nodes: unknown[] = [schema];
+  for (const segment of path) {
+    nodes = nodes.flatMap((node) =>
+      concrete(node).flatMap((n) => {
+        const def = defOf(n)!;
+        if (def.shape && typeof segment === 'string' && segment in def.shape) return [def.shape[segment]];
+        if (def.type === 'array' && typeof segment === 'number') return [def.element];
+        if (def.type === 'record') return [def.valueType];
+        return [];
+      }),
+    );
+  }
+  const keys = new Set<string>();
+  for (const node of nodes.flatMap((n) => concrete(n))) for (const key of Object.keys(defOf(node)?.shape ?? {})) keys.add(key);
+  return keys.size > 0 ? [...keys] : null;
+}
+
 function knownKeys(schema: z.ZodType): string[] {
   const cached = knownKeysCache.get(schema);
   if (cached) return cached;
@@ -144,7 +184,8 @@ export function validateWith<T>(schema: z.ZodType<T>, value: unknown, label: str
   for (const issue of result.error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        const meant = didYouMean(key, knownKeys(schema));
+        // The keys of the object the unknown key is in (a stage's keys for a stage), else every key the schema knows.
+        const meant = didYouMean(key, keysAt(schema, issue.path) ?? knownKeys(schema));
         unknown.push(`${formatJsonPath([...issue.path, key])}: unknown key${meant ? ` (did you mean ${meant}?)` : ''}`);
       }
     } else {

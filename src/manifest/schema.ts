@@ -183,7 +183,8 @@ export type PrivacyAction = z.infer<typeof privacyActionSchema>;
 export type PrivacySection = z.infer<typeof privacySchema>;
 
 export const MANIFEST_KEYS = Object.keys(manifestSchema.shape) as Array<keyof Manifest>;
-export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape) as Array<keyof CommandEntry>;
+/** A stage entry's keys, in order: the 13 every entry has (`placement`, a cloud stage's only, comes after them when present). */
+export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape).filter((key) => key !== 'placement') as Array<keyof CommandEntry>;
 
 export const HEARTBEAT_INTERVAL_SECONDS = 5;
 export const HEARTBEAT_STALE_AFTER_SECONDS = 30;

@@ -5,7 +5,6 @@ import { createProcessSignals } from './process-signals.js';
 import { createRealProcessTable } from './process-table.js';
 import { createRandomIds } from './random-ids.js';
 import { createRealClock } from './real-clock.js';
-import { createCloudRouter } from './cloud-router.js';
 import { createSpawnExecutor } from './spawn-executor.js';
 import type { Clock, Executor, OutputStream, Runtime } from './types.js';
 
@@ -36,8 +35,7 @@ export type RealRuntimeOverrides = Partial<Omit<Runtime, 'clock' | 'executor'>> 
 export function createRealRuntime(overrides: RealRuntimeOverrides = {}): Runtime {
   const clock = createRealClock();
   const { wrapExecutor, ...rest } = overrides;
-  // Cloud stages go to workers when a Redis URL is set (src/cloud/); everything else runs here.
-  const spawn = createCloudRouter(createSpawnExecutor(clock));
+  const spawn = createSpawnExecutor(clock);
   return {
     clock,
     ids: createRandomIds(),

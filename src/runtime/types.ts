@@ -1,6 +1,5 @@
 // The seams every part of the core runs on: one Runtime value is made at the entry point
 // (real) or by a test / the golden replay (virtual) and carried down to everything.
-import type { CloudSettings } from '../cloud/settings.js';
 
 export type TimerHandle = { readonly id: number };
 
@@ -30,8 +29,11 @@ export type ExecChunk = { stream: OutputStreamName; data: Uint8Array };
 
 /** A cloud stage's job: sent to a worker through Redis (src/cloud/), else run here (see ExecResult.placement). */
 export type CloudDispatch = {
-  /** Where to send it (the invocation's cloud settings) and how long to try a lost Redis again. */
-  settings: CloudSettings & { reconnectMs?: number };
+  /**
+   * Where to send it: the invocation's cloud settings (src/cloud/settings.ts, whose type this
+   * layer below does not import) and how long to try a lost Redis again.
+   */
+  settings: { readonly queue: string; readonly target: string; readonly reconnectMs?: number };
   jobId: string;
   /** What the worker is sent: the command, its cwd relative to the root, only the env the run sets. */
   job: { command: string; cwd: string; env: Record<string, string>; stageKey: string; idempotent?: boolean };

@@ -2,8 +2,9 @@
 // to a cloud dispatcher, every other one to the local executor. The dispatcher (BullMQ, ioredis:
 // a large module graph) is loaded only when the first such request comes, so a local run never
 // pays for it (start-up and memory, measured in bench/).
-import type { CloudDispatcher } from '../cloud/dispatch-executor.js';
-import type { ExecHandle, Executor } from './types.js';
+import type { CloudDispatcher } from './dispatch-executor.js';
+import type { CloudSettings } from './settings.js';
+import type { ExecHandle, Executor } from '../runtime/types.js';
 
 export function createCloudRouter(local: Executor): Executor {
   const dispatchers = new Map<string, Promise<CloudDispatcher>>();
@@ -11,12 +12,12 @@ export function createCloudRouter(local: Executor): Executor {
     start(request, onChunk): ExecHandle {
       const dispatch = request.dispatch;
       if (!dispatch) return local.start(request, onChunk);
-      const key = JSON.stringify(dispatch.settings);
+      // The invocation's own settings, passed through the runtime's seam untyped.
+      const settings = dispatch.settings as CloudSettings & { reconnectMs?: number };
+      const key = JSON.stringify(settings);
       let dispatcher = dispatchers.get(key);
       if (!dispatcher) {
-        dispatcher = import('../cloud/dispatch-executor.js').then(
-          ({ CloudDispatcher }) => new CloudDispatcher(dispatch.settings, dispatch.settings.reconnectMs),
-        );
+        dispatcher = import('../cloud/dispatch-executor.js').then(({ CloudDispatcher }) => new CloudDispatcher(settings, settings.reconnectMs));
         dispatchers.set(key, dispatcher);
       }
       let inner: ExecHandle | null = null;
