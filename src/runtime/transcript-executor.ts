@@ -2,7 +2,7 @@
 // and exit are delivered on the (virtual) clock at their recorded offsets from the stage start.
 import { z } from 'zod';
 import { decodeChunk } from './chunk-payload.js';
-import type { Clock, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from './types.js';
+import type { Clock, ExecAttempt, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from './types.js';
 
 const streamSchema = z.enum(['stdout', 'stderr']);
 
@@ -25,6 +25,14 @@ const generatedChunksSchema = z.strictObject({
   }),
 });
 
+/** A cloud stage's attempt starting on a worker (`exec:attempt`), at its offset: the first, or another after a worker was lost. */
+const attemptSchema = z.strictObject({
+  attempt: z.number().int().positive(),
+  worker_id: z.string(),
+  queued_ms: z.number().int().nonnegative(),
+  at_ms: z.number().int().nonnegative(),
+});
+
 /**
  * What the orchestrator handed the child: repo-relative cwd and the environment entries it set
  * or overrode (run ids as `<run-N>`, the repo root as `<repo>`); see src/harness/trace/requests.ts.
@@ -39,7 +47,10 @@ export type RecordedRequest = z.infer<typeof recordedRequestSchema>;
 const invocationSchema = z.strictObject({
   /** The request the recorded child was started with; the replay checks it is asked the same. */
   request: recordedRequestSchema.optional(),
-  chunks: z.array(z.union([literalChunkSchema, generatedChunksSchema])).default([]),
+  /** Output, and for a cloud stage its attempts' starts, in order of `at_ms`. */
+  chunks: z.array(z.union([literalChunkSchema, generatedChunksSchema, attemptSchema])).default([]),
+  /** A cloud stage that ran here because Redis was unreachable (policy auto): why. */
+  fallback: z.string().optional(),
   exit: z
     .strictObject({
       code: z.number().int().nullable(),
@@ -61,12 +72,14 @@ export const transcriptSchema = z.strictObject({
 export type Transcript = z.infer<typeof transcriptSchema>;
 export type TranscriptInvocation = z.infer<typeof invocationSchema>;
 
-type TimedChunk = { at: number; chunk: ExecChunk };
+type TimedChunk = { at: number; chunk: ExecChunk } | { at: number; attempt: ExecAttempt };
 
 function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
   const out: TimedChunk[] = [];
   for (const spec of invocation.chunks) {
-    if ('generate' in spec) {
+    if ('attempt' in spec) {
+      out.push({ at: spec.at_ms, attempt: { attempt: spec.attempt, workerId: spec.worker_id, queuedMs: spec.queued_ms } });
+    } else if ('generate' in spec) {
       const g = spec.generate;
       for (let i = 1; i <= g.count; i += 1) {
         out.push({
@@ -79,6 +92,7 @@ function expandChunks(invocation: TranscriptInvocation): TimedChunk[] {
       out.push({ at: spec.at_ms, chunk: { stream: spec.stream, data } });
     }
   }
+  // Stable: an attempt's start and its first output at the same offset stay in that order.
   return out.sort((a, b) => a.at - b.at);
 }
 
@@ -164,7 +178,8 @@ export function createTranscriptExecutor(transcript: Transcript, clock: Clock, o
         for (const timed of expandChunks(invocation)) {
           await waitUntil(timed.at);
           if (cancelled) break;
-          await onChunk(timed.chunk);
+          if ('attempt' in timed) await request.onAttempt?.(timed.attempt);
+          else await onChunk(timed.chunk);
         }
         if (invocation.exit?.after_cancel) {
           if (!cancelled) await new Promise<void>((resolve) => (wake = resolve));
@@ -173,7 +188,11 @@ export function createTranscriptExecutor(transcript: Transcript, clock: Clock, o
         if (!cancelled && invocation.exit) await waitUntil(invocation.exit.at_ms);
         if (cancelled) return { exitCode: null, signal: cancelled };
         if (!invocation.exit) throw new Error(`transcript for stage ${request.stageKey} has no exit`);
-        return { exitCode: invocation.exit.code, signal: (invocation.exit.signal as NodeJS.Signals | null) ?? null };
+        return {
+          exitCode: invocation.exit.code,
+          signal: (invocation.exit.signal as NodeJS.Signals | null) ?? null,
+          ...(invocation.fallback === undefined ? {} : { placement: { where: 'here' as const, reason: invocation.fallback } }),
+        };
       })();
 
       return {

@@ -21,7 +21,18 @@ export function createRecordingExecutor(inner: Executor, clock: Clock, describe:
       const list = (stages[request.stageKey] ??= []);
       list.push(invocation);
       requests.push({ stage: request.stageKey, n: list.length, request: recorded });
-      const handle = inner.start(request, async (chunk) => {
+      // A cloud stage's attempts are recorded where they come, between its chunks.
+      const onAttempt = request.onAttempt;
+      const recordedRequest: ExecRequest = onAttempt
+        ? {
+            ...request,
+            onAttempt: async (attempt) => {
+              invocation.chunks.push({ attempt: attempt.attempt, worker_id: attempt.workerId, queued_ms: attempt.queuedMs, at_ms: clock.now() - startedAt });
+              await onAttempt(attempt);
+            },
+          }
+        : request;
+      const handle = inner.start(recordedRequest, async (chunk) => {
         const data = Buffer.from(chunk.data);
         const at_ms = clock.now() - startedAt;
         invocation.chunks.push({ stream: chunk.stream, ...encodeChunk(data), at_ms });
@@ -30,6 +41,7 @@ export function createRecordingExecutor(inner: Executor, clock: Clock, describe:
       const done = handle.done.then(
         (result) => {
           invocation.exit = { code: result.exitCode, signal: result.signal, at_ms: clock.now() - startedAt };
+          if (result.placement?.where === 'here') invocation.fallback = result.placement.reason;
           if (cancelled) invocation.exit.after_cancel = true;
           return result;
         },
