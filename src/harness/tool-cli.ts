@@ -26,7 +26,18 @@ export function isoDate(value: string): string {
 }
 
 /** Runs a tool's program; returns its exit code (2 for bad usage or input, never a stack trace). */
+/** A reader that stops early (`… | head -1`) closes the pipe: the rest of the output is dropped, never an unhandled EPIPE. */
+let pipeGuarded = false;
+function ignoreClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 export async function runTool(name: string, argv: string[], build: (program: Command, setExit: (code: number) => void) => void): Promise<number> {
+  ignoreClosedPipe();
   let code = 0;
   const program = new Command(name).exitOverride().configureOutput({
     outputError: (text, write) => write(text.replace(/\n(?=\(Did you mean)/g, ' ')),
