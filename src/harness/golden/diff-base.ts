@@ -16,7 +16,11 @@ import { listScenarios, loadScenario } from './scenario.js';
 
 const run = promisify(execFile);
 
-export type ScenarioDiff = { name: string; differences: FileDifference[]; error: string | null };
+/**
+ * A scenario's difference. `error`: the working tree cannot replay it. `baseError`: only the
+ * base cannot (a scenario newer than the base's code): every output it has now is added.
+ */
+export type ScenarioDiff = { name: string; differences: FileDifference[]; error: string | null; baseError?: string };
 
 /** Writes every scenario's replay outputs under `<out>/<scenario>/` (what a base ref is asked to do). */
 export async function replayCorpusTo(corpus: string, out: string): Promise<void> {
@@ -72,8 +76,10 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
     for (const name of await listScenarios(corpus)) {
       const before = await readReplayDir(join(baseOut, name));
       const after = await readReplayDir(join(headOut, name));
-      const error = after.error ?? (before.error ? `at ${base}: ${before.error}` : null);
-      results.push({ name, differences: error ? [] : compareOutputs(before.outputs, after.outputs), error });
+      if (after.error !== null) results.push({ name, differences: [], error: after.error });
+      else if (before.error !== null)
+        results.push({ name, differences: compareOutputs(new Map(), after.outputs), error: null, baseError: `at ${base}: ${before.error}` });
+      else results.push({ name, differences: compareOutputs(before.outputs, after.outputs), error: null });
     }
     return results;
   } finally {
@@ -122,6 +128,7 @@ export function formatScenarioDiff(diff: ScenarioDiff): string[] {
   if (diff.error) return [`${diff.name}: error: ${diff.error}`];
   if (diff.differences.length === 0) return [`${diff.name}: unchanged`];
   const lines = [`${diff.name}: ${diff.differences.length} file(s) changed`];
+  if (diff.baseError) lines.push(`  new since the base: its code cannot replay it (${diff.baseError})`);
   for (const d of diff.differences) {
     const what = d.kind === 'changed' ? 'changed' : d.kind === 'new' ? 'added' : 'removed';
     lines.push(`  ${what}: ${d.file}`);

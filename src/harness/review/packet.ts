@@ -414,6 +414,7 @@ function goldenSection(p: Packet): Section {
         blocks: s.error
           ? [paragraph(`Error: ${s.error}`, 'bad')]
           : [
+              ...(s.baseError ? [paragraph(`New since the base: its code cannot replay it (${s.baseError}).`)] : []),
               {
                 kind: 'list',
                 items: s.differences.map((d) => ({
