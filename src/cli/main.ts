@@ -20,3 +20,6 @@ const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attac
 trace?.note({ kind: 'cli:start', argv });
 process.exitCode = await runCli(argv, runtime);
 trace?.note({ kind: 'cli:exit', code: process.exitCode });
+// A worker that has stopped (its stages finished or handed back) does not wait for BullMQ's
+// clients to give up on a Redis that is gone: they retry forever and would keep it alive.
+if (argv[0] === 'worker') process.exit();

@@ -396,7 +396,17 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
           }
         });
       });
-      await worker.ready;
+      // Redis may not answer yet (or ever): a signal before the worker is ready stops it at once.
+      const ready = await Promise.race([worker.ready.then(() => true), stopped.then(() => false)]);
+      if (!ready) {
+        runtime.stderr.write(
+          `codex-orchestrator: worker ${workerId} stopping (${stopSignal}) before it was ready: Redis at ${settings.target} did not answer\n`,
+        );
+        unsubscribe();
+        await worker.stopNow();
+        setExit(EXIT.failed);
+        return;
+      }
       runtime.stderr.write(`codex-orchestrator: worker ${workerId} ready on queue ${settings.queue} (root ${root})\n`);
       await stopped;
       runtime.stderr.write(`codex-orchestrator: worker ${workerId} stopping (${stopSignal}): running stages finish first (again to stop them now)\n`);

@@ -122,7 +122,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const settled = () => Promise.allSettled([...running.values()].map((handle) => handle.done));
   /** Drops every connection without waiting on Redis: a Redis that is gone never answers a close. */
   const drop = async () => {
-    await worker.disconnect().catch(() => undefined);
+    // Not awaited: BullMQ waits for a client that a gone Redis never makes ready.
+    void worker.disconnect().catch(() => undefined);
     subscriber.disconnect();
     redis.disconnect();
   };
