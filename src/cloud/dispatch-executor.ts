@@ -13,6 +13,7 @@
 //   with that reason; the run's files stay whole, and a resume sends the stage again.
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { deferredHandle } from '../runtime/deferred-handle.js';
 import type { CloudDispatch, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from '../runtime/types.js';
 import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJobResult, type StageJobStart } from './protocol.js';
 import type { CloudSettings } from './settings.js';
@@ -134,29 +135,16 @@ export class CloudDispatcher {
 
   /** Runs a request with a `dispatch` on a worker (or here, when Redis is unreachable and the policy allows it). */
   start(request: ExecRequest & { dispatch: CloudDispatch }, onChunk: (chunk: ExecChunk) => Promise<void> | void, local: Executor): ExecHandle {
-    let inner: ExecHandle | null = null;
-    let cancelled: NodeJS.Signals | null = null;
-    const done = (async (): Promise<ExecResult> => {
+    return deferredHandle(async (started) => {
       const unreachable = await this.probe();
       if (unreachable !== null) {
         const why = `Redis at ${this.settings.target} is unreachable (${unreachable})`;
         if (this.settings.fallback === 'strict') throw new Error(`${why}; the cloud fallback policy is strict`);
-        inner = local.start(request, onChunk);
-        if (cancelled) inner.cancel(cancelled);
-        const result = await inner.done;
+        const result = await started(local.start(request, onChunk));
         return { ...result, placement: { where: 'here', reason: `${why}; ran here (cloud fallback policy auto)` } };
       }
-      inner = this.dispatch(request, onChunk);
-      if (cancelled) inner.cancel(cancelled);
-      return inner.done;
-    })();
-    return {
-      done,
-      cancel: (signal) => {
-        cancelled = signal;
-        inner?.cancel(signal);
-      },
-    };
+      return started(this.dispatch(request, onChunk));
+    });
   }
 
   private dispatch(request: ExecRequest & { dispatch: CloudDispatch }, onChunk: (chunk: ExecChunk) => Promise<void> | void): ExecHandle {

@@ -4,6 +4,7 @@
 // pays for it (start-up and memory, measured in bench/).
 import type { CloudDispatcher } from './dispatch-executor.js';
 import type { CloudSettings } from './settings.js';
+import { deferredHandle } from '../runtime/deferred-handle.js';
 import type { ExecHandle, Executor } from '../runtime/types.js';
 
 export function createCloudRouter(local: Executor): Executor {
@@ -20,20 +21,7 @@ export function createCloudRouter(local: Executor): Executor {
         dispatcher = import('../cloud/dispatch-executor.js').then(({ CloudDispatcher }) => new CloudDispatcher(settings, settings.reconnectMs));
         dispatchers.set(key, dispatcher);
       }
-      let inner: ExecHandle | null = null;
-      let cancelled: NodeJS.Signals | null = null;
-      const done = dispatcher.then((d) => {
-        inner = d.start({ ...request, dispatch }, onChunk, local);
-        if (cancelled) inner.cancel(cancelled);
-        return inner.done;
-      });
-      return {
-        done,
-        cancel: (signal) => {
-          cancelled = signal;
-          inner?.cancel(signal);
-        },
-      };
+      return deferredHandle((started) => dispatcher.then((d) => started(d.start({ ...request, dispatch }, onChunk, local))));
     },
     async close() {
       const open = [...dispatchers.values()];
