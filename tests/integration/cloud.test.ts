@@ -14,8 +14,9 @@ import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
 import { createRealClock } from '../../src/runtime/real-clock.js';
 import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
 import type { ExecChunk } from '../../src/runtime/types.js';
-import { listFiles, readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
+import { listFiles, readNdjson, runCliProcess } from '../helpers/cli.js';
 import { checkRunsDir, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import { startWorkerProcess } from '../helpers/cloud-worker.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const repo = useTempRepos();
@@ -189,15 +190,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
       const workerRoot = repo({});
       const queue = queueName();
       const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
-      const worker = startCli(['worker', '--root', workerRoot], { cwd: workerRoot, env, invariants: false });
-      await new Promise<void>((resolve, reject) => {
-        let text = '';
-        worker.child.stderr!.on('data', (d: Buffer) => {
-          text += d.toString('utf8');
-          if (text.includes(' ready on queue ')) resolve();
-        });
-        worker.child.once('exit', () => reject(new Error(`worker exited: ${text}`)));
-      });
+      const worker = await startWorkerProcess(workerRoot, env);
       try {
         const cloudRun = await runCliProcess(['start', 'mixed'], { cwd: cloud, env });
         expect(cloudRun.code, cloudRun.stderr).toBe(0);
@@ -257,7 +250,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         expect(whereRun.code, whereRun.stderr).toBe(0);
         expect(stageLog(where, '01-pwd.ndjson').stdout).toBe(`${realpathSync(workerRoot)}\n${workerRoot} no-manifest-path where\n`);
       } finally {
-        worker.child.kill('SIGTERM');
+        worker.kill('SIGTERM');
         const stopped = await worker.result;
         expect(stopped.code, stopped.stderr).toBe(0);
         expect(stopped.stderr).toMatch(/stopping \(SIGTERM\)/);
