@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { transpileTree } from '../../src/harness/build/transpile-tree.js';
 import { checkFidelity, normalizeOutputs } from '../../src/harness/golden/fidelity.js';
 import { removeRealRun, runScenarioForReal } from '../../src/harness/golden/real-run.js';
 import { listScenarios, loadScenario } from '../../src/harness/golden/scenario.js';
@@ -64,7 +65,7 @@ describe('golden diff --base', () => {
 
   // Issue 18 item 4: the simulated change gives the failure summary's sentinel a value (no real
   // change touches it), never rewording a message users may reword.
-  it("shows per scenario what the working tree's code changes against the base ref", () => {
+  it("shows per scenario what the working tree's code changes against the base ref", async () => {
     // A throwaway repository holding this project's code and two scenarios; the working
     // tree then changes the failure summary through its sentinel.
     const repo = mkdtempSync(join(tmpdir(), 'golden-diff-'));
@@ -82,7 +83,7 @@ describe('golden diff --base', () => {
     const changed = code.replace("export const FAILURE_SUMMARY_SENTINEL = '';", "export const FAILURE_SUMMARY_SENTINEL = 'sentinel: ';");
     expect(changed, 'the sentinel is in src/run/command-stage.ts').not.toBe(code);
     writeFileSync(stageFile, changed);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { cwd: repo });
+    await transpileTree(repo); // its JavaScript, as the base's is built (src/harness/build/transpile-tree.ts)
     writeFileSync(join(repo, 'dist/.build-stamp'), 'built\n'); // as `npm run build` leaves it: the tools check it
 
     const result = spawnSync(process.execPath, [join(repo, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'HEAD'], { cwd: repo, encoding: 'utf8' });
