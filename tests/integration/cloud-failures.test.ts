@@ -7,7 +7,7 @@
 // reconnect window (cloud.reconnectMs).
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,43 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const second = events.findIndex((e) => e.type === 'exec:attempt' && e.attempt === 2);
     expect(events.slice(second + 1).filter((e) => e.type === 'exec:chunk')).toEqual([]);
     checkRunsDir(root);
+  });
+
+  it.fails("a worker killed outright (kill -9) leaves no stage process behind: its stage's process group is stopped on its machine", async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const dir = tempDir();
+    const ready = fifoIn(dir);
+    // Every process of the stage holds this FIFO's write end (fd 3): its reader sees the end of
+    // the file once the whole stage is gone, the event the test waits for.
+    const hold = join(dir, 'hold.fifo');
+    execFileSync('mkfifo', [hold]);
+    const root = repo(pipeline({ command: 'exec 3>"$HOLD"; echo "$$" > "$FIFO"; exec sleep 600', env: { FIFO: ready, HOLD: hold } }));
+    const doomed = await worker(repo({}), env, ['--id', 'w-doomed']);
+    const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env, invariants: false });
+    const holder = createReadStream(hold);
+    holder.resume();
+    const stageGone = new Promise<void>((resolve) => holder.once('close', () => resolve()));
+    try {
+      const pgid = Number((await readFifo(ready, run.result)).trim());
+      groups.push(pgid);
+      expect(liveProcessesInGroup(pgid).length).toBeGreaterThan(0);
+      doomed.kill('SIGKILL');
+      await doomed.result;
+      // Bounded for the old code (where the stage runs on): the guard stops it at once.
+      let bound: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        stageGone.then(() => 'gone' as const),
+        new Promise<'still running'>((resolve) => (bound = setTimeout(() => resolve('still running'), 5_000))),
+      ]);
+      clearTimeout(bound);
+      expect(outcome).toBe('gone');
+      expect(liveProcessesInGroup(pgid)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.result.catch(() => undefined);
+      holder.destroy();
+    }
   });
 
   it('Redis lost mid-stage: the stage fails with the reason, the files stay valid, and resume finishes the run', async () => {
