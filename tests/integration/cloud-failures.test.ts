@@ -219,6 +219,71 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     }
   });
 
+  /** Resolves with what it printed once `child` says `line` on stderr, or null when it exits first or stays silent for `boundMs`. */
+  function saysOnStderr(child: ReturnType<typeof startCli>['child'], line: string, boundMs: number): Promise<string | null> {
+    let text = '';
+    return new Promise((resolve) => {
+      const bound = setTimeout(() => resolve(null), boundMs);
+      child.stderr!.on('data', (data: Buffer) => {
+        text += data.toString('utf8');
+        if (text.includes(line)) {
+          clearTimeout(bound);
+          resolve(text);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(bound);
+        resolve(null);
+      });
+    });
+  }
+
+  it.fails('a worker whose Redis never answers says it is waiting, and stops promptly on SIGTERM with one line (exit 1)', async () => {
+    const missing = join(tempDir(), 'no-redis.sock');
+    const root = repo({});
+    const waiting = startCli(['worker', '--root', root, '--id', 'w-waiting'], {
+      cwd: root,
+      env: { CODEX_ORCHESTRATOR_REDIS_URL: `unix://${missing}` },
+      invariants: false,
+    });
+    // A password in the URL is never printed: the line names host:port.
+    const secret = startCli(['worker', '--root', root, '--id', 'w-secret'], {
+      cwd: root,
+      env: { CODEX_ORCHESTRATOR_REDIS_URL: 'redis://:s3cret@127.0.0.1:1' },
+      invariants: false,
+    });
+    try {
+      // Bounded for the old code, which prints nothing before Redis answers.
+      const said = await Promise.all([
+        saysOnStderr(waiting.child, `codex-orchestrator: worker w-waiting waiting for Redis at ${missing}\n`, 10_000),
+        saysOnStderr(secret.child, 'codex-orchestrator: worker w-secret waiting for Redis at 127.0.0.1:1\n', 10_000),
+      ]);
+      expect(said).not.toContain(null);
+      waiting.child.kill('SIGTERM');
+      secret.child.kill('SIGTERM');
+      // Promptly: bounded at 5 s (it used to wait for a ready that never came, forever).
+      let bound: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        Promise.all([waiting.result, secret.result]),
+        new Promise<null>((resolve) => (bound = setTimeout(() => resolve(null), 5_000))),
+      ]);
+      clearTimeout(bound);
+      expect(ended, 'a worker still runs 5 s after SIGTERM').not.toBeNull();
+      const [stopped, stoppedSecret] = ended!;
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toBe(
+        `codex-orchestrator: worker w-waiting waiting for Redis at ${missing}\n` +
+          `codex-orchestrator: worker w-waiting stopping (SIGTERM) before it was ready: Redis at ${missing} did not answer\n`,
+      );
+      expect(stoppedSecret.code).toBe(1);
+      expect(stoppedSecret.stderr).not.toContain('s3cret');
+      expect(stoppedSecret.stderr.trim().split('\n')).toHaveLength(2);
+    } finally {
+      for (const { child } of [waiting, secret]) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all([waiting.result, secret.result]).catch(() => undefined);
+    }
+  });
+
   it('Redis lost mid-stage: the stage fails with the reason, the files stay valid, and resume finishes the run', async () => {
     const own = await startRedisServer();
     let restarted: RedisServer | null = null;
