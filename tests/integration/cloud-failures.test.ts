@@ -238,7 +238,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     });
   }
 
-  it.fails('a worker whose Redis never answers says it is waiting, and stops promptly on SIGTERM with one line (exit 1)', async () => {
+  it('a worker whose Redis never answers says it is waiting, and stops promptly on SIGTERM with one line (exit 1)', async () => {
     const missing = join(tempDir(), 'no-redis.sock');
     const root = repo({});
     const waiting = startCli(['worker', '--root', root, '--id', 'w-waiting'], {
