@@ -13,7 +13,16 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/cloud-worker.js';
-import { checkRunsDir, liveProcessesInGroup, onlyRunId, readFifo, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import {
+  checkRunsDir,
+  liveProcessesInGroup,
+  liveProcessesInGroupAfter,
+  onlyRunId,
+  readFifo,
+  runFiles,
+  useTempRepos,
+  type Json,
+} from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const repo = useTempRepos();
@@ -211,7 +220,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
       ]);
       clearTimeout(bound);
       expect(outcome).toBe('gone');
-      expect(liveProcessesInGroup(pgid)).toEqual([]);
+      expect(await liveProcessesInGroupAfter(pgid)).toEqual([]);
     } finally {
       run.child.kill('SIGKILL');
       await run.result.catch(() => undefined);

@@ -83,6 +83,21 @@ async function runLocally(scenario: Scenario, cloud: CloudSetup | null): Promise
                     await cloud.onCloudChunk();
                   }
                 : onChunk;
+            // A stage sent to a worker starts when a worker takes it, not when it is queued: the
+            // step's signals count from there (a loaded machine's worker can take longer than
+            // the signal's offset to pick it up, and the signal would stop a stage not yet begun).
+            // The replay counts from the same point (replay.ts), so the two agree.
+            if (cloud && request.dispatch) {
+              const onAttempt = request.onAttempt;
+              const armed = {
+                ...request,
+                onAttempt: async (attempt: Parameters<NonNullable<typeof onAttempt>>[0]) => {
+                  await onAttempt?.(attempt);
+                  onChildStart?.();
+                },
+              };
+              return inner.start(armed, watched);
+            }
             const handle = inner.start(request, watched);
             onChildStart?.();
             return handle;
