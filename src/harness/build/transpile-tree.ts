@@ -58,15 +58,16 @@ export async function transpileTree(tree: string): Promise<number> {
  * Says which build it used.
  */
 export async function buildTree(tree: string, tsc: string, entries: string[]): Promise<'transpiled' | 'tsc'> {
-  await transpileTree(tree);
   const urls = entries.map((entry) => new URL(`file://${resolve(tree, entry)}`).href);
   // Linking a module graph checks every named import against its exports; `import()` of a
   // module that only defines things runs nothing. The entries must be such modules.
   const probe = `for (const u of ${JSON.stringify(urls)}) await import(u);`;
   try {
+    await transpileTree(tree);
     await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: tree });
     return 'transpiled';
   } catch {
+    // Not transpilable (no tsconfig.json, a config it cannot read) or not linking: tsc says why.
     await run(process.execPath, [tsc, '-p', join(tree, 'tsconfig.json')], { cwd: tree, maxBuffer: 64 * 1024 * 1024 }).catch(
       (error: { stdout?: string }) => {
         throw new Error(`does not build: ${(error.stdout ?? '').split('\n').slice(0, 5).join(' ')}`);
