@@ -328,6 +328,7 @@ describe('golden --help', () => {
   it('the lane keeps running the full, unsharded check', () => {
     const config = JSON.parse(readFileSync(join(ROOT, 'codex.orchestrator.json'), 'utf8')) as { pipelines: Array<{ id: string; stages: Array<{ id: string; command?: string }> }> };
     const lane = config.pipelines.find((p) => p.id === 'implementation-gate')!;
-    expect(lane.stages.find((s) => s.id === 'golden')?.command).toBe('npm run golden -- check');
+    // Every scenario: no --filter, no --shard, no names; its JSON result is the stage's report.
+    expect(lane.stages.find((s) => s.id === 'golden')?.command).toBe('npm run golden -- check --out "$CODEX_ORCHESTRATOR_RUN_DIR/golden.json"');
   });
 });
