@@ -186,5 +186,4 @@ export const MANIFEST_KEYS = Object.keys(manifestSchema.shape) as Array<keyof Ma
 /** A stage entry's keys, in order: the 13 every entry has (`placement`, a cloud stage's only, comes after them when present). */
 export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape).filter((key) => key !== 'placement') as Array<keyof CommandEntry>;
 
-export const HEARTBEAT_INTERVAL_SECONDS = 5;
-export const HEARTBEAT_STALE_AFTER_SECONDS = 30;
+export { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';

@@ -82,12 +82,22 @@ describe('modules each CLI command loads', () => {
     }
   });
 
-  it('start of a one-stage run loads its own command and the run machinery, and no other command or heavy dependency', async () => {
+  it('start of a one-stage run loads its own command and the run machinery, and no zod, other command or heavy dependency', async () => {
     const root = repo(oneStage);
     const { code, modules } = await cliModules(['start', 'one'], root);
     expect(code).toBe(0);
-    expect(modules).toEqual(expect.arrayContaining(['src/commands/start.js', 'src/run/drive-run.js']));
-    expect(loadedOf(modules, [...HEAVY, ...COMMANDS.filter((c) => c !== 'src/commands/start.js')])).toEqual([]);
+    expect(modules).toEqual(expect.arrayContaining(['src/commands/start.js', 'src/run/drive-run.js', 'src/config/plain-config.js']));
+    // A plainly valid config is checked without zod (src/config/plain-config.ts); the run only writes manifests.
+    const zodFree = ['zod/', 'src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js'];
+    expect(loadedOf(modules, [...zodFree, ...HEAVY, ...COMMANDS.filter((c) => c !== 'src/commands/start.js')])).toEqual([]);
+  });
+
+  it('start on a config with a mistake loads zod, which words the problem', async () => {
+    const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
+    const { code, modules } = await cliModules(['start', 'one'], root);
+    expect(code).toBe(2);
+    expect(modules).toEqual(expect.arrayContaining(['src/config/schema.js']));
+    expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
   });
 
   it('status loads neither the run machinery nor another command that runs stages', async () => {
