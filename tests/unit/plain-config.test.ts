@@ -4,7 +4,8 @@
 // or the CLI loads zod again (tests/integration/startup-modules.test.ts checks that side).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -22,6 +23,7 @@ function expectAgreement(raw: unknown): 'fast' | 'zod' {
   return 'fast';
 }
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const fromJson = (text: string): unknown => JSON.parse(text) as unknown;
 
 const stage = (extra: Record<string, unknown> = {}) => ({ kind: 'command', id: 's', title: 'S', command: 'true', ...extra });
@@ -32,9 +34,9 @@ const withStage = (extra: Record<string, unknown>, top: Record<string, unknown> 
 
 describe('plainConfig', () => {
   it('answers as configSchema on every golden scenario config and the repository own config', () => {
-    const configs: unknown[] = [fromJson(readFileSync('codex.orchestrator.json', 'utf8'))];
-    for (const name of readdirSync('golden')) {
-      const file = join('golden', name, 'scenario.json');
+    const configs: unknown[] = [fromJson(readFileSync(join(ROOT, 'codex.orchestrator.json'), 'utf8'))];
+    for (const name of readdirSync(join(ROOT, 'golden'))) {
+      const file = join(ROOT, 'golden', name, 'scenario.json');
       let scenario: { config?: unknown };
       try {
         scenario = fromJson(readFileSync(file, 'utf8')) as { config?: unknown };
