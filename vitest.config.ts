@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { TEST_INCLUDE } from './src/harness/test-suites.js';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts', 'lint-rules/tests/**/*.test.ts'],
+    // Also what the lane's review counts as every suite (src/harness/review/ran.ts).
+    include: TEST_INCLUDE,
     testTimeout: 120_000,
     hookTimeout: 60_000,
     // Two cores: integration tests spawn real processes, so keep the pool small.

@@ -2,16 +2,46 @@
 // run sent to a worker against the same run here (a ratio of interleaved pairs in one run), and
 // the wall time of 20 concurrent runs of 3 short stages with 1, 2 and 4 workers. A real
 // `redis-server` on a unix socket and real worker processes; informational (timings inform,
-// they never gate). `npm run bench:cloud`; the README's "Cloud stages" section has the figures.
+// they never gate). `npm run bench:cloud`; each run's figures and the machine's facts are added
+// to bench/history/cloud.json (for a maintainer to compare runs and machines); the README's
+// "Cloud stages" section quotes one of its entries.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 import { interleavedRatio } from './latency.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The checkout's bench/history/cloud.json (this module runs from dist/bench/). */
+const CLOUD_HISTORY = fileURLToPath(new URL('../../bench/history/cloud.json', import.meta.url));
+
+/** One `npm run bench:cloud`: where and on what it ran, and its figures. */
+type CloudBenchEntry = {
+  recorded_at: string;
+  commit: string | null;
+  machine: { cpus: number; cpu_model: string; memory_gb: number; platform: string; release: string; node: string; loadavg_1m_at_start: number };
+  overhead: { ratio: number; band: [number, number]; cloud_ms: number; here_ms: number; pairs: number };
+  scaling: Array<{ workers: number; runs: number; stages_per_run: number; stage_seconds: number; wall_seconds: number; speedup: number }>;
+  note: string;
+};
+
+/** Adds `entry` to the history file (a JSON object with `runs`, oldest first); returns how many runs it holds. */
+function appendCloudHistory(path: string, entry: CloudBenchEntry): number {
+  const history = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { runs: CloudBenchEntry[] }) : { runs: [] };
+  history.runs.push(entry);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(history, null, 2)}\n`);
+  return history.runs.length;
+}
+
+function commitOf(dir: string): string | null {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' });
+  if (head.status !== 0) return null;
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, encoding: 'utf8' }).stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? '+changes' : ''}`;
+}
 
 function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -44,6 +74,7 @@ async function main(): Promise<number> {
     process.stderr.write('bench:cloud: redis-server is not installed (apt-get install -y redis-server)\n');
     return 2;
   }
+  const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
   const base = mkdtempSync(join(tmpdir(), 'codex-bench-cloud-'));
   const socket = join(base, 'redis.sock');
   const redis = spawn('redis-server', ['--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no', '--dir', base], {
@@ -119,6 +150,37 @@ async function main(): Promise<number> {
       'timings depend on the machine: they inform, they never gate',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    const entry: CloudBenchEntry = {
+      recorded_at: new Date().toISOString(),
+      commit: commitOf(dirname(CLOUD_HISTORY)),
+      machine: {
+        cpus: cpus().length,
+        cpu_model: cpus()[0]?.model.trim() ?? 'unknown',
+        memory_gb: Math.round(totalmem() / 2 ** 30),
+        platform: platform(),
+        release: release(),
+        node: process.version,
+        loadavg_1m_at_start: loadAtStart,
+      },
+      overhead: {
+        ratio: overhead.ratio,
+        band: [overhead.low, overhead.high],
+        cloud_ms: overhead.a_ms,
+        here_ms: overhead.b_ms,
+        pairs: overhead.pairs,
+      },
+      scaling: scaling.map((s) => ({
+        workers: s.workers,
+        runs: 20,
+        stages_per_run: 3,
+        stage_seconds: 0.2,
+        wall_seconds: s.seconds,
+        speedup: Math.round((one1 / s.seconds) * 100) / 100,
+      })),
+      note: 'timings depend on the machine and its load: they inform, they never gate',
+    };
+    const count = appendCloudHistory(CLOUD_HISTORY, entry);
+    process.stdout.write(`recorded in bench/history/cloud.json (run ${count})\n`);
     return 0;
   } finally {
     for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');

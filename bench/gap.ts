@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runCli } from '../src/cli/run-cli.js';
+import { buildTree } from '../src/harness/build/transpile-tree.js';
 import { createTranscriptExecutor, type Transcript } from '../src/runtime/transcript-executor.js';
 import type { Executor } from '../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../src/runtime/virtual-runtime.js';
@@ -122,8 +123,9 @@ async function buildBaseline(commit: string, log: (line: string) => void): Promi
   await run('tar', ['-xf', archive, '-C', dir]);
   rmSync(archive, { force: true });
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
-  // tsc emits even when newer dependencies' types complain; what is needed is the CLI.
-  await run(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: dir }).catch(() => undefined);
+  // What is needed is the CLI: transpiled file by file (src/harness/build/transpile-tree.ts);
+  // when that does not link, tsc, which emits even when newer dependencies' types complain.
+  await buildTree(dir, resolve('node_modules/typescript/bin/tsc'), ['dist/src/cli/run-cli.js']).catch(() => undefined);
   if (!existsSync(cli)) throw new Error(`the baseline did not build (${cli} is missing)`);
   return cli;
 }

@@ -343,6 +343,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
         });
       });
       // Redis may not answer yet (or ever): a signal before the worker is ready stops it at once.
+      runtime.stderr.write(`codex-orchestrator: worker ${workerId} waiting for Redis at ${settings.target}\n`);
       const ready = await Promise.race([worker.ready.then(() => true), stopped.then(() => false)]);
       if (!ready) {
         runtime.stderr.write(

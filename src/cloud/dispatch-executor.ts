@@ -1,6 +1,6 @@
 // The dispatching executor: behind the same Executor seam as the spawn executor, it enqueues a
 // cloud stage as a BullMQ job and reads its output back, in order, from the stage's Redis
-// stream. Chunks carry sequence numbers: a gap is counted (`droppedChunks`), never hidden. The
+// stream. Chunks carry sequence numbers: a gap is counted (the result's `placement.dropped_chunks`), never hidden. The
 // stream is trimmed as it is read and deleted at the end; BullMQ removes the completed job.
 //
 // Failure semantics (docs/cloud.md):
@@ -43,8 +43,6 @@ export class CloudDispatcher {
   private events: QueueEvents | null = null;
   private readonly failures = new Map<string, (reason: string) => void>();
   private readonly readers = new Set<Redis>();
-  /** Chunks missing from a stage's sequence, by job id (0 when none). */
-  readonly droppedChunks = new Map<string, number>();
   /** Why Redis is gone: set once the orchestrator gave up reconnecting. */
   private lost: string | null = null;
   private readonly lostListeners = new Set<(reason: string) => void>();
@@ -262,7 +260,6 @@ export class CloudDispatcher {
           if (end) {
             const result = JSON.parse(end.toString('utf8')) as StageJobResult;
             dropped += Math.max(0, result.chunks - (expected - 1));
-            this.droppedChunks.set(jobId, dropped);
             if (result.error !== null) throw new Error(result.error);
             return {
               exitCode: result.exitCode,

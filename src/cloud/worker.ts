@@ -2,13 +2,16 @@
 // process group, its cwd under the worker's root, the job's env overrides over the worker's own
 // environment), writing its output to the stage's Redis stream, chunk by chunk, numbered. It
 // never touches a run directory. Stopping (SIGTERM) closes the worker: a running stage finishes
-// and its end is written before the worker exits.
+// and its end is written before the worker exits. Each stage's process group has a guard that
+// stops it when the worker dies outright (startStageGuard), so a lost worker leaves no stage
+// running on its machine.
 //
 // Delivery is at least once: a worker that dies mid-stage stops renewing its job's lock, and
 // after `lockMs` another worker's stalled check puts the job back on the queue, where a worker
 // takes it as its next attempt. Each attempt starts with a `start` entry on the stage's stream
 // (attempt, worker, wait). A job marked `idempotent: false` is not run a second time: its
 // second attempt ends at once with an error that says why.
+import { spawn } from 'node:child_process';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -43,6 +46,63 @@ export type RunningWorker = {
 
 const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT']);
 
+/**
+ * The guard of a stage's process group: it waits on a pipe from the worker, which first says the
+ * group's id (once the stage is spawned), then `done` once the stage has ended, and the guard
+ * exits. A worker killed outright (kill -9, the OOM killer) says nothing more: the kernel closes
+ * its end of the pipe, and the guard sends the group SIGTERM, then SIGKILL half a second later
+ * if anything of it is left (as a cancel does). No group said: nothing to stop.
+ */
+const GUARD_SCRIPT = [
+  'read pgid',
+  'read said',
+  '[ "$said" = done ] && exit 0',
+  'case "$pgid" in ""|*[!0-9]*) exit 0 ;; esac',
+  'kill -TERM "-$pgid" 2>/dev/null || exit 0',
+  'n=0',
+  'while [ $n -lt 5 ] && kill -0 "-$pgid" 2>/dev/null; do sleep 0.1; n=$((n+1)); done',
+  'kill -KILL "-$pgid" 2>/dev/null',
+  'exit 0',
+].join('\n');
+
+export type StageGuard = {
+  /** The stage's process group, once spawned. */
+  guard(pgid: number): void;
+  /** The stage has ended: the guard exits without stopping anything. */
+  release(): void;
+};
+
+/**
+ * Starts a guard, in its own session (a signal to the worker's group does not reach it), before
+ * the stage it guards: spawning it takes the worker's event loop a moment, which must not come
+ * between the stage's first output and the worker reading it. The guard's pipe is the worker's
+ * alone (close-on-exec): no stage holds it open.
+ */
+export function startStageGuard(): StageGuard {
+  const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'codex-stage-guard'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  guard.on('error', () => undefined);
+  const pipe = guard.stdin!;
+  pipe.on('error', () => undefined);
+  // Neither keeps the worker alive: a worker that exits with stages running leaves them to their guards.
+  guard.unref();
+  (pipe as unknown as { unref?: () => void }).unref?.();
+  let said = false;
+  let released = false;
+  return {
+    guard: (pgid) => {
+      if (released || said) return;
+      said = true;
+      pipe.write(`${pgid}\n`);
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      // Its two lines: the group (empty when the stage never spawned), then `done`.
+      pipe.end(said ? 'done\n' : '\ndone\n');
+    },
+  };
+}
+
 export function startWorker(options: WorkerOptions): RunningWorker {
   const { settings, root } = options;
   const connection = { ...settings.connection, maxRetriesPerRequest: null };
@@ -61,6 +121,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     const key = outputStreamKey(settings.queue, jobId);
     let chunks = 0;
     let result: StageJobResult;
+    let guard: StageGuard | null = null;
     try {
       if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
       const attempt = Math.max(1, job.attemptsStarted);
@@ -73,7 +134,10 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       const rel = relative(root, cwd);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`working directory is outside the worker's root: ${job.data.cwd}`);
       const env = { ...base, ...job.data.env, CODEX_ORCHESTRATOR_REPO_ROOT: root };
-      const handle = options.executor.start({ command: job.data.command, cwd, env, stageKey: job.data.stageKey }, async (chunk) => {
+      // The stage's group is guarded from its start: if this worker dies, the guard stops it.
+      guard = startStageGuard();
+      const onSpawn = (pgid: number) => guard?.guard(pgid);
+      const handle = options.executor.start({ command: job.data.command, cwd, env, stageKey: job.data.stageKey, onSpawn }, async (chunk) => {
         chunks += 1;
         await redis.xadd(key, '*', FIELD.seq, String(chunks), FIELD.stream, chunk.stream, FIELD.data, Buffer.from(chunk.data));
       });
@@ -84,6 +148,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       result = { exitCode: null, signal: null, chunks, error: error instanceof Error ? error.message : String(error) };
     } finally {
       running.delete(jobId);
+      guard?.release();
     }
     return result;
   };

@@ -30,6 +30,19 @@ export const commandStageSchema = z.strictObject({
   requiresCloud: z.boolean().optional(),
   /** A cloud stage that may not run twice: when its worker is lost mid-stage it fails instead of running again (default true). */
   idempotent: z.boolean().optional(),
+  /**
+   * A JSON report the stage writes into the run directory ($CODEX_ORCHESTRATOR_RUN_DIR/<report>):
+   * the stage's manifest entry names it once the stage has ended (null when it was not written).
+   */
+  report: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(MAX_TITLE_LENGTH, `longer than ${MAX_TITLE_LENGTH} characters`)
+    .refine(
+      (path) => !path.startsWith('/') && !path.split('/').includes('..') && !path.includes('\\'),
+      'expected a path inside the run directory (relative, no ..)',
+    )
+    .optional(),
 });
 
 export const subpipelineStageSchema = z.strictObject({

@@ -24,6 +24,11 @@ export const commandEntrySchema = z.strictObject({
   error_file: z.string().nullable(),
   sub_run_id: z.string().nullable(),
   /**
+   * The JSON report the stage declared (its config's `report`), repo-relative, once the stage
+   * has ended and written it; null while it has not. Only on a stage that declares one.
+   */
+  report: z.string().nullable().optional(),
+  /**
    * Where a cloud stage ran (docs/cloud.md), only when a Redis URL is set: on a worker (its
    * queue, job, the worker of its last attempt, how many attempts, how long it waited), or here
    * because Redis was unreachable (policy auto).
@@ -183,7 +188,12 @@ export type PrivacyAction = z.infer<typeof privacyActionSchema>;
 export type PrivacySection = z.infer<typeof privacySchema>;
 
 export const MANIFEST_KEYS = Object.keys(manifestSchema.shape) as Array<keyof Manifest>;
-/** A stage entry's keys, in order: the 13 every entry has (`placement`, a cloud stage's only, comes after them when present). */
-export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape).filter((key) => key !== 'placement') as Array<keyof CommandEntry>;
+/**
+ * A stage entry's keys, in order: the 13 every entry has (`report`, a stage's that declares one,
+ * and `placement`, a cloud stage's, come after them in that order when present).
+ */
+export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape).filter((key) => key !== 'placement' && key !== 'report') as Array<
+  keyof CommandEntry
+>;
 
 export { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';

@@ -4,7 +4,7 @@ import { isoTime } from '../layout/run-layout.js';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';
 import type { ChildRun, CommandEntry, GuardrailStatus, Handle, Manifest, PrivacyDecision, ResumeEvent, RunStatus } from './schema.js';
 
-export type ManifestStage = { id: string; title: string; kind: 'command' | 'subpipeline'; command: string | null };
+export type ManifestStage = { id: string; title: string; kind: 'command' | 'subpipeline'; command: string | null; report?: string | undefined };
 
 export type NewManifest = {
   taskId: string;
@@ -70,6 +70,8 @@ export function createManifest(input: NewManifest): Manifest {
       log_path: null,
       error_file: null,
       sub_run_id: null,
+      // Declared, not yet written: the stage's end fills it in.
+      ...(stage.report !== undefined ? { report: null } : {}),
     })),
     child_runs: [],
     run_summary_path: null,
@@ -139,6 +141,8 @@ export type StageFinish = {
   subRunId?: string | null;
   /** Where a cloud stage ran (only when a Redis URL is set). */
   placement?: CommandEntry['placement'];
+  /** The stage's declared report, when it wrote it (else null). */
+  report?: string | null;
 };
 
 export function finishStage(manifest: Manifest, i: number, finish: StageFinish): CommandEntry {
@@ -150,6 +154,7 @@ export function finishStage(manifest: Manifest, i: number, finish: StageFinish):
   };
   if (finish.errorFile !== undefined) changes.error_file = finish.errorFile;
   if (finish.subRunId !== undefined) changes.sub_run_id = finish.subRunId;
+  if (finish.report !== undefined) changes.report = finish.report;
   if (finish.placement !== undefined) changes.placement = finish.placement;
   return updateCommandStatus(manifest, i, changes);
 }
@@ -290,6 +295,7 @@ export function prepareResume(manifest: Manifest, nowMs: number, always: (i: num
       summary: null,
       error_file: null,
       sub_run_id: null,
+      ...(entry.report !== undefined ? { report: null } : {}),
     });
   });
   manifest.metrics_recorded = false;

@@ -56,6 +56,12 @@ export function commandSummary(stage: Pick<CommandStage, 'summaryHint'>, result:
 }
 
 /** What a run says of a file of its own that could not be written: `runner.ndjson could not be written: ENOSPC: …`. */
+/** A stage's declared report, repo-relative, when it is in the run directory; null when it is not. */
+async function declaredReport(fs: { exists(path: string): Promise<boolean> }, paths: RunLayout, report: string): Promise<string | null> {
+  const path = `${paths.runDir}/${report}`;
+  return (await fs.exists(path)) ? repoRelative(paths, path) : null;
+}
+
 export function lostEvidence(paths: RunLayout, error: WriteError): string {
   return `${evidenceName(paths, error.file)} could not be written: ${error.path === error.file ? error.reason : error.message}`;
 }
@@ -306,6 +312,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       lost = error;
     }
     const summary = await guard('summary', commandSummary(stage, result, tails.stdout, tails.stderr));
+    const report = stage.report === undefined ? undefined : await declaredReport(runtime.fs, paths, stage.report);
     // An allowed failure is recorded `skipped` (the run goes on); its summary says how it exited.
     // Not forced: the next stage's start, or the run's end, writes it before anything else runs.
     await ctx.persister.update((m) => {
@@ -317,6 +324,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         summary,
         errorFile,
         placement,
+        report,
       });
     });
     record.status = succeeded ? 'succeeded' : 'failed';

@@ -167,6 +167,7 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
       kind: stage.kind,
       // As the privacy guard lets it be written (docs/contracts.md §9).
       command: stage.kind === 'command' ? guardText(invocation.privacyMode, stage.command).text : null,
+      report: stage.kind === 'command' ? stage.report : undefined,
     })),
     planTargetId: run.target,
     instructionsHash: hash,

@@ -34,7 +34,8 @@ describe('codemod and lint rule agree on src/', () => {
       .map((s) => `${relative(ROOT, s.file)}:${s.line}`)
       .sort();
 
-    const eslint = new ESLint({ cwd: ROOT });
+    // Only the rule under comparison runs (the lint stage runs them all): a third of the time.
+    const eslint = new ESLint({ cwd: ROOT, ruleFilter: ({ ruleId }) => ruleId === 'codex/single-manifest-writer' });
     const results = await eslint.lintFiles(['src/**/*.ts']);
     const lintSites = results
       .flatMap((r) =>

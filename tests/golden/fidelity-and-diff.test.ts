@@ -5,9 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { transpileTree } from '../../src/harness/build/transpile-tree.js';
+import { needsRedisServer } from '../../src/harness/golden/cloud-setup.js';
 import { checkFidelity, normalizeOutputs } from '../../src/harness/golden/fidelity.js';
+import { replayScenario } from '../../src/harness/golden/replay.js';
 import { removeRealRun, runScenarioForReal } from '../../src/harness/golden/real-run.js';
 import { listScenarios, loadScenario } from '../../src/harness/golden/scenario.js';
+import { HAVE_REDIS } from '../helpers/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CORPUS = join(ROOT, 'golden');
@@ -18,6 +22,8 @@ describe('golden fidelity', () => {
     for (const name of await listScenarios(CORPUS)) {
       const { scenario } = await loadScenario(CORPUS, name);
       if (!scenario.recordable) continue;
+      // A cloud scenario's real run starts a redis-server (CI installs it); the test below says so when it is missing.
+      if (needsRedisServer(scenario.cloud) && !HAVE_REDIS) continue;
       const real = await runScenarioForReal(scenario);
       try {
         expect(await checkFidelity(real, scenario), name).toEqual([]);
@@ -27,6 +33,46 @@ describe('golden fidelity', () => {
       checked += 1;
     }
     expect(checked).toBeGreaterThanOrEqual(20);
+  });
+
+  // Issue 17: the dispatching executor sits behind the Executor seam, so a cloud scenario is
+  // recorded for real (a redis-server and a worker process of the recorder's own) and replayed
+  // like any other.
+  it.skipIf(!HAVE_REDIS)('records a cloud scenario for real (its own redis-server and worker) and its replay equals that real run', async () => {
+    const { scenario } = await loadScenario(CORPUS, 'cloud-stage-on-worker');
+    const real = await runScenarioForReal(scenario);
+    try {
+      const build = real.transcript.stages['cloud/build']!;
+      expect(build).toHaveLength(1);
+      // The stage ran on the worker the scenario names: its attempt's start comes first, then its output.
+      expect(build[0]!.chunks[0]).toMatchObject({ attempt: 1, worker_id: 'worker-a' });
+      const output = build[0]!.chunks.flatMap((c) => ('data' in c ? [`${c.stream}:${c.data}`] : [])).join('');
+      expect(output).toBe('stdout:compiling\nstderr:warning: slow\nstdout:built\n');
+      expect(build[0]!.exit).toMatchObject({ code: 0, signal: null });
+      const manifest = JSON.parse([...real.outputs].find(([file]) => /\/cli\/[^/]+\/manifest\.json$/.test(file))![1].toString('utf8'));
+      expect(manifest.commands[0].placement).toMatchObject({ where: 'worker', queue: 'codex-orchestrator', worker_id: 'worker-a', attempts: 1 });
+      // Byte for byte but for times, durations and ids, with the requests the replay makes.
+      expect(await checkFidelity(real, scenario)).toEqual([]);
+      const replay = await replayScenario(scenario, real.transcript);
+      expect(replay.violations).toEqual([]);
+    } finally {
+      await removeRealRun(real);
+    }
+  });
+
+  it('a cloud scenario recorded with Redis unreachable says the declared socket, never the temp one its real run used', async () => {
+    const { scenario } = await loadScenario(CORPUS, 'cloud-fallback-auto');
+    const real = await runScenarioForReal(scenario);
+    try {
+      const reason = 'Redis at /var/run/codex-redis.sock is unreachable (connect ENOENT /var/run/codex-redis.sock); ran here (cloud fallback policy auto)';
+      expect(real.transcript.stages['cloud/build']![0]!.fallback).toBe(reason);
+      const written = [...real.outputs.values()].map((data) => data.toString('utf8')).join('\n');
+      expect(written).toContain(reason);
+      expect(written).not.toContain('golden-cloud-');
+      expect(await checkFidelity(real, scenario)).toEqual([]);
+    } finally {
+      await removeRealRun(real);
+    }
   });
 
   it('catches a replay that is not faithful', async () => {
@@ -64,7 +110,7 @@ describe('golden diff --base', () => {
 
   // Issue 18 item 4: the simulated change gives the failure summary's sentinel a value (no real
   // change touches it), never rewording a message users may reword.
-  it("shows per scenario what the working tree's code changes against the base ref", () => {
+  it("shows per scenario what the working tree's code changes against the base ref", async () => {
     // A throwaway repository holding this project's code and two scenarios; the working
     // tree then changes the failure summary through its sentinel.
     const repo = mkdtempSync(join(tmpdir(), 'golden-diff-'));
@@ -82,7 +128,7 @@ describe('golden diff --base', () => {
     const changed = code.replace("export const FAILURE_SUMMARY_SENTINEL = '';", "export const FAILURE_SUMMARY_SENTINEL = 'sentinel: ';");
     expect(changed, 'the sentinel is in src/run/command-stage.ts').not.toBe(code);
     writeFileSync(stageFile, changed);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(repo, 'tsconfig.json')], { cwd: repo });
+    await transpileTree(repo); // its JavaScript, as the base's is built (src/harness/build/transpile-tree.ts)
     writeFileSync(join(repo, 'dist/.build-stamp'), 'built\n'); // as `npm run build` leaves it: the tools check it
 
     const result = spawnSync(process.execPath, [join(repo, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'HEAD'], { cwd: repo, encoding: 'utf8' });

@@ -268,6 +268,19 @@ export function liveProcessesInGroup(pgid: number): ProcStat[] {
   return alive;
 }
 
+/**
+ * The group's live processes once they have had `withinMs` to finish exiting: a process that
+ * has closed its files (a FIFO's reader saw the end) can still be in the kernel's exit path for
+ * a moment. Polls /proc; returns as soon as the group is empty.
+ */
+export async function liveProcessesInGroupAfter(pgid: number, withinMs = 2_000): Promise<ProcStat[]> {
+  for (let waited = 0; ; waited += 10) {
+    const alive = liveProcessesInGroup(pgid);
+    if (alive.length === 0 || waited >= withinMs) return alive;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** True when the process is gone or a zombie. */
 export function processGone(pid: number): boolean {
   try {

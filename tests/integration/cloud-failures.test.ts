@@ -7,13 +7,22 @@
 // reconnect window (cloud.reconnectMs).
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readNdjson, runCliProcess, startCli } from '../helpers/cli.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/cloud-worker.js';
-import { checkRunsDir, liveProcessesInGroup, onlyRunId, readFifo, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
+import {
+  checkRunsDir,
+  liveProcessesInGroup,
+  liveProcessesInGroupAfter,
+  onlyRunId,
+  readFifo,
+  runFiles,
+  useTempRepos,
+  type Json,
+} from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const repo = useTempRepos();
@@ -56,7 +65,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
       worker.kill('SIGKILL');
       await worker.result;
     }
-    // A worker killed outright leaves its stage running on its machine: stopped here.
+    // Stage groups a test saw, stopped here if anything of them is left (a failing test).
     for (const pgid of groups.splice(0)) {
       for (const p of liveProcessesInGroup(pgid)) process.kill(p.pid, 'SIGKILL');
     }
@@ -180,6 +189,108 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const second = events.findIndex((e) => e.type === 'exec:attempt' && e.attempt === 2);
     expect(events.slice(second + 1).filter((e) => e.type === 'exec:chunk')).toEqual([]);
     checkRunsDir(root);
+  });
+
+  it("a worker killed outright (kill -9) leaves no stage process behind: its stage's process group is stopped on its machine", async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const dir = tempDir();
+    const ready = fifoIn(dir);
+    // Every process of the stage holds this FIFO's write end (fd 3): its reader sees the end of
+    // the file once the whole stage is gone, the event the test waits for.
+    const hold = join(dir, 'hold.fifo');
+    execFileSync('mkfifo', [hold]);
+    const root = repo(pipeline({ command: 'exec 3>"$HOLD"; echo "$$" > "$FIFO"; exec sleep 600', env: { FIFO: ready, HOLD: hold } }));
+    const doomed = await worker(repo({}), env, ['--id', 'w-doomed']);
+    const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env, invariants: false });
+    const holder = createReadStream(hold);
+    holder.resume();
+    const stageGone = new Promise<void>((resolve) => holder.once('close', () => resolve()));
+    try {
+      const pgid = Number((await readFifo(ready, run.result)).trim());
+      groups.push(pgid);
+      expect(liveProcessesInGroup(pgid).length).toBeGreaterThan(0);
+      doomed.kill('SIGKILL');
+      await doomed.result;
+      // Bounded for the old code (where the stage runs on): the guard stops it at once.
+      let bound: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        stageGone.then(() => 'gone' as const),
+        new Promise<'still running'>((resolve) => (bound = setTimeout(() => resolve('still running'), 5_000))),
+      ]);
+      clearTimeout(bound);
+      expect(outcome).toBe('gone');
+      expect(await liveProcessesInGroupAfter(pgid)).toEqual([]);
+    } finally {
+      run.child.kill('SIGKILL');
+      await run.result.catch(() => undefined);
+      holder.destroy();
+    }
+  });
+
+  /** Resolves with what it printed once `child` says `line` on stderr, or null when it exits first or stays silent for `boundMs`. */
+  function saysOnStderr(child: ReturnType<typeof startCli>['child'], line: string, boundMs: number): Promise<string | null> {
+    let text = '';
+    return new Promise((resolve) => {
+      const bound = setTimeout(() => resolve(null), boundMs);
+      child.stderr!.on('data', (data: Buffer) => {
+        text += data.toString('utf8');
+        if (text.includes(line)) {
+          clearTimeout(bound);
+          resolve(text);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(bound);
+        resolve(null);
+      });
+    });
+  }
+
+  it('a worker whose Redis never answers says it is waiting, and stops promptly on SIGTERM with one line (exit 1)', async () => {
+    const missing = join(tempDir(), 'no-redis.sock');
+    const root = repo({});
+    const waiting = startCli(['worker', '--root', root, '--id', 'w-waiting'], {
+      cwd: root,
+      env: { CODEX_ORCHESTRATOR_REDIS_URL: `unix://${missing}` },
+      invariants: false,
+    });
+    // A password in the URL is never printed: the line names host:port.
+    const secret = startCli(['worker', '--root', root, '--id', 'w-secret'], {
+      cwd: root,
+      env: { CODEX_ORCHESTRATOR_REDIS_URL: 'redis://:s3cret@127.0.0.1:1' },
+      invariants: false,
+    });
+    try {
+      // Bounded for the old code, which prints nothing before Redis answers.
+      const said = await Promise.all([
+        saysOnStderr(waiting.child, `codex-orchestrator: worker w-waiting waiting for Redis at ${missing}\n`, 10_000),
+        saysOnStderr(secret.child, 'codex-orchestrator: worker w-secret waiting for Redis at 127.0.0.1:1\n', 10_000),
+      ]);
+      expect(said).not.toContain(null);
+      waiting.child.kill('SIGTERM');
+      secret.child.kill('SIGTERM');
+      // Promptly: bounded at 5 s (it used to wait for a ready that never came, forever).
+      let bound: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        Promise.all([waiting.result, secret.result]),
+        new Promise<null>((resolve) => (bound = setTimeout(() => resolve(null), 5_000))),
+      ]);
+      clearTimeout(bound);
+      expect(ended, 'a worker still runs 5 s after SIGTERM').not.toBeNull();
+      const [stopped, stoppedSecret] = ended!;
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toBe(
+        `codex-orchestrator: worker w-waiting waiting for Redis at ${missing}\n` +
+          `codex-orchestrator: worker w-waiting stopping (SIGTERM) before it was ready: Redis at ${missing} did not answer\n`,
+      );
+      expect(stoppedSecret.code).toBe(1);
+      expect(stoppedSecret.stderr).not.toContain('s3cret');
+      expect(stoppedSecret.stderr.trim().split('\n')).toHaveLength(2);
+    } finally {
+      for (const { child } of [waiting, secret]) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await Promise.all([waiting.result, secret.result]).catch(() => undefined);
+    }
   });
 
   it('Redis lost mid-stage: the stage fails with the reason, the files stay valid, and resume finishes the run', async () => {

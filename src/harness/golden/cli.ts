@@ -10,6 +10,7 @@ import { refuseStaleDist } from '../fresh-dist.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
 import { describeDifference } from './compare.js';
 import { loadExemptions } from './exemptions.js';
+import { haveRedisServer, needsRedisServer } from './cloud-setup.js';
 import { checkFidelity } from './fidelity.js';
 import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
 import { pendingEntries, settlePending, type PendingEntry } from './pending.js';
@@ -250,6 +251,10 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
         const loaded = await loadScenario(corpus, name);
         if (!loaded.scenario.recordable) {
           out(`skip ${name} (not recordable)`);
+          continue;
+        }
+        if (needsRedisServer(loaded.scenario.cloud) && !haveRedisServer()) {
+          out(`skip ${name} (a cloud scenario: its real run needs redis-server, which is not installed)`);
           continue;
         }
         checked += 1;

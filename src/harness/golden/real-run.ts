@@ -4,7 +4,8 @@ import { mkdtemp, mkdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCli } from '../../cli/run-cli.js';
-import { isOrchestratorVariable } from '../../config/env-settings.js';
+import { createCloudRouter } from '../../cloud/router.js';
+import { ENV_VARIABLES, isOrchestratorVariable } from '../../config/env-settings.js';
 import { createManualSignals } from '../../runtime/process-signals.js';
 import { createRealRuntime } from '../../runtime/real-runtime.js';
 import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
@@ -12,13 +13,47 @@ import { createRequestDescriber, serializeRequests } from '../trace/requests.js'
 import { readTree } from './files.js';
 import { REQUESTS_FILE } from './replay.js';
 import { createRecordingExecutor, type RecordingExecutor } from './recording-executor.js';
-import type { Scenario } from './scenario.js';
-import { runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
+import { startCloudSetup, type CloudSetup } from './cloud-setup.js';
+import { declaredRedisSocket, type Scenario } from './scenario.js';
+import { configText, runSteps, seedInputs, withProcessEnvRestored, type StepHooks } from './steps.js';
 
 export type RealRun = { root: string; outputs: Map<string, Buffer>; transcript: Transcript; requests: ReplayedRequest[]; exitCodes: number[] };
 
 
+/** Puts the scenario's input files and directories under `root` (a cloud worker's checkout). */
+async function seedCheckout(scenario: Scenario, root: string): Promise<void> {
+  const put = async (rel: string, text: string) => {
+    await mkdir(dirname(join(root, rel)), { recursive: true });
+    await writeFile(join(root, rel), text);
+  };
+  const config = configText(scenario.config);
+  if (config !== undefined) await put('codex.orchestrator.json', config);
+  for (const [rel, text] of Object.entries(scenario.files)) await put(rel, text);
+  for (const dir of scenario.dirs) await mkdir(join(root, dir), { recursive: true });
+}
+
+/**
+ * A cloud scenario (its `cloud` block) runs with a Redis and workers of its own (cloud-setup.ts):
+ * the run's Redis URL points at them, and what it recorded says the declared socket again.
+ */
 export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
+  if (!scenario.cloud) return runLocally(scenario, null);
+  const cloud = await startCloudSetup(scenario.cloud, declaredRedisSocket(scenario), (root) => seedCheckout(scenario, root));
+  try {
+    const real = await runLocally({ ...scenario, env: { ...scenario.env, [ENV_VARIABLES.redisUrl.name]: cloud.url } }, cloud);
+    const declared = <T>(value: T): T => JSON.parse(cloud.declare(Buffer.from(JSON.stringify(value))).toString('utf8')) as T;
+    return {
+      ...real,
+      outputs: new Map([...real.outputs].map(([file, data]) => [file, cloud.declare(data)])),
+      transcript: declared(real.transcript),
+      requests: declared(real.requests),
+    };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+async function runLocally(scenario: Scenario, cloud: CloudSetup | null): Promise<RealRun> {
   const root = await realpath(await mkdtemp(join(tmpdir(), 'golden-real-')));
   const inputs = new Map<string, string>();
   /** process.env as each step's CLI process starts with it: requests leave these entries out. */
@@ -35,15 +70,39 @@ export async function runScenarioForReal(scenario: Scenario): Promise<RealRun> {
     const runtime = createRealRuntime({
       signals,
       cwd: root,
+      // As in the bin, cloud stages go to workers through the cloud router (with a Redis URL set).
       wrapExecutor: (spawn, clock) => {
-        recorder = createRecordingExecutor(spawn, clock, describe);
+        recorder = createRecordingExecutor(createCloudRouter(spawn), clock, describe);
         const inner = recorder;
         return {
           start(request, onChunk) {
-            const handle = inner.start(request, onChunk);
+            const watched =
+              cloud && request.dispatch
+                ? async (chunk: Parameters<typeof onChunk>[0]) => {
+                    await onChunk(chunk);
+                    await cloud.onCloudChunk();
+                  }
+                : onChunk;
+            // A stage sent to a worker starts when a worker takes it, not when it is queued: the
+            // step's signals count from there (a loaded machine's worker can take longer than
+            // the signal's offset to pick it up, and the signal would stop a stage not yet begun).
+            // The replay counts from the same point (replay.ts), so the two agree.
+            if (cloud && request.dispatch) {
+              const onAttempt = request.onAttempt;
+              const armed = {
+                ...request,
+                onAttempt: async (attempt: Parameters<NonNullable<typeof onAttempt>>[0]) => {
+                  await onAttempt?.(attempt);
+                  onChildStart?.();
+                },
+              };
+              return inner.start(armed, watched);
+            }
+            const handle = inner.start(request, watched);
             onChildStart?.();
             return handle;
           },
+          close: () => inner.close?.() ?? Promise.resolve(),
         };
       },
     });

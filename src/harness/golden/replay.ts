@@ -127,7 +127,40 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript,
           recorder.note({ kind: 'cli:exit', code });
           return code;
         };
-        return driveToCompletion(runtime, returned, step.signals);
+        // The step's signals count from its first child's start (no virtual time passes before
+        // it), or, when that child is a stage sent to a worker, from its first attempt there:
+        // as the real run counts them (real-run.ts).
+        const timers = step.signals.map((scheduled) => runtime.clock.setTimeout(() => runtime.signals.fire(scheduled.signal), scheduled.at_ms));
+        let firstStart = true;
+        const stepExecutor = runtime.executor;
+        runtime.executor = {
+          ...stepExecutor,
+          start(request, onChunk) {
+            if (!firstStart || !request.dispatch || timers.length === 0) {
+              firstStart = false;
+              return stepExecutor.start(request, onChunk);
+            }
+            firstStart = false;
+            for (const timer of timers) runtime.clock.clearTimeout(timer);
+            const onAttempt = request.onAttempt;
+            let armed = false;
+            const armAtAttempt: typeof request = {
+              ...request,
+              onAttempt: async (attempt) => {
+                await onAttempt?.(attempt);
+                if (armed) return;
+                armed = true;
+                for (const scheduled of step.signals) runtime.clock.setTimeout(() => runtime.signals.fire(scheduled.signal), scheduled.at_ms);
+              },
+            };
+            return stepExecutor.start(armAtAttempt, onChunk);
+          },
+        };
+        try {
+          return await driveToCompletion(runtime, returned);
+        } finally {
+          runtime.executor = stepExecutor;
+        }
       }),
   };
   await seedInputs(scenario, hooks);

@@ -4,6 +4,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readLocalJson, validateWith } from '../../config/json-file.js';
+import { parseRedisUrl } from '../../cloud/settings.js';
+import { ENV_VARIABLES } from '../../config/env-settings.js';
 import { InputError } from '../../errors.js';
 import { transcriptSchema, type Transcript } from '../../runtime/transcript-executor.js';
 
@@ -34,6 +36,32 @@ const faultSchema = z.strictObject({
 
 export type ScenarioFault = z.infer<typeof faultSchema>;
 
+const workerIdSchema = z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/, 'a worker id (letters, digits, . _ : @ -)');
+
+/**
+ * What a cloud scenario's real run (`golden record`, `golden fidelity`) needs besides the CLI:
+ * a Redis of its own and worker processes. The scenario's env declares the Redis URL (a unix
+ * socket URL); the real run points it at a temp socket and the recording says the declared one
+ * again, so the expected files never show the temp path. The replay ignores this block.
+ */
+const cloudSchema = z.strictObject({
+  /** `up`: a redis-server of the recorder's own on that socket; `unreachable`: nobody listens there (the fallback policies). */
+  redis: z.enum(['up', 'unreachable']).default('up'),
+  /** Worker processes started before the first step (`codex-orchestrator worker --id <id>`), one checkout for all. */
+  workers: z.array(workerIdSchema).default([]),
+  /** Every worker's `--lock-ms` (how long a dead worker's job waits before another worker runs it again). */
+  lock_ms: z.number().int().positive().optional(),
+  /**
+   * A worker lost mid-stage: `kill -9` worker `id` once the orchestrator has received
+   * `after_chunks` output chunks of a cloud stage, then start worker `then_start`.
+   */
+  kill_worker: z
+    .strictObject({ id: workerIdSchema, after_chunks: z.number().int().positive(), then_start: workerIdSchema.optional() })
+    .optional(),
+});
+
+export type ScenarioCloud = z.infer<typeof cloudSchema>;
+
 export const scenarioSchema = z.strictObject({
   description: z.string().min(1),
   /** codex.orchestrator.json: an object (written as 2-space JSON) or raw text (for bad-config scenarios). */
@@ -49,6 +77,8 @@ export const scenarioSchema = z.strictObject({
   /** Whether `golden record` / `golden fidelity` can run it for real (false: hand-written transcript). */
   recordable: z.boolean().default(true),
   faults: z.array(faultSchema).default([]),
+  /** A cloud scenario: the Redis and workers its real run starts (see cloudSchema). */
+  cloud: cloudSchema.optional(),
 });
 
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -73,6 +103,7 @@ export async function loadScenario(corpus: string, name: string): Promise<Loaded
   const scenario = validateWith(scenarioSchema, raw, label);
   if (Number.isNaN(Date.parse(scenario.start_time))) throw new InputError(`${label}: start_time: not an ISO time`);
   if (scenario.faults.length > 0 && scenario.recordable) throw new InputError(`${label}: faults: a scenario with injected faults must be "recordable": false`);
+  if (scenario.cloud) checkCloud(scenario, label);
   const transcriptLabel = `golden/${name}/${TRANSCRIPT_FILE}`;
   const rawTranscript = readLocalJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
   const transcript = rawTranscript === undefined ? { stages: {} } : validateWith(transcriptSchema, rawTranscript, transcriptLabel);
@@ -106,4 +137,24 @@ export async function selectScenarios(corpus: string, names: string[]): Promise<
     if (!all.includes(name)) throw new InputError(`no scenario named '${name}' in ${corpus} (have: ${all.join(', ') || 'none'})`);
   }
   return names;
+}
+
+/** The Redis URL a cloud scenario declares (its env's): a unix socket's path, as messages name it. */
+export function declaredRedisSocket(scenario: Scenario, label = 'scenario.json'): string {
+  const name = ENV_VARIABLES.redisUrl.name;
+  const url = scenario.env[name];
+  if (url === undefined) throw new InputError(`${label}: cloud: the scenario's env sets no ${name}`);
+  const path = parseRedisUrl(url, `${label}: env.${name}`).path;
+  if (path === undefined) throw new InputError(`${label}: env.${name}: a cloud scenario declares a unix socket URL (unix:///path), so its real run can put its own Redis there`);
+  return path;
+}
+
+function checkCloud(scenario: Scenario, label: string): void {
+  const cloud = scenario.cloud!;
+  declaredRedisSocket(scenario, label);
+  const ids = [...cloud.workers, ...(cloud.kill_worker?.then_start ? [cloud.kill_worker.then_start] : [])];
+  if (new Set(ids).size !== ids.length) throw new InputError(`${label}: cloud: worker ids must differ (${ids.join(', ')})`);
+  if (cloud.redis === 'unreachable' && ids.length > 0) throw new InputError(`${label}: cloud.workers: no worker can reach a Redis that is "unreachable"`);
+  if (cloud.kill_worker && !cloud.workers.includes(cloud.kill_worker.id))
+    throw new InputError(`${label}: cloud.kill_worker.id: '${cloud.kill_worker.id}' is not one of cloud.workers (${cloud.workers.join(', ') || 'none'})`);
 }

@@ -10,6 +10,8 @@ import { createNodeFileSink } from '../../runtime/node-file-sink.js';
 import { createRealClock } from '../../runtime/real-clock.js';
 import { resolveBase } from '../git/change.js';
 import { diffAgainstBase } from '../golden/diff-base.js';
+import { listScenarios } from '../golden/scenario.js';
+import { ranLines, whatRan } from './ran.js';
 import { isMain, runTool } from '../tool-cli.js';
 import { distRoot, staleDistLine } from '../fresh-dist.js';
 import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
@@ -73,7 +75,13 @@ export function runReviewCli(argv: string[]): Promise<number> {
         const built = distRoot(import.meta.url);
         const staleDist = built === null ? null : staleDistLine(built);
         if (staleDist !== null) process.stderr.write(`review: ${staleDist} (the packet says so)\n`);
-        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root), staleDist });
+        // What ran, when the run's stages declare their reports (the lane's do): the review's own
+        // report, so the manifest names it too.
+        const ran = manifest.commands.some((c) => c.report !== undefined)
+          ? whatRan(root, manifest, await listScenarios(resolve(opts.corpus)).catch(() => []))
+          : null;
+        if (ran) writeFileSync(join(runDir, 'ran.json'), `${JSON.stringify(ran, null, 2)}\n`);
+        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root), staleDist, ran });
         // The touched specs beside the packet, so its links stay inside the run directory.
         for (const spec of packet.specs) {
           if (!spec.link) continue;
@@ -84,6 +92,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
         writeFileSync(join(runDir, 'review.html'), renderHtml(packet));
         const md = relative(root, join(runDir, 'review.md'));
         process.stdout.write(`review: wrote ${md} and ${relative(root, join(runDir, 'review.html'))}\n`);
+        for (const line of ran ? ranLines(ran) : []) process.stdout.write(`review: ran ${line}\n`);
         // The last line: the stage's summary, so the lane's own last line names the packet and its verdict.
         process.stdout.write(`${packetVerdict(packet).line} (${md})\n`);
         setExit(0);

@@ -11,6 +11,7 @@ import type { Manifest } from '../../manifest/schema.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import { parseSpec } from '../spec-guard/spec.js';
 import { joined, paragraph, renderHtmlDocument, renderMarkdownDocument, type Block, type Document, type Inline, type Section } from './document.js';
+import { narrowing, ranLines, type Ran } from './ran.js';
 import {
   goldenDeclarations,
   lastLines,
@@ -101,6 +102,8 @@ export type Packet = {
   mutation: MutationSection;
   /** Every phase's recorded bench run against phase 0's (bench/history/). */
   phases: PhaseTable;
+  /** What the lane ran, from its stages' declared reports (ran.ts); absent in packets of older callers. */
+  ran?: Ran | null;
 };
 
 export function stageRows(manifest: Manifest): StageRow[] {
@@ -177,6 +180,7 @@ export function gatherPacket(options: {
   baseSha?: string | null;
   headSha?: string | null;
   staleDist?: string | null;
+  ran?: Ran | null;
 }): Packet {
   const specGuard = readArtefact(options.runDir, 'spec-guard.json', specGuardDocSchema);
   const budget = readArtefact(options.runDir, 'diff-budget.json', diffBudgetDocSchema);
@@ -199,6 +203,7 @@ export function gatherPacket(options: {
     budget,
     mutation: mutationSection(options.root, presentValue(budget)),
     phases: readPhaseTable(options.root),
+    ran: options.ran ?? null,
   };
 }
 
@@ -217,6 +222,7 @@ export function packetVerdict(p: Packet): Verdict {
     budgetOver: budget ? budget.code.over || budget.fixtures.over : null,
     override: budget ? budget.override : null,
     staleDist: p.stale_dist ?? null,
+    narrowed: p.ran ? narrowing(p.ran) : [],
   });
 }
 
@@ -553,6 +559,34 @@ function mutationBlocks(m: MutationSection): Block[] {
   return blocks;
 }
 
+/** What the lane ran (ran.json): per kind a line, then what exists and did not run. */
+function ranSection(p: Packet): Section | null {
+  if (!p.ran) return null;
+  const r = p.ran;
+  const left = narrowing(r);
+  const blocks: Block[] = [
+    paragraph([
+      'From the reports its stages declared (the manifest names each); the full lists are in ',
+      { link: 'ran.json', text: 'ran.json' },
+      '.',
+    ]),
+    { kind: 'list', items: ranLines(r).map((line) => ({ text: [line] as Inline[] })) },
+    paragraph(
+      left.length === 0
+        ? 'Nothing left out: every suite on disk, every scenario of the corpus and every bench section ran.'
+        : `Left out: ${left.join('; ')}.`,
+      left.length === 0 ? 'ok' : 'bad',
+    ),
+  ];
+  if (r.skipped_tests.length > 0)
+    blocks.push(paragraph(`Skipped by the suites themselves (${r.skipped_tests.length}):`), {
+      kind: 'list',
+      items: r.skipped_tests.map((t) => ({ text: [{ code: t }] as Inline[] })),
+    });
+  if (r.problems.length > 0) blocks.push({ kind: 'list', items: r.problems.map((t) => ({ text: [`unreadable report: ${t}`] as Inline[] })) });
+  return { title: 'What ran', blocks };
+}
+
 /** The packet as one document: both renderers show exactly these sections. */
 export function packetDocument(p: Packet): Document {
   return {
@@ -561,6 +595,7 @@ export function packetDocument(p: Packet): Document {
     sections: [
       verdictSection(p),
       stagesSection(p),
+      ...[ranSection(p)].filter((x): x is Section => x !== null),
       ...[failuresSection(p)].filter((x): x is Section => x !== null),
       specsSection(p),
       goldenSection(p),

@@ -114,6 +114,8 @@ export type VerdictFacts = {
   override: string | null;
   /** Why dist/ is older than its sources, when it is: the tools may have judged old code. */
   staleDist?: string | null;
+  /** What exists and the lane did not run (src/harness/review/ran.ts): suites, scenarios, bench sections. */
+  narrowed?: string[];
 };
 
 export type Verdict = { green: boolean; reasons: string[]; golden: string; line: string };
@@ -131,6 +133,8 @@ export function verdictOf(f: VerdictFacts): Verdict {
   if (f.specGuardViolations && !failed('spec-guard')) reasons.push(`${f.specGuardViolations} spec guard violation(s)`);
   if (f.benchOver && f.benchOver.length > 0 && !failed('bench')) reasons.push(`bench over budget: ${f.benchOver.join(', ')}`);
   if (f.budgetOver && !f.override && !failed('diff-budget')) reasons.push('diff over budget');
+  // No silent narrowing: a suite, scenario or bench section left out is a reason, as a failure is.
+  reasons.push(...(f.narrowed ?? []));
   let golden: string;
   let goldenShort: string;
   if ('error' in f.golden) {

@@ -1,0 +1,78 @@
+// Builds another checkout of this project (a base ref for `golden diff --base`, the bench's
+// baseline commit) by transpiling each compiled source on its own, without type checking:
+// that commit's types were checked when it landed, and what the harness needs from it is its
+// JavaScript. About a tenth of a `tsc -p` (one program, every type) on 2 cores.
+//
+// The sources are isolatedModules-clean (`tsc --isolatedModules` passes), so each file's
+// output is what `tsc` emits for it. An older commit that is not (a type re-exported without
+// `type`) would fail to link: `buildTree` imports the modules the harness needs and, if that
+// fails, builds the tree with `tsc` after all.
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type * as TS from 'typescript';
+
+const run = promisify(execFile);
+
+/** Transpiles every file tsconfig.json of `tree` compiles into its outDir; returns how many. */
+export async function transpileTree(tree: string): Promise<number> {
+  // Loaded here, not at the top: it is most of a second, and the tools that import this
+  // module (golden, review, bench) need it only when they build another checkout.
+  const ts = (await import('typescript')).default;
+  const configPath = join(tree, 'tsconfig.json');
+  const read = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
+  if (read.error) throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, ' ')}`);
+  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, tree, undefined, configPath);
+  const options = parsed.options;
+  const outDir = options.outDir ?? join(tree, 'dist');
+  const rootDir = options.rootDir ?? tree;
+  const base: TS.CompilerOptions = { ...options, noEmit: false, declaration: false, incremental: false, composite: false };
+  // NodeNext decides each file's format from package.json's "type", which transpileModule
+  // cannot see (it would emit CommonJS): say it per file, as tsc would decide it.
+  const packageType = await readFile(join(tree, 'package.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { type?: string }).type,
+    () => undefined,
+  );
+  const esm: TS.CompilerOptions = { ...base, module: ts.ModuleKind.ES2022 };
+  const cjs: TS.CompilerOptions = { ...base, module: ts.ModuleKind.CommonJS };
+  const formatOf = (file: string) => (file.endsWith('.mts') ? esm : file.endsWith('.cts') ? cjs : packageType === 'module' ? esm : cjs);
+  let count = 0;
+  for (const file of parsed.fileNames) {
+    if (file.endsWith('.d.ts')) continue;
+    const source = await readFile(file, 'utf8');
+    const out = ts.transpileModule(source, { compilerOptions: formatOf(file), fileName: file, reportDiagnostics: false });
+    const target = join(outDir, relative(rootDir, file)).replace(/\.(m|c)?ts$/, (_, k: string | undefined) => `.${k ?? ''}js`);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, out.outputText);
+    if (out.sourceMapText !== undefined) await writeFile(`${target}.map`, out.sourceMapText);
+    count += 1;
+  }
+  return count;
+}
+
+/**
+ * Builds `tree` (a checkout with node_modules reachable): transpiled, then checked by linking
+ * `entries` (paths under the tree, e.g. dist/src/harness/golden/cli.js's modules) in a child
+ * Node without running them; on a link failure, `tsc -p` (which emits despite type errors).
+ * Says which build it used.
+ */
+export async function buildTree(tree: string, tsc: string, entries: string[]): Promise<'transpiled' | 'tsc'> {
+  const urls = entries.map((entry) => new URL(`file://${resolve(tree, entry)}`).href);
+  // Linking a module graph checks every named import against its exports; `import()` of a
+  // module that only defines things runs nothing. The entries must be such modules.
+  const probe = `for (const u of ${JSON.stringify(urls)}) await import(u);`;
+  try {
+    await transpileTree(tree);
+    await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: tree });
+    return 'transpiled';
+  } catch {
+    // Not transpilable (no tsconfig.json, a config it cannot read) or not linking: tsc says why.
+    await run(process.execPath, [tsc, '-p', join(tree, 'tsconfig.json')], { cwd: tree, maxBuffer: 64 * 1024 * 1024 }).catch(
+      (error: { stdout?: string }) => {
+        throw new Error(`does not build: ${(error.stdout ?? '').split('\n').slice(0, 5).join(' ')}`);
+      },
+    );
+    return 'tsc';
+  }
+}

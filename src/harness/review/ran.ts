@@ -1,0 +1,186 @@
+// What the lane ran (issue 19: "the lane's manifest listing exactly which suites, scenarios and
+// checks ran"): from the reports the lane's stages declare (their manifest entries name them:
+// docs/contracts.md §2 `report`), every test suite with its counts, every golden scenario,
+// every bench section and how many figures it held against a budget, and each stage with its
+// command; then what exists but did not run: a suite on disk that vitest did not report, a
+// scenario in the corpus the golden check left out, a bench section not measured. The review
+// writes it as ran.json (its own report) and shows it; anything not run makes the packet red.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import type { Manifest } from '../../manifest/schema.js';
+import { TEST_INCLUDE } from '../test-suites.js';
+
+/** The bench's sections (bench/run-bench.ts): `--check` in the lane measures all four. */
+export const BENCH_SECTIONS = ['counts', 'memory', 'latency', 'gap'] as const;
+
+const vitestReportSchema = z.looseObject({
+  testResults: z.array(
+    z.looseObject({
+      name: z.string(),
+      assertionResults: z.array(z.looseObject({ fullName: z.string(), status: z.string() })),
+    }),
+  ),
+});
+const goldenReportSchema = z.looseObject({
+  tool: z.literal('golden check'),
+  partial: z.boolean(),
+  scenarios: z.array(z.looseObject({ name: z.string(), passed: z.boolean() })),
+});
+const benchReportSchema = z.looseObject({
+  results: z.record(z.string(), z.unknown()),
+  verdicts: z.array(z.looseObject({ figure: z.string(), gates: z.boolean().optional() })).optional(),
+});
+
+export type SuiteRan = { file: string; tests: number; passed: number; failed: number; skipped: number };
+export type Ran = {
+  version: 1;
+  /** Each stage with its command, result and declared report (repo-relative; null when not written). */
+  stages: Array<{ id: string; status: string; command: string | null; declared: boolean; report: string | null }>;
+  /** null: the test stage left no report. */
+  suites: SuiteRan[] | null;
+  skipped_tests: string[];
+  scenarios: Array<{ name: string; passed: boolean }> | null;
+  bench: { sections: string[]; figures: number } | null;
+  /** What exists and did not run. */
+  not_run: { suites: string[]; scenarios: string[]; bench_sections: string[] };
+  /** A report a stage declared that could not be read: `<file>: <why>`. */
+  problems: string[];
+};
+
+function walk(root: string, dir: string, out: string[]): void {
+  let entries;
+  try {
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const rel = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist' && !entry.name.startsWith('.')) walk(root, rel, out);
+    } else out.push(rel);
+  }
+}
+
+/** The test suites on disk (vitest's include), repo-relative, sorted. */
+export function suitesOnDisk(root: string): string[] {
+  const match = picomatch(TEST_INCLUDE);
+  const files: string[] = [];
+  for (const top of new Set(TEST_INCLUDE.map((glob) => glob.split('/')[0]!))) walk(root, top, files);
+  return files.filter((f) => match(f)).sort();
+}
+
+/**
+ * What ran, from the manifest's declared reports; `scenarios` are the corpus's (every one
+ * the golden check should have run).
+ */
+export function whatRan(root: string, manifest: Manifest, corpusScenarios: string[]): Ran {
+  const stages = manifest.commands.map((c) => ({
+    id: c.id,
+    status: c.status,
+    command: c.command,
+    declared: c.report !== undefined,
+    report: c.report ?? null,
+  }));
+  const problems: string[] = [];
+  let suites: SuiteRan[] | null = null;
+  let skipped: string[] = [];
+  let scenarios: Ran['scenarios'] = null;
+  let bench: Ran['bench'] = null;
+  for (const entry of manifest.commands) {
+    if (!entry.report) continue;
+    const text = (() => {
+      try {
+        return JSON.parse(readFileSync(resolve(root, entry.report), 'utf8')) as unknown;
+      } catch (error) {
+        problems.push(`${entry.report}: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      }
+    })();
+    if (text === undefined) continue;
+    const tests = vitestReportSchema.safeParse(text);
+    if (tests.success) {
+      suites = tests.data.testResults
+        .map((file) => {
+          const count = (status: string) => file.assertionResults.filter((a) => a.status === status).length;
+          return {
+            file: relative(root, file.name).split(sep).join('/'),
+            tests: file.assertionResults.length,
+            passed: count('passed'),
+            failed: count('failed'),
+            skipped: file.assertionResults.length - count('passed') - count('failed'),
+          };
+        })
+        .sort((a, b) => a.file.localeCompare(b.file));
+      skipped = tests.data.testResults.flatMap((file) =>
+        file.assertionResults
+          .filter((a) => a.status !== 'passed' && a.status !== 'failed')
+          .map((a) => `${relative(root, file.name).split(sep).join('/')}: ${a.fullName}`),
+      );
+      continue;
+    }
+    const golden = goldenReportSchema.safeParse(text);
+    if (golden.success) {
+      scenarios = golden.data.scenarios.map((s) => ({ name: s.name, passed: s.passed }));
+      continue;
+    }
+    const benchDoc = benchReportSchema.safeParse(text);
+    if (benchDoc.success) {
+      bench = { sections: BENCH_SECTIONS.filter((s) => s in benchDoc.data.results), figures: benchDoc.data.verdicts?.length ?? 0 };
+    }
+  }
+  const ranSuites = new Set((suites ?? []).map((s) => s.file));
+  const ranScenarios = new Set((scenarios ?? []).map((s) => s.name));
+  return {
+    version: 1,
+    stages,
+    suites,
+    skipped_tests: skipped,
+    scenarios,
+    bench,
+    not_run: {
+      suites: suites === null ? [] : suitesOnDisk(root).filter((f) => !ranSuites.has(f)),
+      scenarios: scenarios === null ? [] : corpusScenarios.filter((s) => !ranScenarios.has(s)),
+      bench_sections: bench === null ? [] : BENCH_SECTIONS.filter((s) => !bench!.sections.includes(s)),
+    },
+    problems,
+  };
+}
+
+/** Why the lane ran less than there is, one reason per kind; [] when nothing was left out. */
+export function narrowing(ran: Ran): string[] {
+  const reasons: string[] = [];
+  const list = (items: string[]) => `${items.slice(0, 3).join(', ')}${items.length > 3 ? ` (+${items.length - 3} more)` : ''}`;
+  if (ran.not_run.suites.length > 0) reasons.push(`${ran.not_run.suites.length} test suite(s) not run: ${list(ran.not_run.suites)}`);
+  if (ran.not_run.scenarios.length > 0)
+    reasons.push(`${ran.not_run.scenarios.length} golden scenario(s) not checked: ${list(ran.not_run.scenarios)}`);
+  if (ran.not_run.bench_sections.length > 0) reasons.push(`bench section(s) not measured: ${list(ran.not_run.bench_sections)}`);
+  // A stage that passed without the report it declares: what it ran cannot be shown.
+  const silent = ran.stages.filter((s) => s.status === 'succeeded' && s.report === null && s.declared);
+  if (silent.length > 0) reasons.push(`stage(s) passed without their declared report: ${list(silent.map((s) => s.id))}`);
+  return reasons;
+}
+
+/** One line per kind: what the packet's "What ran" section and the review's summary say. */
+export function ranLines(ran: Ran): string[] {
+  const lines: string[] = [];
+  if (ran.suites) {
+    const t = ran.suites.reduce(
+      (acc, s) => ({ tests: acc.tests + s.tests, passed: acc.passed + s.passed, failed: acc.failed + s.failed, skipped: acc.skipped + s.skipped }),
+      {
+        tests: 0,
+        passed: 0,
+        failed: 0,
+        skipped: 0,
+      },
+    );
+    lines.push(`tests: ${ran.suites.length} suites, ${t.tests} tests (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)`);
+  } else lines.push('tests: no report (the test stage did not run or wrote none)');
+  if (ran.scenarios) lines.push(`golden: ${ran.scenarios.length} scenarios checked (${ran.scenarios.filter((s) => s.passed).length} passed)`);
+  else lines.push('golden: no report (the golden stage did not run or wrote none)');
+  if (ran.bench) lines.push(`bench: sections ${ran.bench.sections.join(', ') || 'none'}; ${ran.bench.figures} figures against their budgets`);
+  else lines.push('bench: no report (the bench stage did not run or wrote none)');
+  return lines;
+}
