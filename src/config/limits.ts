@@ -8,3 +8,6 @@ export const MAX_COMMAND_LENGTH = 65_536;
 
 /** The largest cap on chunk events per stage (`execEventMaxChunks`, phase 3). */
 export const MAX_EXEC_EVENT_CHUNKS = 1_000_000;
+
+/** A stage's `report`: a path inside the run directory (relative, no `..`, no backslash). */
+export const isReportPath = (path: string): boolean => !path.startsWith('/') && !path.split('/').includes('..') && !path.includes('\\');

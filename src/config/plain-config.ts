@@ -6,7 +6,7 @@
 // itself, and returns zod's output: objects with their keys in the schema's order, fresh
 // objects and arrays. tests/unit/plain-config.test.ts holds it to configSchema: the same
 // output on valid configs, null on invalid ones, and a tripwire on the schema's JSON Schema.
-import { MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
+import { isReportPath, MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
 import type { OrchestratorConfig } from './schema.js';
 
 /** What a check returns for a value zod might refuse. */
@@ -78,6 +78,11 @@ const strictObject =
 
 const id = string(1, MAX_ID_LENGTH);
 const title = string(0, MAX_TITLE_LENGTH);
+/** The schema's refine on `report` is the same predicate (limits.ts). */
+const reportPath: Check = (value) => {
+  const checked = string(1, MAX_TITLE_LENGTH)(value);
+  return checked !== ASK_ZOD && isReportPath(checked as string) ? checked : ASK_ZOD;
+};
 
 const commandStage = strictObject([
   ['kind', oneOf('command')],
@@ -95,6 +100,7 @@ const commandStage = strictObject([
   ['requires_cloud', boolean, 'optional'],
   ['requiresCloud', boolean, 'optional'],
   ['idempotent', boolean, 'optional'],
+  ['report', reportPath, 'optional'],
 ]);
 
 const subpipelineStage = strictObject([

@@ -2,7 +2,7 @@
 // types are reported with their JSON path.
 import { z } from 'zod';
 
-import { MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
+import { isReportPath, MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
 
 export { MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH };
 
@@ -38,10 +38,7 @@ export const commandStageSchema = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(MAX_TITLE_LENGTH, `longer than ${MAX_TITLE_LENGTH} characters`)
-    .refine(
-      (path) => !path.startsWith('/') && !path.split('/').includes('..') && !path.includes('\\'),
-      'expected a path inside the run directory (relative, no ..)',
-    )
+    .refine(isReportPath, 'expected a path inside the run directory (relative, no ..)')
     .optional(),
 });
 
