@@ -7,96 +7,23 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, OrchestratorError, errorMessage } from '../errors.js';
-import { EXIT, runExitCode } from '../outcome/exit-codes.js';
-import { formatStatusDetail } from '../outcome/status-detail.js';
-import { formatStageTotals, stageTotals } from '../outcome/stage-totals.js';
+import { EXIT } from '../outcome/exit-codes.js';
 import { envHelpLines, ENV_VARIABLES } from '../config/env-settings.js';
-import { execConsole } from './exec-console.js';
 import { withGuardedOutput } from './guarded-output.js';
 import { withLiveLine } from '../runtime/live-line.js';
-import { isAlways, type RunResult } from '../run/drive-run.js';
-import { execCommand } from '../commands/exec.js';
-import { planPipeline, renderPlan } from '../commands/plan.js';
-import { resumeRun } from '../commands/resume.js';
-import { startRun } from '../commands/start.js';
 import type { FoundRun } from '../commands/find-run.js';
-import { readRunLogs, stageLogHeader, stageOutputBytes } from '../commands/logs.js';
-import { chooseRun, listRuns, renderRunList } from '../commands/runs.js';
-import { TERMINAL_STATUSES, ownerlessRun, printedSummaryLines, readRunStatus, renderStatus, type RunStatusView } from '../commands/status.js';
+import type { RunStatusView } from '../commands/status.js';
+import type { Format } from './render-run.js';
+import { loadModule } from '../runtime/module-loads.js';
 import type { Runtime, SignalName } from '../runtime/types.js';
-import { cloudSettingsFrom, validateQueueName } from '../cloud/settings.js';
 
 export { EXIT };
 
-type Format = 'text' | 'json';
+// Each command's module (and what it needs: the config schema, the run machinery, BullMQ…) is
+// imported inside its action, so a command loads only its own code, and --help or --version none.
 
 function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
-}
-
-/** From the run's typed outcome: no re-parsing of status_detail. */
-function exitCodeForRun(result: RunResult): number {
-  return runExitCode(result.status, result.detail);
-}
-
-/** The run's manifest, repo-relative; null when the run could not be created (it has none). */
-function manifestOf(result: RunResult): string | null {
-  return result.created ? `${result.ctx.manifest.artifact_root}/manifest.json` : null;
-}
-
-/**
- * A run that lost a write of its own files says so in one line on stderr, naming the file and
- * the error; its JSON documents carry the same text as `error` (docs/contracts.md §1).
- */
-function reportWriteFailure(runtime: Runtime, result: RunResult): { error?: string } {
-  if (result.writeFailure === null) return {};
-  runtime.stderr.write(`codex-orchestrator: ${result.writeFailure}\n`);
-  return { error: result.writeFailure };
-}
-
-function renderRun(runtime: Runtime, result: RunResult, format: Format): void {
-  const m = result.ctx.manifest;
-  const manifestPath = manifestOf(result);
-  const error = reportWriteFailure(runtime, result);
-  if (format === 'json') {
-    const doc = { run_id: m.run_id, status: result.status, artifact_root: m.artifact_root, manifest: manifestPath, log_path: m.log_path, ...error };
-    runtime.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return;
-  }
-  const detail = formatStatusDetail(result.detail);
-  const lines = [`Run ${m.run_id} ${result.status}${detail ? ` (${detail})` : ''}.`];
-  lines.push(...printedSummaryLines(m.summary, m.guardrails_required).map((line) => `  ${line}`));
-  lines.push(`  manifest: ${manifestPath ?? 'none (the run could not be created)'}`, `  log:      ${m.log_path}`);
-  if (result.created) lines.push(...endLines(result));
-  runtime.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/**
- * How a run ended, for a reader of the text output: the failing stage's last lines and its
- * log, one line of totals, and after a failure or a cancel the command that resumes it.
- */
-function endLines(result: RunResult): string[] {
-  const m = result.ctx.manifest;
-  const lines: string[] = [];
-  const failed = result.ctx.failedStage;
-  if (failed !== null && result.status === 'failed') {
-    lines.push(
-      `  failed stage: ${failed.stageId} (${failed.exit}), its last lines (${failed.logPath}):`,
-      ...failed.lastLines.map((line) => `    ${line}`),
-    );
-  }
-  const seconds = m.completed_at === null ? null : (Date.parse(m.completed_at) - Date.parse(m.started_at)) / 1000;
-  // The run's status in the manifest may lag the result's (a write that failed): count by the result's.
-  lines.push(
-    `  ${formatStageTotals(stageTotals({ status: result.status, commands: m.commands }))}${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,
-  );
-  if (result.status !== 'succeeded') lines.push(`  resume: codex-orchestrator resume --run ${m.run_id}`);
-  // The wrap-up stages (`always`, e.g. the lane's review packet) that ran: their one line last.
-  m.commands.forEach((c, i) => {
-    const stage = result.ctx.pipeline.stages[i];
-    if (stage && isAlways(stage) && (c.status === 'succeeded' || c.status === 'failed') && c.summary) lines.push(`  ${c.id}: ${c.summary}`);
-  });
-  return lines;
 }
 
 /** This package's version, from its package.json (found above this module, built or not). */
@@ -121,6 +48,7 @@ function parseInterval(value: string): number {
 async function watchStatus(runtime: Runtime, found: FoundRun, intervalMs: number, onView: (view: RunStatusView) => void): Promise<number> {
   let stopped: SignalName | null = null;
   let wake: (() => void) | null = null;
+  const { readRunStatus, TERMINAL_STATUSES, ownerlessRun } = await loadModule(() => import('../commands/status.js'));
   const unsubscribe = runtime.signals.subscribe((signal) => {
     stopped = signal;
     wake?.();
@@ -189,6 +117,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .addOption(formatOption())
     .action(
       async (pipeline: string | undefined, opts: { task?: string; parentRun?: string; approvalPolicy?: string; target?: string; format: Format }) => {
+        const [{ startRun }, { renderRun, exitCodeForRun }] = await loadModule(() =>
+          Promise.all([import('../commands/start.js'), import('./render-run.js')]),
+        );
         const result = await startRun(runtime, {
           pipeline,
           task: opts.task,
@@ -210,6 +141,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .option('--reason <reason>', 'why', 'manual-resume')
     .addOption(formatOption())
     .action(async (opts: { run: string; token?: string; actor: string; reason: string; format: Format }) => {
+      const [{ resumeRun }, { renderRun, exitCodeForRun }] = await loadModule(() =>
+        Promise.all([import('../commands/resume.js'), import('./render-run.js')]),
+      );
       const result = await resumeRun(runtime, { run: opts.run, token: opts.token, actor: opts.actor, reason: opts.reason });
       renderRun(runtime, result, opts.format);
       setExit(exitCodeForRun(result));
@@ -224,6 +158,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .option('--interval <seconds>', 'seconds between checks with --watch', parseInterval, 2)
     .addOption(formatOption())
     .action(async (opts: { run?: string; task?: string; watch?: boolean; interval: number; format: Format }) => {
+      const [{ chooseRun }, { readRunStatus, renderStatus }] = await loadModule(() =>
+        Promise.all([import('../commands/runs.js'), import('../commands/status.js')]),
+      );
       const { found, note } = await chooseRun(runtime, { run: opts.run, task: opts.task });
       if (note !== null) runtime.stderr.write(note);
       const print = (view: RunStatusView) => {
@@ -253,6 +190,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .option('--task <id>', 'task id (default: $MCP_RUNNER_TASK_ID, else 0101); with --run, look only under it')
     .addOption(formatOption())
     .action(async (stage: string | undefined, opts: { run?: string; task?: string; format: Format }) => {
+      const [{ chooseRun }, { readRunLogs, stageLogHeader, stageOutputBytes }] = await loadModule(() =>
+        Promise.all([import('../commands/runs.js'), import('../commands/logs.js')]),
+      );
       const { found, note } = await chooseRun(runtime, { run: opts.run, task: opts.task });
       const logs = await readRunLogs(runtime, found, stage);
       if (note !== null) runtime.stderr.write(note);
@@ -281,6 +221,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .option('--limit <n>', 'how many runs', parseLimit, 10)
     .addOption(formatOption())
     .action(async (opts: { task?: string; limit: number; format: Format }) => {
+      const { listRuns, renderRunList } = await loadModule(() => import('../commands/runs.js'));
       const list = await listRuns(runtime, { task: opts.task, limit: opts.limit });
       runtime.stdout.write(opts.format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : renderRunList(list));
       setExit(EXIT.ok);
@@ -300,6 +241,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
           "plan: --task is not accepted: the plan preview reads only each stage's own settings; the task's execution.parallel is read by start (run plan without --task)",
         );
       }
+      const { planPipeline, renderPlan } = await loadModule(() => import('../commands/plan.js'));
       const plan = await planPipeline(runtime, { pipeline, target: opts.target });
       runtime.stdout.write(opts.format === 'json' ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
       setExit(EXIT.ok);
@@ -317,6 +259,9 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
     .action(async (args: string[], opts: { json?: boolean; jsonl?: boolean; cwd?: string; task?: string }) => {
       if (opts.json && opts.jsonl) throw new InputError('exec: --json and --jsonl cannot be used together');
       const output = opts.json ? 'json' : opts.jsonl ? 'jsonl' : 'text';
+      const [{ execConsole }, { execCommand }, { exitCodeForRun, manifestOf, reportWriteFailure }] = await loadModule(() =>
+        Promise.all([import('./exec-console.js'), import('../commands/exec.js'), import('./render-run.js')]),
+      );
       const console = execConsole(runtime, output);
       const result = await execCommand(runtime, { args, task: opts.task, cwd: opts.cwd, console });
       const m = result.ctx.manifest;
@@ -360,6 +305,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       parseLockMs,
     )
     .action(async (opts: { root: string; concurrency: number; queue?: string; id?: string; lockMs?: number }) => {
+      const { cloudSettingsFrom, validateQueueName } = await loadModule(() => import('../cloud/settings.js'));
       const settings = cloudSettingsFrom(runtime.env);
       if (settings === null) throw new InputError(`worker: ${ENV_VARIABLES.redisUrl.name} is not set`);
       if (opts.queue !== undefined) settings.queue = validateQueueName(opts.queue, 'worker: --queue');
@@ -368,7 +314,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void): Comman
       if (opts.id !== undefined && !/^[A-Za-z0-9._:@-]{1,100}$/.test(opts.id))
         throw new InputError(`worker: --id '${opts.id}' is not a worker id (letters, digits, . _ : @ -)`);
       const workerId = opts.id ?? `${hostname()}:${runtime.pid}`;
-      const { startWorker } = await import('../cloud/worker.js');
+      const { startWorker } = await loadModule(() => import('../cloud/worker.js'));
       const worker = startWorker({
         settings,
         root,

@@ -2,7 +2,6 @@
 // all validated before anything is written.
 import type { StageSink } from '../run/sinks/stage-sink.js';
 import { cloudSettingsFrom } from '../cloud/settings.js';
-import { ENV_VARIABLES } from '../config/env-settings.js';
 import { execEventMaxChunks } from '../config/event-cap.js';
 import { metricsPrivacyEventsMax } from '../config/metrics-cap.js';
 import { loadConfig, loadTaskInfo } from '../config/load-config.js';
@@ -10,14 +9,10 @@ import type { OrchestratorConfig } from '../config/schema.js';
 import { privacyModeFrom } from '../privacy/guard.js';
 import type { Runtime } from '../runtime/types.js';
 import { CancelState, type Invocation } from '../run/context.js';
-import { resolveRoots, validateId } from '../layout/run-layout.js';
+import { resolveRoots } from '../layout/run-layout.js';
 import { Progress } from '../run/progress.js';
 
-export const DEFAULT_TASK_ID = '0101';
-
-export function taskIdFrom(runtime: Runtime, flag: string | undefined): string {
-  return validateId('task id', flag ?? runtime.env[ENV_VARIABLES.taskId.name] ?? DEFAULT_TASK_ID);
-}
+export { DEFAULT_TASK_ID, taskIdFrom } from './task-id.js';
 
 export async function prepareInvocation(
   runtime: Runtime,

@@ -10,7 +10,7 @@ import { MANIFEST_FILE, repoRelative, resolveRoots, runDirectory, type Roots } f
 import { formatStageTotals, stageTotals, type StageTotals } from '../outcome/stage-totals.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun, type FoundRun } from './find-run.js';
-import { taskIdFrom } from './invocation.js';
+import { taskIdFrom } from './task-id.js';
 
 export type RunListEntry = {
   run_id: string;

@@ -7,6 +7,7 @@ import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun } from './find-run.js';
 import { repoRelative, resolveRoots } from '../layout/run-layout.js';
+import { printedSummaryLines } from '../outcome/summary-lines.js';
 
 export type RunStatusView = {
   run_id: string;
@@ -89,17 +90,6 @@ function ownerLines(view: RunStatusView): string[] {
   if (owner.state === 'gone') return [`  owner:     ${who}, gone${resume}`];
   if (owner.state === 'stale') return [`  owner:     ${who}, heartbeat stale${resume}`];
   return [`  owner:     ${who}`];
-}
-
-/**
- * A run's summary lines as the CLI prints them: the `Guardrails: …` line (always last in the
- * manifest's summary) only for a pipeline that requires guardrails; for any other it says
- * nothing about the run (issue 18).
- */
-export function printedSummaryLines(summary: string | null, guardrailsRequired: boolean): string[] {
-  if (!summary) return [];
-  const lines = summary.split('\n');
-  return guardrailsRequired ? lines : lines.filter((line) => !line.startsWith('Guardrails: '));
 }
 
 export function renderStatus(view: RunStatusView): string {

@@ -1,10 +1,13 @@
 // Reads a JSON file for the core and turns every way it can be wrong into one line that
 // names the file and the place: line and column for bad syntax, a JSON path for bad shape.
 import { readFileSync } from 'node:fs';
-import { parse as parseTolerant, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { FileSink } from '../runtime/types.js';
+
+const require = createRequire(import.meta.url);
 
 const PARSE_MESSAGES: Record<string, string> = {
   PropertyNameExpected: 'expected a double-quoted property name',
@@ -42,6 +45,8 @@ export function parseJsonText(text: string, label: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // The tolerant parser, only to place the error: required here, so valid JSON never loads it.
+    const { parse: parseTolerant, printParseErrorCode } = require('jsonc-parser') as typeof import('jsonc-parser');
     const errors: ParseError[] = [];
     parseTolerant(text, errors, { allowTrailingComma: false, disallowComments: true, allowEmptyContent: false });
     const first = errors[0];

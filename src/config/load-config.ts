@@ -4,7 +4,9 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import type { FileSink } from '../runtime/types.js';
 import { formatJsonPath, readJsonFile, validateWith } from './json-file.js';
-import { configSchema, tasksIndexSchema, type OrchestratorConfig, type Pipeline, type TaskInfo } from './schema.js';
+import type { OrchestratorConfig, Pipeline, TaskInfo } from './schema.js';
+import { plainConfig } from './plain-config.js';
+import { loadModule } from '../runtime/module-loads.js';
 
 export const CONFIG_FILE = 'codex.orchestrator.json';
 
@@ -72,11 +74,15 @@ function checkReferences(config: OrchestratorConfig, label: string): void {
   }
 }
 
+/** The config's zod schemas: loaded only when a file needs them (src/runtime/module-loads.ts). */
+const loadSchema = () => loadModule(() => import('./schema.js'));
+
 export async function loadConfig(fs: FileSink, root: string): Promise<OrchestratorConfig> {
   const path = join(root, CONFIG_FILE);
   const raw = await readJsonFile(fs, path, CONFIG_FILE, MAX_INPUT_BYTES);
   if (raw === undefined) throw new InputError(`${CONFIG_FILE}: not found in ${root}`);
-  const config = validateWith(configSchema, raw, CONFIG_FILE);
+  // A plainly valid config needs no zod; any other is validated (and its problems worded) by the schema.
+  const config = plainConfig(raw) ?? validateWith((await loadSchema()).configSchema, raw, CONFIG_FILE);
   checkReferences(config, CONFIG_FILE);
   checkStageDirectories(config, root, CONFIG_FILE);
   return config;
@@ -107,6 +113,6 @@ export const TASKS_INDEX_FILE = 'tasks/index.json';
 export async function loadTaskInfo(fs: FileSink, root: string, taskId: string): Promise<TaskInfo | undefined> {
   const raw = await readJsonFile(fs, join(root, TASKS_INDEX_FILE), TASKS_INDEX_FILE, MAX_INPUT_BYTES);
   if (raw === undefined) return undefined;
-  const index = validateWith(tasksIndexSchema, raw, TASKS_INDEX_FILE);
+  const index = validateWith((await loadSchema()).tasksIndexSchema, raw, TASKS_INDEX_FILE);
   return index.items.find((item) => item.id === taskId);
 }

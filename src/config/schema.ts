@@ -2,10 +2,9 @@
 // types are reported with their JSON path.
 import { z } from 'zod';
 
-/** Length limits (docs/contracts.md §2): an id, a title or a summary hint, a command. */
-export const MAX_ID_LENGTH = 200;
-export const MAX_TITLE_LENGTH = 1_000;
-export const MAX_COMMAND_LENGTH = 65_536;
+import { isReportPath, MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
+
+export { MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH };
 
 const id = z.string().min(1, 'must not be empty').max(MAX_ID_LENGTH, `longer than ${MAX_ID_LENGTH} characters`);
 const title = z.string().max(MAX_TITLE_LENGTH, `longer than ${MAX_TITLE_LENGTH} characters`);
@@ -39,10 +38,7 @@ export const commandStageSchema = z.strictObject({
     .string()
     .min(1, 'must not be empty')
     .max(MAX_TITLE_LENGTH, `longer than ${MAX_TITLE_LENGTH} characters`)
-    .refine(
-      (path) => !path.startsWith('/') && !path.split('/').includes('..') && !path.includes('\\'),
-      'expected a path inside the run directory (relative, no ..)',
-    )
+    .refine(isReportPath, 'expected a path inside the run directory (relative, no ..)')
     .optional(),
 });
 
@@ -65,9 +61,6 @@ export const pipelineSchema = z.strictObject({
   env: envMap.optional(),
   stages: z.array(stageSchema).min(1, 'a pipeline needs at least one stage'),
 });
-
-/** The largest cap on chunk events per stage (`execEventMaxChunks`, phase 3). */
-export const MAX_EXEC_EVENT_CHUNKS = 1_000_000;
 
 /** How many chunk events per stage run-summary.json keeps: 0 keeps them all. */
 export const execEventMaxChunksSchema = z

@@ -196,5 +196,4 @@ export const COMMAND_KEYS = Object.keys(commandEntrySchema.shape).filter((key) =
   keyof CommandEntry
 >;
 
-export const HEARTBEAT_INTERVAL_SECONDS = 5;
-export const HEARTBEAT_STALE_AFTER_SECONDS = 30;
+export { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';

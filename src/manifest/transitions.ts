@@ -1,18 +1,8 @@
 // Manifest construction and transitions: plain functions over the manifest value, so tests
 // and the golden replay drive them without touching disk.
 import { isoTime } from '../layout/run-layout.js';
-import {
-  HEARTBEAT_INTERVAL_SECONDS,
-  HEARTBEAT_STALE_AFTER_SECONDS,
-  type ChildRun,
-  type CommandEntry,
-  type GuardrailStatus,
-  type Handle,
-  type Manifest,
-  type PrivacyDecision,
-  type ResumeEvent,
-  type RunStatus,
-} from './schema.js';
+import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';
+import type { ChildRun, CommandEntry, GuardrailStatus, Handle, Manifest, PrivacyDecision, ResumeEvent, RunStatus } from './schema.js';
 
 export type ManifestStage = { id: string; title: string; kind: 'command' | 'subpipeline'; command: string | null; report?: string | undefined };
 

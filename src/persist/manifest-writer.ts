@@ -4,7 +4,8 @@ import { InputError } from '../errors.js';
 import { parseJsonText, validateWith } from '../config/json-file.js';
 import { repoRelative, runLayout, type Roots, type RunLayout } from '../layout/run-layout.js';
 import type { Clock, FileSink } from '../runtime/types.js';
-import { manifestSchema, type Manifest } from '../manifest/schema.js';
+import type { Manifest } from '../manifest/schema.js';
+import { loadModule } from '../runtime/module-loads.js';
 
 /**
  * A run's layout with the capabilities that write it (the file sink and the clock): what the
@@ -41,6 +42,8 @@ export async function readManifest(fs: FileSink, path: string, label: string): P
     throw new InputError(`${label}: cannot be read: ${(error as Error).message}`);
   }
   const raw = parseJsonText(text, label);
+  // The schema (and zod) is loaded by the commands that read a manifest, not by a run that only writes its own.
+  const { manifestSchema } = await loadModule(() => import('../manifest/schema.js'));
   return validateWith(manifestSchema, upgradeManifest(raw), label);
 }
 

@@ -1,7 +1,7 @@
 // The run's heartbeat: every 5 s (on the clock seam) while the run is in progress, the
 // manifest's heartbeat_at moves and `.heartbeat` and the manifest are written by the persister.
 import { recordHeartbeat } from '../manifest/transitions.js';
-import { HEARTBEAT_INTERVAL_SECONDS } from '../manifest/schema.js';
+import { HEARTBEAT_INTERVAL_SECONDS } from '../manifest/heartbeat-timing.js';
 import type { RunContext } from './context.js';
 
 export const HEARTBEAT_INTERVAL_MS = HEARTBEAT_INTERVAL_SECONDS * 1000;

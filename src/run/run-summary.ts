@@ -3,8 +3,8 @@
 //
 // Each stage's execution mode is the run-summary rule set of src/run/execution-mode.ts
 // (SUMMARY_PRESET: the words first, then the flags; a parallel task makes it cloud).
-import { z } from 'zod';
 import { readJsonFile, validateWith } from '../config/json-file.js';
+import { loadModule } from '../runtime/module-loads.js';
 import type { FileSink } from '../runtime/types.js';
 import { completedDurationSeconds, runIdentity } from '../manifest/projection.js';
 import { recordRunSummaryPath } from '../manifest/transitions.js';
@@ -50,21 +50,6 @@ export async function writeRunSummary(ctx: RunContext): Promise<void> {
   await ctx.persister.update((m) => recordRunSummaryPath(m, repoRelative(paths, paths.runSummaryPath)));
 }
 
-/** The part of run-summary.json that `resume` reads back: every tool run record so far. */
-const toolRunsSchema = z.looseObject({
-  tool_runs: z.array(
-    z.looseObject({
-      id: z.string(),
-      tool: z.string(),
-      status: z.enum(['succeeded', 'failed']),
-      startedAt: z.string(),
-      completedAt: z.string(),
-      attemptCount: z.number().int().nonnegative(),
-      events: z.array(z.looseObject({ type: z.string(), timestamp: z.string() })),
-    }),
-  ),
-});
-
 /**
  * The tool run records of an earlier run, from its run-summary.json: none when the run never
  * wrote one. A summary that is not JSON or not a run summary is one line naming `label` and
@@ -73,6 +58,7 @@ const toolRunsSchema = z.looseObject({
 export async function readToolRuns(fs: FileSink, path: string, label: string): Promise<ToolRunRecord[]> {
   const raw = await readJsonFile(fs, path, label);
   if (raw === undefined) return [];
+  const { toolRunsSchema } = await loadModule(() => import('./tool-runs-schema.js'));
   validateWith(toolRunsSchema, raw, label);
   // The records as written, not zod's copy: a parsed loose object lists the declared keys
   // first, and the records go back into run-summary.json byte for byte (the golden

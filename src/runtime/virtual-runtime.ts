@@ -9,6 +9,7 @@ import { createTranscriptExecutor, type Transcript } from './transcript-executor
 import type { Executor, OutputStream, Runtime, SignalName, SignalSource } from './types.js';
 import { createVirtualClock, type VirtualClock } from './virtual-clock.js';
 import { DURABILITY } from './durability.js';
+import { pendingModuleLoads } from './module-loads.js';
 
 export type CapturedStream = OutputStream & { text(): string; bytes(): Buffer };
 
@@ -74,14 +75,15 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
 }
 
 /**
- * Resolves once no microtask, promise job or in-memory write is pending: what the runtime's
- * work can do without virtual time moving is done. Tests wait on this instead of counting
- * microtask ticks; `driveToCompletion` waits on it before firing each timer.
+ * Resolves once no microtask, promise job, in-memory write or module load (a command's code,
+ * imported when it runs: src/runtime/module-loads.ts) is pending: what the runtime's work can do
+ * without virtual time moving is done. Tests wait on this instead of counting microtask ticks;
+ * `driveToCompletion` waits on it before firing each timer.
  */
 export async function waitForIdle(runtime: VirtualRuntime): Promise<void> {
   do {
     await new Promise<void>((resolve) => setImmediate(resolve));
-  } while (runtime.fs.inFlight() > 0);
+  } while (runtime.fs.inFlight() > 0 || pendingModuleLoads() > 0);
 }
 
 export type ScheduledSignal = { at_ms: number; signal: SignalName };

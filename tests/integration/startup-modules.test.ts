@@ -1,0 +1,114 @@
+// Which modules each CLI command loads (issue 19: load only what a command needs). The built
+// CLI runs under a module-listing hook (tests/helpers/module-list/), and each test names the
+// modules a command must not load. Module lists, never timings: what this guards is that a
+// command's start-up does not grow by loading another command's code or a heavy dependency.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI_PATH } from '../helpers/cli.js';
+import { useTempRepos } from '../helpers/integration.js';
+
+const HOOK = join(dirname(fileURLToPath(import.meta.url)), '../helpers/module-list/register.mjs');
+const DIST = `${join(dirname(CLI_PATH), '../..')}/`;
+
+const repo = useTempRepos();
+const listDir = mkdtempSync(join(tmpdir(), 'module-list-'));
+afterAll(() => rmSync(listDir, { recursive: true, force: true }));
+
+const oneStage = { pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', command: 'true' }] }] };
+
+type Loaded = { code: number; stdout: string; modules: string[] };
+
+let lists = 0;
+/** Runs the built CLI with `args` in `cwd`; the modules it loaded, as paths under dist/ or `<package>/…` or `node:…`. */
+function cliModules(args: string[], cwd: string): Promise<Loaded> {
+  lists += 1;
+  const file = join(listDir, `${lists}.txt`);
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MODULE_LIST_FILE: file };
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', HOOK, CLI_PATH, ...args], { cwd, env }, (error, stdout) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      if (code === null) return reject(error);
+      const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      const modules = [...new Set(urls.map(shortName))];
+      resolve({ code, stdout, modules });
+    });
+  });
+}
+
+function shortName(url: string): string {
+  if (url.startsWith('node:')) return url;
+  const path = fileURLToPath(url);
+  const pkg = path.lastIndexOf('/node_modules/');
+  if (pkg >= 0) return path.slice(pkg + '/node_modules/'.length);
+  return path.startsWith(DIST) ? path.slice(DIST.length) : path;
+}
+
+/** Dependencies that only the cloud worker, the harness or the review tools use. */
+const HEAVY = ['bullmq/', 'ioredis/', 'diff/', 'yaml/', 'picomatch/', 'src/harness/', 'src/cloud/worker.js', 'src/cloud/dispatch-executor.js'];
+/** The code of commands that run stages. */
+const RUN_MACHINERY = [
+  'src/run/drive-run.js',
+  'src/run/command-stage.js',
+  'src/run/heartbeat.js',
+  'src/run/sinks/',
+  'src/persist/persister.js',
+  'src/commands/invocation.js',
+  'src/config/load-config.js',
+];
+const COMMANDS = ['start', 'resume', 'exec', 'plan', 'status', 'logs', 'runs'].map((c) => `src/commands/${c}.js`);
+
+function loadedOf(modules: string[], prefixes: string[]): string[] {
+  return modules.filter((m) => prefixes.some((p) => m.startsWith(p)));
+}
+
+describe('modules each CLI command loads', () => {
+  it('--version and --help load no command, no zod and no heavy dependency', async () => {
+    const root = repo(oneStage);
+    for (const args of [['--version'], ['--help']]) {
+      const { code, stdout, modules } = await cliModules(args, root);
+      expect(code, args.join(' ')).toBe(0);
+      expect(stdout.length).toBeGreaterThan(0);
+      // The hook saw the CLI itself and its one parser: the list is real.
+      expect(modules).toEqual(expect.arrayContaining(['src/cli/main.js', 'src/cli/run-cli.js']));
+      expect(modules.some((m) => m.startsWith('commander/'))).toBe(true);
+      expect(
+        loadedOf(modules, ['zod/', 'jsonc-parser/', ...HEAVY, ...COMMANDS, ...RUN_MACHINERY, 'src/manifest/', 'src/persist/']),
+        args.join(' '),
+      ).toEqual([]);
+    }
+  });
+
+  it('start of a one-stage run loads its own command and the run machinery, and no zod, other command or heavy dependency', async () => {
+    const root = repo(oneStage);
+    const { code, modules } = await cliModules(['start', 'one'], root);
+    expect(code).toBe(0);
+    expect(modules).toEqual(expect.arrayContaining(['src/commands/start.js', 'src/run/drive-run.js', 'src/config/plain-config.js']));
+    // A plainly valid config is checked without zod (src/config/plain-config.ts); the run only writes
+    // manifests; the tolerant JSON parser only places a syntax error.
+    const notForValidInput = ['zod/', 'jsonc-parser/', 'src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js'];
+    expect(loadedOf(modules, [...notForValidInput, ...HEAVY, ...COMMANDS.filter((c) => c !== 'src/commands/start.js')])).toEqual([]);
+  });
+
+  it('start on a config with a mistake loads zod, which words the problem', async () => {
+    const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
+    const { code, modules } = await cliModules(['start', 'one'], root);
+    expect(code).toBe(2);
+    expect(modules).toEqual(expect.arrayContaining(['src/config/schema.js']));
+    expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
+  });
+
+  it('status loads neither the run machinery nor another command that runs stages', async () => {
+    const root = repo(oneStage);
+    expect((await cliModules(['start', 'one'], root)).code).toBe(0);
+    const { code, stdout, modules } = await cliModules(['status'], root);
+    expect(code).toBe(0);
+    expect(stdout).toContain('status:    succeeded');
+    expect(modules).toEqual(expect.arrayContaining(['src/commands/status.js', 'src/persist/manifest-writer.js']));
+    const others = COMMANDS.filter((c) => c !== 'src/commands/status.js' && c !== 'src/commands/runs.js');
+    expect(loadedOf(modules, [...HEAVY, ...RUN_MACHINERY, ...others])).toEqual([]);
+  });
+});
