@@ -11,6 +11,7 @@ import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
+import { isMain, runTool } from '../src/harness/tool-cli.js';
 import { interleavedRatio } from './latency.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -23,7 +24,16 @@ type CloudBenchEntry = {
   commit: string | null;
   machine: { cpus: number; cpu_model: string; memory_gb: number; platform: string; release: string; node: string; loadavg_1m_at_start: number };
   overhead: { ratio: number; band: [number, number]; cloud_ms: number; here_ms: number; pairs: number };
-  scaling: Array<{ workers: number; runs: number; stages_per_run: number; stage_seconds: number; wall_seconds: number; speedup: number }>;
+  scaling: Array<{
+    workers: number;
+    runs: number;
+    stages_per_run: number;
+    stage_seconds: number;
+    wall_seconds: number;
+    speedup: number;
+    /** CPU seconds (user + system) the 20 orchestrator processes used, read from the kernel as they were reaped. */
+    orchestrators_cpu_seconds: number | null;
+  }>;
   note: string;
 };
 
@@ -60,6 +70,23 @@ function run(cwd: string, env: Record<string, string>, args: string[]): Promise<
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`))));
   });
+}
+
+/**
+ * CPU seconds (user + system) of this process's children that have ended and been waited for,
+ * from /proc/self/stat (cutime, cstime); null where there is no /proc.
+ */
+export function reapedChildrenCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // The fields after the command name (which may hold spaces), from field 3 (state) on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[13]) + Number(fields[14]);
+    const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    return Number.isFinite(ticks) ? ticks / hz : null;
+  } catch {
+    return null;
+  }
 }
 
 function repo(dir: string, config: unknown): string {
@@ -128,24 +155,33 @@ async function main(): Promise<number> {
         },
       ],
     };
-    const scaling: Array<{ workers: number; seconds: number }> = [];
+    const scaling: Array<{ workers: number; seconds: number; cpu: number | null }> = [];
     for (const n of [1, 2, 4]) {
       const queue = `scale-${n}`;
       const list = await startWorkers(n, queue);
       const repos = Array.from({ length: 20 }, (_, i) => repo(join(base, `scale-${n}-${i}`), three));
       process.stderr.write(`bench:cloud: 20 runs x 3 stages with ${n} worker(s)…\n`);
+      // Only the runs end (and are reaped) between the two readings: the workers are still up.
+      const cpu0 = reapedChildrenCpuSeconds();
       const t0 = performance.now();
       await Promise.all(repos.map((r) => run(r, { CODEX_ORCHESTRATOR_REDIS_URL: url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue }, ['start', 'three'])));
-      scaling.push({ workers: n, seconds: Math.round((performance.now() - t0) / 10) / 100 });
+      const seconds = Math.round((performance.now() - t0) / 10) / 100;
+      const cpu1 = reapedChildrenCpuSeconds();
+      scaling.push({ workers: n, seconds, cpu: cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) * 100) / 100 });
       await stopWorkers(list);
     }
 
     const one1 = scaling[0]!.seconds;
+    const cores = cpus().length;
+    const cpuNote = (cpu: number | null) =>
+      cpu === null
+        ? ''
+        : `; the 20 orchestrators used ${cpu} s of CPU, ${Math.round((cpu / cores) * 100) / 100} s of wall time at least on ${cores} cores`;
     const lines = [
       `cloud dispatch overhead, one-stage \`true\` run, cloud vs here: ${overhead.ratio}x (band ${overhead.low}-${overhead.high}; ${overhead.a_ms} ms vs ${overhead.b_ms} ms, ${overhead.pairs} pairs)`,
       ...scaling.map(
         (s) =>
-          `20 concurrent runs x 3 stages of 0.2 s, ${s.workers} worker(s): ${s.seconds} s (speed-up ${Math.round((one1 / s.seconds) * 100) / 100}x)`,
+          `20 concurrent runs x 3 stages of 0.2 s, ${s.workers} worker(s): ${s.seconds} s (speed-up ${Math.round((one1 / s.seconds) * 100) / 100}x${cpuNote(s.cpu)})`,
       ),
       'timings depend on the machine: they inform, they never gate',
     ];
@@ -176,6 +212,7 @@ async function main(): Promise<number> {
         stage_seconds: 0.2,
         wall_seconds: s.seconds,
         speedup: Math.round((one1 / s.seconds) * 100) / 100,
+        orchestrators_cpu_seconds: s.cpu,
       })),
       note: 'timings depend on the machine and its load: they inform, they never gate',
     };
@@ -190,7 +227,19 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main().catch((error: unknown) => {
-  process.stderr.write(`bench:cloud: ${error instanceof Error ? error.message : String(error)}\n`);
-  return 1;
-});
+export function runCloudBench(argv: string[]): Promise<number> {
+  return runTool('bench:cloud', argv, (program, setExit) => {
+    program
+      .description(
+        "Measure the cloud execution mode with a real redis-server (on a unix socket in a temporary directory) and real worker processes: the dispatch overhead of a one-stage `true` run, cloud against here (a ratio of 20 interleaved pairs), and the wall time of 20 concurrent runs of 3 stages of 0.2 s with 1, 2 and 4 workers, with the CPU the orchestrators used. Adds the figures and the machine's facts to bench/history/cloud.json. Informational: it never gates.",
+      )
+      .action(async () => setExit(await main()));
+  });
+}
+
+if (isMain(import.meta.url)) {
+  process.exitCode = await runCloudBench(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`bench:cloud: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  });
+}
