@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { checkBudgets, emptyBudgets, readBudgets, updateBudgets, type Budgets, type Measured } from '../../bench/budgets.js';
 import { measureCounts, summarizeCounts } from '../../bench/counts.js';
 import { compareResults, readHistory } from '../../bench/history.js';
@@ -199,7 +199,7 @@ describe('bench CLI input errors', () => {
 });
 
 describe('reading budgets and history', () => {
-  const temp = () => mkdtempSync(join(tmpdir(), 'budgets-'));
+  const temp = useTempDirs('budgets-');
 
   it('a hand-edited budgets file with a wrong field is one line naming the file and the field', () => {
     const path = join(temp(), 'budgets.json');

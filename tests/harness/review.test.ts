@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import { MUTATION_SUMMARY_FILE, type MutationSummary } from '../../src/harness/review/mutation.js';
@@ -20,6 +21,8 @@ import {
 } from '../../src/harness/review/packet.js';
 import { expectOneLineError } from '../helpers/integration.js';
 import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
+
+const phasesDir = useTempDirs('review-phases-');
 
 const repo = useGitRepos();
 
@@ -609,7 +612,7 @@ describe('review packet: every phase against phase 0', () => {
   const probe = (size: number, rss: number, cap: number | null = null) => ({ size_mb: size, cap, finished: true, rss_growth_mb: rss });
 
   it('one row per phase, in phase order, sums over the scenarios phase 0 measured, each with its change against phase 0', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'review-phases-'));
+    const root = phasesDir();
     mkdirSync(join(root, 'bench/history'), { recursive: true });
     const write = (name: string, value: unknown) => writeFileSync(join(root, 'bench/history', name), JSON.stringify(value));
     write('phase-0.json', history('phase-0', 9, 900, [probe(256, 1000)]));
@@ -636,7 +639,7 @@ describe('review packet: every phase against phase 0', () => {
 
   it('says so when there is no phase 0, and names a damaged history file', async () => {
     const { readPhaseTable } = await import('../../src/harness/review/phases.js');
-    const empty = mkdtempSync(join(tmpdir(), 'review-phases-'));
+    const empty = phasesDir();
     expect(readPhaseTable(empty)).toEqual({ state: 'absent' });
     expect(renderMarkdown({ ...packetFor(empty), phases: { state: 'absent' } })).toContain('No phase history (no `bench/history/phase-0.json`).');
     mkdirSync(join(empty, 'bench/history'), { recursive: true });

@@ -3,17 +3,17 @@
 // file behind when they fail, and never leave a partial file at the target. The durability
 // policy is one value, read by the real sink and by the replay's counters.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createNodeFileSink, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sink-durable-'));
+const tmp = useTempDirs('sink-durable-');
 
 describe('phase 1: atomic writes on the real disk', () => {
   it('two writes of one file in the same millisecond from one process both land, in order', async () => {

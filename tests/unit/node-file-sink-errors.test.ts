@@ -3,11 +3,11 @@
 // part of itself behind: no truncated file renamed onto the target, no partial line at the end
 // of a log, no empty lock file, no temp file. Through the sink's fs seam (deterministic), and on
 // a real small tmpfs where this process may mount one.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { createNodeFileSink, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 import type { FileSink } from '../../src/runtime/types.js';
@@ -16,7 +16,7 @@ import { fillUp, mountTmpfs, probeMount, remountReadOnly, unmount } from '../hel
 /** Expected failures on the code before the change (tests first, with `it.fails`); flipped by the change. */
 const fixed = it;
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sink-errors-'));
+const tmp = useTempDirs('sink-errors-');
 
 function fsError(code: string, meaning: string, syscall: string, path?: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: ${meaning}, ${syscall}${path ? ` '${path}'` : ''}`), { code, syscall, ...(path ? { path } : {}) });

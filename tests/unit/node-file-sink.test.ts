@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { createNodeFileSink } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sink-'));
+const tmp = useTempDirs('sink-');
 
 describe('node file sink', () => {
   it('replaces files atomically and appends in order', async () => {
