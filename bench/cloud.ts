@@ -64,9 +64,14 @@ function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegE
   });
 }
 
+/** The orchestrator runs started and not yet ended (a signal stops them). */
+const runs = new Set<ChildProcess>();
+
 function run(cwd: string, env: Record<string, string>, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+    runs.add(child);
+    child.once('exit', () => runs.delete(child));
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`))));
   });
@@ -108,6 +113,22 @@ async function main(): Promise<number> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const workers: ChildProcess[] = [];
+  // Stopped by a signal sent to this process alone (kill <pid>, a CI timeout): its redis-server,
+  // workers and runs are stopped and the temporary directory removed before it exits 130/143,
+  // as the finally below does when it ends on its own.
+  const onSignal = (signal: NodeJS.Signals) => {
+    const children = [...workers, redis, ...runs].filter((child) => child.exitCode === null && child.signalCode === null);
+    // Gone before this process exits: nothing of it outlives it.
+    const gone = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    for (const child of children) child.kill('SIGKILL');
+    void Promise.all(gone).then(() => {
+      rmSync(base, { recursive: true, force: true });
+      process.stderr.write(`bench:cloud: stopped by ${signal}; nothing was recorded\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await waitFor(redis, 'stdout', /ready to accept connections/i, 'redis-server');
     const url = `unix://${socket}`;
@@ -220,6 +241,8 @@ async function main(): Promise<number> {
     process.stdout.write(`recorded in bench/history/cloud.json (run ${count})\n`);
     return 0;
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
     redis.kill('SIGTERM');
     await new Promise((resolve) => (redis.exitCode === null ? redis.once('exit', resolve) : resolve(null)));
