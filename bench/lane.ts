@@ -94,11 +94,26 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/**
+ * Why a comparison is not added to the history, or null when it is: a lane that failed stopped
+ * at its failing stage, so its time says nothing of the lane's speed (every lane must be green).
+ */
+export function notRecordedBecause(runs: Array<Pick<LaneRun, 'side' | 'round' | 'exit' | 'stages'>>): string | null {
+  const failed = runs.filter((r) => r.exit !== 0);
+  if (failed.length === 0) return null;
+  return failed
+    .map((r) => {
+      const stage = r.stages.find((s) => s.status === 'failed')?.id;
+      return `the ${r.side} lane of round ${r.round} failed (exit ${r.exit}${stage ? `, at its ${stage} stage` : ''})`;
+    })
+    .join('; ');
+}
+
 export function runLaneBench(argv: string[]): Promise<number> {
   return runTool('bench:lane', argv, (program, setExit) => {
     program
       .description(
-        "Time the implementation-gate lane at two commits side by side: fresh clones, npm ci in each (not timed), then rounds of npm run lane in alternating order; prints each lane's wall time, stage seconds and what it ran, and the ratio of the medians. Informational: it never gates.",
+        "Time the implementation-gate lane at two commits side by side: fresh clones, npm ci in each (not timed), then rounds of npm run lane in alternating order; prints each lane's wall time, stage seconds and what it ran, and the ratio of the medians, added to bench/history/lane.json when every lane passed (a failed lane makes no comparison, exit 1). Informational: it never gates.",
       )
       .requiredOption('--old <commit>', 'the commit whose lane is the baseline')
       .option('--new <commit>', 'the commit to compare with it', 'HEAD')
@@ -177,20 +192,27 @@ export function runLaneBench(argv: string[]): Promise<number> {
           new_over_old: ratio,
           runs,
         };
-        const history = existsSync(LANE_HISTORY) ? (JSON.parse(readFileSync(LANE_HISTORY, 'utf8')) as { runs: unknown[] }) : { runs: [] };
-        history.runs.push(entry);
-        mkdirSync(dirname(LANE_HISTORY), { recursive: true });
-        writeFileSync(LANE_HISTORY, `${JSON.stringify(history, null, 2)}\n`);
+        const unrecorded = notRecordedBecause(runs);
+        if (unrecorded === null) {
+          const history = existsSync(LANE_HISTORY) ? (JSON.parse(readFileSync(LANE_HISTORY, 'utf8')) as { runs: unknown[] }) : { runs: [] };
+          history.runs.push(entry);
+          mkdirSync(dirname(LANE_HISTORY), { recursive: true });
+          writeFileSync(LANE_HISTORY, `${JSON.stringify(history, null, 2)}\n`);
+        }
         const out = (line: string) => process.stdout.write(`${line}\n`);
         for (const r of runs) {
           out(`${r.side} ${r.commit.slice(0, 12)} round ${r.round}: exit ${r.exit}, ${r.wall_seconds} s`);
           out(`  stages: ${r.stages.map((s) => `${s.id} ${s.seconds ?? '?'}s${s.status === 'succeeded' ? '' : ` (${s.status})`}`).join(', ')}`);
           out(`  ran: tests ${r.ran.tests ?? 'unknown'}; ${r.ran.golden ?? 'golden unknown'}`);
         }
-        out(
-          `bench:lane: new ${newMedian} s against old ${oldMedian} s: ${ratio}x the old lane's wall time (median of ${opts.rounds} round(s); added to bench/history/lane.json)`,
-        );
-        setExit(runs.every((r) => r.exit === 0) ? 0 : 1);
+        if (unrecorded === null) {
+          out(
+            `bench:lane: new ${newMedian} s against old ${oldMedian} s: ${ratio}x the old lane's wall time (median of ${opts.rounds} round(s); added to bench/history/lane.json)`,
+          );
+        } else {
+          out(`bench:lane: no comparison: ${unrecorded}; nothing was added to bench/history/lane.json (every lane must pass)`);
+        }
+        setExit(unrecorded === null ? 0 : 1);
       });
   });
 }
