@@ -66,6 +66,8 @@ function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegE
 
 /** The orchestrator runs started and not yet ended (a signal stops them). */
 const runs = new Set<ChildProcess>();
+/** Set once a signal stops the bench. */
+let stopping = false;
 
 function run(cwd: string, env: Record<string, string>, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -73,7 +75,12 @@ function run(cwd: string, env: Record<string, string>, args: string[]): Promise<
     runs.add(child);
     child.once('exit', () => runs.delete(child));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`))));
+    child.once('exit', (code) => {
+      // Stopped by a signal: the bench is exiting, and a run it stopped is not a failure to report.
+      if (stopping) return;
+      if (code === 0) resolve();
+      else reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`));
+    });
   });
 }
 
@@ -117,6 +124,7 @@ async function main(): Promise<number> {
   // workers and runs are stopped and the temporary directory removed before it exits 130/143,
   // as the finally below does when it ends on its own.
   const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true;
     const children = [...workers, redis, ...runs].filter((child) => child.exitCode === null && child.signalCode === null);
     // Gone before this process exits: nothing of it outlives it.
     const gone = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));

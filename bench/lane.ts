@@ -7,9 +7,11 @@
 // changed between them. Reported per lane: wall time, each stage's seconds, and what it ran
 // (tests passed/failed/skipped, golden scenarios, bench verdict) read from its own run; then
 // the ratio of the medians. Informational, like every timing: it never gates.
-// `npm run bench:lane -- --old <commit> [--new <commit>] [--rounds N] [--keep]`; each run is
-// added to bench/history/lane.json.
-import { spawn, spawnSync } from 'node:child_process';
+// `npm run bench:lane -- --old <commit> [--new <commit>] [--rounds N] [--keep]`; each
+// comparison whose lanes all passed is added to bench/history/lane.json. Stopped by SIGINT or
+// SIGTERM, it stops the command running now (npm ci or a lane, its whole process group), removes
+// the clones unless --keep, records nothing and exits 130/143.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,9 +36,22 @@ function git(cwd: string, ...args: string[]): string {
   return out.stdout.trim();
 }
 
-function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<number> {
+/** The commands running now, each the leader of its own process group. */
+const running = new Set<ChildProcess>();
+/** Set once a signal stops bench:lane: no command starts, and none that ends is acted on. */
+let stopping = false;
+
+/**
+ * Runs `command` in its own process group (a terminal's Ctrl-C reaches bench:lane alone, which
+ * then stops the group: stopOnSignal); resolves with its exit code, logging the lane's stage lines.
+ */
+export function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<number> {
+  // Stopping: the process exits once the running commands have; what would come next never starts.
+  if (stopping) return new Promise(() => undefined);
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let last = '';
     const keep = (d: Buffer) => {
       const lines = (last + d.toString('utf8')).split('\n');
@@ -45,8 +60,41 @@ function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (line: st
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.on('close', (code) => resolve(code ?? 1));
+    child.on('close', (code) => stopping || resolve(code ?? 1));
   });
+}
+
+/**
+ * On SIGINT or SIGTERM: every running command's process group gets SIGTERM (npm, the lane's
+ * orchestrator, which cancels its stage as a lane stopped from its terminal does); once they
+ * have all exited, `cleanup` runs and the process exits 130/143. Returns the uninstaller.
+ */
+export function stopOnSignal(cleanup: () => void, log: (line: string) => void): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true;
+    log(`bench:lane: stopped by ${signal}: stopping the running command; nothing is recorded`);
+    const children = [...running];
+    const gone = children.map(
+      (child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve))),
+    );
+    for (const child of children) {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    void Promise.all(gone).then(() => {
+      cleanup();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 }
 
 type LaneManifest = {
@@ -139,6 +187,10 @@ export function runLaneBench(argv: string[]): Promise<number> {
         for (const key of Object.keys(env))
           if (/^CODEX_ORCHESTRATOR_/.test(key) || key === 'BASE_SHA' || key === 'DIFF_BUDGET_OVERRIDE_REASON') delete env[key];
         const runs: LaneRun[] = [];
+        const uninstall = stopOnSignal(() => {
+          if (opts.keep) log(`bench:lane: clones kept in ${work}`);
+          else rmSync(work, { recursive: true, force: true });
+        }, log);
         try {
           for (const side of ['old', 'new'] as const) {
             const clone = join(work, side);
@@ -175,6 +227,7 @@ export function runLaneBench(argv: string[]): Promise<number> {
             }
           }
         } finally {
+          uninstall();
           if (opts.keep) log(`bench:lane: clones kept in ${work}`);
           else rmSync(work, { recursive: true, force: true });
         }

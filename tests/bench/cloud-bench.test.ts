@@ -88,6 +88,8 @@ describe('bench:cloud', () => {
       });
       expect(code).toBe(143);
       expect(stderr).toContain('bench:cloud: stopped by SIGTERM; nothing was recorded');
+      expect(stderr).not.toMatch(/exited|Error/);
+      expect(stderr).not.toMatch(/exited|Error/);
       expect(readdirSync(tmp)).toEqual([]);
       expect(processesMentioning(path.join(tmp, base!))).toEqual([]);
       expect(readFileSync(history, 'utf8')).toBe(before);

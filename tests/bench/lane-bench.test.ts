@@ -2,12 +2,16 @@
 // it passed. A lane that failed stopped at its failing stage, so its wall time says nothing of
 // the lane's speed (two of the runs behind spec 0014 failed: one lane without chromium under
 // CI=true, one at its docs check; their ratios were 0.76x and 0.79x, neither a comparison).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { notRecordedBecause } from '../../bench/lane.js';
+import { processGone, readFifo } from '../helpers/integration.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+const tempDir = useTempDirs('lane-bench-test-');
 const stage = (id: string, status: string) => ({ id, status, seconds: 1, summary: null });
 
 describe('bench:lane', () => {
@@ -36,5 +40,40 @@ describe('bench:lane', () => {
     const bad = spawnSync(process.execPath, [bin], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual(["error: required option '--old <commit>' not specified"]);
+  });
+
+  it('a SIGTERM stops the running command, its whole process group, removes the clones and exits 143', async () => {
+    const tmp = tempDir();
+    const work = path.join(tmp, 'work');
+    mkdirSync(work);
+    const fifo = path.join(tmp, 'ready');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // bench:lane's own pieces: the clones' directory, a command in its group (a shell and its
+    // child, as npm and the lane are), and the signal handler that stops them.
+    const script = `
+      import { rmSync } from 'node:fs';
+      import { sh, stopOnSignal } from ${JSON.stringify(path.join(root, 'dist/bench/lane.js'))};
+      stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }), (line) => process.stderr.write(line + '\\n'));
+      await sh(process.env.WORK, 'sleep 600 & echo $! > "$FIFO"; wait', process.env, () => {});
+      process.stderr.write('the command ended on its own\\n');
+    `;
+    const bench = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, WORK: work, FIFO: fifo },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    bench.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+    const sleeper = Number((await readFifo(fifo, exited)).trim());
+    expect(processGone(sleeper)).toBe(false);
+    // A failure leaves nothing running.
+    onTestFinished(() => {
+      if (!processGone(sleeper)) process.kill(sleeper, 'SIGKILL');
+    });
+    bench.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr.trim()).toBe('bench:lane: stopped by SIGTERM: stopping the running command; nothing is recorded');
+    expect(processGone(sleeper)).toBe(true);
+    expect(existsSync(work)).toBe(false);
   });
 });
