@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 import { isMain, runTool } from '../src/harness/tool-cli.js';
 import { interleavedRatio } from './latency.js';
+import { stopOnSignal, type SignalStop } from './stop-on-signal.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 /** The checkout's bench/history/cloud.json (this module runs from dist/bench/). */
@@ -66,23 +67,25 @@ function waitFor(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegE
 
 /** The orchestrator runs started and not yet ended (a signal stops them). */
 const runs = new Set<ChildProcess>();
-/** Set once a signal stops the bench. */
-let stopping = false;
+/** Once a signal stops the bench, a run it stopped is not a failure to report. */
+let signalStop: SignalStop | null = null;
 
 function run(cwd: string, env: Record<string, string>, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
     runs.add(child);
-    child.once('exit', () => runs.delete(child));
     child.once('error', reject);
     child.once('exit', (code) => {
-      // Stopped by a signal: the bench is exiting, and a run it stopped is not a failure to report.
-      if (stopping) return;
+      runs.delete(child);
+      if (signalStop?.stopping) return;
       if (code === 0) resolve();
       else reject(new Error(`codex-orchestrator ${args.join(' ')} exited ${code}`));
     });
   });
 }
+
+/** The kernel's clock ticks per second (getconf CLK_TCK), read once. */
+let clockTicks: number | undefined;
 
 /**
  * CPU seconds (user + system) of this process's children that have ended and been waited for,
@@ -94,8 +97,8 @@ export function reapedChildrenCpuSeconds(): number | null {
     // The fields after the command name (which may hold spaces), from field 3 (state) on.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[13]) + Number(fields[14]);
-    const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-    return Number.isFinite(ticks) ? ticks / hz : null;
+    clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    return Number.isFinite(ticks) ? ticks / clockTicks : null;
   } catch {
     return null;
   }
@@ -123,20 +126,12 @@ async function main(): Promise<number> {
   // Stopped by a signal sent to this process alone (kill <pid>, a CI timeout): its redis-server,
   // workers and runs are stopped and the temporary directory removed before it exits 130/143,
   // as the finally below does when it ends on its own.
-  const onSignal = (signal: NodeJS.Signals) => {
-    stopping = true;
-    const children = [...workers, redis, ...runs].filter((child) => child.exitCode === null && child.signalCode === null);
-    // Gone before this process exits: nothing of it outlives it.
-    const gone = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
-    for (const child of children) child.kill('SIGKILL');
-    void Promise.all(gone).then(() => {
-      rmSync(base, { recursive: true, force: true });
-      process.stderr.write(`bench:cloud: stopped by ${signal}; nothing was recorded\n`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  signalStop = stopOnSignal({
+    children: () => [...workers, redis, ...runs],
+    kill: (child) => child.kill('SIGKILL'),
+    message: (signal) => `bench:cloud: stopped by ${signal}; nothing was recorded`,
+    cleanup: () => rmSync(base, { recursive: true, force: true }),
+  });
   try {
     await waitFor(redis, 'stdout', /ready to accept connections/i, 'redis-server');
     const url = `unix://${socket}`;
@@ -249,8 +244,7 @@ async function main(): Promise<number> {
     process.stdout.write(`recorded in bench/history/cloud.json (run ${count})\n`);
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    signalStop.uninstall();
     for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
     redis.kill('SIGTERM');
     await new Promise((resolve) => (redis.exitCode === null ? redis.once('exit', resolve) : resolve(null)));

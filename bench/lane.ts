@@ -21,6 +21,7 @@ import { InputError } from '../src/errors.js';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 import { stageFacts, stageOutput } from '../src/harness/review/verdict.js';
 import { isMain, runTool } from '../src/harness/tool-cli.js';
+import { stopOnSignal as stopBenchOnSignal, type SignalStop } from './stop-on-signal.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LANE_HISTORY = join(REPO, 'bench/history/lane.json');
@@ -38,8 +39,9 @@ function git(cwd: string, ...args: string[]): string {
 
 /** The commands running now, each the leader of its own process group. */
 const running = new Set<ChildProcess>();
-/** Set once a signal stops bench:lane: no command starts, and none that ends is acted on. */
-let stopping = false;
+/** Once a signal stops bench:lane, no command starts, and none that ends is acted on. */
+let signalStop: SignalStop | null = null;
+const stopping = () => signalStop?.stopping === true;
 
 /**
  * Runs `command` in its own process group (a terminal's Ctrl-C reaches bench:lane alone, which
@@ -47,7 +49,7 @@ let stopping = false;
  */
 export function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<number> {
   // Stopping: the process exits once the running commands have; what would come next never starts.
-  if (stopping) return new Promise(() => undefined);
+  if (stopping()) return new Promise(() => undefined);
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
@@ -60,7 +62,7 @@ export function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (l
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.on('close', (code) => stopping || resolve(code ?? 1));
+    child.on('close', (code) => stopping() || resolve(code ?? 1));
   });
 }
 
@@ -69,32 +71,20 @@ export function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (l
  * orchestrator, which cancels its stage as a lane stopped from its terminal does); once they
  * have all exited, `cleanup` runs and the process exits 130/143. Returns the uninstaller.
  */
-export function stopOnSignal(cleanup: () => void, log: (line: string) => void): () => void {
-  const onSignal = (signal: NodeJS.Signals) => {
-    stopping = true;
-    log(`bench:lane: stopped by ${signal}: stopping the running command; nothing is recorded`);
-    const children = [...running];
-    const gone = children.map(
-      (child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve))),
-    );
-    for (const child of children) {
+export function stopOnSignal(cleanup: () => void): () => void {
+  signalStop = stopBenchOnSignal({
+    children: () => [...running],
+    kill: (child) => {
       try {
         process.kill(-child.pid!, 'SIGTERM');
       } catch {
         // Gone meanwhile.
       }
-    }
-    void Promise.all(gone).then(() => {
-      cleanup();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return () => {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
+    },
+    message: (signal) => `bench:lane: stopped by ${signal}: stopping the running command; nothing is recorded`,
+    cleanup,
+  });
+  return signalStop.uninstall;
 }
 
 type LaneManifest = {
@@ -190,7 +180,7 @@ export function runLaneBench(argv: string[]): Promise<number> {
         const uninstall = stopOnSignal(() => {
           if (opts.keep) log(`bench:lane: clones kept in ${work}`);
           else rmSync(work, { recursive: true, force: true });
-        }, log);
+        });
         try {
           for (const side of ['old', 'new'] as const) {
             const clone = join(work, side);

@@ -53,7 +53,7 @@ describe('bench:lane', () => {
     const script = `
       import { rmSync } from 'node:fs';
       import { sh, stopOnSignal } from ${JSON.stringify(path.join(root, 'dist/bench/lane.js'))};
-      stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }), (line) => process.stderr.write(line + '\\n'));
+      stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }));
       await sh(process.env.WORK, 'sleep 600 & echo $! > "$FIFO"; wait', process.env, () => {});
       process.stderr.write('the command ended on its own\\n');
     `;
