@@ -2,10 +2,9 @@
 // CLI, spec-guard.json and diff-budget.json written by the real tools, a bench.json), as
 // review.md and a self-contained review.html; the golden diff section from a hand-made packet;
 // the mutation score section from a committed reports/mutation/summary.json.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 import type { BudgetReport } from '../../src/harness/diff-budget/budget.js';
 import type { Manifest } from '../../src/manifest/schema.js';
@@ -397,14 +396,10 @@ describe('review packet rendering: the golden diff', () => {
 });
 
 describe('review packet: one document, two renderers, validated inputs', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const inputsDir = useTempDirs('review-inputs-');
 
   function runDirWith(files: Record<string, string>): { root: string; runDir: string } {
-    const root = mkdtempSync(join(tmpdir(), 'review-inputs-'));
-    dirs.push(root);
+    const root = inputsDir();
     const runDir = join(root, 'run');
     mkdirSync(runDir, { recursive: true });
     for (const [name, text] of Object.entries(files)) writeFileSync(join(runDir, name), text);
@@ -476,15 +471,11 @@ describe('review packet: one document, two renderers, validated inputs', () => {
 });
 
 describe('review packet: the mutation score section', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const mutationDir = useTempDirs('review-mutation-');
 
   /** A project root with `files` (relative path -> text) and a run directory under it. */
   function project(files: Record<string, string>): { root: string; runDir: string } {
-    const root = mkdtempSync(join(tmpdir(), 'review-mutation-'));
-    dirs.push(root);
+    const root = mutationDir();
     const runDir = join(root, '.runs/0101/cli/run');
     mkdirSync(runDir, { recursive: true });
     for (const [path, text] of Object.entries(files)) {

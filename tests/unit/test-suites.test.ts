@@ -3,41 +3,31 @@
 // others sharing their worker's module graph (isolate: false). A suite that mocks a module in a
 // shared graph would hand its mock to the suites run after it in that worker; this finds every
 // such suite and holds the config to the list.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
 import config from '../../vitest.config.js';
+import { suitesOnDisk } from '../../src/harness/review/ran.js';
 import { ISOLATED_SUITES, TEST_INCLUDE } from '../../src/harness/test-suites.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
-function suites(): string[] {
-  const match = picomatch(TEST_INCLUDE);
-  const found: string[] = [];
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const child = `${rel}/${entry.name}`;
-      if (entry.isDirectory() && entry.name !== 'node_modules') walk(child);
-      else if (entry.isFile() && match(child)) found.push(child);
-    }
-  };
-  for (const top of new Set(TEST_INCLUDE.map((glob) => glob.split('/')[0]!))) walk(top);
-  return found.sort();
-}
+/** Every suite on disk, as the lane's review counts them. */
+const suites = suitesOnDisk(root);
 
 /** What a suite does that must not reach the suites after it in a shared module graph. */
 const NEEDS_ISOLATION = /\bvi\s*\.\s*(mock|doMock|unmock|doUnmock|spyOn|stubGlobal|stubEnv|resetModules|importMock)\s*\(/;
 
 describe('the two vitest projects', () => {
   it('every suite that mocks a module or spies on a process-wide object runs isolated', () => {
-    const needing = suites().filter((file) => NEEDS_ISOLATION.test(readFileSync(path.join(root, file), 'utf8')));
+    const needing = suites.filter((file) => NEEDS_ISOLATION.test(readFileSync(path.join(root, file), 'utf8')));
     expect(needing.length).toBeGreaterThan(0);
     expect(needing.filter((file) => !ISOLATED_SUITES.includes(file))).toEqual([]);
   });
 
   it('every isolated suite exists and is a suite', () => {
-    expect(ISOLATED_SUITES.filter((file) => !suites().includes(file))).toEqual([]);
+    expect(ISOLATED_SUITES.filter((file) => !suites.includes(file))).toEqual([]);
   });
 
   it('together the projects run exactly TEST_INCLUDE, each suite in one project', () => {
@@ -49,8 +39,8 @@ describe('the two vitest projects', () => {
     expect(shared.test.include).toEqual(TEST_INCLUDE);
     expect(shared.test.isolate).toBe(false);
     const excluded = picomatch(shared.test.exclude ?? []);
-    const inShared = suites().filter((file) => !excluded(file));
+    const inShared = suites.filter((file) => !excluded(file));
     expect(inShared.filter((file) => ISOLATED_SUITES.includes(file))).toEqual([]);
-    expect([...inShared, ...ISOLATED_SUITES].sort()).toEqual(suites());
+    expect([...inShared, ...ISOLATED_SUITES].sort()).toEqual(suites);
   });
 });
