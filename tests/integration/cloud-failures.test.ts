@@ -24,6 +24,9 @@ import {
   type Json,
 } from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { Redis } from 'ioredis';
+import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { parseRedisUrl } from '../../src/cloud/settings.js';
 
 const repo = useTempRepos();
 const queueName = () => `t-${randomUUID().slice(0, 8)}`;
@@ -35,6 +38,31 @@ function fifoIn(dir: string): string {
   const path = join(dir, 'ready.fifo');
   execFileSync('mkfifo', [path]);
   return path;
+}
+
+/**
+ * Resolves once the worker has put a first output chunk of `jobId` on its stream (a blocking
+ * XREAD: no polling, no timer). The stage's own signal (its FIFO) comes before that: its
+ * output goes to the worker through a pipe and on to Redis afterwards, so a worker killed as
+ * soon as the FIFO speaks may never have sent `first`, and the orchestrator cannot keep what
+ * never left the worker.
+ */
+async function firstChunkSent(url: string, queue: string, jobId: string): Promise<void> {
+  const redis = new Redis({ ...parseRedisUrl(url, 'test'), maxRetriesPerRequest: null });
+  try {
+    let after = '0';
+    for (;;) {
+      const reply = (await redis.xread('BLOCK', 0, 'STREAMS', outputStreamKey(queue, jobId), after)) as [string, [string, string[]][]][] | null;
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          after = id;
+          if (fields.includes(FIELD.seq)) return;
+        }
+      }
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function pipeline(stage: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -145,6 +173,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const first = await worker(workerRoot, env, ['--id', 'w-first', '--lock-ms', '500']);
     const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
     groups.push(Number((await readFifo(fifo, run.result)).trim()));
+    await firstChunkSent(server.url, queue, stageJobId(onlyRunId(root), 1));
     first.kill('SIGKILL');
     await first.result;
     await worker(workerRoot, env, ['--id', 'w-second', '--lock-ms', '500']);
