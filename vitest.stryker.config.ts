@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     exclude: [
       '**/node_modules/**',
-      // Spawn dist/src/cli/main.js or the lane's tools.
+      // Spawn dist/src/cli/bin.js or the lane's tools.
       'tests/integration/**',
       'tests/harness/**',
       // Spawn dist/src/harness/golden/cli.js; real runs with real processes and the wall clock.

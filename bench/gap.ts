@@ -21,7 +21,7 @@ import type { Executor } from '../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../src/runtime/virtual-runtime.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 
 /** Stages per run; each run gives STAGES - 1 gaps. */
 export const GAP_STAGES = 6;

@@ -15,7 +15,7 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..
 
 /** The built entry points of the lane's tools. */
 export const TOOLS = {
-  cli: join(PROJECT_ROOT, 'dist/src/cli/main.js'),
+  cli: join(PROJECT_ROOT, 'dist/src/cli/bin.js'),
   specGuard: join(PROJECT_ROOT, 'dist/src/harness/spec-guard/cli.js'),
   diffBudget: join(PROJECT_ROOT, 'dist/src/harness/diff-budget/cli.js'),
   docsCheck: join(PROJECT_ROOT, 'dist/src/harness/docs-check/cli.js'),

@@ -2,17 +2,24 @@
 // CLI runs under a module-listing hook (tests/helpers/module-list/), and each test names the
 // modules a command must not load. Module lists, never timings: what this guards is that a
 // command's start-up does not grow by loading another command's code or a heavy dependency.
+//
+// Two layers. The entry tsc builds (dist/src/cli/main.js) shows the CLI's own module structure:
+// which of its modules a command reaches. The bin users run (dist/src/cli/bin.js) is that entry
+// bundled into one file (scripts/bundle-bin.mjs), which keeps the structure (a lazily imported
+// module's code runs only when reached) and leaves the modules that bring a heavy package in
+// dist/: it must load one file of the project and no package for a valid run, and still load
+// zod when there is a mistake to word.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../helpers/cli.js';
+import { CLI_ENTRY_PATH, CLI_PATH } from '../helpers/cli.js';
 import { useTempRepos } from '../helpers/integration.js';
 
 const HOOK = join(dirname(fileURLToPath(import.meta.url)), '../helpers/module-list/register.mjs');
-const DIST = `${join(dirname(CLI_PATH), '../..')}/`;
+const DIST = `${join(dirname(CLI_ENTRY_PATH), '../..')}/`;
 
 const repo = useTempRepos();
 const listDir = mkdtempSync(join(tmpdir(), 'module-list-'));
@@ -23,13 +30,13 @@ const oneStage = { pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'comm
 type Loaded = { code: number; stdout: string; modules: string[] };
 
 let lists = 0;
-/** Runs the built CLI with `args` in `cwd`; the modules it loaded, as paths under dist/ or `<package>/…` or `node:…`. */
-function cliModules(args: string[], cwd: string): Promise<Loaded> {
+/** Runs the built CLI (`cli`: the entry, or the bin) with `args` in `cwd`; the modules it loaded, as paths under dist/ or `<package>/…` or `node:…`. */
+function cliModules(args: string[], cwd: string, cli = CLI_ENTRY_PATH): Promise<Loaded> {
   lists += 1;
   const file = join(listDir, `${lists}.txt`);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MODULE_LIST_FILE: file };
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', HOOK, CLI_PATH, ...args], { cwd, env }, (error, stdout) => {
+    execFile(process.execPath, ['--import', HOOK, cli, ...args], { cwd, env }, (error, stdout) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       if (code === null) return reject(error);
       const urls = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -65,7 +72,7 @@ function loadedOf(modules: string[], prefixes: string[]): string[] {
   return modules.filter((m) => prefixes.some((p) => m.startsWith(p)));
 }
 
-describe('modules each CLI command loads', () => {
+describe('modules each CLI command loads (the entry the bin is bundled from)', () => {
   it('--version and --help load no command, no zod and no heavy dependency', async () => {
     const root = repo(oneStage);
     for (const args of [['--version'], ['--help']]) {
@@ -110,5 +117,37 @@ describe('modules each CLI command loads', () => {
     expect(modules).toEqual(expect.arrayContaining(['src/commands/status.js', 'src/persist/manifest-writer.js']));
     const others = COMMANDS.filter((c) => c !== 'src/commands/status.js' && c !== 'src/commands/runs.js');
     expect(loadedOf(modules, [...HEAVY, ...RUN_MACHINERY, ...others])).toEqual([]);
+  });
+});
+
+describe('the bin: one file of the project, the heavy parts from dist/ when needed', () => {
+  const project = (modules: string[]) => modules.filter((m) => !m.startsWith('node:'));
+
+  it('--version, --help and a one-stage run load the bin alone, and no package', async () => {
+    const root = repo(oneStage);
+    for (const args of [['--version'], ['--help'], ['start', 'one']]) {
+      const { code, modules } = await cliModules(args, root, CLI_PATH);
+      expect(code, args.join(' ')).toBe(0);
+      expect(project(modules), args.join(' ')).toEqual(['src/cli/bin.js']);
+    }
+  });
+
+  it('says what the entry says: the same help, version and run', async () => {
+    const root = repo(oneStage);
+    for (const args of [['--help'], ['--version'], ['start', '--help'], ['status']]) {
+      const [bin, entry] = await Promise.all([cliModules(args, root, CLI_PATH), cliModules(args, root)]);
+      expect(bin.code, args.join(' ')).toBe(entry.code);
+      expect(bin.stdout, args.join(' ')).toBe(entry.stdout);
+    }
+  });
+
+  it('a config with a mistake loads the config schema and zod from dist/ to word it', async () => {
+    const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
+    const { code, modules } = await cliModules(['start', 'one'], root, CLI_PATH);
+    expect(code).toBe(2);
+    expect(modules).toEqual(expect.arrayContaining(['src/cli/bin.js', 'src/config/schema.js']));
+    expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
+    // Only the lazily loaded schema comes from dist/: the rest of the CLI is the bin's.
+    expect(project(modules).filter((m) => m.startsWith('src/'))).toEqual(['src/cli/bin.js', 'src/config/schema.js', 'src/config/limits.js']);
   });
 });

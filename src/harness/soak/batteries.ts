@@ -13,9 +13,9 @@ import { manifestSchema } from '../../manifest/schema.js';
 import type { Executor } from '../../runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-runtime.js';
 
-// The built CLI, whether this module runs built (dist/src/harness/soak) or from source (tests).
+// The built bin (scripts/bundle-bin.mjs), whether this module runs built (dist/src/harness/soak) or from source (tests).
 const here = dirname(fileURLToPath(import.meta.url));
-export const CLI_PATH = join(here, here.includes(`${sep}dist${sep}`) ? '../../../..' : '../../..', 'dist/src/cli/main.js');
+export const CLI_PATH = join(here, here.includes(`${sep}dist${sep}`) ? '../../../..' : '../../..', 'dist/src/cli/bin.js');
 
 export type BatteryResult = {
   battery: string;
