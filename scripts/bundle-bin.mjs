@@ -66,6 +66,7 @@ const lazyFromDist = {
   },
 };
 
+// esbuild prints its own errors (file, line, what): no stack trace after them.
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints: [ENTRY],
@@ -80,7 +81,7 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
-});
+}).catch(() => process.exit(1));
 
 // What the bin imports at its start must be Node's own modules only.
 const eager = result.metafile.outputs[relative(ROOT, BIN).split('\\').join('/')]?.imports.filter(
