@@ -1,23 +1,25 @@
-// The build's second step (after tsc): the `codex-orchestrator` bin as one file,
-// dist/src/cli/bin.js, bundled by esbuild from tsc's own output (dist/src/cli/main.js and what
-// it imports). Issue 19: on Node 20 most of the CLI's start-up was the ES module loader
-// reading, resolving and linking about 75 files one by one (`start` on a one-stage pipeline);
-// the bundle is one file, so a command costs one read and one link.
+// The build's second step (after tsc): each command-line entry as one file, bundled by esbuild
+// from tsc's own output. Issue 19: on Node 20 most of a command's start-up was the ES module
+// loader reading, resolving and linking its modules one by one (about 75 for the CLI's
+// `start`, 190 for spec-guard with zod and yaml); a bundle is one file to read and link.
 //
-// It still loads only what a command needs:
-// - a module the CLI imports lazily (`import()` inside a command's action) is bundled as a
-//   lazily evaluated part: its code runs only when the command reaches it;
-// - the modules that bring a heavy package (zod's schemas, the BullMQ worker and dispatcher,
-//   the trace recorder) are not bundled: the bin imports them lazily from dist/, where tsc put
-//   them, with their packages (LAZY_FROM_DIST). What they share with the bundle (constants and
-//   plain functions: limits, protocol keys, env names) is then loaded twice, which is harmless
-//   for values without identity; none of them defines a class or symbol the bundle checks.
-// - no package but commander is bundled, and the bundle imports none at its start: the check
-//   after the build fails it when a static import of a package (or of a module left in dist/)
-//   would load it at every start.
+// - The bin, dist/src/cli/bin.js (package.json's `bin`), from dist/src/cli/main.js. It
+//   bundles no package but commander, and leaves in dist/ the modules that bring a heavy
+//   package (zod's schemas, the BullMQ worker and dispatcher, the trace recorder): it imports
+//   them from there when a command needs them. So a valid run loads one file of the project
+//   and no package, and zod only words a config's mistake.
+// - The lane's tools, dist/src/harness/<tool>/bin.js (the npm scripts), from their cli.js. They
+//   always need their packages (zod, yaml, diff, picomatch, commander), which are bundled;
+//   only what a command may never reach stays outside (BullMQ and Redis, TypeScript, ts-morph,
+//   ESLint, Playwright), with the BullMQ worker and dispatcher left in dist/.
 //
-// The bin sits next to main.js, so `import.meta.url` means the same directory in both (the
-// CLI finds its package.json and jsonc-parser from there).
+// A module imported lazily (`import()`) stays lazy in a bundle: its code runs when reached.
+// What a module left in dist/ shares with the bundle (limits, protocol keys, env names:
+// constants and plain functions) is then loaded twice, harmless for values without identity.
+// Each bundle sits next to its entry, so `import.meta.url` names the same directory in both.
+// Two checks fail the build: a static import of a package (or of a module left in dist/) at a
+// bundle's start, and a module other than the entry that decides on its own whether it is the
+// main module (in a bundle every module's import.meta.url is the bundle's, so it would be).
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -25,77 +27,96 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = resolve(ROOT, 'dist');
-const ENTRY = resolve(DIST, 'src/cli/main.js');
-const BIN = resolve(DIST, 'src/cli/bin.js');
+const inDist = (path) => resolve(DIST, path);
 
-/** Modules reached only through `import()` that bring a heavy package: imported from dist/ when needed. */
-const LAZY_FROM_DIST = [
-  'src/config/schema.js',
-  'src/manifest/schema.js',
-  'src/run/tool-runs-schema.js',
-  'src/cloud/worker.js',
-  'src/cloud/dispatch-executor.js',
-  'src/harness/trace/file-trace.js',
-].map((path) => resolve(DIST, path));
+const BULLMQ_MODULES = ['src/cloud/worker.js', 'src/cloud/dispatch-executor.js'];
+const NEVER_BUNDLED = ['bullmq', 'ioredis', 'typescript', 'ts-morph', 'eslint', 'playwright-core'];
 
-/** The one package in the bundle: the command-line parser every command needs. */
-const BUNDLED_PACKAGES = ['commander'];
-
-const lazyFromDist = {
-  name: 'lazy-from-dist',
-  setup(builder) {
-    builder.onResolve({ filter: /^\.\.?\// }, (args) => {
-      const target = resolve(args.resolveDir, args.path);
-      if (!LAZY_FROM_DIST.includes(target)) return undefined;
-      if (args.kind !== 'dynamic-import') {
-        return {
-          errors: [
-            { text: `${relative(DIST, target)} is left in dist/ for lazy loading, but ${relative(DIST, args.importer)} imports it statically` },
-          ],
-        };
-      }
-      const path = relative(dirname(BIN), target);
-      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
-    });
-    // Every package but the bundled ones stays a package (node_modules), imported where the code imports it.
-    builder.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('node:')) return undefined;
-      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-      return BUNDLED_PACKAGES.includes(name) ? undefined : { path: args.path, external: true };
-    });
+const BUNDLES = [
+  {
+    entry: 'src/cli/main.js',
+    out: 'src/cli/bin.js',
+    bundles: (name) => name === 'commander',
+    fromDist: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js', ...BULLMQ_MODULES, 'src/harness/trace/file-trace.js'],
   },
-};
+  ...['golden', 'spec-guard', 'diff-budget', 'docs-check', 'review'].map((tool) => ({
+    entry: `src/harness/${tool}/cli.js`,
+    out: `src/harness/${tool}/bin.js`,
+    bundles: (name) => !NEVER_BUNDLED.includes(name),
+    fromDist: BULLMQ_MODULES,
+  })),
+];
 
-// esbuild prints its own errors (file, line, what): no stack trace after them.
-const result = await build({
-  absWorkingDir: ROOT,
-  entryPoints: [ENTRY],
-  outfile: BIN,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  plugins: [lazyFromDist],
-  // commander is CommonJS: its require() calls of Node's modules need a require in an ES module.
-  banner: { js: "import { createRequire as __binRequire } from 'node:module';\nconst require = __binRequire(import.meta.url);" },
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-}).catch(() => process.exit(1));
+const packageName = (path) => (path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]);
 
-// What the bin imports at its start must be Node's own modules only.
-const eager = result.metafile.outputs[relative(ROOT, BIN).split('\\').join('/')]?.imports.filter(
-  (i) => i.kind === 'import-statement' && !i.path.startsWith('node:'),
-);
-if (eager === undefined) throw new Error(`bundle-bin: esbuild reported no output for ${BIN}`);
-if (eager.length > 0) {
-  process.stderr.write(
-    `bundle-bin: the bin would load ${eager.map((i) => i.path).join(', ')} at every start: import it inside the command that needs it\n`,
+/** Resolves the modules left in dist/ to their path from the bundle, and the packages not bundled to themselves. */
+function placement(bundle) {
+  const out = inDist(bundle.out);
+  const fromDist = bundle.fromDist.map(inDist);
+  return {
+    name: 'placement',
+    setup(builder) {
+      builder.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (!fromDist.includes(target)) return undefined;
+        if (args.kind !== 'dynamic-import') {
+          return {
+            errors: [
+              {
+                text: `${relative(DIST, target)} is left in dist/ to be loaded when needed, but ${relative(DIST, args.importer)} imports it statically`,
+              },
+            ],
+          };
+        }
+        const path = relative(dirname(out), target);
+        return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+      });
+      builder.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || bundle.bundles(packageName(args.path))) return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+/** A module that compares its own import.meta.url with the process's main script. */
+const DECIDES_IF_MAIN = /isMain\(import\.meta\.url\)|import\.meta\.url\)? *={2,3} *process\.argv\[1\]/;
+
+const failures = [];
+for (const bundle of BUNDLES) {
+  const out = inDist(bundle.out);
+  // esbuild prints its own errors (file, line, what): no stack trace after them.
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [inDist(bundle.entry)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    plugins: [placement(bundle)],
+    // Bundled CommonJS packages (commander, yaml, …) call require(): an ES module needs one made for it.
+    banner: { js: "import { createRequire as __binRequire } from 'node:module';\nconst require = __binRequire(import.meta.url);" },
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  }).catch(() => process.exit(1));
+  const name = relative(ROOT, out).split('\\').join('/');
+  const eager = result.metafile.outputs[name]?.imports.filter((i) => i.kind === 'import-statement' && !i.path.startsWith('node:'));
+  if (eager === undefined) throw new Error(`bundle-bin: esbuild reported no output for ${name}`);
+  if (eager.length > 0)
+    failures.push(`${name} would load ${eager.map((i) => i.path).join(', ')} at every start: import it inside the command that needs it`);
+  const guards = Object.keys(result.metafile.inputs).filter(
+    (input) =>
+      !input.includes('node_modules/') &&
+      resolve(ROOT, input) !== inDist(bundle.entry) &&
+      DECIDES_IF_MAIN.test(readFileSync(resolve(ROOT, input), 'utf8')),
   );
-  process.exit(1);
+  if (guards.length > 0)
+    failures.push(
+      `${name} holds ${guards.join(', ')}, which decide(s) whether they are the main module: in a bundle they always would be; give them an entry of their own`,
+    );
+  if (!readFileSync(out, 'utf8').startsWith('#!/usr/bin/env node\n') && bundle.entry === 'src/cli/main.js') failures.push(`${name} lost its #! line`);
 }
-const source = readFileSync(BIN, 'utf8');
-if (!source.startsWith('#!/usr/bin/env node\n')) {
-  process.stderr.write('bundle-bin: the bin lost its #! line\n');
-  process.exit(1);
-}
+for (const line of failures) process.stderr.write(`bundle-bin: ${line}\n`);
+if (failures.length > 0) process.exit(1);

@@ -69,6 +69,3 @@ export function refuseStaleDist(tool: string, moduleUrl: string): void {
   process.stderr.write(`${tool}: ${line}\n`);
   process.exit(2);
 }
-
-// `node dist/src/harness/fresh-dist.js <tool>`: the check alone (the `lane` script runs it first).
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) refuseStaleDist(process.argv[2] ?? 'codex-orchestrator', import.meta.url);

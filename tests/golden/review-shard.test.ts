@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseShard, selectShard } from '../../src/harness/golden/shard.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/cli.js');
+const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/bin.js');
 
 
 const temps: string[] = [];

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/cli.js');
+const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/bin.js');
 
 function corpusCopy(names: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'golden-copy-'));

@@ -13,14 +13,14 @@ import type { CliResult } from './cli.js';
 
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The built entry points of the lane's tools. */
+/** The lane's tools as the npm scripts run them: each bundled into one file (scripts/bundle-bin.mjs). */
 export const TOOLS = {
   cli: join(PROJECT_ROOT, 'dist/src/cli/bin.js'),
-  specGuard: join(PROJECT_ROOT, 'dist/src/harness/spec-guard/cli.js'),
-  diffBudget: join(PROJECT_ROOT, 'dist/src/harness/diff-budget/cli.js'),
-  docsCheck: join(PROJECT_ROOT, 'dist/src/harness/docs-check/cli.js'),
-  review: join(PROJECT_ROOT, 'dist/src/harness/review/cli.js'),
-  golden: join(PROJECT_ROOT, 'dist/src/harness/golden/cli.js'),
+  specGuard: join(PROJECT_ROOT, 'dist/src/harness/spec-guard/bin.js'),
+  diffBudget: join(PROJECT_ROOT, 'dist/src/harness/diff-budget/bin.js'),
+  docsCheck: join(PROJECT_ROOT, 'dist/src/harness/docs-check/bin.js'),
+  review: join(PROJECT_ROOT, 'dist/src/harness/review/bin.js'),
+  golden: join(PROJECT_ROOT, 'dist/src/harness/golden/bin.js'),
   bench: join(PROJECT_ROOT, 'dist/bench/run-bench.js'),
 } as const;
 
