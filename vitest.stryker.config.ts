@@ -13,7 +13,7 @@ export default defineConfig({
       // Spawn dist/src/cli/bin.js or the lane's tools.
       'tests/integration/**',
       'tests/harness/**',
-      // Spawn dist/src/harness/golden/cli.js; real runs with real processes and the wall clock.
+      // Spawn dist/src/harness/golden/bin.js; real runs with real processes and the wall clock.
       'tests/golden/workflow.test.ts',
       'tests/golden/fidelity-and-diff.test.ts',
       // ts-morph over fixtures: no code under src/manifest, src/persist or src/run runs there.

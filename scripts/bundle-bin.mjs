@@ -79,8 +79,9 @@ function placement(bundle) {
   };
 }
 
-/** A module that compares its own import.meta.url with the process's main script. */
-const DECIDES_IF_MAIN = /isMain\(import\.meta\.url\)|import\.meta\.url\)? *={2,3} *process\.argv\[1\]/;
+/** A module that may compare its own import.meta.url with the process's main script (either way round, or through isMain). */
+const decidesIfMain = (source) =>
+  /isMain\(import\.meta\.url\)/.test(source) || (source.includes('import.meta.url') && source.includes('process.argv[1]'));
 
 const failures = [];
 for (const bundle of BUNDLES) {
@@ -108,9 +109,7 @@ for (const bundle of BUNDLES) {
     failures.push(`${name} would load ${eager.map((i) => i.path).join(', ')} at every start: import it inside the command that needs it`);
   const guards = Object.keys(result.metafile.inputs).filter(
     (input) =>
-      !input.includes('node_modules/') &&
-      resolve(ROOT, input) !== inDist(bundle.entry) &&
-      DECIDES_IF_MAIN.test(readFileSync(resolve(ROOT, input), 'utf8')),
+      !input.includes('node_modules/') && resolve(ROOT, input) !== inDist(bundle.entry) && decidesIfMain(readFileSync(resolve(ROOT, input), 'utf8')),
   );
   if (guards.length > 0)
     failures.push(

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OrchestratorError, errorMessage } from '../errors.js';
 
 export function writeJsonOut(path: string | undefined, value: unknown): void {
@@ -57,5 +58,5 @@ export async function runTool(name: string, argv: string[], build: (program: Com
 
 /** True when this module is the process entry (so the tool runs when executed, not when imported). */
 export function isMain(importMetaUrl: string): boolean {
-  return Boolean(process.argv[1]) && resolve(process.argv[1]!) === resolve(new URL(importMetaUrl).pathname);
+  return Boolean(process.argv[1]) && resolve(process.argv[1]!) === fileURLToPath(importMetaUrl);
 }

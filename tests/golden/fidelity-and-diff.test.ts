@@ -103,7 +103,7 @@ describe('golden fidelity', () => {
 
 describe('golden diff --base', () => {
   it('refuses a base that does not resolve', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'dist/src/harness/golden/cli.js'), 'diff', '--base', 'no-such-ref-xyz'], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(ROOT, 'dist/src/harness/golden/bin.js'), 'diff', '--base', 'no-such-ref-xyz'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe(`golden: --base: 'no-such-ref-xyz' does not name a commit in ${ROOT.replace(/\/$/, '')}`);
   });
