@@ -12,10 +12,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
 import { isMain, runTool } from '../src/harness/tool-cli.js';
-import { interleavedRatio } from './latency.js';
+import { CLI, interleavedRatio } from './latency.js';
 import { stopOnSignal, type SignalStop } from './stop-on-signal.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 /** The checkout's bench/history/cloud.json (this module runs from dist/bench/). */
 const CLOUD_HISTORY = fileURLToPath(new URL('../../bench/history/cloud.json', import.meta.url));
 

@@ -12,16 +12,15 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runCli } from '../src/cli/run-cli.js';
 import { buildTree } from '../src/harness/build/transpile-tree.js';
 import { createTranscriptExecutor, type Transcript } from '../src/runtime/transcript-executor.js';
 import type { Executor } from '../src/runtime/types.js';
 import { createVirtualRuntime, driveToCompletion } from '../src/runtime/virtual-runtime.js';
+import { CLI } from './latency.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
 
 /** Stages per run; each run gives STAGES - 1 gaps. */
 export const GAP_STAGES = 6;

@@ -177,10 +177,11 @@ export function runLaneBench(argv: string[]): Promise<number> {
         for (const key of Object.keys(env))
           if (/^CODEX_ORCHESTRATOR_/.test(key) || key === 'BASE_SHA' || key === 'DIFF_BUDGET_OVERRIDE_REASON') delete env[key];
         const runs: LaneRun[] = [];
-        const uninstall = stopOnSignal(() => {
+        const removeClones = () => {
           if (opts.keep) log(`bench:lane: clones kept in ${work}`);
           else rmSync(work, { recursive: true, force: true });
-        });
+        };
+        const uninstall = stopOnSignal(removeClones);
         try {
           for (const side of ['old', 'new'] as const) {
             const clone = join(work, side);
@@ -218,8 +219,7 @@ export function runLaneBench(argv: string[]): Promise<number> {
           }
         } finally {
           uninstall();
-          if (opts.keep) log(`bench:lane: clones kept in ${work}`);
-          else rmSync(work, { recursive: true, force: true });
+          removeClones();
         }
         const oldMedian = median(runs.filter((r) => r.side === 'old').map((r) => r.wall_seconds));
         const newMedian = median(runs.filter((r) => r.side === 'new').map((r) => r.wall_seconds));

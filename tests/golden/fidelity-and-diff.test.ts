@@ -11,6 +11,7 @@ import { checkFidelity, normalizeOutputs } from '../../src/harness/golden/fideli
 import { replayScenario } from '../../src/harness/golden/replay.js';
 import { removeRealRun, runScenarioForReal } from '../../src/harness/golden/real-run.js';
 import { listScenarios, loadScenario } from '../../src/harness/golden/scenario.js';
+import { TOOLS } from '../helpers/git-repo.js';
 import { HAVE_REDIS } from '../helpers/redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -103,7 +104,7 @@ describe('golden fidelity', () => {
 
 describe('golden diff --base', () => {
   it('refuses a base that does not resolve', () => {
-    const result = spawnSync(process.execPath, [join(ROOT, 'dist/src/harness/golden/bin.js'), 'diff', '--base', 'no-such-ref-xyz'], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [TOOLS.golden, 'diff', '--base', 'no-such-ref-xyz'], { cwd: ROOT, encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe(`golden: --base: 'no-such-ref-xyz' does not name a commit in ${ROOT.replace(/\/$/, '')}`);
   });

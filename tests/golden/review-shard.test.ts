@@ -3,17 +3,15 @@
 // commands to run, `accept --only-new`, `check --filter` (a partial run: no orphan detection,
 // said so), `check --shard i/n --out` + `merge` (same verdict as one unsharded run) and
 // `--pending-dir` (pending files outside the corpus, also under CI=true).
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { copyScenarios, goldenCli as golden, manifestPathOf } from '../helpers/golden-cli.js';
 import { parseShard, selectShard } from '../../src/harness/golden/shard.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/bin.js');
-
 
 const temps: string[] = [];
 afterEach(() => {
@@ -27,22 +25,7 @@ function tempDir(prefix: string): string {
 }
 
 function corpusCopy(names: string[]): string {
-  const dir = tempDir('golden-copy-');
-  for (const name of names) cpSync(join(ROOT, 'golden', name), join(dir, name), { recursive: true });
-  return dir;
-}
-
-function golden(corpus: string, args: string[], ci = false) {
-  const env = { ...process.env };
-  delete env.CI;
-  if (ci) env.CI = 'true';
-  const result = spawnSync(process.execPath, [GOLDEN_CLI, '--corpus', corpus, ...args], { env, encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, all: `${result.stdout}${result.stderr}` };
-}
-
-function manifestPathOf(corpus: string, scenario: string): string {
-  const stdout = readFileSync(join(corpus, scenario, 'expected/cli/1.stdout'), 'utf8');
-  return join(corpus, scenario, 'expected/files', (JSON.parse(stdout) as { manifest: string }).manifest);
+  return copyScenarios(tempDir('golden-copy-'), names);
 }
 
 /** Makes `stage-failure`'s manifest say "bad typo": the replay then produces the original bytes. */

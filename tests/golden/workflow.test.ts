@@ -1,32 +1,13 @@
 // The reviewer's workflow, driven through the built `golden` CLI on a throwaway copy of part
 // of the corpus: mismatch -> pending *.new -> review -> accept / reject; CI never writes.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const GOLDEN_CLI = join(ROOT, 'dist/src/harness/golden/bin.js');
+import { copyScenarios, goldenCli as golden, manifestPathOf } from '../helpers/golden-cli.js';
 
 function corpusCopy(names: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'golden-copy-'));
-  for (const name of names) cpSync(join(ROOT, 'golden', name), join(dir, name), { recursive: true });
-  return dir;
-}
-
-function golden(corpus: string, args: string[], ci = false) {
-  const env = { ...process.env };
-  delete env.CI;
-  if (ci) env.CI = 'true';
-  const result = spawnSync(process.execPath, [GOLDEN_CLI, '--corpus', corpus, ...args], { env, encoding: 'utf8' });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, all: `${result.stdout}${result.stderr}` };
-}
-
-function manifestPathOf(corpus: string, scenario: string): string {
-  const stdout = readFileSync(join(corpus, scenario, 'expected/cli/1.stdout'), 'utf8');
-  return join(corpus, scenario, 'expected/files', (JSON.parse(stdout) as { manifest: string }).manifest);
+  return copyScenarios(mkdtempSync(join(tmpdir(), 'golden-copy-')), names);
 }
 
 describe('golden reviewer workflow', () => {
