@@ -5,8 +5,9 @@
 //
 // - The bin, dist/src/cli/bin.js (package.json's `bin`), from dist/src/cli/main.js. It
 //   bundles no package but commander, and leaves in dist/ the modules that bring a heavy
-//   package (zod's schemas, the BullMQ worker and dispatcher, the trace recorder): it imports
-//   them from there when a command needs them. So a valid run loads one file of the project
+//   package (zod's schemas, the BullMQ worker and dispatcher): it imports them from there
+//   when a command needs them. The trace recorder (CODEX_ORCHESTRATOR_TRACE) is bundled: it
+//   records a manifest write's text and never loads the schema. So a valid run loads one file of the project
 //   and no package, and zod only words a config's mistake.
 // - The lane's tools, dist/src/harness/<tool>/bin.js (the npm scripts), from their cli.js. They
 //   always need their packages (zod, yaml, diff, picomatch, commander), which are bundled;
@@ -37,7 +38,7 @@ const BUNDLES = [
     entry: 'src/cli/main.js',
     out: 'src/cli/bin.js',
     bundles: (name) => name === 'commander',
-    fromDist: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js', ...BULLMQ_MODULES, 'src/harness/trace/file-trace.js'],
+    fromDist: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js', ...BULLMQ_MODULES],
   },
   ...['golden', 'spec-guard', 'diff-budget', 'docs-check', 'review'].map((tool) => ({
     entry: `src/harness/${tool}/cli.js`,

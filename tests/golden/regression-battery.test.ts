@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import type { ScenarioCheck } from '../../src/harness/golden/check.js';
 import type { ReplaySeams } from '../../src/harness/golden/replay.js';
-import { digestManifest, isManifestPath } from '../../src/harness/trace/trace.js';
+import { digestManifest } from '../../src/harness/trace/manifest-digest.js';
+import { isManifestPath } from '../../src/harness/trace/trace.js';
 import type { FileSink } from '../../src/runtime/types.js';
 
 const CORPUS = join(import.meta.dirname, '../../golden');

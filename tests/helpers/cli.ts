@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkInvariants, formatViolation, type InvariantName, type Violation } from '../../src/harness/trace/invariants.js';
-import { readTraceFile } from '../../src/harness/trace/file-trace.js';
+import { readTraceFile } from '../../src/harness/trace/read-trace.js';
 import { isOrchestratorVariable } from '../../src/config/env-settings.js';
 
 /** The bin users run: dist/src/cli/bin.js, the CLI bundled into one file (scripts/bundle-bin.mjs). */

@@ -31,10 +31,10 @@ type Loaded = { code: number; stdout: string; modules: string[] };
 
 let lists = 0;
 /** Runs the built CLI (`cli`: the entry, or the bin) with `args` in `cwd`; the modules it loaded, as paths under dist/ or `<package>/…` or `node:…`. */
-function cliModules(args: string[], cwd: string, cli = CLI_ENTRY_PATH): Promise<Loaded> {
+function cliModules(args: string[], cwd: string, cli = CLI_ENTRY_PATH, extraEnv: Record<string, string> = {}): Promise<Loaded> {
   lists += 1;
   const file = join(listDir, `${lists}.txt`);
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MODULE_LIST_FILE: file };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', MODULE_LIST_FILE: file, ...extraEnv };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', HOOK, cli, ...args], { cwd, env }, (error, stdout) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
@@ -130,6 +130,15 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
       expect(code, args.join(' ')).toBe(0);
       expect(project(modules), args.join(' ')).toEqual(['src/cli/bin.js']);
     }
+  });
+
+  it('a traced run (CODEX_ORCHESTRATOR_TRACE, as every test run) loads the bin alone too: the trace keeps manifest texts, not zod digests', async () => {
+    const root = repo(oneStage);
+    const trace = join(root, 'trace.ndjson');
+    const { code, modules } = await cliModules(['start', 'one'], root, CLI_PATH, { CODEX_ORCHESTRATOR_TRACE: trace });
+    expect(code).toBe(0);
+    expect(project(modules)).toEqual(['src/cli/bin.js']);
+    expect(readFileSync(trace, 'utf8')).toContain('"state":{"text":');
   });
 
   it('says what the entry says: the same help, version and run', async () => {

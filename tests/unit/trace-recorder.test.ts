@@ -2,7 +2,8 @@
 // observe (writes when they land, children's starts and ends), and digests manifest writes.
 import { DURABILITY } from '../../src/runtime/durability.js';
 import { describe, expect, it } from 'vitest';
-import { createTraceRecorder, digestManifest, isManifestPath, type TraceEvent, type TraceRecorderOptions } from '../../src/harness/trace/trace.js';
+import { digestManifest } from '../../src/harness/trace/manifest-digest.js';
+import { createTraceRecorder, isManifestPath, type TraceEvent, type TraceRecorderOptions } from '../../src/harness/trace/trace.js';
 import { serializeManifest } from '../../src/persist/manifest-writer.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import {
@@ -64,7 +65,7 @@ function jsonError(text: string): string {
 type Setup = { clock: VirtualClock; sink: MemoryFileSink; fs: FileSink; events: () => TraceEvent[] };
 
 function setup(
-  options: Partial<Omit<TraceRecorderOptions, 'readPrevious'>> & { readPrevious?: boolean } = {},
+  options: Partial<Omit<TraceRecorderOptions, 'readPrevious' | 'digest'>> & { readPrevious?: boolean } = {},
   wrap: (sink: MemoryFileSink) => FileSink = (sink) => sink,
 ): Setup {
   const clock = createVirtualClock(T0);
@@ -80,6 +81,7 @@ function setup(
     root: ROOT,
     originMs: T0,
     durability: DURABILITY,
+    digest: digestManifest,
     ...rest,
     ...(readPrevious ? { readPrevious: previous } : {}),
   });
@@ -301,7 +303,15 @@ describe('createTraceRecorder notes and events', () => {
   it('notes cli:start and cli:exit at the clock time, hands every event to onEvent, and keeps none with keep: false', async () => {
     const clock = createVirtualClock(T0 + 1_000);
     const seen: TraceEvent[] = [];
-    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY, keep: false, onEvent: (e) => seen.push(e) });
+    const recorder = createTraceRecorder({
+      clock,
+      root: ROOT,
+      originMs: T0,
+      durability: DURABILITY,
+      digest: digestManifest,
+      keep: false,
+      onEvent: (e) => seen.push(e),
+    });
     const fs = recorder.wrapFs(createMemoryFileSink({ durability: DURABILITY }));
     recorder.note({ kind: 'cli:start', argv: ['start', 'p'] });
     await fs.append(`${ROOT}/x`, 'ab');
@@ -340,7 +350,7 @@ describe('createTraceRecorder over an executor', () => {
 
   it('records exec:start when the child is started and exec:exit / exec:error when it ends', async () => {
     const clock = createVirtualClock(T0);
-    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY });
+    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY, digest: digestManifest });
     const { executor, scripts } = scripted();
     const wrapped = recorder.wrapExecutor(executor);
     const onChunk = (_chunk: ExecChunk) => undefined;

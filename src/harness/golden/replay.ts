@@ -14,6 +14,7 @@ import { HEARTBEAT_INTERVAL_SECONDS } from '../../manifest/schema.js';
 import { checkInvariants, type Violation } from '../trace/invariants.js';
 import { createRequestDescriber, serializeRequests } from '../trace/requests.js';
 import { countWrites, serializeTimeline, type WriteCounts } from '../trace/timeline.js';
+import { digestManifest } from '../trace/manifest-digest.js';
 import { createTraceRecorder, type TraceEvent } from '../trace/trace.js';
 import type { Scenario, ScenarioFault } from './scenario.js';
 import type { Executor, FileSink } from '../../runtime/types.js';
@@ -103,7 +104,7 @@ export async function replayScenario(scenario: Scenario, transcript: Transcript,
     executor: (clock) =>
       (executor = createTranscriptExecutor(transcript, clock, { describe: createRequestDescriber(REPLAY_ROOT, () => scenario.env) })),
   });
-  const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, durability: DURABILITY });
+  const recorder = createTraceRecorder({ clock: runtime.clock, root: REPLAY_ROOT, originMs: startMs, durability: DURABILITY, digest: digestManifest });
   const faulty = injectFaults(fs, scenario.faults);
   const sink = seams.wrapFs ? { ...fs, ...seams.wrapFs(faulty, runtime.clock) } : faulty;
   // What lands is what the memory tree tells; the wrapper above the seams records failures.

@@ -5,7 +5,6 @@
 // runs when CODEX_ORCHESTRATOR_TRACE names a file (the integration tests check invariants on it).
 import { relative, sep } from 'node:path';
 import { RUN_MANIFEST_PATTERN } from '../../layout/run-layout.js';
-import { manifestSchema } from '../../manifest/schema.js';
 import { fsyncsPerAtomicWrite, type Durability } from '../../runtime/durability.js';
 import type { Clock, ExecRequest, Executor, FileSink } from '../../runtime/types.js';
 
@@ -23,7 +22,13 @@ export type ManifestDigest =
     }
   | { invalid: string };
 
-export type TraceEvent =
+/**
+ * A trace's events. `S` is what a manifest write's `state` and `was` hold: the digest a reader
+ * would see (the replay's trace, and a real trace once read back), or the manifest's own text
+ * (a real process's trace file, src/harness/trace/file-trace.ts, digested when it is read back
+ * by src/harness/trace/read-trace.ts, so the traced process never loads the schema).
+ */
+export type TraceEvent<S = ManifestDigest> =
   | { t: number; kind: 'cli:start'; argv: string[] }
   | { t: number; kind: 'cli:exit'; code: number }
   | {
@@ -32,9 +37,9 @@ export type TraceEvent =
       path: string;
       bytes: number;
       fsync: boolean;
-      state?: ManifestDigest;
+      state?: S;
       /** A real trace's first write of a manifest that existed before the process: its state then. */
-      was?: ManifestDigest;
+      was?: S;
     }
   | { t: number; kind: 'append'; path: string; bytes: number }
   | { t: number; kind: 'create'; path: string; bytes: number }
@@ -48,31 +53,7 @@ export function isManifestPath(path: string): boolean {
   return RUN_MANIFEST_PATTERN.test(path.split(sep).join('/'));
 }
 
-/** Parses and validates the bytes of a manifest write into the state a reader would see. */
-export function digestManifest(data: string | Uint8Array): ManifestDigest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
-  } catch (error) {
-    return { invalid: `not JSON: ${(error as Error).message}` };
-  }
-  const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { invalid: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
-  }
-  const m = parsed.data;
-  return {
-    run: m.status,
-    detail: m.status_detail,
-    commands: m.commands.map((c) => `${c.id}:${c.status}`),
-    updated_at: m.updated_at,
-    heartbeat_at: m.heartbeat_at,
-    resumes: m.resume_events.filter((e) => e.outcome === 'accepted').length,
-  };
-}
-
-export type TraceRecorderOptions = {
+export type TraceRecorderOptions<S = ManifestDigest> = {
   clock: Clock;
   /** The repo root: paths in the trace are relative to it, with '/' separators. */
   root: string;
@@ -81,7 +62,7 @@ export type TraceRecorderOptions = {
   /** The durability policy of the sink being wrapped: an atomic write is `fsync: true` when it fsyncs. */
   durability: Durability;
   /** Receives each event as it happens (a file appender, or nothing beyond `events()`). */
-  onEvent?: (event: TraceEvent) => void;
+  onEvent?: (event: TraceEvent<S>) => void;
   /** Keep events in memory for `events()` (default true). */
   keep?: boolean;
   /**
@@ -89,10 +70,15 @@ export type TraceRecorderOptions = {
    * what was on disk before it started). Synchronous, so reading it cannot let a later write
    * of the same file overtake this one. Not given in the replay, whose trace starts empty.
    */
-  readPrevious?: (path: string) => ManifestDigest | undefined;
+  readPrevious?: (path: string) => S | undefined;
+  /**
+   * What a manifest write's bytes become in its event: digestManifest
+   * (src/harness/trace/manifest-digest.ts), or the text itself, digested when read back.
+   */
+  digest: (data: string | Uint8Array) => S;
 };
 
-export type TraceRecorder = {
+export type TraceRecorder<S = ManifestDigest> = {
   /**
    * Records each write when its promise resolves (a real sink resolves once the bytes are in
    * place). With `observed`, landings come from `landed()` instead (the memory sink tells the
@@ -103,21 +89,21 @@ export type TraceRecorder = {
   landed(kind: 'write' | 'append' | 'create' | 'remove', path: string, data: Uint8Array | null): void;
   wrapExecutor(executor: Executor): Executor;
   note(event: Omit<Extract<TraceEvent, { kind: 'cli:start' }>, 't'> | Omit<Extract<TraceEvent, { kind: 'cli:exit' }>, 't'>): void;
-  events(): TraceEvent[];
+  events(): TraceEvent<S>[];
   readonly originMs: number;
 };
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorder {
-  const events: TraceEvent[] = [];
+export function createTraceRecorder<S = ManifestDigest>(options: TraceRecorderOptions<S>): TraceRecorder<S> {
+  const events: TraceEvent<S>[] = [];
   const keep = options.keep ?? true;
   const rel = (path: string) => {
     const r = relative(options.root, path).split(sep).join('/');
     return r === '' ? '.' : r;
   };
   const t = () => options.clock.now() - options.originMs;
-  const emit = (event: TraceEvent) => {
+  const emit = (event: TraceEvent<S>) => {
     if (keep) events.push(event);
     options.onEvent?.(event);
   };
@@ -130,14 +116,14 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
 
   /** A write that landed: when a reader can see it. */
   /** `data` is the bytes written, or only their count (a streamed write, never a manifest). */
-  const record = (kind: 'write' | 'append' | 'create' | 'remove', path: string, data: string | Uint8Array | number | null, was?: ManifestDigest) => {
+  const record = (kind: 'write' | 'append' | 'create' | 'remove', path: string, data: string | Uint8Array | number | null, was?: S) => {
     const at = t();
     const p = rel(path);
     if (kind === 'remove') return emit({ t: at, kind, path: p });
     const bytes = size(data ?? '');
     if (kind !== 'write') return emit({ t: at, kind, path: p, bytes });
-    const event: TraceEvent = { t: at, kind, path: p, bytes, fsync: fsyncsPerAtomicWrite(options.durability) > 0 };
-    if (isManifestPath(path) && typeof data !== 'number') event.state = digestManifest(data ?? '');
+    const event: TraceEvent<S> = { t: at, kind, path: p, bytes, fsync: fsyncsPerAtomicWrite(options.durability) > 0 };
+    if (isManifestPath(path) && typeof data !== 'number') event.state = options.digest(data ?? '');
     if (was) event.was = was;
     emit(event);
   };
@@ -145,7 +131,7 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
   return {
     originMs: options.originMs,
     events: () => events,
-    note: (event) => emit({ t: t(), ...event } as TraceEvent),
+    note: (event) => emit({ t: t(), ...event } as TraceEvent<S>),
     landed: (kind, path, data) => record(kind, path, data ?? new Uint8Array()),
     wrapFs<T extends FileSink>(fs: T, wrapOptions: { observed?: boolean } = {}): T {
       const observed = wrapOptions.observed ?? false;
@@ -162,7 +148,7 @@ export function createTraceRecorder(options: TraceRecorderOptions): TraceRecorde
       return {
         ...fs,
         writeAtomic: (path: string, data: string | Uint8Array, writeOptions?: { private?: boolean }) => {
-          let was: ManifestDigest | undefined;
+          let was: S | undefined;
           if (!observed && options.readPrevious && isManifestPath(path) && !seen.has(path)) {
             seen.add(path);
             was = options.readPrevious(path);
