@@ -7,22 +7,30 @@
 //   bundles no package but commander, and leaves in dist/ the modules that bring a heavy
 //   package (zod's schemas, the BullMQ worker and dispatcher): it imports them from there
 //   when a command needs them. The trace recorder (CODEX_ORCHESTRATOR_TRACE) is bundled: it
-//   records a manifest write's text and never loads the schema. So a valid run loads one file of the project
-//   and no package, and zod only words a config's mistake.
+//   records a manifest write's text and never loads the schema. So a valid run loads one file
+//   of the project and no package, and zod only words a config's mistake.
 // - The lane's tools, dist/src/harness/<tool>/bin.js (the npm scripts), from their cli.js. They
 //   always need their packages (zod, yaml, diff, picomatch, commander), which are bundled;
 //   only what a command may never reach stays outside (BullMQ and Redis, TypeScript, ts-morph,
 //   ESLint, Playwright), with the BullMQ worker and dispatcher left in dist/.
 //
+// Each bin is a small loader (LOADER below) and its bundle, bin.bundle.js: a classic script
+// (CommonJS inside one function), because V8 can start a classic script from a code cache and,
+// on Node 20, not an ES module. scripts/code-cache.mjs, the build's last step, trains the cache
+// (bin.bundle.cache). What the bundle loads when needed goes through the loader's import():
+// inside a script compiled from a cache, import() finds no module loader on Node 20.
+//
 // A module imported lazily (`import()`) stays lazy in a bundle: its code runs when reached.
 // What a module left in dist/ shares with the bundle (limits, protocol keys, env names:
 // constants and plain functions) is then loaded twice, harmless for values without identity.
-// Each bundle sits next to its entry, so `import.meta.url` names the same directory in both.
-// Two checks fail the build: a static import of a package (or of a module left in dist/) at a
-// bundle's start, and a module other than the entry that decides on its own whether it is the
-// main module (in a bundle every module's import.meta.url is the bundle's, so it would be).
+// Each bundle sits next to its bin, and `import.meta.url` in it is the bin's URL, so it names
+// the same directory as in the entry. Checks fail the build: a static import of a package (or
+// of a module left in dist/) at a bundle's start, a module other than the entry that decides
+// on its own whether it is the main module (in a bundle every module's import.meta.url is the
+// bin's, so it would be), and an import to load when needed that did not go to the loader.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,11 +56,17 @@ const BUNDLES = [
   })),
 ];
 
+/**
+ * What the bundle imports when a command needs it (a module left in dist/, a package not
+ * bundled) is marked here and then loaded through the loader (\`__binImport\`): an \`import()\`
+ * inside a script V8 compiled from a code cache finds no loader on Node 20.
+ */
+const LATER = '\0bin-import:';
+
 const packageName = (path) => (path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]);
 
 /** Resolves the modules left in dist/ to their path from the bundle, and the packages not bundled to themselves. */
-function placement(bundle) {
-  const out = inDist(bundle.out);
+function placement(bundle, out) {
   const fromDist = bundle.fromDist.map(inDist);
   return {
     name: 'placement',
@@ -70,11 +84,11 @@ function placement(bundle) {
           };
         }
         const path = relative(dirname(out), target);
-        return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+        return { path: `${LATER}${path.startsWith('.') ? path : `./${path}`}`, external: true };
       });
       builder.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:') || bundle.bundles(packageName(args.path))) return undefined;
-        return { path: args.path, external: true };
+        return { path: args.kind === 'dynamic-import' ? `${LATER}${args.path}` : args.path, external: true };
       });
     },
   };
@@ -84,9 +98,43 @@ function placement(bundle) {
 const decidesIfMain = (source) =>
   /isMain\(import\.meta\.url\)/.test(source) || (source.includes('import.meta.url') && source.includes('process.argv[1]'));
 
+/** The bin users run: V8 compiles the bundle with the code cache the build trained, or from source when V8 refuses the cache. */
+const LOADER = `#!/usr/bin/env node
+// Written by scripts/bundle-bin.mjs: runs the bundle next to it (bin.bundle.js) as a classic
+// script, with the V8 code cache the build trained on it (bin.bundle.cache), so a start does not
+// parse and compile the bundle again. A cache V8 refuses (another Node, other V8 flags) or a
+// missing one costs only that compilation. CODEX_BIN_CODE_CACHE=write (the build) runs without
+// the cache and writes it at exit; =none runs without it; =check says on stderr whether it was used.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const code = fileURLToPath(new URL('./bin.bundle.js', import.meta.url));
+const cacheFile = fileURLToPath(new URL('./bin.bundle.cache', import.meta.url));
+const mode = process.env.CODEX_BIN_CODE_CACHE;
+let cachedData;
+if (mode !== 'write' && mode !== 'none') {
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // No cache: compiled from source.
+  }
+}
+const script = new vm.Script(readFileSync(code, 'utf8'), { filename: code, cachedData });
+if (mode === 'check') process.stderr.write(\`code cache: \${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}\\n\`);
+if (mode === 'write') process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+const module = { exports: {} };
+// What the bundle loads when a command needs it (a module left in dist/, a package not bundled),
+// resolved from here, where the bundle sits.
+const load = (specifier) => import(specifier.startsWith('.') ? new URL(specifier, import.meta.url).href : specifier);
+script.runInThisContext()(module.exports, createRequire(code), module, code, fileURLToPath(new URL('.', import.meta.url)), import.meta.url, load);
+`;
+
 const failures = [];
 for (const bundle of BUNDLES) {
-  const out = inDist(bundle.out);
+  const bin = inDist(bundle.out);
+  const out = resolve(dirname(bin), 'bin.bundle.js');
   // esbuild prints its own errors (file, line, what): no stack trace after them.
   const result = await build({
     absWorkingDir: ROOT,
@@ -94,17 +142,18 @@ for (const bundle of BUNDLES) {
     outfile: out,
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    // A classic script, which V8 can cache compiled (an ES module's cache needs a flag on Node 20):
+    // CommonJS inside a function the loader calls with require and the bin's own URL.
+    format: 'cjs',
     target: 'node20',
-    plugins: [placement(bundle)],
-    // Bundled CommonJS packages (commander, yaml, …) call require(): an ES module needs one made for it.
-    banner: { js: "import { createRequire as __binRequire } from 'node:module';\nconst require = __binRequire(import.meta.url);" },
+    define: { 'import.meta.url': '__binUrl' },
+    plugins: [placement(bundle, out)],
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
   }).catch(() => process.exit(1));
   const name = relative(ROOT, out).split('\\').join('/');
-  const eager = result.metafile.outputs[name]?.imports.filter((i) => i.kind === 'import-statement' && !i.path.startsWith('node:'));
+  const eager = result.metafile.outputs[name]?.imports.filter((i) => i.kind !== 'dynamic-import' && !isBuiltin(i.path));
   if (eager === undefined) throw new Error(`bundle-bin: esbuild reported no output for ${name}`);
   if (eager.length > 0)
     failures.push(`${name} would load ${eager.map((i) => i.path).join(', ')} at every start: import it inside the command that needs it`);
@@ -116,7 +165,19 @@ for (const bundle of BUNDLES) {
     failures.push(
       `${name} holds ${guards.join(', ')}, which decide(s) whether they are the main module: in a bundle they always would be; give them an entry of their own`,
     );
-  if (!readFileSync(out, 'utf8').startsWith('#!/usr/bin/env node\n') && bundle.entry === 'src/cli/main.js') failures.push(`${name} lost its #! line`);
+  let later = 0;
+  const text = readFileSync(out, 'utf8')
+    .replace(/^#!.*\n/, '')
+    .replaceAll(/\bimport\("\\0bin-import:([^"]+)"\)/g, (_, specifier) => {
+      later += 1;
+      return `__binImport(${JSON.stringify(specifier)})`;
+    });
+  const marked = result.metafile.outputs[name].imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith(LATER)).length;
+  if (later !== marked || text.includes(LATER) || text.includes('\\0bin-import:'))
+    failures.push(`${name}: ${marked} import(s) to load when needed, ${later} handed to the loader: each must go through it`);
+  writeFileSync(out, `(function (exports, require, module, __filename, __dirname, __binUrl, __binImport) {\n${text}\n})\n`);
+  writeFileSync(bin, LOADER);
+  rmSync(resolve(dirname(bin), 'bin.bundle.cache'), { force: true });
 }
 for (const line of failures) process.stderr.write(`bundle-bin: ${line}\n`);
 if (failures.length > 0) process.exit(1);

@@ -1,4 +1,4 @@
-// The build's last step: makes the bin (dist/src/cli/bin.js, scripts/bundle-bin.mjs) and the
+// The build's third step: makes the bin (dist/src/cli/bin.js, scripts/bundle-bin.mjs) and the
 // entry it is bundled from executable so `npm ci` alone leaves a runnable bin, and writes
 // dist/.build-stamp, which the lane's tools compare with their sources (a dist/ older than them
 // is refused: src/harness/fresh-dist.ts).

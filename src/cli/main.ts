@@ -13,13 +13,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const argv = process.argv.slice(2);
 // Cloud stages go to workers when a Redis URL is set (src/cloud/router.ts); everything else runs here.
 const runtime = createRealRuntime({ wrapExecutor: (spawn) => createCloudRouter(spawn) });
-// CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
-// src/harness/trace/file-trace.ts); loaded only when asked for.
-const traceFile = runtime.env[ENV_VARIABLES.trace.name];
-const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
-trace?.note({ kind: 'cli:start', argv });
-process.exitCode = await runCli(argv, runtime);
-trace?.note({ kind: 'cli:exit', code: process.exitCode });
-// A worker that has stopped (its stages finished or handed back) does not wait for BullMQ's
-// clients to give up on a Redis that is gone: they retry forever and would keep it alive.
-if (argv[0] === 'worker') process.exit();
+
+// No top-level await: the bin runs this module bundled as a classic script (scripts/bundle-bin.mjs).
+async function main(): Promise<void> {
+  // CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
+  // src/harness/trace/file-trace.ts); loaded only when asked for.
+  const traceFile = runtime.env[ENV_VARIABLES.trace.name];
+  const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
+  trace?.note({ kind: 'cli:start', argv });
+  process.exitCode = await runCli(argv, runtime);
+  trace?.note({ kind: 'cli:exit', code: process.exitCode });
+  // A worker that has stopped (its stages finished or handed back) does not wait for BullMQ's
+  // clients to give up on a Redis that is gone: they retry forever and would keep it alive.
+  if (argv[0] === 'worker') process.exit();
+}
+
+void main();

@@ -9,13 +9,14 @@
 // module's code runs only when reached) and leaves the modules that bring a heavy package in
 // dist/: it must load one file of the project and no package for a valid run, and still load
 // zod when there is a mistake to word.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_ENTRY_PATH, CLI_PATH } from '../helpers/cli.js';
+import { TOOLS } from '../helpers/git-repo.js';
 import { useTempRepos } from '../helpers/integration.js';
 
 const HOOK = join(dirname(fileURLToPath(import.meta.url)), '../helpers/module-list/register.mjs');
@@ -158,5 +159,36 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
     expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
     // Only the lazily loaded schema comes from dist/: the rest of the CLI is the bin's.
     expect(project(modules).filter((m) => m.startsWith('src/'))).toEqual(['src/cli/bin.js', 'src/config/schema.js', 'src/config/limits.js']);
+  });
+});
+
+describe('the bins start from the code cache the build trained (scripts/code-cache.mjs)', () => {
+  const bins = [TOOLS.cli, TOOLS.golden, TOOLS.specGuard, TOOLS.diffBudget, TOOLS.docsCheck, TOOLS.review];
+
+  it('each bin says V8 used its cache, and runs as it does without one', () => {
+    const root = repo(oneStage);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    for (const bin of bins) {
+      const args = bin === TOOLS.cli ? ['plan', 'one'] : ['--help'];
+      const cached = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...env, CODEX_BIN_CODE_CACHE: 'check' }, encoding: 'utf8' });
+      expect(cached.stderr.split('\n')[0], bin).toBe('code cache: used');
+      const fresh = spawnSync(process.execPath, [bin, ...args], { cwd: root, env: { ...env, CODEX_BIN_CODE_CACHE: 'none' }, encoding: 'utf8' });
+      expect(cached.status, bin).toBe(fresh.status);
+      expect(cached.stdout, bin).toBe(fresh.stdout);
+    }
+  });
+
+  it('a module or package the bundle loads when needed comes through the loader, also from the cache', async () => {
+    // The config schema (dist/) for a config's mistake, from a bin whose cache V8 used.
+    const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
+    const result = spawnSync(process.execPath, [TOOLS.cli, 'start', 'one'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: 'check' },
+      encoding: 'utf8',
+    });
+    const [first, ...rest] = result.stderr.trim().split('\n');
+    expect(first).toBe('code cache: used');
+    expect(result.status).toBe(2);
+    expect(rest).toEqual([expect.stringMatching(/^codex-orchestrator: codex\.orchestrator\.json: .*comand: unknown key/)]);
   });
 });

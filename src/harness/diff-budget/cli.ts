@@ -63,5 +63,8 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
 
 if (isMain(import.meta.url)) {
   refuseStaleDist('diff-budget', import.meta.url);
-  process.exitCode = await runDiffBudgetCli(process.argv.slice(2));
+  // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
+  void runDiffBudgetCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

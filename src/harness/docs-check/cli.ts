@@ -33,5 +33,8 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
 
 if (isMain(import.meta.url)) {
   refuseStaleDist('docs:check', import.meta.url);
-  process.exitCode = await runDocsCheckCli(process.argv.slice(2));
+  // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
+  void runDocsCheckCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -373,5 +373,8 @@ export function runGoldenCli(argv: string[]): Promise<number> {
 
 if (isMain(import.meta.url)) {
   refuseStaleDist('golden', import.meta.url);
-  process.exitCode = await runGoldenCli(process.argv.slice(2));
+  // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
+  void runGoldenCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -103,5 +103,8 @@ export function runReviewCli(argv: string[]): Promise<number> {
 // No refusal on a stale dist/ (fresh-dist.ts): the review is the lane's always stage, so it
 // writes the packet all the same, red, saying why.
 if (isMain(import.meta.url)) {
-  process.exitCode = await runReviewCli(process.argv.slice(2));
+  // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
+  void runReviewCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

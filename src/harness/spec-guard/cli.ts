@@ -79,5 +79,8 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
 
 if (isMain(import.meta.url)) {
   refuseStaleDist('spec-guard', import.meta.url);
-  process.exitCode = await runSpecGuardCli(process.argv.slice(2));
+  // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
+  void runSpecGuardCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
