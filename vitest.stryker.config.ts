@@ -10,10 +10,10 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     exclude: [
       '**/node_modules/**',
-      // Spawn dist/src/cli/bin.js or the lane's tools.
+      // Spawn dist/src/cli/bin.cjs or the lane's tools.
       'tests/integration/**',
       'tests/harness/**',
-      // Spawn dist/src/harness/golden/bin.js; real runs with real processes and the wall clock.
+      // Spawn dist/src/harness/golden/bin.cjs; real runs with real processes and the wall clock.
       'tests/golden/workflow.test.ts',
       'tests/golden/fidelity-and-diff.test.ts',
       // ts-morph over fixtures: no code under src/manifest, src/persist or src/run runs there.

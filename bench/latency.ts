@@ -19,8 +19,8 @@ import { createRealRuntime } from '../src/runtime/real-runtime.js';
 import type { Runtime } from '../src/runtime/types.js';
 import { createCapturedStream } from '../src/runtime/virtual-runtime.js';
 
-/** This checkout's built bin (dist/src/cli/bin.js), which the benches run as users do. */
-export const CLI = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url));
+/** This checkout's built bin (dist/src/cli/bin.cjs), which the benches run as users do. */
+export const CLI = fileURLToPath(new URL('../src/cli/bin.cjs', import.meta.url));
 
 export type LatencyResults = {
   forced_write_p50_ms: number;

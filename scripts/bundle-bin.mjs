@@ -3,18 +3,18 @@
 // loader reading, resolving and linking its modules one by one (about 75 for the CLI's
 // `start`, 190 for spec-guard with zod and yaml); a bundle is one file to read and link.
 //
-// - The bin, dist/src/cli/bin.js (package.json's `bin`), from dist/src/cli/main.js. It
+// - The bin, dist/src/cli/bin.cjs (package.json's `bin`), from dist/src/cli/main.js. It
 //   bundles no package but commander, and leaves in dist/ the modules that bring a heavy
 //   package (zod's schemas, the BullMQ worker and dispatcher): it imports them from there
 //   when a command needs them. The trace recorder (CODEX_ORCHESTRATOR_TRACE) is bundled: it
 //   records a manifest write's text and never loads the schema. So a valid run loads one file
 //   of the project and no package, and zod only words a config's mistake.
-// - The lane's tools, dist/src/harness/<tool>/bin.js (the npm scripts), from their cli.js. They
+// - The lane's tools, dist/src/harness/<tool>/bin.cjs (the npm scripts), from their cli.js. They
 //   always need their packages (zod, yaml, diff, picomatch, commander), which are bundled;
 //   only what a command may never reach stays outside (BullMQ and Redis, TypeScript, ts-morph,
 //   ESLint, Playwright), with the BullMQ worker and dispatcher left in dist/.
 //
-// Each bin is a small loader (LOADER below) and its bundle, bin.bundle.js: a classic script
+// Each bin is a small CommonJS loader (LOADER below) and its bundle, bin.bundle.js: a classic script
 // (CommonJS inside one function), because V8 can start a classic script from a code cache and,
 // on Node 20, not an ES module. scripts/code-cache.mjs, the build's last step, trains the cache
 // (bin.bundle.cache). What the bundle loads when needed goes through the loader's import():
@@ -44,13 +44,13 @@ const NEVER_BUNDLED = ['bullmq', 'ioredis', 'typescript', 'ts-morph', 'eslint', 
 const BUNDLES = [
   {
     entry: 'src/cli/main.js',
-    out: 'src/cli/bin.js',
+    out: 'src/cli/bin.cjs',
     bundles: (name) => name === 'commander',
     fromDist: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js', ...BULLMQ_MODULES],
   },
   ...['golden', 'spec-guard', 'diff-budget', 'docs-check', 'review'].map((tool) => ({
     entry: `src/harness/${tool}/cli.js`,
-    out: `src/harness/${tool}/bin.js`,
+    out: `src/harness/${tool}/bin.cjs`,
     bundles: (name) => !NEVER_BUNDLED.includes(name),
     fromDist: BULLMQ_MODULES,
   })),
@@ -98,20 +98,26 @@ function placement(bundle, out) {
 const decidesIfMain = (source) =>
   /isMain\(import\.meta\.url\)/.test(source) || (source.includes('import.meta.url') && source.includes('process.argv[1]'));
 
-/** The bin users run: V8 compiles the bundle with the code cache the build trained, or from source when V8 refuses the cache. */
+/**
+ * The bin users run: V8 compiles the bundle with the code cache the build trained, or from
+ * source when V8 refuses the cache. It is CommonJS (.cjs): an ES module as the main script costs
+ * Node 20 its ES module loader at every start (about 12 ms), which only a command that loads a
+ * module when needed then pays.
+ */
 const LOADER = `#!/usr/bin/env node
 // Written by scripts/bundle-bin.mjs: runs the bundle next to it (bin.bundle.js) as a classic
 // script, with the V8 code cache the build trained on it (bin.bundle.cache), so a start does not
 // parse and compile the bundle again. A cache V8 refuses (another Node, other V8 flags) or a
 // missing one costs only that compilation. CODEX_BIN_CODE_CACHE=write (the build) runs without
 // the cache and writes it at exit; =none runs without it; =check says on stderr whether it was used.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
 
-const code = fileURLToPath(new URL('./bin.bundle.js', import.meta.url));
-const cacheFile = fileURLToPath(new URL('./bin.bundle.cache', import.meta.url));
+const code = join(__dirname, 'bin.bundle.js');
+const cacheFile = join(__dirname, 'bin.bundle.cache');
 const mode = process.env.CODEX_BIN_CODE_CACHE;
 let cachedData;
 if (mode !== 'write' && mode !== 'none') {
@@ -124,11 +130,13 @@ if (mode !== 'write' && mode !== 'none') {
 const script = new vm.Script(readFileSync(code, 'utf8'), { filename: code, cachedData });
 if (mode === 'check') process.stderr.write(\`code cache: \${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}\\n\`);
 if (mode === 'write') process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));
-const module = { exports: {} };
+// The bundle's import.meta.url: this file's.
+const url = pathToFileURL(__filename).href;
 // What the bundle loads when a command needs it (a module left in dist/, a package not bundled),
 // resolved from here, where the bundle sits.
-const load = (specifier) => import(specifier.startsWith('.') ? new URL(specifier, import.meta.url).href : specifier);
-script.runInThisContext()(module.exports, createRequire(code), module, code, fileURLToPath(new URL('.', import.meta.url)), import.meta.url, load);
+const load = (specifier) => import(specifier.startsWith('.') ? new URL(specifier, url).href : specifier);
+const bundle = { exports: {} };
+script.runInThisContext()(bundle.exports, require, bundle, code, __dirname, url, load);
 `;
 
 const failures = [];

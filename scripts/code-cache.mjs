@@ -14,7 +14,7 @@ const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../dist');
 const bins = readdirSync(join(DIST, 'src'), { recursive: true })
   .map(String)
   .filter((path) => path.endsWith('bin.bundle.js'))
-  .map((path) => join(DIST, 'src', dirname(path), 'bin.js'))
+  .map((path) => join(DIST, 'src', dirname(path), 'bin.cjs'))
   .sort();
 const failures = [];
 if (bins.length === 0) failures.push('no bundle under dist/src: run scripts/bundle-bin.mjs first');
@@ -30,7 +30,7 @@ try {
       failures.push(`${name} is missing next to its bundle`);
       continue;
     }
-    const args = name === join('src', 'cli', 'bin.js') ? ['start', 'one'] : ['--help'];
+    const args = name === join('src', 'cli', 'bin.cjs') ? ['start', 'one'] : ['--help'];
     const run = (mode) =>
       spawnSync(process.execPath, [bin, ...args], {
         cwd: repo,

@@ -66,10 +66,10 @@ describe('a dist/ older than its sources', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
     utimesSync(join(root, 'dist', BUILD_STAMP), T + 10, T + 10);
     const tools = {
-      'spec-guard': 'dist/src/harness/spec-guard/bin.js',
-      'diff-budget': 'dist/src/harness/diff-budget/bin.js',
-      'docs:check': 'dist/src/harness/docs-check/bin.js',
-      golden: 'dist/src/harness/golden/bin.js',
+      'spec-guard': 'dist/src/harness/spec-guard/bin.cjs',
+      'diff-budget': 'dist/src/harness/diff-budget/bin.cjs',
+      'docs:check': 'dist/src/harness/docs-check/bin.cjs',
+      golden: 'dist/src/harness/golden/bin.cjs',
       bench: 'dist/bench/run-bench.js',
       codemod: 'dist/codemods/cli.js',
     };
@@ -100,7 +100,7 @@ describe('a dist/ older than its sources', () => {
     const golden = join(ROOT, 'golden/success/expected/files/.runs/0101/cli');
     const [id] = readdirSync(golden);
     cpSync(join(golden, id!, 'manifest.json'), join(runDir, 'manifest.json'));
-    const result = spawnSync(process.execPath, [join(root, 'dist/src/harness/review/bin.js'), '--run-dir', runDir, '--no-golden-diff'], {
+    const result = spawnSync(process.execPath, [join(root, 'dist/src/harness/review/bin.cjs'), '--run-dir', runDir, '--no-golden-diff'], {
       cwd: root,
       encoding: 'utf8',
     });

@@ -8,8 +8,8 @@ import { checkInvariants, formatViolation, type InvariantName, type Violation } 
 import { readTraceFile } from '../../src/harness/trace/read-trace.js';
 import { isOrchestratorVariable } from '../../src/config/env-settings.js';
 
-/** The bin users run: dist/src/cli/bin.js, the CLI bundled into one file (scripts/bundle-bin.mjs). */
-export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli/bin.js');
+/** The bin users run: dist/src/cli/bin.cjs, the CLI bundled into one file (scripts/bundle-bin.mjs). */
+export const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/cli/bin.cjs');
 /** The entry the bin is bundled from: its modules are the CLI's own (tests/integration/startup-modules.test.ts). */
 export const CLI_ENTRY_PATH = join(dirname(CLI_PATH), 'main.js');
 

@@ -15,12 +15,12 @@ export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..
 
 /** The lane's tools as the npm scripts run them: each bundled into one file (scripts/bundle-bin.mjs). */
 export const TOOLS = {
-  cli: join(PROJECT_ROOT, 'dist/src/cli/bin.js'),
-  specGuard: join(PROJECT_ROOT, 'dist/src/harness/spec-guard/bin.js'),
-  diffBudget: join(PROJECT_ROOT, 'dist/src/harness/diff-budget/bin.js'),
-  docsCheck: join(PROJECT_ROOT, 'dist/src/harness/docs-check/bin.js'),
-  review: join(PROJECT_ROOT, 'dist/src/harness/review/bin.js'),
-  golden: join(PROJECT_ROOT, 'dist/src/harness/golden/bin.js'),
+  cli: join(PROJECT_ROOT, 'dist/src/cli/bin.cjs'),
+  specGuard: join(PROJECT_ROOT, 'dist/src/harness/spec-guard/bin.cjs'),
+  diffBudget: join(PROJECT_ROOT, 'dist/src/harness/diff-budget/bin.cjs'),
+  docsCheck: join(PROJECT_ROOT, 'dist/src/harness/docs-check/bin.cjs'),
+  review: join(PROJECT_ROOT, 'dist/src/harness/review/bin.cjs'),
+  golden: join(PROJECT_ROOT, 'dist/src/harness/golden/bin.cjs'),
   bench: join(PROJECT_ROOT, 'dist/bench/run-bench.js'),
 } as const;
 

@@ -4,7 +4,7 @@
 // command's start-up does not grow by loading another command's code or a heavy dependency.
 //
 // Two layers. The entry tsc builds (dist/src/cli/main.js) shows the CLI's own module structure:
-// which of its modules a command reaches. The bin users run (dist/src/cli/bin.js) is that entry
+// which of its modules a command reaches. The bin users run (dist/src/cli/bin.cjs) is that entry
 // bundled into one file (scripts/bundle-bin.mjs), which keeps the structure (a lazily imported
 // module's code runs only when reached) and leaves the modules that bring a heavy package in
 // dist/: it must load one file of the project and no package for a valid run, and still load
@@ -129,7 +129,7 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
     for (const args of [['--version'], ['--help'], ['start', 'one']]) {
       const { code, modules } = await cliModules(args, root, CLI_PATH);
       expect(code, args.join(' ')).toBe(0);
-      expect(project(modules), args.join(' ')).toEqual(['src/cli/bin.js']);
+      expect(project(modules), args.join(' ')).toEqual(['src/cli/bin.cjs']);
     }
   });
 
@@ -138,7 +138,7 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
     const trace = join(root, 'trace.ndjson');
     const { code, modules } = await cliModules(['start', 'one'], root, CLI_PATH, { CODEX_ORCHESTRATOR_TRACE: trace });
     expect(code).toBe(0);
-    expect(project(modules)).toEqual(['src/cli/bin.js']);
+    expect(project(modules)).toEqual(['src/cli/bin.cjs']);
     expect(readFileSync(trace, 'utf8')).toContain('"state":{"text":');
   });
 
@@ -155,10 +155,10 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
     const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
     const { code, modules } = await cliModules(['start', 'one'], root, CLI_PATH);
     expect(code).toBe(2);
-    expect(modules).toEqual(expect.arrayContaining(['src/cli/bin.js', 'src/config/schema.js']));
+    expect(modules).toEqual(expect.arrayContaining(['src/cli/bin.cjs', 'src/config/schema.js']));
     expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
     // Only the lazily loaded schema comes from dist/: the rest of the CLI is the bin's.
-    expect(project(modules).filter((m) => m.startsWith('src/'))).toEqual(['src/cli/bin.js', 'src/config/schema.js', 'src/config/limits.js']);
+    expect(project(modules).filter((m) => m.startsWith('src/'))).toEqual(['src/cli/bin.cjs', 'src/config/schema.js', 'src/config/limits.js']);
   });
 });
 

@@ -22,11 +22,11 @@ export function haveRedisServer(): boolean {
 /** Whether the scenario's real run needs a redis-server (cloud `redis: up`). */
 export const needsRedisServer = (cloud: ScenarioCloud | undefined): boolean => cloud !== undefined && cloud.redis === 'up';
 
-/** The built bin (`dist/src/cli/bin.js` of this checkout), which worker processes run. */
+/** The built bin (`dist/src/cli/bin.cjs` of this checkout), which worker processes run. */
 function builtBin(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) {
-      const bin = join(dir, 'dist', 'src', 'cli', 'bin.js');
+      const bin = join(dir, 'dist', 'src', 'cli', 'bin.cjs');
       if (!existsSync(bin)) throw new OrchestratorError(`golden: a cloud scenario's workers run the built CLI, and ${bin} is missing: run \`npm run build\``, 2);
       return bin;
     }

@@ -15,7 +15,7 @@ import { createVirtualRuntime, driveToCompletion } from '../../runtime/virtual-r
 
 // The built bin (scripts/bundle-bin.mjs), whether this module runs built (dist/src/harness/soak) or from source (tests).
 const here = dirname(fileURLToPath(import.meta.url));
-export const CLI_PATH = join(here, here.includes(`${sep}dist${sep}`) ? '../../../..' : '../../..', 'dist/src/cli/bin.js');
+export const CLI_PATH = join(here, here.includes(`${sep}dist${sep}`) ? '../../../..' : '../../..', 'dist/src/cli/bin.cjs');
 
 export type BatteryResult = {
   battery: string;
