@@ -4,11 +4,12 @@
 // `start`, 190 for spec-guard with zod and yaml); a bundle is one file to read and link.
 //
 // - The bin, dist/src/cli/bin.cjs (package.json's `bin`), from dist/src/cli/main.js. It
-//   bundles no package but commander, and leaves in dist/ the modules that bring a heavy
-//   package (zod's schemas, the BullMQ worker and dispatcher): it imports them from there
-//   when a command needs them. The trace recorder (CODEX_ORCHESTRATOR_TRACE) is bundled: it
-//   records a manifest write's text and never loads the schema. So a valid run loads one file
-//   of the project and no package, and zod only words a config's mistake.
+//   bundles no package but commander. zod's schemas (the config's, the manifest's, the tool
+//   runs') are a second bundle, schemas.bundle.js, run the first time a command needs one (a
+//   manifest read, a config's mistake to word); the BullMQ worker and dispatcher stay in dist/,
+//   imported from there by a cloud stage or a worker. The trace recorder
+//   (CODEX_ORCHESTRATOR_TRACE) is bundled: it records a manifest write's text and never loads
+//   the schema. So a valid run runs one bundle and no package.
 // - The lane's tools, dist/src/harness/<tool>/bin.cjs (the npm scripts), from their cli.js. They
 //   always need their packages (zod, yaml, diff, picomatch, commander), which are bundled;
 //   only what a command may never reach stays outside (BullMQ and Redis, TypeScript, ts-morph,
@@ -46,13 +47,17 @@ const BUNDLES = [
     entry: 'src/cli/main.js',
     out: 'src/cli/bin.cjs',
     bundles: (name) => name === 'commander',
-    fromDist: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js', ...BULLMQ_MODULES],
+    fromDist: BULLMQ_MODULES,
+    // zod's schemas: a second bundle, schemas.bundle.js, with its own code cache, run the first
+    // time a command needs one (a manifest read, a config's mistake to word).
+    chunk: { name: 'schemas', modules: ['src/config/schema.js', 'src/manifest/schema.js', 'src/run/tool-runs-schema.js'] },
   },
   ...['golden', 'spec-guard', 'diff-budget', 'docs-check', 'review'].map((tool) => ({
     entry: `src/harness/${tool}/cli.js`,
     out: `src/harness/${tool}/bin.cjs`,
     bundles: (name) => !NEVER_BUNDLED.includes(name),
     fromDist: BULLMQ_MODULES,
+    chunk: null,
   })),
 ];
 
@@ -67,7 +72,7 @@ const packageName = (path) => (path.startsWith('@') ? path.split('/').slice(0, 2
 
 /** Resolves the modules left in dist/ to their path from the bundle, and the packages not bundled to themselves. */
 function placement(bundle, out) {
-  const fromDist = bundle.fromDist.map(inDist);
+  const fromDist = [...bundle.fromDist, ...(bundle.chunk?.modules ?? [])].map(inDist);
   return {
     name: 'placement',
     setup(builder) {
@@ -99,45 +104,77 @@ const decidesIfMain = (source) =>
   /isMain\(import\.meta\.url\)/.test(source) || (source.includes('import.meta.url') && source.includes('process.argv[1]'));
 
 /**
- * The bin users run: V8 compiles the bundle with the code cache the build trained, or from
+ * The bin users run (given its second bundle's modules): V8 compiles the bundle with the code cache the build trained, or from
  * source when V8 refuses the cache. It is CommonJS (.cjs): an ES module as the main script costs
  * Node 20 its ES module loader at every start (about 12 ms), which only a command that loads a
  * module when needed then pays.
  */
-const LOADER = `#!/usr/bin/env node
+const loader = (chunks) => `#!/usr/bin/env node
 // Written by scripts/bundle-bin.mjs: runs the bundle next to it (bin.bundle.js) as a classic
 // script, with the V8 code cache the build trained on it (bin.bundle.cache), so a start does not
-// parse and compile the bundle again. A cache V8 refuses (another Node, other V8 flags) or a
-// missing one costs only that compilation. CODEX_BIN_CODE_CACHE=write (the build) runs without
-// the cache and writes it at exit; =none runs without it; =check says on stderr whether it was used.
+// parse and compile the bundle again; a second bundle (CHUNKS) runs the first time a command
+// imports one of its modules, from its own cache. A cache V8 refuses (another Node, other V8
+// flags) or a missing one costs only that compilation. CODEX_BIN_CODE_CACHE=write (the build)
+// runs without the caches and writes them at exit; =extend (the build) reads them and writes
+// them back with what this run compiled too; =none runs without them; =check says on stderr,
+// for each bundle as it runs, whether its cache was used.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const vm = require('node:vm');
 
-const code = join(__dirname, 'bin.bundle.js');
-const cacheFile = join(__dirname, 'bin.bundle.cache');
+// Each module of a second bundle: the bundle, and the name it exports the module under.
+const CHUNKS = ${JSON.stringify(chunks)};
 const mode = process.env.CODEX_BIN_CODE_CACHE;
-let cachedData;
-if (mode !== 'write' && mode !== 'none') {
-  try {
-    cachedData = readFileSync(cacheFile);
-  } catch {
-    // No cache: compiled from source.
-  }
-}
-const script = new vm.Script(readFileSync(code, 'utf8'), { filename: code, cachedData });
-if (mode === 'check') process.stderr.write(\`code cache: \${cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'}\\n\`);
-if (mode === 'write') process.on('exit', () => writeFileSync(cacheFile, script.createCachedData()));
 // The bundle's import.meta.url: this file's.
 const url = pathToFileURL(__filename).href;
-// What the bundle loads when a command needs it (a module left in dist/, a package not bundled),
-// resolved from here, where the bundle sits.
-const load = (specifier) => import(specifier.startsWith('.') ? new URL(specifier, url).href : specifier);
-const bundle = { exports: {} };
-script.runInThisContext()(bundle.exports, require, bundle, code, __dirname, url, load);
+const compiled = [];
+const ran = new Map();
+
+function run(name) {
+  const code = join(__dirname, \`\${name}.bundle.js\`);
+  const cacheFile = join(__dirname, \`\${name}.bundle.cache\`);
+  let cachedData;
+  if (mode !== 'write' && mode !== 'none') {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      // No cache: compiled from source.
+    }
+  }
+  const script = new vm.Script(readFileSync(code, 'utf8'), { filename: code, cachedData });
+  if (mode === 'check') {
+    const used = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+    process.stderr.write(\`code cache\${name === 'bin' ? '' : \` (\${name})\`}: \${used}\\n\`);
+  }
+  compiled.push({ script, cacheFile });
+  const bundle = { exports: {} };
+  script.runInThisContext()(bundle.exports, require, bundle, code, __dirname, url, load);
+  return bundle.exports;
+}
+
+// What a bundle loads when a command needs it: a module of a second bundle, or a module left in
+// dist/ or a package not bundled, resolved from here, where the bundles sit.
+function load(specifier) {
+  const chunk = CHUNKS[specifier];
+  if (chunk) {
+    if (!ran.has(chunk[0])) ran.set(chunk[0], run(chunk[0]));
+    return Promise.resolve(ran.get(chunk[0])[chunk[1]]);
+  }
+  return import(specifier.startsWith('.') ? new URL(specifier, url).href : specifier);
+}
+
+if (mode === 'write' || mode === 'extend') {
+  process.on('exit', () => {
+    for (const { script, cacheFile } of compiled) writeFileSync(cacheFile, script.createCachedData());
+  });
+}
+run('bin');
 `;
+
+/** A bundle's text as the loader runs it: a function of CommonJS's names, the bin's URL and its import(). */
+const wrap = (text) => `(function (exports, require, module, __filename, __dirname, __binUrl, __binImport) {\n${text}\n})\n`;
 
 const failures = [];
 for (const bundle of BUNDLES) {
@@ -183,9 +220,37 @@ for (const bundle of BUNDLES) {
   const marked = result.metafile.outputs[name].imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith(LATER)).length;
   if (later !== marked || text.includes(LATER) || text.includes('\\0bin-import:'))
     failures.push(`${name}: ${marked} import(s) to load when needed, ${later} handed to the loader: each must go through it`);
-  writeFileSync(out, `(function (exports, require, module, __filename, __dirname, __binUrl, __binImport) {\n${text}\n})\n`);
-  writeFileSync(bin, LOADER);
+  writeFileSync(out, wrap(text));
   rmSync(resolve(dirname(bin), 'bin.bundle.cache'), { force: true });
+  const chunks = {};
+  if (bundle.chunk) {
+    const { name: chunkName, modules } = bundle.chunk;
+    const chunkOut = resolve(dirname(bin), `${chunkName}.bundle.js`);
+    const chunkResult = await build({
+      absWorkingDir: ROOT,
+      stdin: { contents: modules.map((m, k) => `export * as m${k} from ${JSON.stringify(inDist(m))};`).join('\n'), resolveDir: DIST, loader: 'js' },
+      outfile: chunkOut,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      define: { 'import.meta.url': '__binUrl' },
+      legalComments: 'none',
+      logLevel: 'warning',
+      metafile: true,
+    }).catch(() => process.exit(1));
+    const chunkFile = relative(ROOT, chunkOut).split('\\').join('/');
+    const loads = chunkResult.metafile.outputs[chunkFile].imports.filter((i) => !isBuiltin(i.path));
+    if (loads.length > 0) failures.push(`${chunkFile} would load ${loads.map((i) => i.path).join(', ')}: a second bundle holds all it needs`);
+    writeFileSync(chunkOut, wrap(readFileSync(chunkOut, 'utf8')));
+    rmSync(resolve(dirname(bin), `${chunkName}.bundle.cache`), { force: true });
+    modules.forEach((m, k) => {
+      const path = relative(dirname(bin), inDist(m));
+      chunks[path.startsWith('.') ? path : `./${path}`] = [chunkName, `m${k}`];
+    });
+  }
+  writeFileSync(bin, loader(chunks));
 }
+
 for (const line of failures) process.stderr.write(`bundle-bin: ${line}\n`);
 if (failures.length > 0) process.exit(1);

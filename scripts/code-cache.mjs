@@ -1,16 +1,20 @@
 // The build's last step (after chmod-bin's stamp, which the tools check before they start):
-// trains the V8 code cache of each bin the bundle step wrote (scripts/bundle-bin.mjs). One run
-// writes the cache at its exit, holding every function that run compiled; one more must use it,
-// or the build fails. The CLI runs a one-stage pipeline in a temporary repo (its start: the
-// config, the run, the manifest writes); a tool prints its help (its start: its packages and
-// schemas set up). The runs get PATH alone: V8 refuses a cache made under other flags.
+// trains the V8 code caches of each bin the bundle step wrote (scripts/bundle-bin.mjs). A first
+// run writes a bundle's cache at its exit, holding every function that run compiled; later runs
+// extend it (they start from it and write it back with what they compiled too); one more run
+// must use every cache, or the build fails. The CLI runs a one-stage pipeline in a temporary
+// repo (the config, the run, the manifest writes), then `status` on that run (a manifest read:
+// the schemas bundle) and `start` on a config with a mistake (its wording); a tool prints its
+// help (its start: its packages and schemas set up). The runs get PATH alone: V8 refuses a cache
+// made under other flags.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../dist');
+const CLI = join('src', 'cli', 'bin.cjs');
 const bins = readdirSync(join(DIST, 'src'), { recursive: true })
   .map(String)
   .filter((path) => path.endsWith('bin.bundle.js'))
@@ -18,37 +22,67 @@ const bins = readdirSync(join(DIST, 'src'), { recursive: true })
   .sort();
 const failures = [];
 if (bins.length === 0) failures.push('no bundle under dist/src: run scripts/bundle-bin.mjs first');
-const repo = mkdtempSync(join(tmpdir(), 'code-cache-'));
+
+const oneStage = (command) =>
+  JSON.stringify({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', [command]: 'true' }] }] });
+const scratch = mkdtempSync(join(tmpdir(), 'code-cache-'));
+const repo = join(scratch, 'repo');
+const mistaken = join(scratch, 'mistaken');
+mkdirSync(repo);
+mkdirSync(mistaken);
+writeFileSync(join(repo, 'codex.orchestrator.json'), oneStage('command'));
+writeFileSync(join(mistaken, 'codex.orchestrator.json'), oneStage('comand'));
+const runIds = () => (existsSync(join(repo, '.runs/0101/cli')) ? readdirSync(join(repo, '.runs/0101/cli')) : []);
+
+/** The bin's training runs, in order ([cwd, args, exit code]), and the run whose check must say every cache was used. */
+function training(name) {
+  if (name !== CLI) return { runs: [[repo, ['--help'], 0]], check: [repo, ['--help']], caches: 1 };
+  return {
+    runs: [
+      [repo, ['start', 'one'], 0],
+      [repo, () => ['status', '--run', runIds()[0] ?? 'none'], 0],
+      [mistaken, ['start', 'one'], 2],
+    ],
+    check: [repo, () => ['status', '--run', runIds()[0] ?? 'none']],
+    caches: 2,
+  };
+}
+
 try {
-  writeFileSync(
-    join(repo, 'codex.orchestrator.json'),
-    JSON.stringify({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', command: 'true' }] }] }),
-  );
   for (const bin of bins) {
     const name = relative(DIST, bin);
     if (!existsSync(bin)) {
       failures.push(`${name} is missing next to its bundle`);
       continue;
     }
-    const args = name === join('src', 'cli', 'bin.cjs') ? ['start', 'one'] : ['--help'];
-    const run = (mode) =>
-      spawnSync(process.execPath, [bin, ...args], {
-        cwd: repo,
+    const run = (cwd, args, mode) =>
+      spawnSync(process.execPath, [bin, ...(typeof args === 'function' ? args() : args)], {
+        cwd,
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: mode },
         encoding: 'utf8',
       });
-    const trained = run('write');
-    if (trained.status !== 0) {
-      failures.push(
-        `${name} ${args.join(' ')} exited ${trained.status ?? trained.signal} while its code cache was trained: ${trained.stderr.trim().split('\n').at(-1)}`,
-      );
-      continue;
+    const plan = training(name);
+    let trained = true;
+    for (const [k, [cwd, args, code]] of plan.runs.entries()) {
+      const result = run(cwd, args, k === 0 ? 'write' : 'extend');
+      if (result.status !== code) {
+        const shown = (typeof args === 'function' ? args() : args).join(' ');
+        failures.push(
+          `${name} ${shown} exited ${result.status ?? result.signal} (not ${code}) while its code cache was trained: ${result.stderr.trim().split('\n').at(-1)}`,
+        );
+        trained = false;
+        break;
+      }
     }
-    const used = run('check').stderr.split('\n')[0];
-    if (used !== 'code cache: used') failures.push(`${name}: V8 did not use the code cache just trained (${used})`);
+    if (!trained) continue;
+    const said = run(plan.check[0], plan.check[1], 'check')
+      .stderr.split('\n')
+      .filter((line) => line.startsWith('code cache'));
+    if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))
+      failures.push(`${name}: V8 did not use every code cache just trained (${said.join('; ') || 'nothing said'})`);
   }
 } finally {
-  rmSync(repo, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 }
 for (const line of failures) process.stderr.write(`code-cache: ${line}\n`);
 if (failures.length > 0) process.exit(1);

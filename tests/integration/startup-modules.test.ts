@@ -10,7 +10,7 @@
 // dist/: it must load one file of the project and no package for a valid run, and still load
 // zod when there is a mistake to word.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,14 +151,18 @@ describe('the bin: one file of the project, the heavy parts from dist/ when need
     }
   });
 
-  it('a config with a mistake loads the config schema and zod from dist/ to word it', async () => {
+  it('a config with a mistake and a manifest read load zod from the second bundle of the bin, no module of dist/ and no package', async () => {
     const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
-    const { code, modules } = await cliModules(['start', 'one'], root, CLI_PATH);
-    expect(code).toBe(2);
-    expect(modules).toEqual(expect.arrayContaining(['src/cli/bin.cjs', 'src/config/schema.js']));
-    expect(modules.some((m) => m.startsWith('zod/'))).toBe(true);
-    // Only the lazily loaded schema comes from dist/: the rest of the CLI is the bin's.
-    expect(project(modules).filter((m) => m.startsWith('src/'))).toEqual(['src/cli/bin.cjs', 'src/config/schema.js', 'src/config/limits.js']);
+    const mistake = await cliModules(['start', 'one'], root, CLI_PATH);
+    expect(mistake.code).toBe(2);
+    expect(project(mistake.modules)).toEqual(['src/cli/bin.cjs']);
+    const valid = repo(oneStage);
+    expect((await cliModules(['start', 'one'], valid, CLI_PATH)).code).toBe(0);
+    const [id] = readdirSync(join(valid, '.runs/0101/cli'));
+    const status = await cliModules(['status', '--run', id!], valid, CLI_PATH);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`Run ${id!}`);
+    expect(project(status.modules)).toEqual(['src/cli/bin.cjs']);
   });
 });
 
@@ -178,17 +182,23 @@ describe('the bins start from the code cache the build trained (scripts/code-cac
     }
   });
 
-  it('a module or package the bundle loads when needed comes through the loader, also from the cache', async () => {
-    // The config schema (dist/) for a config's mistake, from a bin whose cache V8 used.
+  it('the schemas come from their own bundle and cache, and word a mistake as the entry does', async () => {
+    // The config schema for a config's mistake, from a bin whose caches V8 used.
     const root = repo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', comand: 'true' }] }] });
     const result = spawnSync(process.execPath, [TOOLS.cli, 'start', 'one'], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: 'check' },
       encoding: 'utf8',
     });
-    const [first, ...rest] = result.stderr.trim().split('\n');
-    expect(first).toBe('code cache: used');
+    const entry = spawnSync(process.execPath, [CLI_ENTRY_PATH, 'start', 'one'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
+    const [bin, schemas, ...rest] = result.stderr.trim().split('\n');
+    expect([bin, schemas]).toEqual(['code cache: used', 'code cache (schemas): used']);
     expect(result.status).toBe(2);
     expect(rest).toEqual([expect.stringMatching(/^codex-orchestrator: codex\.orchestrator\.json: .*comand: unknown key/)]);
+    expect(rest.join('\n')).toBe(entry.stderr.trim());
   });
 });
