@@ -15,7 +15,7 @@
 //   only what a command may never reach stays outside (BullMQ and Redis, TypeScript, ts-morph,
 //   ESLint, Playwright), with the BullMQ worker and dispatcher left in dist/.
 //
-// Each bin is a small CommonJS loader (LOADER below) and its bundle, bin.bundle.js: a classic script
+// Each bin is a small CommonJS loader (`loader` below) and its bundle, bin.bundle.js: a classic script
 // (CommonJS inside one function), because V8 can start a classic script from a code cache and,
 // on Node 20, not an ES module. scripts/code-cache.mjs, the build's last step, trains the cache
 // (bin.bundle.cache). What the bundle loads when needed goes through the loader's import():
@@ -30,7 +30,8 @@
 // on its own whether it is the main module (in a bundle every module's import.meta.url is the
 // bin's, so it would be), and an import to load when needed that did not go to the loader.
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse } from 'acorn';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +93,8 @@ function placement(bundle, out) {
         return { path: `${LATER}${path.startsWith('.') ? path : `./${path}`}`, external: true };
       });
       builder.onResolve({ filter: /^[^./]/ }, (args) => {
+        // A builtin imported when needed goes through the loader too (an import() left in the bundle would fail).
+        if (args.kind === 'dynamic-import' && isBuiltin(args.path)) return { path: `${LATER}${args.path}`, external: true };
         if (args.path.startsWith('node:') || bundle.bundles(packageName(args.path))) return undefined;
         return { path: args.kind === 'dynamic-import' ? `${LATER}${args.path}` : args.path, external: true };
       });
@@ -119,7 +122,7 @@ const loader = (chunks) => `#!/usr/bin/env node
 // them back with what this run compiled too; =none runs without them; =check says on stderr,
 // for each bundle as it runs, whether its cache was used.
 'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const vm = require('node:vm');
@@ -157,7 +160,7 @@ function run(name) {
 // What a bundle loads when a command needs it: a module of a second bundle, or a module left in
 // dist/ or a package not bundled, resolved from here, where the bundles sit.
 function load(specifier) {
-  const chunk = CHUNKS[specifier];
+  const chunk = Object.hasOwn(CHUNKS, specifier) ? CHUNKS[specifier] : undefined;
   if (chunk) {
     if (!ran.has(chunk[0])) ran.set(chunk[0], run(chunk[0]));
     return Promise.resolve(ran.get(chunk[0])[chunk[1]]);
@@ -167,11 +170,34 @@ function load(specifier) {
 
 if (mode === 'write' || mode === 'extend') {
   process.on('exit', () => {
-    for (const { script, cacheFile } of compiled) writeFileSync(cacheFile, script.createCachedData());
+    // Whole or not at all: another process may be starting from it.
+    for (const { script, cacheFile } of compiled) {
+      writeFileSync(\`\${cacheFile}.\${process.pid}.tmp\`, script.createCachedData());
+      renameSync(\`\${cacheFile}.\${process.pid}.tmp\`, cacheFile);
+    }
   });
 }
 run('bin');
 `;
+
+/** Writes a file whole or not at all (a process may be starting from it). */
+function writeWhole(path, text) {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** The line of each import() expression in a bundle's text (parsed, so strings and comments do not count). */
+function importsLeft(text) {
+  const lines = [];
+  const visit = (node) => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node.type === 'ImportExpression') lines.push(node.loc.start.line);
+    for (const [key, value] of Object.entries(node)) if (key !== 'loc') visit(value);
+  };
+  visit(parse(text, { ecmaVersion: 'latest', sourceType: 'script', locations: true, allowHashBang: true }));
+  return lines;
+}
 
 /** A bundle's text as the loader runs it: a function of CommonJS's names, the bin's URL and its import(). */
 const wrap = (text) => `(function (exports, require, module, __filename, __dirname, __binUrl, __binImport) {\n${text}\n})\n`;
@@ -196,6 +222,7 @@ for (const bundle of BUNDLES) {
     legalComments: 'none',
     logLevel: 'warning',
     metafile: true,
+    write: false,
   }).catch(() => process.exit(1));
   const name = relative(ROOT, out).split('\\').join('/');
   const eager = result.metafile.outputs[name]?.imports.filter((i) => i.kind !== 'dynamic-import' && !isBuiltin(i.path));
@@ -211,17 +238,23 @@ for (const bundle of BUNDLES) {
       `${name} holds ${guards.join(', ')}, which decide(s) whether they are the main module: in a bundle they always would be; give them an entry of their own`,
     );
   let later = 0;
-  const text = readFileSync(out, 'utf8')
+  const text = result.outputFiles[0].text
     .replace(/^#!.*\n/, '')
+    // The specifier as esbuild wrote it (a string literal's text, kept as it is).
     .replaceAll(/\bimport\("\\0bin-import:([^"]+)"\)/g, (_, specifier) => {
       later += 1;
-      return `__binImport(${JSON.stringify(specifier)})`;
+      return `__binImport("${specifier}")`;
     });
   const marked = result.metafile.outputs[name].imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith(LATER)).length;
   if (later !== marked || text.includes(LATER) || text.includes('\\0bin-import:'))
     failures.push(`${name}: ${marked} import(s) to load when needed, ${later} handed to the loader: each must go through it`);
-  writeFileSync(out, wrap(text));
+  for (const at of importsLeft(text))
+    failures.push(`${name}:${at}: an import() left in the bundle would fail from a code cache: import a string literal`);
+  // The old caches go first: V8 checks only a cache's length against the source it is given.
   rmSync(resolve(dirname(bin), 'bin.bundle.cache'), { force: true });
+  if (bundle.chunk) rmSync(resolve(dirname(bin), `${bundle.chunk.name}.bundle.cache`), { force: true });
+  rmSync(resolve(dirname(bin), 'bin.js'), { force: true }); // the bin of builds before bin.cjs
+  writeWhole(out, wrap(text));
   const chunks = {};
   if (bundle.chunk) {
     const { name: chunkName, modules } = bundle.chunk;
@@ -238,18 +271,20 @@ for (const bundle of BUNDLES) {
       legalComments: 'none',
       logLevel: 'warning',
       metafile: true,
+      write: false,
     }).catch(() => process.exit(1));
     const chunkFile = relative(ROOT, chunkOut).split('\\').join('/');
     const loads = chunkResult.metafile.outputs[chunkFile].imports.filter((i) => !isBuiltin(i.path));
     if (loads.length > 0) failures.push(`${chunkFile} would load ${loads.map((i) => i.path).join(', ')}: a second bundle holds all it needs`);
-    writeFileSync(chunkOut, wrap(readFileSync(chunkOut, 'utf8')));
-    rmSync(resolve(dirname(bin), `${chunkName}.bundle.cache`), { force: true });
+    const chunkText = chunkResult.outputFiles[0].text;
+    for (const at of importsLeft(chunkText)) failures.push(`${chunkFile}:${at}: an import() in a second bundle would fail from a code cache`);
+    writeWhole(chunkOut, wrap(chunkText));
     modules.forEach((m, k) => {
       const path = relative(dirname(bin), inDist(m));
       chunks[path.startsWith('.') ? path : `./${path}`] = [chunkName, `m${k}`];
     });
   }
-  writeFileSync(bin, loader(chunks));
+  writeWhole(bin, loader(chunks));
 }
 
 for (const line of failures) process.stderr.write(`bundle-bin: ${line}\n`);

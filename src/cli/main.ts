@@ -5,6 +5,7 @@ import { createCloudRouter } from '../cloud/router.js';
 import { createRealRuntime } from '../runtime/real-runtime.js';
 import { runCli } from './run-cli.js';
 import { ENV_VARIABLES } from '../config/env-settings.js';
+import { exitWhenSettled } from '../runtime/exit-when-settled.js';
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
@@ -15,17 +16,18 @@ const argv = process.argv.slice(2);
 const runtime = createRealRuntime({ wrapExecutor: (spawn) => createCloudRouter(spawn) });
 
 // No top-level await: the bin runs this module bundled as a classic script (scripts/bundle-bin.mjs).
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   // CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
   // src/harness/trace/file-trace.ts); loaded only when asked for.
   const traceFile = runtime.env[ENV_VARIABLES.trace.name];
   const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
   trace?.note({ kind: 'cli:start', argv });
-  process.exitCode = await runCli(argv, runtime);
-  trace?.note({ kind: 'cli:exit', code: process.exitCode });
+  const code = await runCli(argv, runtime);
+  trace?.note({ kind: 'cli:exit', code });
   // A worker that has stopped (its stages finished or handed back) does not wait for BullMQ's
   // clients to give up on a Redis that is gone: they retry forever and would keep it alive.
-  if (argv[0] === 'worker') process.exit();
+  if (argv[0] === 'worker') process.exit(code);
+  return code;
 }
 
-void main();
+exitWhenSettled('codex-orchestrator', main());

@@ -4,11 +4,13 @@
 // command's start-up does not grow by loading another command's code or a heavy dependency.
 //
 // Two layers. The entry tsc builds (dist/src/cli/main.js) shows the CLI's own module structure:
-// which of its modules a command reaches. The bin users run (dist/src/cli/bin.cjs) is that entry
-// bundled into one file (scripts/bundle-bin.mjs), which keeps the structure (a lazily imported
-// module's code runs only when reached) and leaves the modules that bring a heavy package in
-// dist/: it must load one file of the project and no package for a valid run, and still load
-// zod when there is a mistake to word.
+// which of its modules a command reaches. The bin users run (dist/src/cli/bin.cjs) is a loader
+// of that entry bundled (scripts/bundle-bin.mjs), which keeps the structure (a lazily imported
+// module's code runs only when reached); zod's schemas are its second bundle, and the BullMQ
+// modules stay in dist/. The hook lists modules that Node's loaders load, so it sees the loader
+// (bin.cjs) but not the bundles it runs as scripts: here the bin must load no other module of
+// the project and no package, for a valid run as for a mistake to word or a manifest to read;
+// the last describe checks, through the loader's own report, which bundles ran from a cache.
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,7 +123,7 @@ describe('modules each CLI command loads (the entry the bin is bundled from)', (
   });
 });
 
-describe('the bin: one file of the project, the heavy parts from dist/ when needed', () => {
+describe('the bin: its loader and bundles, no other module of the project and no package', () => {
   const project = (modules: string[]) => modules.filter((m) => !m.startsWith('node:'));
 
   it('--version, --help and a one-stage run load the bin alone, and no package', async () => {

@@ -80,7 +80,7 @@ describe('the trace file of a real process', () => {
     expect(writes[3]!.state).toBeUndefined();
 
     const { header, events } = readTraceFile(file);
-    expect(header).toMatchObject({ trace: 1, origin_ms: T0, root, heartbeat_interval_ms: 5_000 });
+    expect(header).toMatchObject({ trace: 2, origin_ms: T0, root, heartbeat_interval_ms: 5_000 });
     const read = events.filter((e) => e.kind === 'write');
     expect(read.map((e) => e.path)).toStrictEqual([
       `.runs/0101/cli/${RUN}/manifest.json`,
@@ -97,5 +97,15 @@ describe('the trace file of a real process', () => {
     expect(read[1]).not.toHaveProperty('was');
     expect(read[3]).not.toHaveProperty('state');
     expect(events[0]).toStrictEqual({ t: 0, kind: 'cli:start', argv: ['resume'] });
+  });
+});
+
+describe('reading a trace back', () => {
+  it('refuses a trace of another format, naming the file and the format', () => {
+    const root = mkdtempSync(join(tmpdir(), 'file-trace-'));
+    dirs.push(root);
+    const file = join(root, 'old.ndjson');
+    writeFileSync(file, `${JSON.stringify({ trace: 1, origin_ms: T0, root, heartbeat_interval_ms: 5000, pid: 1 })}\n`);
+    expect(() => readTraceFile(file)).toThrow(`${file}: a trace of format 1; this reader reads format 2 (manifest writes with their text)`);
   });
 });

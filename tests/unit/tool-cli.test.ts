@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 describe('isMain', () => {
-  it.each(['/work/repo/dist/src/harness/docs-check/bin.js', '/tmp/sp ace/dist/tool.js', '/tmp/100%/tool.js', '/tmp/é#?/tool.js'])(
+  it.each(['/work/repo/dist/src/harness/docs-check/bin.cjs', '/tmp/sp ace/dist/tool.js', '/tmp/100%/tool.js', '/tmp/é#?/tool.js'])(
     'the entry %s is main',
     (path) => {
       process.argv[1] = path;

@@ -2,6 +2,7 @@
 // `npm run diff-budget`: files and lines changed since the merge-base against the budget.
 import { collectChange, describeBase } from '../git/change.js';
 import { isMain, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_LIMITS, runDiffBudget, type Bucket } from './budget.js';
 
@@ -64,7 +65,5 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
 if (isMain(import.meta.url)) {
   refuseStaleDist('diff-budget', import.meta.url);
   // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
-  void runDiffBudgetCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  exitWhenSettled('diff-budget', runDiffBudgetCli(process.argv.slice(2)));
 }

@@ -2,6 +2,7 @@
 // `npm run docs:check`: the docs name only scripts, pipelines and paths that exist, and every
 // section reference (in the docs and in source comments) names a numbered section that exists.
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { checkDocs } from './check.js';
 
@@ -34,7 +35,5 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
 if (isMain(import.meta.url)) {
   refuseStaleDist('docs:check', import.meta.url);
   // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
-  void runDocsCheckCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  exitWhenSettled('docs:check', runDocsCheckCli(process.argv.slice(2)));
 }

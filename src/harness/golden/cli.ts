@@ -6,6 +6,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, OrchestratorError } from '../../errors.js';
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
 import { describeDifference } from './compare.js';
@@ -374,7 +375,5 @@ export function runGoldenCli(argv: string[]): Promise<number> {
 if (isMain(import.meta.url)) {
   refuseStaleDist('golden', import.meta.url);
   // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
-  void runGoldenCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  exitWhenSettled('golden', runGoldenCli(process.argv.slice(2)));
 }

@@ -13,6 +13,7 @@ import { diffAgainstBase } from '../golden/diff-base.js';
 import { listScenarios } from '../golden/scenario.js';
 import { ranLines, whatRan } from './ran.js';
 import { isMain, runTool } from '../tool-cli.js';
+import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { distRoot, staleDistLine } from '../fresh-dist.js';
 import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
 
@@ -104,7 +105,5 @@ export function runReviewCli(argv: string[]): Promise<number> {
 // writes the packet all the same, red, saying why.
 if (isMain(import.meta.url)) {
   // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
-  void runReviewCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  exitWhenSettled('review', runReviewCli(process.argv.slice(2)));
 }

@@ -2,6 +2,7 @@
 // `npm run spec-guard`: checks tasks/specs/*.md front matter and ties the change to its specs.
 import { collectChange, describeBase } from '../git/change.js';
 import { isMain, isoDate, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_GUARD, runSpecGuard } from './guard.js';
 
@@ -80,7 +81,5 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
 if (isMain(import.meta.url)) {
   refuseStaleDist('spec-guard', import.meta.url);
   // No top-level await: the bundle is a classic script (scripts/bundle-bin.mjs).
-  void runSpecGuardCli(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  exitWhenSettled('spec-guard', runSpecGuardCli(process.argv.slice(2)));
 }

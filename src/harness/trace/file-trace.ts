@@ -17,7 +17,8 @@ import { createTraceRecorder, type TraceRecorder } from './trace.js';
 
 export const TRACE_ENV = 'CODEX_ORCHESTRATOR_TRACE';
 
-export type TraceHeader = { trace: 1; origin_ms: number; root: string; heartbeat_interval_ms: number; pid: number };
+/** `trace` is the format: 2 since manifest writes carry their text (1 carried digests). */
+export type TraceHeader = { trace: 2; origin_ms: number; root: string; heartbeat_interval_ms: number; pid: number };
 
 /** A manifest write as the trace file keeps it: the bytes written, as UTF-8 text. */
 export type ManifestText = { text: string };
@@ -27,7 +28,7 @@ const asText = (data: string | Uint8Array): ManifestText => ({ text: typeof data
 /** Wraps the runtime's file sink and executor; returns the recorder (note cli:start/exit on it). */
 export function attachFileTrace(runtime: Runtime, file: string): TraceRecorder<ManifestText> {
   const header: TraceHeader = {
-    trace: 1,
+    trace: 2,
     origin_ms: runtime.clock.now(),
     root: runtime.cwd,
     heartbeat_interval_ms: HEARTBEAT_INTERVAL_SECONDS * 1000,

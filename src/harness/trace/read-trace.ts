@@ -12,6 +12,9 @@ export function readTraceFile(file: string): { header: TraceHeader; events: Trac
     .filter((line) => line.length > 0);
   const [first, ...rest] = lines;
   if (!first) throw new Error(`${file}: empty trace`);
+  const header = JSON.parse(first) as TraceHeader;
+  if (header.trace !== 2)
+    throw new Error(`${file}: a trace of format ${String(header.trace)}; this reader reads format 2 (manifest writes with their text)`);
   const events = rest.map((line): TraceEvent => {
     const event = JSON.parse(line) as TraceEvent<ManifestText>;
     if (event.kind !== 'write') return event;
@@ -22,5 +25,5 @@ export function readTraceFile(file: string): { header: TraceHeader; events: Trac
       ...(was ? { was: digestManifest(was.text) } : {}),
     };
   });
-  return { header: JSON.parse(first) as TraceHeader, events };
+  return { header, events };
 }
