@@ -11,7 +11,7 @@
 // failure, outside a git checkout) does not matter. The runs get PATH alone: V8 refuses a cache
 // made under other V8 flags, so "used" is proven for a start without any (NODE_OPTIONS with V8
 // flags only costs the compilation the cache saves).
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -64,39 +64,44 @@ function training(name) {
   };
 }
 
-try {
-  for (const bin of bins) {
-    const name = relative(DIST, bin);
-    if (!existsSync(bin)) {
-      failures.push(`${name} is missing next to its bundle`);
-      continue;
-    }
-    const run = (cwd, args, mode) =>
-      spawnSync(process.execPath, [bin, ...(typeof args === 'function' ? args() : args)], {
-        cwd,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: mode },
-        encoding: 'utf8',
-      });
-    const plan = training(name);
-    let trained = true;
-    for (const [k, [cwd, args, code]] of plan.runs.entries()) {
-      const result = run(cwd, args, k === 0 ? 'write' : 'extend');
-      if (code !== null && result.status !== code) {
-        const shown = (typeof args === 'function' ? args() : args).join(' ');
-        failures.push(
-          `${name} ${shown} exited ${result.status ?? result.signal} (not ${code}) while its code cache was trained: ${result.stderr.trim().split('\n').at(-1)}`,
-        );
-        trained = false;
-        break;
-      }
-    }
-    if (!trained) continue;
-    const checked = run(plan.check[0], plan.check[1], 'check');
-    const said = checked.stderr.split('\n').filter((line) => line.startsWith('code cache'));
-    if (checked.status !== 0) failures.push(`${name}: the run checking its code caches exited ${checked.status ?? checked.signal}`);
-    else if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))
-      failures.push(`${name}: V8 did not use every code cache just trained (${said.join('; ') || 'nothing said'})`);
+/** Trains one bin's caches, then checks it uses them; its findings go to `failures`. */
+async function train(bin) {
+  const name = relative(DIST, bin);
+  if (!existsSync(bin)) {
+    failures.push(`${name} is missing next to its bundle`);
+    return;
   }
+  const run = (cwd, args, mode) =>
+    new Promise((done) => {
+      execFile(
+        process.execPath,
+        [bin, ...(typeof args === 'function' ? args() : args)],
+        { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: mode }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+        (error, _stdout, stderr) =>
+          done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: error?.signal ?? null, stderr }),
+      );
+    });
+  const plan = training(name);
+  for (const [k, [cwd, args, code]] of plan.runs.entries()) {
+    const result = await run(cwd, args, k === 0 ? 'write' : 'extend');
+    if (code !== null && result.status !== code) {
+      const shown = (typeof args === 'function' ? args() : args).join(' ');
+      failures.push(
+        `${name} ${shown} exited ${result.status ?? result.signal} (not ${code}) while its code cache was trained: ${result.stderr.trim().split('\n').at(-1)}`,
+      );
+      return;
+    }
+  }
+  const checked = await run(plan.check[0], plan.check[1], 'check');
+  const said = checked.stderr.split('\n').filter((line) => line.startsWith('code cache'));
+  if (checked.status !== 0) failures.push(`${name}: the run checking its code caches exited ${checked.status ?? checked.signal}`);
+  else if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))
+    failures.push(`${name}: V8 did not use every code cache just trained (${said.join('; ') || 'nothing said'})`);
+}
+
+try {
+  // The bins side by side (each its own runs in order): on 2 cores about half the time.
+  await Promise.all(bins.map(train));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
