@@ -180,6 +180,23 @@ if (mode === 'write' || mode === 'extend') {
 run('bin');
 `;
 
+/**
+ * esbuild's options for every bundle: a classic script, which V8 can cache compiled (an ES
+ * module's cache needs a flag on Node 20), CommonJS inside a function the loader calls with
+ * require and the bin's own URL; the text comes back to be checked and wrapped (write: false).
+ */
+const AS_SCRIPT = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  define: { 'import.meta.url': '__binUrl' },
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  write: false,
+};
+
 /** Writes a file whole or not at all (a process may be starting from it). */
 function writeWhole(path, text) {
   writeFileSync(`${path}.tmp`, text);
@@ -211,18 +228,8 @@ for (const bundle of BUNDLES) {
     absWorkingDir: ROOT,
     entryPoints: [inDist(bundle.entry)],
     outfile: out,
-    bundle: true,
-    platform: 'node',
-    // A classic script, which V8 can cache compiled (an ES module's cache needs a flag on Node 20):
-    // CommonJS inside a function the loader calls with require and the bin's own URL.
-    format: 'cjs',
-    target: 'node20',
-    define: { 'import.meta.url': '__binUrl' },
     plugins: [placement(bundle, out)],
-    legalComments: 'none',
-    logLevel: 'warning',
-    metafile: true,
-    write: false,
+    ...AS_SCRIPT,
   }).catch(() => process.exit(1));
   const name = relative(ROOT, out).split('\\').join('/');
   const eager = result.metafile.outputs[name]?.imports.filter((i) => i.kind !== 'dynamic-import' && !isBuiltin(i.path));
@@ -263,15 +270,7 @@ for (const bundle of BUNDLES) {
       absWorkingDir: ROOT,
       stdin: { contents: modules.map((m, k) => `export * as m${k} from ${JSON.stringify(inDist(m))};`).join('\n'), resolveDir: DIST, loader: 'js' },
       outfile: chunkOut,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      define: { 'import.meta.url': '__binUrl' },
-      legalComments: 'none',
-      logLevel: 'warning',
-      metafile: true,
-      write: false,
+      ...AS_SCRIPT,
     }).catch(() => process.exit(1));
     const chunkFile = relative(ROOT, chunkOut).split('\\').join('/');
     const loads = chunkResult.metafile.outputs[chunkFile].imports.filter((i) => !isBuiltin(i.path));

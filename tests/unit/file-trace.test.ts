@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { attachFileTrace } from '../../src/harness/trace/file-trace.js';
 import { digestManifest } from '../../src/harness/trace/manifest-digest.js';
 import { readTraceFile } from '../../src/harness/trace/read-trace.js';
-import { createManifest, markRunInProgress } from '../../src/manifest/transitions.js';
+import { markRunInProgress } from '../../src/manifest/transitions.js';
+import { sampleManifest } from '../helpers/sample-manifest.js';
 import { serializeManifest } from '../../src/persist/manifest-writer.js';
 import { createNodeFileSink } from '../../src/runtime/node-file-sink.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
@@ -22,29 +23,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function manifest() {
-  return createManifest({
-    taskId: '0101',
-    taskSlug: null,
-    runId: RUN,
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
-    nowMs: T0,
-    artifactRoot: `.runs/0101/cli/${RUN}`,
-    compatPath: `.runs/0101/mcp/${RUN}/manifest.json`,
-    logPath: `.runs/0101/cli/${RUN}/runner.ndjson`,
-    resumeToken: 'a'.repeat(64),
-    stages: [{ id: 'build', title: 'build', kind: 'command', command: 'npm run build' }],
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
-    guardrailsRequired: false,
-    privacyMode: 'shadow',
-    privacyLogPath: `.runs/0101/cli/${RUN}/privacy-decisions.ndjson`,
-  });
-}
+const manifest = () => sampleManifest(RUN, T0, ['build']);
 
 describe('the trace file of a real process', () => {
   it('keeps manifest texts, and reading it back digests them as the process would have', async () => {

@@ -7,7 +7,6 @@ import { createTraceRecorder, isManifestPath, type TraceEvent, type TraceRecorde
 import { serializeManifest } from '../../src/persist/manifest-writer.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 import {
-  createManifest,
   finalizeRun,
   finishStage,
   markRunInProgress,
@@ -15,8 +14,8 @@ import {
   prepareResume,
   recordResumeEvent,
   skipStage,
-  type NewManifest,
 } from '../../src/manifest/transitions.js';
+import { sampleManifest } from '../helpers/sample-manifest.js';
 import { createMemoryFileSink, type MemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import type { ExecChunk, ExecRequest, ExecResult, Executor, FileSink } from '../../src/runtime/types.js';
 import { createVirtualClock, type VirtualClock } from '../../src/runtime/virtual-clock.js';
@@ -28,30 +27,7 @@ const MANIFEST = `${ROOT}/.runs/0101/cli/${RUN}/manifest.json`;
 const COMPAT = `${ROOT}/.runs/0101/mcp/${RUN}/manifest.json`;
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 
-function newManifest(stages = ['build', 'test']): Manifest {
-  const input: NewManifest = {
-    taskId: '0101',
-    taskSlug: null,
-    runId: RUN,
-    parentRunId: null,
-    pipelineId: 'p',
-    pipelineTitle: 'P',
-    approvalPolicy: null,
-    nowMs: T0,
-    artifactRoot: `.runs/0101/cli/${RUN}`,
-    compatPath: `.runs/0101/mcp/${RUN}/manifest.json`,
-    logPath: `.runs/0101/cli/${RUN}/runner.ndjson`,
-    resumeToken: 'a'.repeat(64),
-    stages: stages.map((id) => ({ id, title: id, kind: 'command' as const, command: `npm run ${id}` })),
-    planTargetId: null,
-    instructionsHash: null,
-    instructionsSources: [],
-    guardrailsRequired: false,
-    privacyMode: 'shadow',
-    privacyLogPath: `.runs/0101/cli/${RUN}/privacy-decisions.ndjson`,
-  };
-  return createManifest(input);
-}
+const newManifest = (stages?: string[]): Manifest => sampleManifest(RUN, T0, stages);
 
 function jsonError(text: string): string {
   try {
