@@ -75,24 +75,26 @@ async function train(bin) {
     new Promise((done) => {
       execFile(
         process.execPath,
-        [bin, ...(typeof args === 'function' ? args() : args)],
+        [bin, ...args],
         { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODEX_BIN_CODE_CACHE: mode }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
         (error, _stdout, stderr) =>
           done({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: error?.signal ?? null, stderr }),
       );
     });
   const plan = training(name);
+  // An argument list may be a function: the CLI's `status` needs the id of the run made before it.
+  const argsOf = (args) => (typeof args === 'function' ? args() : args);
   for (const [k, [cwd, args, code]] of plan.runs.entries()) {
-    const result = await run(cwd, args, k === 0 ? 'write' : 'extend');
+    const argv = argsOf(args);
+    const result = await run(cwd, argv, k === 0 ? 'write' : 'extend');
     if (code !== null && result.status !== code) {
-      const shown = (typeof args === 'function' ? args() : args).join(' ');
       failures.push(
-        `${name} ${shown} exited ${result.status ?? result.signal} (not ${code}) while its code cache was trained: ${result.stderr.trim().split('\n').at(-1)}`,
+        `${name} ${argv.join(' ')} exited ${result.status ?? result.signal} (not ${code}) while its code cache was trained: ${result.stderr.trim().split('\n').at(-1)}`,
       );
       return;
     }
   }
-  const checked = await run(plan.check[0], plan.check[1], 'check');
+  const checked = await run(plan.check[0], argsOf(plan.check[1]), 'check');
   const said = checked.stderr.split('\n').filter((line) => line.startsWith('code cache'));
   if (checked.status !== 0) failures.push(`${name}: the run checking its code caches exited ${checked.status ?? checked.signal}`);
   else if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))

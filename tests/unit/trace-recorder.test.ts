@@ -38,6 +38,9 @@ function jsonError(text: string): string {
   throw new Error('parsed');
 }
 
+/** What every recorder here is made with: this repo root, the origin T0, the disk's durability, manifests digested. */
+const base = (clock: VirtualClock) => ({ clock, root: ROOT, originMs: T0, durability: DURABILITY, digest: digestManifest });
+
 type Setup = { clock: VirtualClock; sink: MemoryFileSink; fs: FileSink; events: () => TraceEvent[] };
 
 function setup(
@@ -52,15 +55,7 @@ function setup(
     const data = sink.files().get(path);
     return data ? digestManifest(data) : undefined;
   };
-  const recorder = createTraceRecorder({
-    clock,
-    root: ROOT,
-    originMs: T0,
-    durability: DURABILITY,
-    digest: digestManifest,
-    ...rest,
-    ...(readPrevious ? { readPrevious: previous } : {}),
-  });
+  const recorder = createTraceRecorder({ ...base(clock), ...rest, ...(readPrevious ? { readPrevious: previous } : {}) });
   return { clock, sink, fs: recorder.wrapFs(wrap(sink)), events: () => recorder.events() };
 }
 
@@ -279,15 +274,7 @@ describe('createTraceRecorder notes and events', () => {
   it('notes cli:start and cli:exit at the clock time, hands every event to onEvent, and keeps none with keep: false', async () => {
     const clock = createVirtualClock(T0 + 1_000);
     const seen: TraceEvent[] = [];
-    const recorder = createTraceRecorder({
-      clock,
-      root: ROOT,
-      originMs: T0,
-      durability: DURABILITY,
-      digest: digestManifest,
-      keep: false,
-      onEvent: (e) => seen.push(e),
-    });
+    const recorder = createTraceRecorder({ ...base(clock), keep: false, onEvent: (e) => seen.push(e) });
     const fs = recorder.wrapFs(createMemoryFileSink({ durability: DURABILITY }));
     recorder.note({ kind: 'cli:start', argv: ['start', 'p'] });
     await fs.append(`${ROOT}/x`, 'ab');
@@ -326,7 +313,7 @@ describe('createTraceRecorder over an executor', () => {
 
   it('records exec:start when the child is started and exec:exit / exec:error when it ends', async () => {
     const clock = createVirtualClock(T0);
-    const recorder = createTraceRecorder({ clock, root: ROOT, originMs: T0, durability: DURABILITY, digest: digestManifest });
+    const recorder = createTraceRecorder(base(clock));
     const { executor, scripts } = scripted();
     const wrapped = recorder.wrapExecutor(executor);
     const onChunk = (_chunk: ExecChunk) => undefined;
