@@ -14,6 +14,7 @@ import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEnt
 import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
 import { measureManifestGrowth } from './manifest-growth.js';
+import { inPool } from './in-pool.js';
 import { CAPPED_SIZES_MB, MEMORY_CAP, memoryId, memoryShape, MEMORY_SIZES_MB, probeMemory } from './memory.js';
 import type { MemoryProbeResult } from './memory-probe.js';
 import { refuseStaleDist } from '../src/harness/fresh-dist.js';
@@ -212,26 +213,6 @@ function renderDeltas(labelName: string, before: HistoryEntry, now: HistoryEntry
 
 /** How many memory probes run at once. */
 export const MEMORY_PROBES_AT_ONCE = 2;
-
-/**
- * Runs `tasks` at most `width` at a time, the heaviest first (by `weights`, when given: the
- * longest task then overlaps the others instead of running alone at the end); the results in
- * the tasks' order.
- */
-export async function inPool<T>(tasks: Array<() => Promise<T>>, width: number, weights?: number[]): Promise<T[]> {
-  const results: T[] = new Array<T>(tasks.length);
-  const order = tasks.map((_, i) => i);
-  if (weights) order.sort((a, b) => weights[b]! - weights[a]! || a - b);
-  let next = 0;
-  const lane = async () => {
-    while (next < order.length) {
-      const i = order[next++]!;
-      results[i] = await tasks[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, tasks.length) }, lane));
-  return results;
-}
 
 async function measure(options: Options): Promise<HistoryEntry['results']> {
   const sections = new Set(options.only ?? SECTIONS);

@@ -1,7 +1,7 @@
-// The bench's pool for its memory probes (bench/run-bench.ts inPool): at most `width` at once,
+// The bench's pool for its memory probes (bench/in-pool.ts): at most `width` at once,
 // the heaviest first, the results in the tasks' order. Driven by hand-resolved promises.
 import { describe, expect, it } from 'vitest';
-import { inPool } from '../../bench/run-bench.js';
+import { inPool } from '../../bench/in-pool.js';
 
 function gate() {
   let open!: () => void;

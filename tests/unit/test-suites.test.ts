@@ -3,7 +3,7 @@
 // others sharing their worker's module graph (isolate: false). A suite that mocks a module in a
 // shared graph would hand its mock to the suites run after it in that worker; this finds every
 // such suite and holds the config to the list.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
@@ -42,5 +42,45 @@ describe('the two vitest projects', () => {
     const inShared = suites.filter((file) => !excluded(file));
     expect(inShared.filter((file) => ISOLATED_SUITES.includes(file))).toEqual([]);
     expect([...inShared, ...ISOLATED_SUITES].sort()).toEqual(suites);
+  });
+});
+
+/** A statement at a module's top level that runs a command: the module is an entry, not a library. */
+const RUNS_ON_IMPORT = /^(process\.exitCode\s*=|await\s|exitWhenSettled\(|refuseStaleDist\()/m;
+
+/** The project modules `file` imports for their code (not `import type`), as repository paths. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(root, file), 'utf8');
+  const specifiers = [
+    ...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"](\.{1,2}\/[^'"]+)['"]/gm),
+    ...text.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]!);
+  return specifiers
+    .map((spec) => path.relative(root, path.resolve(root, path.dirname(file), spec.replace(/\.js$/, '.ts'))))
+    .filter((target) => !target.startsWith('..') && existsSync(path.join(root, target)));
+}
+
+describe('what a suite imports', () => {
+  // bench/run-bench.ts runs the whole bench when imported: a suite that imported it for one
+  // helper ran every memory probe and timing inside its vitest worker, 8 s of the test stage.
+  it('no suite imports, directly or through what it imports, a module that runs a command when loaded', () => {
+    const seen = new Set<string>();
+    const entries: string[] = [];
+    const queue = [...suites];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file) || !file.endsWith('.ts')) continue;
+      seen.add(file);
+      if (!suites.includes(file) && RUNS_ON_IMPORT.test(readFileSync(path.join(root, file), 'utf8'))) entries.push(file);
+      queue.push(...importsOf(file));
+    }
+    expect(seen.size).toBeGreaterThan(suites.length);
+    expect(entries).toEqual([]);
+  });
+
+  it('finds an entry behind an import', () => {
+    expect(importsOf('tests/unit/test-suites.test.ts')).toContain('src/harness/test-suites.ts');
+    expect(RUNS_ON_IMPORT.test(readFileSync(path.join(root, 'bench/run-bench.ts'), 'utf8'))).toBe(true);
+    expect(RUNS_ON_IMPORT.test(readFileSync(path.join(root, 'src/cli/main.ts'), 'utf8'))).toBe(true);
   });
 });
