@@ -51,6 +51,44 @@ export function writerSymbol(project: Project, options: PersisterOptions): Morph
   return symbol;
 }
 
+/**
+ * Every name a reference to the writer can be spelled with: its own, and each alias an import,
+ * a re-export, a default export or an `import x = ns.name` gives it, followed to a fixed point
+ * over every file of the program. analyseFile asks the checker about identifiers spelled one of
+ * these only: asking it about every identifier of every file was most of the codemod's time.
+ */
+export function writerNames(project: Project, writer: MorphSymbol, options: PersisterOptions): ReadonlySet<string> {
+  const names = new Set<string>([options.writerExport, writer.getName()]);
+  const statements = project
+    .getProgram()
+    .compilerObject.getSourceFiles()
+    .flatMap((file) => [...file.statements]);
+  const rightmost = (name: ts.EntityName): string => (ts.isIdentifier(name) ? name.text : name.right.text);
+  for (let size = -1; size !== names.size;) {
+    size = names.size;
+    for (const statement of statements) {
+      if (ts.isImportDeclaration(statement) && statement.importClause) {
+        const { name, namedBindings } = statement.importClause;
+        if (name && names.has('default')) names.add(name.text);
+        if (namedBindings && ts.isNamedImports(namedBindings))
+          for (const element of namedBindings.elements) if (names.has((element.propertyName ?? element.name).text)) names.add(element.name.text);
+      } else if (ts.isExportDeclaration(statement) && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+        for (const element of statement.exportClause.elements)
+          if (names.has((element.propertyName ?? element.name).text)) names.add(element.name.text);
+      } else if (ts.isExportAssignment(statement) && ts.isIdentifier(statement.expression) && names.has(statement.expression.text)) {
+        names.add('default');
+      } else if (
+        ts.isImportEqualsDeclaration(statement) &&
+        ts.isEntityName(statement.moduleReference) &&
+        names.has(rightmost(statement.moduleReference))
+      ) {
+        names.add(statement.name.text);
+      }
+    }
+  }
+  return names;
+}
+
 function resolve(symbol: MorphSymbol | undefined): MorphSymbol | undefined {
   let current = symbol;
   for (let i = 0; current && current.isAlias() && i < 20; i += 1) current = current.getAliasedSymbol();
@@ -130,11 +168,15 @@ export function isSkipped(file: string, skip: string[] | undefined): boolean {
   return (skip ?? []).some((entry) => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
 }
 
-export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, options: PersisterOptions): Site[] {
+/** `names`: writerNames' spellings of a reference (an identifier spelled otherwise is not one). */
+export function analyseFile(sourceFile: SourceFile, writer: MorphSymbol, names: ReadonlySet<string>, options: PersisterOptions): Site[] {
   const sites: Site[] = [];
   const file = sourceFile.getFilePath();
   if (isSkipped(file, options.skip)) return sites;
-  for (const id of sourceFile.getDescendantsOfKind(SyntaxKind.Identifier)) {
+  const text = sourceFile.getFullText();
+  const identifiers = [...names].some((name) => text.includes(name)) ? sourceFile.getDescendantsOfKind(SyntaxKind.Identifier) : [];
+  for (const id of identifiers) {
+    if (!names.has(id.compilerNode.text)) continue;
     const parent = id.getParent();
     if (!parent) continue;
     if (Node.isImportSpecifier(parent) || Node.isExportSpecifier(parent) || Node.isImportClause(parent) || Node.isNamespaceImport(parent)) continue;

@@ -3,7 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { relative, dirname } from 'node:path';
 import { SyntaxKind, type Project, type SourceFile } from 'ts-morph';
-import { analyseFile, writerSymbol, type PersisterOptions, type Site } from './analyse.js';
+import { analyseFile, writerNames, writerSymbol, type PersisterOptions, type Site } from './analyse.js';
 
 export type FileResult = { file: string; changed: boolean; diff: string | null };
 
@@ -83,12 +83,13 @@ export function runPersisterCodemod(
   mode: { write: boolean; root: string },
 ): CodemodReport {
   const writer = writerSymbol(project, options);
+  const names = writerNames(project, writer, options);
   const writerPath = project.getSourceFileOrThrow(options.writerModule).getFilePath();
   const barrels = writerBarrels(project, options);
   // Analyse everything first…
   const analysed = files
     .filter((f) => f.getFilePath() !== writerPath)
-    .map((file) => ({ file, before: file.getFullText(), sites: analyseFile(file, writer, options) }));
+    .map((file) => ({ file, before: file.getFullText(), sites: analyseFile(file, writer, names, options) }));
   // …then edit…
   const results: FileResult[] = [];
   for (const { file, before, sites } of analysed) {

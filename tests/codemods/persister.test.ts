@@ -75,6 +75,7 @@ const expectedSites: Record<string, { migrated: number; already_migrated: number
   callback: { migrated: 1, already_migrated: 0, unmigratable: 0 },
   'class-field': { migrated: 1, already_migrated: 0, unmigratable: 0 },
   'context-field': { migrated: 1, already_migrated: 0, unmigratable: 0 },
+  'default-alias': { migrated: 1, already_migrated: 0, unmigratable: 0 },
   'function-target': { migrated: 1, already_migrated: 0, unmigratable: 0 },
   namespace: { migrated: 1, already_migrated: 0, unmigratable: 0 },
   'namespace-only-writer': { migrated: 1, already_migrated: 0, unmigratable: 0 },
