@@ -1,5 +1,5 @@
-// Runs in a child Node process started with --expose-gc: loads the orchestrator, measures
-// its idle memory, then runs a one-stage pipeline (a real child process printing <MB> of
+// Runs in a child Node process started with --expose-gc: loads the orchestrator (a first run
+// with no output loads what a run needs), measures its idle memory, then runs a one-stage pipeline (a real child process printing <MB> of
 // output) in-process and reports the peak heap and RSS growth over that idle baseline, and
 // the time from the child's exit to the run's end, as one JSON line on stdout.
 // Usage: memory-probe.js <MB> [<cap>] (cap: CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS).
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     JSON.stringify({
       pipelines: [
         { id: 'print', title: 'Print', stages: [{ kind: 'command', id: 'print', title: 'Print', command: `yes ${line} | head -c ${sizeMb * MB}` }] },
+        { id: 'warm', title: 'Warm', stages: [{ kind: 'command', id: 'warm', title: 'Warm', command: 'true' }] },
       ],
     }),
   );
@@ -74,6 +75,10 @@ async function main(): Promise<void> {
       return handle;
     },
   };
+  // The CLI loads a command's modules when the command runs (src/cli/main.ts): one run with no
+  // output first, so the idle figure is the orchestrator's with everything a run loads, and
+  // the growth measured is the output's, not the loading of `start`'s modules.
+  if ((await runCli(['start', 'warm'], runtime)) !== 0) throw new Error(`the warm-up run failed: ${stderr.text().trim().split('\n').at(-1)}`);
   gc();
   gc();
   const base = process.memoryUsage();
