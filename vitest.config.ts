@@ -1,6 +1,12 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 import { ISOLATED_SUITES, TEST_INCLUDE } from './src/harness/test-suites.js';
 
+// Node reads the bundle NODE_EXTRA_CA_CERTS names at every start, before any of the process's
+// code (about 40 ms of CPU each on a machine that sets it to the system's CA file): the suite
+// starts some 800 Node processes (its workers, the CLI, the lane's tools) and none of them makes
+// a TLS connection, so none of them is given it. tests/unit/test-suites.test.ts checks it.
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,

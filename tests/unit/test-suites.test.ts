@@ -84,3 +84,9 @@ describe('what a suite imports', () => {
     expect(RUNS_ON_IMPORT.test(readFileSync(path.join(root, 'src/cli/main.ts'), 'utf8'))).toBe(true);
   });
 });
+
+describe('what a suite starts', () => {
+  it('no Node process the suite starts reads an extra CA bundle (vitest.config.ts)', () => {
+    expect(process.env.NODE_EXTRA_CA_CERTS).toBeUndefined();
+  });
+});
