@@ -72,12 +72,13 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
     writeFileSync(join(tree, 'dist', BUILD_STAMP), `${new Date().toISOString()}\n`);
     const baseCli = join(tree, 'dist/src/harness/golden/cli.js');
     if (!existsSync(baseCli)) throw new InputError(`--base: the code at '${base}' has no golden replay (dist/src/harness/golden/cli.js)`);
-    log(`golden diff: replaying the corpus with ${base}`);
+    // Side by side: the base replays in a process of its own while this one replays the working
+    // tree (each took about 2.5 s of the review's 8 s, one after the other).
+    log(`golden diff: replaying the corpus with ${base} and with the working tree, side by side`);
     const baseOut = join(work, 'base');
-    await replayAtBase({ baseCli, tree, corpus, out: baseOut, work, base, log });
-    log('golden diff: replaying the corpus with the working tree');
     const headOut = join(work, 'head');
-    await replayCorpusTo(corpus, headOut);
+    const replays = await Promise.allSettled([replayAtBase({ baseCli, tree, corpus, out: baseOut, work, base, log }), replayCorpusTo(corpus, headOut)]);
+    for (const replay of replays) if (replay.status === 'rejected') throw replay.reason;
     const results: ScenarioDiff[] = [];
     for (const name of await listScenarios(corpus)) {
       const before = await readReplayDir(join(baseOut, name));
