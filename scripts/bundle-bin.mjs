@@ -31,7 +31,8 @@
 // bin's, so it would be), and an import to load when needed that did not go to the loader.
 import { build } from 'esbuild';
 import { parse } from 'acorn';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -198,6 +199,34 @@ const AS_SCRIPT = {
 };
 
 /** Writes a file whole or not at all (a process may be starting from it). */
+/** Writes `text` unless the file holds it already; says whether it wrote. */
+function writeChanged(path, text) {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+  writeWhole(path, text);
+  return true;
+}
+
+const digest = (text) => createHash('sha256').update(text).digest('hex');
+
+// The digest of each bundle whose text passed the import() check (parsing a bundle is most of
+// this step): a build whose bundle comes out the same does not parse it again. Written when
+// every check passed.
+const CHECKED = inDist('.bundles-checked.json');
+const checkedBefore = (() => {
+  try {
+    return JSON.parse(readFileSync(CHECKED, 'utf8'));
+  } catch {
+    return {};
+  }
+})();
+const checkedNow = {};
+/** importsLeft, or nothing when this very text passed it before. */
+function importsLeftOnce(name, text) {
+  const key = digest(text);
+  checkedNow[name] = key;
+  return checkedBefore[name] === key ? [] : importsLeft(text);
+}
+
 function writeWhole(path, text) {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
@@ -255,13 +284,17 @@ for (const bundle of BUNDLES) {
   const marked = result.metafile.outputs[name].imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith(LATER)).length;
   if (later !== marked || text.includes(LATER) || text.includes('\\0bin-import:'))
     failures.push(`${name}: ${marked} import(s) to load when needed, ${later} handed to the loader: each must go through it`);
-  for (const at of importsLeft(text))
+  for (const at of importsLeftOnce(name, text))
     failures.push(`${name}:${at}: an import() left in the bundle would fail from a code cache: import a string literal`);
-  // The old caches go first: V8 checks only a cache's length against the source it is given.
-  rmSync(resolve(dirname(bin), 'bin.bundle.cache'), { force: true });
-  if (bundle.chunk) rmSync(resolve(dirname(bin), `${bundle.chunk.name}.bundle.cache`), { force: true });
   rmSync(resolve(dirname(bin), 'bin.js'), { force: true }); // the bin of builds before bin.cjs
-  writeWhole(out, wrap(text));
+  // A bundle that changed loses its cache first (V8 checks only a cache's length against the
+  // source it is given), and the bin its record of what its caches were trained on.
+  const dropCache = (cache) => {
+    rmSync(resolve(dirname(bin), cache), { force: true });
+    rmSync(resolve(dirname(bin), 'bin.bundle.trained'), { force: true });
+  };
+  if (!existsSync(out) || readFileSync(out, 'utf8') !== wrap(text)) dropCache('bin.bundle.cache');
+  writeChanged(out, wrap(text));
   const chunks = {};
   if (bundle.chunk) {
     const { name: chunkName, modules } = bundle.chunk;
@@ -276,15 +309,21 @@ for (const bundle of BUNDLES) {
     const loads = chunkResult.metafile.outputs[chunkFile].imports.filter((i) => !isBuiltin(i.path));
     if (loads.length > 0) failures.push(`${chunkFile} would load ${loads.map((i) => i.path).join(', ')}: a second bundle holds all it needs`);
     const chunkText = chunkResult.outputFiles[0].text;
-    for (const at of importsLeft(chunkText)) failures.push(`${chunkFile}:${at}: an import() in a second bundle would fail from a code cache`);
-    writeWhole(chunkOut, wrap(chunkText));
+    for (const at of importsLeftOnce(chunkFile, chunkText))
+      failures.push(`${chunkFile}:${at}: an import() in a second bundle would fail from a code cache`);
+    if (!existsSync(chunkOut) || readFileSync(chunkOut, 'utf8') !== wrap(chunkText)) dropCache(`${chunkName}.bundle.cache`);
+    writeChanged(chunkOut, wrap(chunkText));
     modules.forEach((m, k) => {
       const path = relative(dirname(bin), inDist(m));
       chunks[path.startsWith('.') ? path : `./${path}`] = [chunkName, `m${k}`];
     });
   }
-  writeWhole(bin, loader(chunks));
+  writeChanged(bin, loader(chunks));
 }
 
 for (const line of failures) process.stderr.write(`bundle-bin: ${line}\n`);
-if (failures.length > 0) process.exit(1);
+if (failures.length > 0) {
+  rmSync(CHECKED, { force: true });
+  process.exit(1);
+}
+writeWhole(CHECKED, `${JSON.stringify(checkedNow, null, 2)}\n`);

@@ -11,8 +11,14 @@
 // failure, outside a git checkout) does not matter. The runs get PATH alone: V8 refuses a cache
 // made under other V8 flags, so "used" is proven for a start without any (NODE_OPTIONS with V8
 // flags only costs the compilation the cache saves).
+//
+// A bin whose caches were trained on exactly its bundles, by this Node (bin.bundle.trained holds
+// both: the Node version and each bundle's digest; bundle-bin.mjs removes it with the caches
+// when a bundle changes), is not trained again when a run in check mode still uses every cache:
+// the build after `npm ci`'s own (the lane's build stage) then takes a check run per bin.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,11 +53,15 @@ const WORK = {
   'docs-check': [],
 };
 
-/** The bin's training runs, in order ([cwd, args, exit code or null for any]), and the run whose check must say every cache was used. */
+/**
+ * The bin's training runs, in order ([cwd, args, exit code or null for any]), the run whose check
+ * must say every cache was used, and what that check needs run before it (the CLI's `status`
+ * needs a run) when the training is skipped.
+ */
 function training(name) {
   if (name !== CLI) {
     const work = WORK[basename(dirname(name))];
-    return { runs: [[repo, ['--help'], 0], ...(work ? [[ROOT, work, null]] : [])], check: [repo, ['--help']], caches: 1 };
+    return { runs: [[repo, ['--help'], 0], ...(work ? [[ROOT, work, null]] : [])], check: [repo, ['--help']], before: [], caches: 1 };
   }
   return {
     runs: [
@@ -60,9 +70,31 @@ function training(name) {
       [mistaken, ['start', 'one'], 2],
     ],
     check: [repo, () => ['status', '--run', runIds()[0] ?? 'none']],
+    before: [[repo, ['start', 'one'], 0]],
     caches: 2,
   };
 }
+
+/** What a bin's caches were trained on: this Node and each of its bundles (their digests). */
+function trainedOn(bin) {
+  const dir = dirname(bin);
+  const bundles = readdirSync(dir)
+    .filter((file) => file.endsWith('.bundle.js'))
+    .sort();
+  return (
+    [
+      process.version,
+      ...bundles.map(
+        (file) =>
+          `${file} ${createHash('sha256')
+            .update(readFileSync(join(dir, file)))
+            .digest('hex')}`,
+      ),
+    ].join('\n') + '\n'
+  );
+}
+
+const upToDate = [];
 
 /** Trains one bin's caches, then checks it uses them; its findings go to `failures`. */
 async function train(bin) {
@@ -84,6 +116,26 @@ async function train(bin) {
   const plan = training(name);
   // An argument list may be a function: the CLI's `status` needs the id of the run made before it.
   const argsOf = (args) => (typeof args === 'function' ? args() : args);
+  /** The check run's findings: null when it used every cache. */
+  const check = async () => {
+    const checked = await run(plan.check[0], argsOf(plan.check[1]), 'check');
+    const said = checked.stderr.split('\n').filter((line) => line.startsWith('code cache'));
+    if (checked.status !== 0) return `the run checking its code caches exited ${checked.status ?? checked.signal}`;
+    if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))
+      return `V8 did not use every code cache (${said.join('; ') || 'nothing said'})`;
+    return null;
+  };
+  const marker = join(dirname(bin), 'bin.bundle.trained');
+  const key = trainedOn(bin);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === key) {
+    let ready = true;
+    for (const [cwd, args, code] of plan.before) ready &&= (await run(cwd, argsOf(args), 'check')).status === code;
+    if (ready && (await check()) === null) {
+      upToDate.push(name);
+      return;
+    }
+  }
+  rmSync(marker, { force: true });
   for (const [k, [cwd, args, code]] of plan.runs.entries()) {
     const argv = argsOf(args);
     const result = await run(cwd, argv, k === 0 ? 'write' : 'extend');
@@ -94,11 +146,9 @@ async function train(bin) {
       return;
     }
   }
-  const checked = await run(plan.check[0], argsOf(plan.check[1]), 'check');
-  const said = checked.stderr.split('\n').filter((line) => line.startsWith('code cache'));
-  if (checked.status !== 0) failures.push(`${name}: the run checking its code caches exited ${checked.status ?? checked.signal}`);
-  else if (said.length !== plan.caches || said.some((line) => !line.endsWith(': used')))
-    failures.push(`${name}: V8 did not use every code cache just trained (${said.join('; ') || 'nothing said'})`);
+  const finding = await check();
+  if (finding !== null) failures.push(`${name}: ${finding}, just trained`);
+  else writeFileSync(marker, key);
 }
 
 try {
@@ -107,5 +157,7 @@ try {
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
+if (upToDate.length > 0)
+  process.stderr.write(`code-cache: ${upToDate.length} of ${bins.length} bin(s) trained on these bundles already, and using their caches\n`);
 for (const line of failures) process.stderr.write(`code-cache: ${line}\n`);
 if (failures.length > 0) process.exit(1);
