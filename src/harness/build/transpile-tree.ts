@@ -9,6 +9,7 @@
 // fails, builds the tree with `tsc` after all.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type * as TS from 'typescript';
@@ -18,8 +19,9 @@ const run = promisify(execFile);
 /** Transpiles every file tsconfig.json of `tree` compiles into its outDir; returns how many. */
 export async function transpileTree(tree: string): Promise<number> {
   // Loaded here, not at the top: it is most of a second, and the tools that import this
-  // module (golden, review, bench) need it only when they build another checkout.
-  const ts = (await import('typescript')).default;
+  // module (golden, review, bench) need it only when they build another checkout. Required, not
+  // imported: an ES module import of this CommonJS package first scans its 9 MB for its exports.
+  const ts = createRequire(import.meta.url)('typescript') as typeof TS;
   const configPath = join(tree, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
   if (read.error) throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, ' ')}`);
@@ -37,18 +39,23 @@ export async function transpileTree(tree: string): Promise<number> {
   const esm: TS.CompilerOptions = { ...base, module: ts.ModuleKind.ES2022 };
   const cjs: TS.CompilerOptions = { ...base, module: ts.ModuleKind.CommonJS };
   const formatOf = (file: string) => (file.endsWith('.mts') ? esm : file.endsWith('.cts') ? cjs : packageType === 'module' ? esm : cjs);
-  let count = 0;
-  for (const file of parsed.fileNames) {
-    if (file.endsWith('.d.ts')) continue;
-    const source = await readFile(file, 'utf8');
-    const out = ts.transpileModule(source, { compilerOptions: formatOf(file), fileName: file, reportDiagnostics: false });
+  // Every file read at once, transpiled one by one, and written at once (the reads and writes
+  // one after another had the process waiting on the disk for a sixth of the build).
+  const files = parsed.fileNames.filter((file) => !file.endsWith('.d.ts'));
+  const sources = await Promise.all(files.map((file) => readFile(file, 'utf8')));
+  const outputs = files.map((file, i) => {
+    const out = ts.transpileModule(sources[i]!, { compilerOptions: formatOf(file), fileName: file, reportDiagnostics: false });
     const target = join(outDir, relative(rootDir, file)).replace(/\.(m|c)?ts$/, (_, k: string | undefined) => `.${k ?? ''}js`);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, out.outputText);
-    if (out.sourceMapText !== undefined) await writeFile(`${target}.map`, out.sourceMapText);
-    count += 1;
-  }
-  return count;
+    return { target, out };
+  });
+  await Promise.all([...new Set(outputs.map(({ target }) => dirname(target)))].map((dir) => mkdir(dir, { recursive: true })));
+  await Promise.all(
+    outputs.flatMap(({ target, out }) => [
+      writeFile(target, out.outputText),
+      ...(out.sourceMapText === undefined ? [] : [writeFile(`${target}.map`, out.sourceMapText)]),
+    ]),
+  );
+  return files.length;
 }
 
 /**
