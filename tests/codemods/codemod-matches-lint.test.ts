@@ -1,12 +1,12 @@
 // The codemod's dry-run report and the single-manifest-writer rule must name the same call
 // sites in this project's own src/: one tool moves them, the other keeps them moved. Since
 // phase 2 both name none: every site is migrated (the persister's calls), none is left.
-import { ESLint } from 'eslint';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Project } from 'ts-morph';
 import { describe, expect, it } from 'vitest';
 import { runPersisterCodemod } from '../../codemods/persister/run.js';
+import { srcReports } from '../helpers/lint-src.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -34,15 +34,10 @@ describe('codemod and lint rule agree on src/', () => {
       .map((s) => `${relative(ROOT, s.file)}:${s.line}`)
       .sort();
 
-    // Only the rule under comparison runs (the lint stage runs them all): a third of the time.
-    const eslint = new ESLint({ cwd: ROOT, ruleFilter: ({ ruleId }) => ruleId === 'codex/single-manifest-writer' });
-    const results = await eslint.lintFiles(['src/**/*.ts']);
-    const lintSites = results
-      .flatMap((r) =>
-        r.messages
-          .filter((m) => m.ruleId === 'codex/single-manifest-writer' && (m.messageId === 'call' || m.messageId === 'value'))
-          .map((m) => `${relative(ROOT, r.filePath)}:${m.line}`),
-      )
+    // The project's own rules over src/, once per worker (tests/helpers/lint-src.ts).
+    const lintSites = (await srcReports('codex/single-manifest-writer'))
+      .filter((m) => m.messageId === 'call' || m.messageId === 'value')
+      .map((m) => `${relative(ROOT, m.filePath)}:${m.line}`)
       .sort();
 
     expect(codemodSites).toEqual([]);
