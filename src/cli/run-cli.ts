@@ -26,8 +26,14 @@ function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
-/** This package's version, from its package.json (found above this module, built or not). */
+let version: string | undefined;
+
+/** This package's version, from its package.json (found above this module, built or not), read once. */
 export function packageVersion(): string {
+  return (version ??= readPackageVersion());
+}
+
+function readPackageVersion(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     try {
       const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
