@@ -1,7 +1,8 @@
 // Runs in a child Node process started with --expose-gc: loads the orchestrator (a first run
-// with no output loads what a run needs), measures its idle memory, then runs a one-stage pipeline (a real child process printing <MB> of
-// output) in-process and reports the peak heap and RSS growth over that idle baseline, and
-// the time from the child's exit to the run's end, as one JSON line on stdout.
+// with no output loads what a run needs), measures its idle memory, then runs a one-stage
+// pipeline (a real child process printing <MB> of output) in-process and reports the peak heap
+// and RSS growth over that idle baseline, and the time from the child's exit to the run's end,
+// as one JSON line on stdout.
 // Usage: memory-probe.js <MB> [<cap>] (cap: CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -198,12 +198,11 @@ const AS_SCRIPT = {
   write: false,
 };
 
-/** Writes a file whole or not at all (a process may be starting from it). */
-/** Writes `text` unless the file holds it already; says whether it wrote. */
-function writeChanged(path, text) {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+/** Writes `text` unless the file holds it already; runs `before` first when it writes. */
+function writeChanged(path, text, before = () => {}) {
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
+  before();
   writeWhole(path, text);
-  return true;
 }
 
 const digest = (text) => createHash('sha256').update(text).digest('hex');
@@ -227,6 +226,7 @@ function importsLeftOnce(name, text) {
   return checkedBefore[name] === key ? [] : importsLeft(text);
 }
 
+/** Writes a file whole or not at all (a process may be starting from it). */
 function writeWhole(path, text) {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
@@ -293,8 +293,7 @@ for (const bundle of BUNDLES) {
     rmSync(resolve(dirname(bin), cache), { force: true });
     rmSync(resolve(dirname(bin), 'bin.bundle.trained'), { force: true });
   };
-  if (!existsSync(out) || readFileSync(out, 'utf8') !== wrap(text)) dropCache('bin.bundle.cache');
-  writeChanged(out, wrap(text));
+  writeChanged(out, wrap(text), () => dropCache('bin.bundle.cache'));
   const chunks = {};
   if (bundle.chunk) {
     const { name: chunkName, modules } = bundle.chunk;
@@ -311,8 +310,7 @@ for (const bundle of BUNDLES) {
     const chunkText = chunkResult.outputFiles[0].text;
     for (const at of importsLeftOnce(chunkFile, chunkText))
       failures.push(`${chunkFile}:${at}: an import() in a second bundle would fail from a code cache`);
-    if (!existsSync(chunkOut) || readFileSync(chunkOut, 'utf8') !== wrap(chunkText)) dropCache(`${chunkName}.bundle.cache`);
-    writeChanged(chunkOut, wrap(chunkText));
+    writeChanged(chunkOut, wrap(chunkText), () => dropCache(`${chunkName}.bundle.cache`));
     modules.forEach((m, k) => {
       const path = relative(dirname(bin), inDist(m));
       chunks[path.startsWith('.') ? path : `./${path}`] = [chunkName, `m${k}`];

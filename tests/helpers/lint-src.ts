@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let results: Promise<ESLint.LintResult[]> | null = null;
 
 /** The project's own rules (codex/*) over src/**\/*.ts, linted once per worker. */
-export function lintSrc(): Promise<ESLint.LintResult[]> {
+function lintSrc(): Promise<ESLint.LintResult[]> {
   results ??= new ESLint({ cwd: ROOT, ruleFilter: ({ ruleId }) => ruleId.startsWith('codex/') }).lintFiles(['src/**/*.ts']);
   return results;
 }
