@@ -1,5 +1,19 @@
 // The real file sink: atomic replaces and appends on the local disk.
-import { constants as fsConstants } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  fsync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -7,23 +21,67 @@ import { WriteError, writeError } from '../errors.js';
 import { DURABILITY, type Durability } from './durability.js';
 import type { Clock, FileSink } from './types.js';
 
-/** The parts of node:fs/promises the sink uses; injectable so a test can sequence them (or make them fail). */
-export type FsPrimitives = Pick<
-  typeof nodeFs,
-  'writeFile' | 'rename' | 'mkdir' | 'readFile' | 'stat' | 'readdir' | 'rm' | 'open' | 'unlink' | 'link'
->;
+/**
+ * The steps of an atomic replace, an exclusive create, a `mkdir -p` and a read of a small file.
+ * Opening, writing, reading, closing, renaming and linking a small file only touch the page
+ * cache and the directory, and take microseconds: they run in place, where a trip through
+ * libuv's thread pool and back would cost more than the step (a replace took nine trips). The
+ * fsyncs wait on the disk, so they alone leave the event loop free: a stage's output keeps
+ * flowing while a manifest reaches the disk. Appends (the logs, which grow with the output)
+ * stay on file handles.
+ */
+export type FsSteps = {
+  openSync(path: string, flags: string | number, mode?: number): number;
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  closeSync(fd: number): void;
+  renameSync(from: string, to: string): void;
+  linkSync(existing: string, link: string): void;
+  rmSync(path: string, options: { force: true }): void;
+  mkdirSync(path: string, options?: { recursive?: boolean }): unknown;
+  statSync(path: string): { isDirectory(): boolean };
+  fstatSync(fd: number): FileKind & { isFile(): boolean; size: number };
+  readFileSync(fd: number): Buffer;
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  /** fsync(2), off the event loop. */
+  fsync(fd: number): Promise<void>;
+};
+
+/** The parts of node:fs the sink uses; injectable so a test can sequence them (or make them fail). */
+export type FsPrimitives = Pick<typeof nodeFs, 'stat' | 'readdir' | 'rm' | 'open'> & FsSteps;
+
+/** Node's own: what the sink uses unless a test gives it others. */
+export const NODE_FS_PRIMITIVES: FsPrimitives = {
+  stat: nodeFs.stat,
+  readdir: nodeFs.readdir,
+  rm: nodeFs.rm,
+  open: nodeFs.open,
+  openSync,
+  writeSync: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
+  closeSync,
+  renameSync,
+  linkSync,
+  rmSync,
+  mkdirSync,
+  statSync,
+  fstatSync,
+  readFileSync: (fd) => readFileSync(fd),
+  readSync: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
+  fsync: (fd) => new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve()))),
+};
 
 /** Appends create the file, and never follow a symbolic link planted where it should be. */
 const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW;
 
-/** What a path that is not a regular file is, for the one line that refuses it. */
-function fileKind(info: {
+type FileKind = {
   isDirectory(): boolean;
   isFIFO(): boolean;
   isCharacterDevice(): boolean;
   isBlockDevice(): boolean;
   isSocket(): boolean;
-}): string {
+};
+
+/** What a path that is not a regular file is, for the one line that refuses it. */
+function fileKind(info: FileKind): string {
   if (info.isDirectory()) return 'a directory';
   if (info.isFIFO()) return 'a FIFO';
   if (info.isCharacterDevice()) return 'a character device';
@@ -40,6 +98,15 @@ function appendOpenError(path: string, error: unknown): WriteError {
 
 const bytesOf = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 
+/** As writeAll, on a file descriptor, in place: a write that takes a part goes on with the rest. */
+function writeAllSync(fs: FsSteps, fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.byteLength;) {
+    const written = fs.writeSync(fd, bytes, at, bytes.byteLength - at);
+    if (written <= 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
+    at += written;
+  }
+}
+
 /**
  * Writes all of `bytes` at the handle's position (the end, for a file opened to append): a write
  * may take only a part (a disk about to be full does), so it goes on until all is written or a
@@ -54,6 +121,15 @@ async function writeAll(handle: nodeFs.FileHandle, bytes: Uint8Array, progress: 
   }
 }
 
+/** Clean-up after a failure: its own failure would hide the one that matters. */
+function swallow(step: () => void): void {
+  try {
+    step();
+  } catch {
+    // The first failure is the one reported.
+  }
+}
+
 export type NodeFileSinkOptions = {
   clock: Clock;
   pid: number;
@@ -62,14 +138,16 @@ export type NodeFileSinkOptions = {
 };
 
 export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
-  const fs = options.fs ?? nodeFs;
+  const fs = options.fs ?? NODE_FS_PRIMITIVES;
   const appenders = new Map<string, { handle: Promise<nodeFs.FileHandle>; tail: Promise<void> }>();
 
-  const isDirectory = (path: string) =>
-    fs.stat(path).then(
-      (info) => info.isDirectory(),
-      () => false,
-    );
+  const isDirectorySync = (path: string) => {
+    try {
+      return fs.statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  };
 
   /**
    * mkdir -p; a failure is a WriteError naming the directory that could not be made and why.
@@ -77,26 +155,27 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
    * system (or without permission): then the first missing directory, made alone, tells the
    * real reason (and when that works after all, the whole path is tried once more).
    */
-  const makeDirectory = async (dir: string): Promise<void> => {
+  const makeDirectorySync = (dir: string): void => {
     try {
-      await fs.mkdir(dir, { recursive: true });
+      fs.mkdirSync(dir, { recursive: true });
       return;
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ENOENT') throw writeError(dir, error, 'could not create directory');
     }
     let missing = dir;
-    for (let up = dirname(missing); up !== missing && !(await isDirectory(up)); up = dirname(up)) missing = up;
+    for (let up = dirname(missing); up !== missing && !isDirectorySync(up); up = dirname(up)) missing = up;
     try {
-      await fs.mkdir(missing);
+      fs.mkdirSync(missing);
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'EEXIST') throw writeError(missing, error, 'could not create directory');
     }
     try {
-      await fs.mkdir(dir, { recursive: true });
+      fs.mkdirSync(dir, { recursive: true });
     } catch (error) {
       throw writeError(dir, error, 'could not create directory');
     }
   };
+  const makeDirectory = async (dir: string): Promise<void> => makeDirectorySync(dir);
 
   const appenderFor = (path: string) => {
     let appender = appenders.get(path);
@@ -114,17 +193,18 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
 
   /**
    * Opened without blocking (a FIFO with no writer would wait forever) and kept only if it is a
-   * regular file: a config that is a FIFO or a link to /dev/zero is refused, not hung on.
+   * regular file: a config that is a FIFO or a link to /dev/zero is refused, not hung on. Then
+   * read in place, like the replaces' steps: the files read this way (a config, a manifest, an
+   * owner record, the metrics lines) are small, and are awaited by their caller.
    */
-  const openRegular = async (path: string) => {
-    const handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const readRegular = <T>(path: string, read: (fd: number, size: number) => T): T => {
+    const fd = fs.openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     try {
-      const info = await handle.stat();
+      const info = fs.fstatSync(fd);
       if (!info.isFile()) throw Object.assign(new Error(`not a regular file (${fileKind(info)})`), { code: 'ENOTREG' });
-      return handle;
-    } catch (error) {
-      await handle.close();
-      throw error;
+      return read(fd, info.size);
+    } finally {
+      fs.closeSync(fd);
     }
   };
 
@@ -134,11 +214,11 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
 
   /** fsync a directory, so a rename in it survives a crash. */
   const syncDirectory = async (dir: string) => {
-    const handle = await fs.open(dir, 'r');
+    const fd = fs.openSync(dir, 'r');
     try {
-      await handle.sync();
+      await fs.fsync(fd);
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
   };
 
@@ -151,15 +231,17 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   const replaceWith = async (path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, mode: number) => {
     // A temp file unique to this write, next to the target (the rename stays in one file system).
     const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-    const handle = await fs.open(temp, 'wx', mode);
+    const fd = fs.openSync(temp, 'wx', mode);
+    let open = true;
     try {
-      for await (const piece of pieces) await writeAll(handle, bytesOf(piece));
-      if (durability.fsyncFile) await handle.sync();
-      await handle.close();
-      await fs.rename(temp, path);
+      for await (const piece of pieces) writeAllSync(fs, fd, bytesOf(piece));
+      if (durability.fsyncFile) await fs.fsync(fd);
+      open = false;
+      fs.closeSync(fd);
+      fs.renameSync(temp, path);
     } catch (error) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(temp, { force: true }).catch(() => undefined);
+      if (open) swallow(() => fs.closeSync(fd));
+      swallow(() => fs.rmSync(temp, { force: true }));
       throw error;
     }
   };
@@ -174,7 +256,7 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     const previous = atomicTails.get(path) ?? Promise.resolve();
     const write = previous.then(async () => {
       const dir = dirname(path);
-      await makeDirectory(dir);
+      makeDirectorySync(dir);
       try {
         await replace();
         if (durability.fsyncDirectory) await syncDirectory(dir);
@@ -225,27 +307,19 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     },
     mkdirp: makeDirectory,
     async readFile(path) {
-      const handle = await openRegular(path);
-      try {
-        return await handle.readFile();
-      } finally {
-        await handle.close();
-      }
+      return readRegular(path, (fd) => fs.readFileSync(fd));
     },
     async readPrefix(path, bytes) {
-      const handle = await openRegular(path);
-      try {
+      return readRegular(path, (fd) => {
         const buffer = Buffer.alloc(bytes);
         let filled = 0;
         while (filled < bytes) {
-          const { bytesRead } = await handle.read(buffer, filled, bytes - filled, filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
+          const read = fs.readSync(fd, buffer, filled, bytes - filled, filled);
+          if (read === 0) break;
+          filled += read;
         }
         return buffer.subarray(0, filled);
-      } finally {
-        await handle.close();
-      }
+      });
     },
     async exists(path) {
       try {
@@ -283,25 +357,27 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
      * and when its bytes cannot be written nothing is left behind.
      */
     async createExclusive(path, data) {
-      await makeDirectory(dirname(path));
+      makeDirectorySync(dirname(path));
       const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-      let handle: nodeFs.FileHandle;
+      let fd: number;
       try {
-        handle = await fs.open(temp, 'wx');
+        fd = fs.openSync(temp, 'wx');
       } catch (error) {
         throw writeError(path, error);
       }
+      let open = true;
       try {
-        await writeAll(handle, bytesOf(data));
-        await handle.close();
-        await fs.link(temp, path);
+        writeAllSync(fs, fd, bytesOf(data));
+        open = false;
+        fs.closeSync(fd);
+        fs.linkSync(temp, path);
         return true;
       } catch (error) {
-        await handle.close().catch(() => undefined);
+        if (open) swallow(() => fs.closeSync(fd));
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw writeError(path, error);
       } finally {
-        await fs.rm(temp, { force: true }).catch(() => undefined);
+        swallow(() => fs.rmSync(temp, { force: true }));
       }
     },
     async close() {

@@ -4,13 +4,12 @@
 // policy is one value, read by the real sink and by the replay's counters.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
-import { createNodeFileSink, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
+import { createNodeFileSink, NODE_FS_PRIMITIVES, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 
 const tmp = useTempDirs('sink-durable-');
@@ -43,24 +42,22 @@ describe('phase 1: atomic writes on the real disk', () => {
     const calls: string[] = [];
     const label = (path: unknown) => (String(path) === join(dir, 'a') ? 'dir' : String(path).startsWith(`${target}.`) ? 'temp' : String(path));
     // The seam: the fs primitives the sink writes the temp file, renames it and opens the directory with.
+    const pathOf = new Map<number, string>();
     const fs: FsPrimitives = {
-      ...nodeFs,
-      open: (async (path: string, flags?: string | number, mode?: number) => {
-        const handle = await nodeFs.open(path, flags, mode);
-        return Object.assign(Object.create(handle) as nodeFs.FileHandle, {
-          write: ((...args: Parameters<nodeFs.FileHandle['write']>) =>
-            (handle.write as (...a: unknown[]) => ReturnType<nodeFs.FileHandle['write']>)(...args)) as nodeFs.FileHandle['write'],
-          sync: async () => {
-            calls.push(`fsync ${label(path)}`);
-            return handle.sync();
-          },
-          close: () => handle.close(),
-        });
-      }) as FsPrimitives['open'],
-      rename: (async (from: string, to: string) => {
+      ...NODE_FS_PRIMITIVES,
+      openSync: (path, flags, mode) => {
+        const fd = NODE_FS_PRIMITIVES.openSync(path, flags, mode);
+        pathOf.set(fd, path);
+        return fd;
+      },
+      fsync: async (fd) => {
+        calls.push(`fsync ${label(pathOf.get(fd))}`);
+        return NODE_FS_PRIMITIVES.fsync(fd);
+      },
+      renameSync: (from, to) => {
         calls.push(`rename ${label(from)} -> ${label(to)}`);
-        return nodeFs.rename(from, to);
-      }) as FsPrimitives['rename'],
+        NODE_FS_PRIMITIVES.renameSync(from, to);
+      },
     };
     const sink = createNodeFileSink({ clock: createVirtualClock(1_000), pid: 7, fs });
     await sink.writeAtomic(target, '{"a":1}');

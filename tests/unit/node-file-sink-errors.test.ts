@@ -8,7 +8,7 @@ import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dirs.js';
-import { createNodeFileSink, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
+import { createNodeFileSink, NODE_FS_PRIMITIVES, type FsPrimitives } from '../../src/runtime/node-file-sink.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
 import type { FileSink } from '../../src/runtime/types.js';
 import { fillUp, mountTmpfs, probeMount, remountReadOnly, unmount } from '../helpers/tmpfs.js';
@@ -25,12 +25,31 @@ function fsError(code: string, meaning: string, syscall: string, path?: string):
 type WriteArgs = Parameters<nodeFs.FileHandle['write']>;
 
 /**
- * Node's fs/promises, except that a file opened for writing whose path `match`es writes only
- * `room` bytes more: its next write after that rejects with ENOSPC, as on a full disk.
+ * Node's fs, except that a file opened for writing whose path `match`es writes only `room`
+ * bytes more: its next write after that fails with ENOSPC, as on a full disk. Both ways the
+ * sink writes: a handle's write (appends) and a file descriptor's (replaces, exclusive creates).
  */
 function fullAfter(room: number, match: (path: string) => boolean): FsPrimitives {
+  const roomOf = new Map<number, number>();
   return {
-    ...nodeFs,
+    ...NODE_FS_PRIMITIVES,
+    openSync: (path, flags, mode) => {
+      const fd = NODE_FS_PRIMITIVES.openSync(path, flags, mode);
+      if (match(path)) roomOf.set(fd, room);
+      return fd;
+    },
+    writeSync: (fd, buffer, offset, length) => {
+      const left = roomOf.get(fd);
+      if (left === undefined) return NODE_FS_PRIMITIVES.writeSync(fd, buffer, offset, length);
+      if (left <= 0) throw fsError('ENOSPC', 'no space left on device', 'write');
+      const written = NODE_FS_PRIMITIVES.writeSync(fd, buffer, offset, Math.min(left, length));
+      roomOf.set(fd, left - written);
+      return written;
+    },
+    closeSync: (fd) => {
+      roomOf.delete(fd);
+      NODE_FS_PRIMITIVES.closeSync(fd);
+    },
     open: (async (path: string, flags?: string | number, mode?: number) => {
       const handle = await nodeFs.open(path, flags, mode);
       if (!match(String(path))) return handle;
@@ -95,16 +114,9 @@ describe('the real sink, through its fs seam', () => {
   fixed('an exclusive create that finds the disk full leaves no empty file behind', async () => {
     const dir = tmp();
     const lock = join(dir, 'metrics.lock');
-    const fs: FsPrimitives = {
-      // The lock's bytes go to a temp file of its own first (then linked into place): that is where they do not fit.
-      ...fullAfter(0, (path) => path === lock || path.startsWith(`${lock}.`)),
-      // As on a full disk: the file is created, then its bytes do not fit.
-      writeFile: (async (path: string, data: string, options: { flag?: string }) => {
-        await nodeFs.writeFile(path, '', options);
-        throw fsError('ENOSPC', 'no space left on device', 'write');
-      }) as FsPrimitives['writeFile'],
-    };
-    const sink = sinkOn(fs);
+    // The lock's bytes go to a temp file of its own first (then linked into place): that is
+    // where they do not fit. As on a full disk: the file is created, then its bytes do not fit.
+    const sink = sinkOn(fullAfter(0, (path) => path === lock || path.startsWith(`${lock}.`)));
     await expect(sink.createExclusive(lock, '{"run_id":"r"}')).rejects.toThrow(`could not write ${lock}: ENOSPC: no space left on device`);
     expect(existsSync(lock)).toBe(false);
     expect(readdirSync(dir), 'no temp file either').toEqual([]);
@@ -115,11 +127,11 @@ describe('the real sink, through its fs seam', () => {
     // Node's recursive mkdir reports ENOENT when a directory cannot be made on a read-only
     // file system; making the first missing one alone tells the real reason.
     const fs: FsPrimitives = {
-      ...nodeFs,
-      mkdir: (async (path: string, options?: { recursive?: boolean }) => {
+      ...NODE_FS_PRIMITIVES,
+      mkdirSync: (path, options) => {
         if (options?.recursive) throw fsError('ENOENT', 'no such file or directory', 'mkdir', `${dir}/runs`);
         throw fsError('EROFS', 'read-only file system', 'mkdir', path);
-      }) as FsPrimitives['mkdir'],
+      },
     };
     const sink = sinkOn(fs);
     await expect(sink.mkdirp(join(dir, 'runs/0101/cli/run-1'))).rejects.toMatchObject({
