@@ -1,6 +1,7 @@
 // The schema of codex.orchestrator.json (docs/contracts.md §2): strict, so unknown keys and wrong
 // types are reported with their JSON path.
 import { z } from 'zod';
+import './zod-jitless.js';
 
 import { isReportPath, MAX_COMMAND_LENGTH, MAX_EXEC_EVENT_CHUNKS, MAX_ID_LENGTH, MAX_TITLE_LENGTH } from './limits.js';
 

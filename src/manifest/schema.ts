@@ -1,6 +1,7 @@
 // The manifest contract (docs/contracts.md §4) as a zod schema. Key order here is the byte
 // contract's key order; the JSON Schema in schemas/manifest.schema.json is generated from it.
 import { z } from 'zod';
+import '../config/zod-jitless.js';
 
 const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'expected an ISO-8601 UTC time');
 const nullableIso = isoTime.nullable();

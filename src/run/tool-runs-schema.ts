@@ -1,6 +1,7 @@
 // Loaded by readToolRuns (run-summary.ts) when `resume` reads an earlier run's records: a run
 // that only writes its summary loads no zod.
 import { z } from 'zod';
+import '../config/zod-jitless.js';
 
 /** The part of run-summary.json that `resume` reads back: every tool run record so far. */
 export const toolRunsSchema = z.looseObject({
