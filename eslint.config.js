@@ -7,7 +7,7 @@ export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'golden/', 'codemods/**/fixtures/', '.runs/', 'out/', 'coverage/', '.stryker-tmp/', 'reports/'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.cts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },

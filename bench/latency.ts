@@ -2,12 +2,13 @@
 // measured in the same run, as the median of interleaved pairs with its noise band (spec 0012);
 // absolute figures are shown for reading. The forced write's percentiles come from tinybench.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { runCli } from '../src/cli/run-cli.js';
+import { ENV_VARIABLES } from '../src/config/env-settings.js';
 import { createManifest } from '../src/manifest/transitions.js';
 import { ManifestPersister } from '../src/persist/persister.js';
 import { runPaths } from '../src/persist/manifest-writer.js';
@@ -17,10 +18,13 @@ import { createRandomIds } from '../src/runtime/random-ids.js';
 import { createRealClock } from '../src/runtime/real-clock.js';
 import { createRealRuntime } from '../src/runtime/real-runtime.js';
 import type { Runtime } from '../src/runtime/types.js';
+import type { FloorOperation } from './startup-floor.cjs';
 import { createCapturedStream } from '../src/runtime/virtual-runtime.js';
 
 /** This checkout's built bin (dist/src/cli/bin.cjs), which the benches run as users do. */
 export const CLI = fileURLToPath(new URL('../src/cli/bin.cjs', import.meta.url));
+/** The contract's floor under a one-stage run (bench/startup-floor.cts). */
+const FLOOR = fileURLToPath(new URL('./startup-floor.cjs', import.meta.url));
 
 export type LatencyResults = {
   forced_write_p50_ms: number;
@@ -34,6 +38,17 @@ export type LatencyResults = {
   node_start_ms: number;
   cli_startup_ratio: number;
   cli_startup_band?: [number, number];
+  /**
+   * The floor under the start-up ratio: the file operations of a traced one-stage `start`
+   * (their count, `floor_operations`) and its `sh -c true`, replayed with the real sink's
+   * steps and none of the CLI's logic, against `node -e 0` (absent in history before
+   * 2026-12-02). It informs; it has no budget.
+   */
+  floor_operations?: number;
+  floor_ms?: number;
+  floor_node_ms?: number;
+  floor_ratio?: number;
+  floor_band?: [number, number];
 };
 
 /** A ratio measured as interleaved pairs: the median pair ratio, its band, and each side's median time. */
@@ -97,12 +112,37 @@ export async function interleavedRatio(
   };
 }
 
-function runProcess(command: string, args: string[], cwd: string): Promise<void> {
+function runProcess(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(command, args, { cwd, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}`))));
   });
+}
+
+/**
+ * The file operations and the child of one traced `start one` in `root`, in order, with the
+ * run's id as `{run}` (bench/startup-floor.cts gives each replay an id of its own).
+ */
+export function floorOperations(traceText: string): FloorOperation[] {
+  const events = traceText
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { kind?: string; path?: string; bytes?: number });
+  const runId = events.map((e) => /(?:^|\/)(?:cli|mcp)\/([^/]+)\//.exec(e.path ?? '')?.[1]).find((id) => id !== undefined);
+  if (runId === undefined) throw new Error('the traced run wrote nothing under a run directory');
+  const operations: FloorOperation[] = [];
+  for (const event of events) {
+    if (event.kind === 'exec:start') operations.push({ kind: 'exec' });
+    else if (event.kind === 'create' || event.kind === 'write' || event.kind === 'append' || event.kind === 'remove') {
+      operations.push({
+        kind: event.kind,
+        path: event.path!.split(runId).join('{run}'),
+        ...(event.bytes === undefined ? {} : { bytes: event.bytes }),
+      });
+    }
+  }
+  return operations;
 }
 
 function oneStageRepo(): string {
@@ -198,6 +238,19 @@ export async function measureLatency(log: (line: string) => void): Promise<Laten
       { pairs: 11, warmup: 2 },
     );
 
+    // 4. The floor under 3: the traced run's file operations and child, with none of the CLI's logic.
+    log('bench: timing the contract floor of a one-stage run against node -e 0 (interleaved pairs)');
+    const trace = join(root, 'floor-trace.ndjson');
+    await runProcess(process.execPath, [CLI, 'start', 'one'], root, { [ENV_VARIABLES.trace.name]: trace });
+    const operations = floorOperations(readFileSync(trace, 'utf8'));
+    const operationsFile = join(root, 'floor-operations.json');
+    writeFileSync(operationsFile, JSON.stringify(operations));
+    const floor = await interleavedRatio(
+      () => runProcess(process.execPath, [FLOOR, operationsFile], root),
+      () => runProcess(process.execPath, ['-e', '0'], root),
+      { pairs: 11, warmup: 2 },
+    );
+
     const write = stats(writes, 'forced manifest write');
     return {
       forced_write_p50_ms: round(write.p50),
@@ -210,6 +263,11 @@ export async function measureLatency(log: (line: string) => void): Promise<Laten
       node_start_ms: startup.b_ms,
       cli_startup_ratio: startup.ratio,
       cli_startup_band: [startup.low, startup.high],
+      floor_operations: operations.length,
+      floor_ms: floor.a_ms,
+      floor_node_ms: floor.b_ms,
+      floor_ratio: floor.ratio,
+      floor_band: [floor.low, floor.high],
     };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -148,6 +148,15 @@ function renderTable(results: HistoryEntry['results'], verdicts: Verdict[]): str
       ceiling('ratios.cli_startup_ratio'),
       status(['ratios.cli_startup_ratio']),
     ]);
+    if (l.floor_ratio !== undefined) {
+      rows.push([
+        'latency',
+        `contract floor vs node -e 0 (${l.floor_operations} file operations of that run and its child, no CLI)`,
+        `${l.floor_ratio}x${band(l.floor_band)} (${l.floor_ms} ms vs ${l.floor_node_ms} ms)`,
+        '-',
+        '',
+      ]);
+    }
   }
   const g = results.gap;
   if (g) {
