@@ -39,7 +39,7 @@ export type FsSteps = {
   rmSync(path: string, options: { force: true }): void;
   mkdirSync(path: string, options?: { recursive?: boolean }): unknown;
   statSync(path: string): { isDirectory(): boolean };
-  fstatSync(fd: number): FileKind & { isFile(): boolean; size: number };
+  fstatSync(fd: number): FileKind & { isFile(): boolean };
   readFileSync(fd: number): Buffer;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** fsync(2), off the event loop. */
@@ -112,7 +112,7 @@ function writeAllSync(fs: FsSteps, fd: number, bytes: Uint8Array): void {
  * may take only a part (a disk about to be full does), so it goes on until all is written or a
  * write fails. Calls `progress` with the bytes written so far after each write.
  */
-async function writeAll(handle: nodeFs.FileHandle, bytes: Uint8Array, progress: (written: number) => void = () => undefined): Promise<void> {
+async function writeAll(handle: nodeFs.FileHandle, bytes: Uint8Array, progress: (written: number) => void): Promise<void> {
   for (let at = 0; at < bytes.byteLength;) {
     const { bytesWritten } = await handle.write(bytes, at);
     if (bytesWritten <= 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
@@ -197,12 +197,12 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
    * read in place, like the replaces' steps: the files read this way (a config, a manifest, an
    * owner record, the metrics lines) are small, and are awaited by their caller.
    */
-  const readRegular = <T>(path: string, read: (fd: number, size: number) => T): T => {
+  const readRegular = <T>(path: string, read: (fd: number) => T): T => {
     const fd = fs.openSync(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     try {
       const info = fs.fstatSync(fd);
       if (!info.isFile()) throw Object.assign(new Error(`not a regular file (${fileKind(info)})`), { code: 'ENOTREG' });
-      return read(fd, info.size);
+      return read(fd);
     } finally {
       fs.closeSync(fd);
     }
