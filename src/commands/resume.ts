@@ -166,7 +166,7 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
   // One owner at a time: two resumes started together never both run a stage.
   const manifestLabel = repoRelative(roots, found.manifestPath);
   const acquired = await acquireRun(
-    { paths, processes: runtime.processes },
+    { paths, processes: runtime.processes, ids: runtime.ids },
     {
       command: 'resume',
       nowMs: runtime.clock.now(),

@@ -3,7 +3,6 @@
 // run's own files that fails (a WriteError) ends the run: it is finalized `failed` with the
 // file named (`evidence:<file>:not-written`) when the manifest can still be written, and the
 // CLI gets one line naming the file and the error (docs/contracts.md §1, §4).
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipelineEnvOverrides } from '../config/pipeline-env.js';
 import { findPipeline } from '../config/load-config.js';
@@ -34,6 +33,7 @@ import { acquireRun, notOwned, refusalLine, type Ownership } from './ownership.j
 import { evidenceName, isoTime, makeRunId, repoRelative } from '../layout/run-layout.js';
 import type { StageLabel } from './progress.js';
 import { writeRunSummary } from './run-summary.js';
+import { sha256Hex } from '../runtime/sha256.js';
 import { runsUnderTarget } from './target.js';
 
 /** A stage that runs even after an earlier stage failed (`"always": true`). */
@@ -54,18 +54,17 @@ export function resolvePipeline(pipeline: Pipeline): ResolvedPipeline {
 
 async function instructions(invocation: Invocation): Promise<{ hash: string | null; sources: string[] }> {
   const { fs } = invocation.runtime;
-  const hash = createHash('sha256');
+  const found: Uint8Array[] = [];
   const sources: string[] = [];
   for (const name of INSTRUCTION_FILES) {
     try {
-      const data = await fs.readFile(join(invocation.roots.root, name));
-      hash.update(data);
+      found.push(await fs.readFile(join(invocation.roots.root, name)));
       sources.push(name);
     } catch {
       // Not present.
     }
   }
-  return { hash: sources.length > 0 ? hash.digest('hex') : null, sources };
+  return { hash: sources.length > 0 ? sha256Hex(found) : null, sources };
 }
 
 export type NewRun = {
@@ -193,7 +192,7 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
   let acquired: Awaited<ReturnType<typeof acquireRun>> | null = null;
   await write(paths.ownerPath, async () => {
     acquired = await acquireRun(
-      { paths, processes: runtime.processes },
+      { paths, processes: runtime.processes, ids: runtime.ids },
       {
         command: run.command ?? 'start',
         nowMs,

@@ -6,12 +6,11 @@
 // another host, one whose heartbeat is stale, is taken over. A takeover of a dead owner is
 // itself exclusive: `.owner.takeover-<its token>` is created first, so two processes that
 // find the same dead owner never both replace it.
-import { createHash } from 'node:crypto';
 import { heartbeatStale } from '../manifest/liveness.js';
 import type { Manifest } from '../manifest/schema.js';
 import { isoTime } from '../layout/run-layout.js';
 import type { RunPaths } from '../persist/manifest-writer.js';
-import type { ProcessIdentity, ProcessTable } from '../runtime/types.js';
+import type { Ids, ProcessIdentity, ProcessTable } from '../runtime/types.js';
 
 export type StageGroup = { stage: string; pgid: number; started: string | null };
 
@@ -94,18 +93,8 @@ export function judgeOwner(
   return 'alive';
 }
 
-let acquisitions = 0;
-
-/** A token unique to this acquisition: this process's identity, the run, the time and a counter. */
-function ownerToken(self: ProcessIdentity, runId: string, nowMs: number): string {
-  acquisitions += 1;
-  return createHash('sha256')
-    .update([self.host, self.pid, self.started ?? '', runId, nowMs, acquisitions].join('|'))
-    .digest('hex')
-    .slice(0, 32);
-}
-
-export type OwnershipDeps = { paths: RunPaths; processes: ProcessTable };
+/** `ids.ownerToken` names each acquisition: 32 random hex characters, its own. */
+export type OwnershipDeps = { paths: RunPaths; processes: ProcessTable; ids: Pick<Ids, 'ownerToken'> };
 
 /** A process's hold on a run: what the stage loop and the run's end need of it. */
 export interface Ownership {
@@ -180,7 +169,7 @@ export async function acquireRun(
   const self = processes.self();
   const record: OwnerRecord = {
     ...self,
-    token: ownerToken(self, paths.runId, options.nowMs),
+    token: deps.ids.ownerToken(),
     acquired_at: isoTime(options.nowMs),
     command: options.command,
     stage_group: null,

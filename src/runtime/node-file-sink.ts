@@ -15,10 +15,10 @@ import {
   writeSync,
 } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { WriteError, writeError } from '../errors.js';
 import { DURABILITY, type Durability } from './durability.js';
+import { randomUuid } from './random-source.js';
 import type { Clock, FileSink } from './types.js';
 
 /**
@@ -230,7 +230,7 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
    */
   const replaceWith = async (path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, mode: number) => {
     // A temp file unique to this write, next to the target (the rename stays in one file system).
-    const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+    const temp = `${path}.${process.pid}.${randomUuid()}.tmp`;
     const fd = fs.openSync(temp, 'wx', mode);
     let open = true;
     try {
@@ -358,7 +358,7 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
      */
     async createExclusive(path, data) {
       makeDirectorySync(dirname(path));
-      const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+      const temp = `${path}.${process.pid}.${randomUuid()}.tmp`;
       let fd: number;
       try {
         fd = fs.openSync(temp, 'wx');

@@ -1,12 +1,13 @@
 // Ids from the operating system's random source: what the real runtime uses.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomHex, randomUuid } from './random-source.js';
 import type { Ids } from './types.js';
 
 export function createRandomIds(): Ids {
   return {
-    runSuffix: () => randomBytes(4).toString('hex'),
-    correlationId: () => randomUUID(),
-    handleId: () => `h-${randomBytes(6).toString('hex')}`,
-    resumeToken: () => randomBytes(32).toString('hex'),
+    runSuffix: () => randomHex(4),
+    correlationId: randomUuid,
+    handleId: () => `h-${randomHex(6)}`,
+    resumeToken: () => randomHex(32),
+    ownerToken: () => randomHex(16),
   };
 }

@@ -1,7 +1,8 @@
 // Reproducible ids from a seed (splitmix32), for tests and the golden replay.
 import type { Ids } from './types.js';
 
-export function createSeededIds(seed: number): Ids {
+/** Lower-case hex characters from splitmix32, seeded. */
+function hexStream(seed: number): (chars: number) => string {
   let state = seed >>> 0;
   const next32 = (): number => {
     state = (state + 0x9e3779b9) >>> 0;
@@ -10,11 +11,21 @@ export function createSeededIds(seed: number): Ids {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
     return (z ^ (z >>> 16)) >>> 0;
   };
-  const hex = (chars: number): string => {
+  return (chars) => {
     let out = '';
     while (out.length < chars) out += next32().toString(16).padStart(8, '0');
     return out.slice(0, chars);
   };
+}
+
+/**
+ * `pid`, the virtual process's: two runtimes given one seed, standing for two processes, take
+ * owner tokens of their own (a real token is random: one acquisition's alone).
+ */
+export function createSeededIds(seed: number, pid = 0): Ids {
+  const hex = hexStream(seed);
+  // Owner tokens come from a stream of their own: taking one moves no other id.
+  const ownerHex = hexStream(seed ^ 0x6f776e72 ^ Math.imul(pid, 0x9e3779b9));
   return {
     runSuffix: () => hex(8),
     correlationId: () => {
@@ -23,5 +34,6 @@ export function createSeededIds(seed: number): Ids {
     },
     handleId: () => `h-${hex(12)}`,
     resumeToken: () => hex(64),
+    ownerToken: () => ownerHex(32),
   };
 }

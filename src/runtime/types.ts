@@ -21,6 +21,8 @@ export interface Ids {
   handleId(): string;
   /** 64 lower-case hex chars. */
   resumeToken(): string;
+  /** 32 lower-case hex chars: one acquisition of a run by its owner (docs/contracts.md §12). */
+  ownerToken(): string;
 }
 
 export type OutputStreamName = 'stdout' | 'stderr';

@@ -61,7 +61,7 @@ export function createVirtualRuntime(options: VirtualRuntimeOptions): VirtualRun
   fs.seedDirectory(options.cwd);
   return {
     clock,
-    ids: createSeededIds(options.seed),
+    ids: createSeededIds(options.seed, pid),
     executor,
     fs,
     env: { ...(options.env ?? {}) },

@@ -12,7 +12,8 @@
 // the project and no package, for a valid run as for a mistake to word or a manifest to read;
 // the last describe checks, through the loader's own report, which bundles ran from a cache.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +143,23 @@ describe('the bin: its loader and bundles, no other module of the project and no
     expect(code).toBe(0);
     expect(project(modules)).toEqual(['src/cli/bin.cjs']);
     expect(readFileSync(trace, 'utf8')).toContain('"state":{"text":');
+  });
+
+  it('a one-stage run loads no node:crypto (its ids come from /dev/urandom); a run with instruction files loads it for their digest', async () => {
+    const root = repo(oneStage);
+    const plain = await cliModules(['start', 'one'], root, CLI_PATH);
+    expect(plain.code).toBe(0);
+    // The list holds Node's builtins too: a run starts children, so it loads node:child_process.
+    expect(plain.modules).toEqual(expect.arrayContaining(['node:child_process', 'node:fs']));
+    expect(plain.modules).not.toContain('node:crypto');
+    const instructed = repo(oneStage);
+    writeFileSync(join(instructed, 'AGENTS.md'), '# How to work here\n');
+    const hashed = await cliModules(['start', 'one'], instructed, CLI_PATH);
+    expect(hashed.code).toBe(0);
+    expect(hashed.modules).toContain('node:crypto');
+    const [id] = readdirSync(join(instructed, '.runs/0101/cli'));
+    const manifest = JSON.parse(readFileSync(join(instructed, '.runs/0101/cli', id!, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    expect(JSON.stringify(manifest)).toContain(createHash('sha256').update('# How to work here\n').digest('hex'));
   });
 
   it('says what the entry says: the same help, version and run', async () => {

@@ -49,6 +49,17 @@ describe('run ids and file names', () => {
     expect(id).toMatch(/^2025-12-26T08-11-25-461Z-[0-9a-f]{8}$/);
   });
 
+  it('seeded ids: owner tokens take no other id, and two processes of one seed hold tokens of their own', () => {
+    const plain = createSeededIds(7);
+    const taking = createSeededIds(7);
+    const first = [plain.runSuffix(), plain.resumeToken(), plain.correlationId()];
+    expect(taking.ownerToken()).toMatch(/^[0-9a-f]{32}$/);
+    expect([taking.runSuffix(), taking.resumeToken(), taking.correlationId()]).toEqual(first);
+    const [a, b] = [createSeededIds(7, 100), createSeededIds(7, 101)];
+    expect(a.ownerToken()).not.toBe(b.ownerToken());
+    expect(a.ownerToken()).not.toBe(a.ownerToken());
+  });
+
   it('slugs stage ids: runs of other chars become -, trimmed, at most 80 chars', () => {
     expect(slugify('Build & Test!')).toBe('Build-Test');
     expect(slugify('--a__b--')).toBe('a-b');

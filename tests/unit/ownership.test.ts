@@ -10,6 +10,7 @@ import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createRealProcessTable, createVirtualProcessTable } from '../../src/runtime/process-table.js';
 import type { ProcessIdentity } from '../../src/runtime/types.js';
 import { createVirtualClock } from '../../src/runtime/virtual-clock.js';
+import { createSeededIds } from '../../src/runtime/seeded-ids.js';
 import type { Manifest } from '../../src/manifest/schema.js';
 
 const T0 = Date.parse('2026-08-01T09:00:00.000Z');
@@ -21,14 +22,20 @@ function world() {
   const paths = runPaths(roots, '0101', 'r-1', fs, clock);
   const live = new Set<string>();
   const processOf = (pid: number) => createVirtualProcessTable({ pid, host: 'h', started: `s-${pid}` }, live);
-  return { fs, clock, paths, processOf };
+  // Each process's own ids, as each real process has its own random source.
+  const ids = new Map<number, ReturnType<typeof createSeededIds>>();
+  const idsOf = (pid: number) => ids.get(pid) ?? ids.set(pid, createSeededIds(1, pid)).get(pid)!;
+  return { fs, clock, paths, processOf, idsOf };
 }
 
 const heartbeat = (at: string): Pick<Manifest, 'status' | 'heartbeat_at' | 'updated_at' | 'heartbeat_stale_after_seconds'> =>
   ({ status: 'in_progress', heartbeat_at: at, updated_at: at, heartbeat_stale_after_seconds: 30 }) as const;
 
 const acquire = (w: ReturnType<typeof world>, pid: number, manifest: Manifest | null = null) =>
-  acquireRun({ paths: w.paths, processes: w.processOf(pid) }, { command: 'resume', nowMs: w.clock.now(), manifest: async () => manifest });
+  acquireRun(
+    { paths: w.paths, processes: w.processOf(pid), ids: w.idsOf(pid) },
+    { command: 'resume', nowMs: w.clock.now(), manifest: async () => manifest },
+  );
 
 describe('acquireRun', () => {
   it('takes a free run, writing who holds it; release removes it', async () => {
