@@ -4,17 +4,34 @@
 // real sink takes (src/runtime/node-file-sink.ts): an atomic replace is a temp file written in
 // place, fsynced, renamed, and its directory fsynced; an exclusive create is a temp file linked
 // into place; an append is a write at the end; the stage is `sh -c true` with its output piped.
-// A new run id per run, as the CLI makes one. CommonJS, and no module of the project, so what it
-// loads is Node's own: bench/latency.ts times it against `node -e 0` and against the CLI.
+// A new run id per run, as the CLI makes one; its random bytes, as the CLI's, come from
+// /dev/urandom (src/runtime/random-source.ts), so neither loads node:crypto. CommonJS, and no
+// module of the project, so what it loads is Node's own: bench/latency.ts times it against
+// `node -e 0` and against the CLI.
 //
 // Usage: node startup-floor.cjs <operations.json> (run in the directory the paths are relative to)
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, fsync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** One file operation of a trace, or the stage's child (`exec`), in the order the run made them. */
 export type FloorOperation = { kind: 'create' | 'write' | 'append' | 'remove' | 'exec'; path?: string; bytes?: number };
+
+/** `count` random bytes as hex, from one block read from /dev/urandom (as the CLI's ids and temp names). */
+const random = (() => {
+  const block = Buffer.alloc(512);
+  let used = block.byteLength;
+  return (count: number): string => {
+    if (used + count > block.byteLength) {
+      const fd = openSync('/dev/urandom', 'r');
+      for (let at = 0; at < block.byteLength;) at += readSync(fd, block, at, block.byteLength - at, null);
+      closeSync(fd);
+      used = 0;
+    }
+    used += count;
+    return block.toString('hex', used - count, used);
+  };
+})();
 
 const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
 
@@ -24,7 +41,7 @@ function writeAll(fd: number, bytes: Buffer): void {
 
 async function replace(path: string, bytes: Buffer): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const temp = `${path}.${process.pid}.${random(16)}.tmp`;
   const fd = openSync(temp, 'wx');
   writeAll(fd, bytes);
   await fsyncAsync(fd);
@@ -37,7 +54,7 @@ async function replace(path: string, bytes: Buffer): Promise<void> {
 
 function create(path: string, bytes: Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  const temp = `${path}.${process.pid}.${random(16)}.tmp`;
   const fd = openSync(temp, 'wx');
   writeAll(fd, bytes);
   closeSync(fd);
@@ -69,7 +86,7 @@ function stage(): Promise<void> {
 async function main(file: string): Promise<void> {
   const operations = JSON.parse(readFileSync(file, 'utf8')) as FloorOperation[];
   // The traced run's id, in every path under it, becomes this run's own.
-  const runId = `floor-${randomBytes(4).toString('hex')}-${process.pid}`;
+  const runId = `floor-${random(4)}-${process.pid}`;
   const withRun = (path: string) => path.replace(/\{run\}/g, runId);
   for (const operation of operations) {
     const path = operation.path === undefined ? '' : withRun(operation.path);
