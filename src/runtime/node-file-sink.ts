@@ -4,17 +4,20 @@ import {
   constants as fsConstants,
   fstatSync,
   fsync,
+  ftruncateSync,
   linkSync,
   mkdirSync,
   openSync,
+  readdir,
   readFileSync,
   readSync,
   renameSync,
+  rm,
   rmSync,
+  stat,
   statSync,
   writeSync,
 } from 'node:fs';
-import * as nodeFs from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { WriteError, writeError } from '../errors.js';
 import { DURABILITY, type Durability } from './durability.js';
@@ -22,13 +25,14 @@ import { randomUuid } from './random-source.js';
 import type { Clock, FileSink } from './types.js';
 
 /**
- * The steps of an atomic replace, an exclusive create, a `mkdir -p` and a read of a small file.
- * Opening, writing, reading, closing, renaming and linking a small file only touch the page
+ * The steps of an atomic replace, an exclusive create, an append, a `mkdir -p` and a read of a
+ * small file. Opening, writing, reading, closing, renaming and linking only touch the page
  * cache and the directory, and take microseconds: they run in place, where a trip through
- * libuv's thread pool and back would cost more than the step (a replace took nine trips). The
- * fsyncs wait on the disk, so they alone leave the event loop free: a stage's output keeps
- * flowing while a manifest reaches the disk. Appends (the logs, which grow with the output)
- * stay on file handles.
+ * libuv's thread pool and back would cost more than the step (a replace took nine trips, and an
+ * event of a stage two, one per log, while the stage's output waited). The fsyncs wait on the
+ * disk, so they alone leave the event loop free: a stage's output keeps flowing while a
+ * manifest reaches the disk. A lookup (stat, readdir) and a removal go through the thread pool
+ * too: a removal may be of a whole tree.
  */
 export type FsSteps = {
   openSync(path: string, flags: string | number, mode?: number): number;
@@ -39,22 +43,26 @@ export type FsSteps = {
   rmSync(path: string, options: { force: true }): void;
   mkdirSync(path: string, options?: { recursive?: boolean }): unknown;
   statSync(path: string): { isDirectory(): boolean };
-  fstatSync(fd: number): FileKind & { isFile(): boolean };
+  fstatSync(fd: number): FileKind & { isFile(): boolean; size: number };
+  ftruncateSync(fd: number, length: number): void;
   readFileSync(fd: number): Buffer;
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** fsync(2), off the event loop. */
   fsync(fd: number): Promise<void>;
+  stat(path: string): Promise<{ isDirectory(): boolean }>;
+  readdir(path: string): Promise<string[]>;
+  rm(path: string, options: { force: true; recursive: true }): Promise<void>;
 };
 
 /** The parts of node:fs the sink uses; injectable so a test can sequence them (or make them fail). */
-export type FsPrimitives = Pick<typeof nodeFs, 'stat' | 'readdir' | 'rm' | 'open'> & FsSteps;
+export type FsPrimitives = FsSteps;
+
+/** node:fs's callback form, as a promise (node:fs/promises costs a start some ten modules more). */
+const promised = <T>(call: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> =>
+  new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value))));
 
 /** Node's own: what the sink uses unless a test gives it others. */
 export const NODE_FS_PRIMITIVES: FsPrimitives = {
-  stat: nodeFs.stat,
-  readdir: nodeFs.readdir,
-  rm: nodeFs.rm,
-  open: nodeFs.open,
   openSync,
   writeSync: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
   closeSync,
@@ -64,9 +72,13 @@ export const NODE_FS_PRIMITIVES: FsPrimitives = {
   mkdirSync,
   statSync,
   fstatSync,
+  ftruncateSync,
   readFileSync: (fd) => readFileSync(fd),
   readSync: (fd, buffer, offset, length, position) => readSync(fd, buffer, offset, length, position),
-  fsync: (fd) => new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve()))),
+  fsync: (fd) => promised<void>((done) => fsync(fd, (error) => done(error, undefined))),
+  stat: (path) => promised((done) => stat(path, done)),
+  readdir: (path) => promised((done) => readdir(path, done)),
+  rm: (path, options) => promised<void>((done) => rm(path, options, (error) => done(error, undefined))),
 };
 
 /** Appends create the file, and never follow a symbolic link planted where it should be. */
@@ -98,26 +110,17 @@ function appendOpenError(path: string, error: unknown): WriteError {
 
 const bytesOf = (data: string | Uint8Array) => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 
-/** As writeAll, on a file descriptor, in place: a write that takes a part goes on with the rest. */
-function writeAllSync(fs: FsSteps, fd: number, bytes: Uint8Array): void {
+/**
+ * Writes all of `bytes` to the file descriptor, in place (at its end, for a file opened to
+ * append): a write may take only a part (a disk about to be full does), so it goes on until all
+ * is written or a write fails. Calls `progress` with the bytes written so far after each write.
+ */
+function writeAllSync(fs: FsSteps, fd: number, bytes: Uint8Array, progress?: (written: number) => void): void {
   for (let at = 0; at < bytes.byteLength;) {
     const written = fs.writeSync(fd, bytes, at, bytes.byteLength - at);
     if (written <= 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
     at += written;
-  }
-}
-
-/**
- * Writes all of `bytes` at the handle's position (the end, for a file opened to append): a write
- * may take only a part (a disk about to be full does), so it goes on until all is written or a
- * write fails. Calls `progress` with the bytes written so far after each write.
- */
-async function writeAll(handle: nodeFs.FileHandle, bytes: Uint8Array, progress: (written: number) => void): Promise<void> {
-  for (let at = 0; at < bytes.byteLength;) {
-    const { bytesWritten } = await handle.write(bytes, at);
-    if (bytesWritten <= 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
-    at += bytesWritten;
-    progress(at);
+    progress?.(at);
   }
 }
 
@@ -139,7 +142,8 @@ export type NodeFileSinkOptions = {
 
 export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   const fs = options.fs ?? NODE_FS_PRIMITIVES;
-  const appenders = new Map<string, { handle: Promise<nodeFs.FileHandle>; tail: Promise<void> }>();
+  /** Each log's file descriptor, open from its first append on, or why it could not be opened. */
+  const appenders = new Map<string, { fd: number } | { error: unknown }>();
 
   const isDirectorySync = (path: string) => {
     try {
@@ -177,18 +181,20 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   };
   const makeDirectory = async (dir: string): Promise<void> => makeDirectorySync(dir);
 
-  const appenderFor = (path: string) => {
+  /** The log's file descriptor, opened (its directory made) by its first append; an open that failed fails every append. */
+  const appenderFor = (path: string): number => {
     let appender = appenders.get(path);
     if (!appender) {
-      const handle = makeDirectory(dirname(path))
-        .then(() => fs.open(path, APPEND_FLAGS, 0o666))
-        .catch((error: unknown) => {
-          throw error instanceof WriteError ? error : appendOpenError(path, error);
-        });
-      appender = { handle, tail: handle.then(() => undefined) };
+      try {
+        makeDirectorySync(dirname(path));
+        appender = { fd: fs.openSync(path, APPEND_FLAGS, 0o666) };
+      } catch (error) {
+        appender = { error: error instanceof WriteError ? error : appendOpenError(path, error) };
+      }
       appenders.set(path, appender);
     }
-    return appender;
+    if ('error' in appender) throw appender.error;
+    return appender.fd;
   };
 
   /**
@@ -284,26 +290,15 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
      * A failed append takes back what part of it was written (the file is cut to where it
      * ended before), so a log keeps whole lines, and the next append goes on from there.
      */
-    append(path, data) {
-      const appender = appenderFor(path);
-      const next = appender.tail.then(async () => {
-        const handle = await appender.handle;
-        let written = 0;
-        try {
-          await writeAll(handle, bytesOf(data), (at) => (written = at));
-        } catch (error) {
-          if (written > 0) {
-            await handle
-              .stat()
-              .then((info) => handle.truncate(info.size - written))
-              .catch(() => undefined);
-          }
-          throw writeError(path, error);
-        }
-      });
-      // Keep the chain alive after a failure so later appends still run; the caller sees this one fail.
-      appender.tail = next.catch(() => undefined);
-      return next;
+    async append(path, data) {
+      const fd = appenderFor(path);
+      let written = 0;
+      try {
+        writeAllSync(fs, fd, bytesOf(data), (at) => (written = at));
+      } catch (error) {
+        if (written > 0) swallow(() => fs.ftruncateSync(fd, fs.fstatSync(fd).size - written));
+        throw writeError(path, error);
+      }
     },
     mkdirp: makeDirectory,
     async readFile(path) {
@@ -383,11 +378,7 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
     async close() {
       const open = [...appenders.values()];
       appenders.clear();
-      for (const appender of open) {
-        await appender.tail;
-        const handle = await appender.handle.catch(() => null);
-        await handle?.close();
-      }
+      for (const appender of open) if ('fd' in appender) fs.closeSync(appender.fd);
     },
   };
 }

@@ -1,7 +1,7 @@
 // The real executor: runs a command through /bin/sh in its own process group, streams its
 // output chunk by chunk with back-pressure, and stops the whole group on cancel.
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { stat, type Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor, OutputStreamName, TimerHandle } from './types.js';
 
@@ -30,7 +30,7 @@ export function createSpawnExecutor(clock: Clock): Executor {
       };
 
       const done = (async (): Promise<ExecResult> => {
-        const cwdStat = await stat(request.cwd).catch(() => null);
+        const cwdStat = await new Promise<Stats | null>((resolve) => stat(request.cwd, (error, info) => resolve(error ? null : info)));
         if (!cwdStat || !cwdStat.isDirectory()) {
           throw new Error(`working directory does not exist: ${request.cwd}`);
         }

@@ -4,7 +4,6 @@
 // of a log, no empty lock file, no temp file. Through the sink's fs seam (deterministic), and on
 // a real small tmpfs where this process may mount one.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useTempDirs } from '../helpers/temp-dirs.js';
@@ -22,12 +21,10 @@ function fsError(code: string, meaning: string, syscall: string, path?: string):
   return Object.assign(new Error(`${code}: ${meaning}, ${syscall}${path ? ` '${path}'` : ''}`), { code, syscall, ...(path ? { path } : {}) });
 }
 
-type WriteArgs = Parameters<nodeFs.FileHandle['write']>;
-
 /**
  * Node's fs, except that a file opened for writing whose path `match`es writes only `room`
- * bytes more: its next write after that fails with ENOSPC, as on a full disk. Both ways the
- * sink writes: a handle's write (appends) and a file descriptor's (replaces, exclusive creates).
+ * bytes more: its next write after that fails with ENOSPC, as on a full disk. The sink writes
+ * every file (appends, replaces, exclusive creates) through a file descriptor.
  */
 function fullAfter(room: number, match: (path: string) => boolean): FsPrimitives {
   const roomOf = new Map<number, number>();
@@ -50,31 +47,6 @@ function fullAfter(room: number, match: (path: string) => boolean): FsPrimitives
       roomOf.delete(fd);
       NODE_FS_PRIMITIVES.closeSync(fd);
     },
-    open: (async (path: string, flags?: string | number, mode?: number) => {
-      const handle = await nodeFs.open(path, flags, mode);
-      if (!match(String(path))) return handle;
-      let left = room;
-      const write = (async (...args: WriteArgs) => {
-        if (left <= 0) throw fsError('ENOSPC', 'no space left on device', 'write');
-        const [buffer, offset] = args as [Uint8Array, number | undefined];
-        const from = offset ?? 0;
-        const length = Math.min(left, buffer.byteLength - from);
-        left -= length;
-        return handle.write(buffer, from, length);
-      }) as nodeFs.FileHandle['write'];
-      return Object.assign(Object.create(handle) as nodeFs.FileHandle, {
-        write,
-        // The library writers write through the file descriptor, not this method: so does this.
-        appendFile: async (data: string | Uint8Array) => {
-          const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-          for (let at = 0; at < bytes.byteLength;) at += (await write(bytes, at)).bytesWritten;
-        },
-        close: () => handle.close(),
-        stat: () => handle.stat(),
-        truncate: (len?: number) => handle.truncate(len),
-        sync: () => handle.sync(),
-      });
-    }) as FsPrimitives['open'],
   };
 }
 
