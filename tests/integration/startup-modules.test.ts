@@ -145,13 +145,14 @@ describe('the bin: its loader and bundles, no other module of the project and no
     expect(readFileSync(trace, 'utf8')).toContain('"state":{"text":');
   });
 
-  it('a one-stage run loads no node:crypto (its ids come from /dev/urandom); a run with instruction files loads it for their digest', async () => {
+  it('a one-stage run loads no node:crypto (its ids come from /dev/urandom) and no node:fs/promises; a run with instruction files loads node:crypto for their digest', async () => {
     const root = repo(oneStage);
     const plain = await cliModules(['start', 'one'], root, CLI_PATH);
     expect(plain.code).toBe(0);
     // The list holds Node's builtins too: a run starts children, so it loads node:child_process.
     expect(plain.modules).toEqual(expect.arrayContaining(['node:child_process', 'node:fs']));
     expect(plain.modules).not.toContain('node:crypto');
+    expect(plain.modules).not.toContain('node:fs/promises');
     const instructed = repo(oneStage);
     writeFileSync(join(instructed, 'AGENTS.md'), '# How to work here\n');
     const hashed = await cliModules(['start', 'one'], instructed, CLI_PATH);
