@@ -43,15 +43,28 @@ export type EventType = ExecEvent['type'];
 type OtherEvent = Exclude<ExecEvent, ExecChunkEvent>;
 
 /**
+ * Where a chunk's line is written: a buffer of exactly `size` bytes. By default a new one; a
+ * writer that has its line written down before it asks for the next may hand out the same
+ * memory each time (see src/run/sinks/event-log-sink.ts).
+ */
+export type LineAllocator = (size: number) => Buffer;
+
+/**
  * One compact JSON line in UTF-8: the event's fields, a chunk event's payload (`data`, then
  * `encoding` when base64), then `timestamp` and `index`. A chunk's text is escaped straight
  * from its bytes into the line (no string of it is made); the line is byte for byte
  * `JSON.stringify({ ...event, ...encodeChunk(chunk), timestamp, index })`.
  */
 export function eventLine(event: OtherEvent, timestamp: string, index: number | null): Buffer;
-export function eventLine(event: ExecChunkEvent, timestamp: string, index: number | null, chunk: Uint8Array): Buffer;
-export function eventLine(event: ExecEvent, timestamp: string, index: number | null, chunk?: Uint8Array): Buffer;
-export function eventLine(event: ExecEvent, timestamp: string, index: number | null, chunk?: Uint8Array): Buffer {
+export function eventLine(event: ExecChunkEvent, timestamp: string, index: number | null, chunk: Uint8Array, alloc?: LineAllocator): Buffer;
+export function eventLine(event: ExecEvent, timestamp: string, index: number | null, chunk?: Uint8Array, alloc?: LineAllocator): Buffer;
+export function eventLine(
+  event: ExecEvent,
+  timestamp: string,
+  index: number | null,
+  chunk?: Uint8Array,
+  alloc: LineAllocator = (size) => Buffer.allocUnsafe(size),
+): Buffer {
   if (event.type !== 'exec:chunk') return Buffer.from(`${JSON.stringify({ ...event, timestamp, index })}\n`, 'utf8');
   if (!chunk) throw new Error(`exec:chunk ${event.sequence}: the event line needs the chunk's bytes`);
   const head = `${JSON.stringify(event).slice(0, -1)},"data":`;
@@ -59,10 +72,13 @@ export function eventLine(event: ExecEvent, timestamp: string, index: number | n
   const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (!isUtf8(bytes)) {
     const { data, encoding } = encodeChunk(bytes);
-    return Buffer.from(`${head}${JSON.stringify(data)},"encoding":${JSON.stringify(encoding)}${tail}`, 'utf8');
+    const text = `${head}${JSON.stringify(data)},"encoding":${JSON.stringify(encoding)}${tail}`;
+    const line = alloc(Buffer.byteLength(text, 'utf8'));
+    line.write(text, 0, 'utf8');
+    return line;
   }
   const headLength = Buffer.byteLength(head);
-  const out = Buffer.allocUnsafe(headLength + jsonStringLength(bytes) + Buffer.byteLength(tail));
+  const out = alloc(headLength + jsonStringLength(bytes) + Buffer.byteLength(tail));
   out.write(head, 0, 'utf8');
   const at = writeJsonString(bytes, out, headLength);
   out.write(tail, at, 'utf8');

@@ -102,7 +102,11 @@ export interface FileSink {
    * hold as one string): a reader sees the old file or the whole new one, never a part.
    */
   writeAtomicStream(path: string, pieces: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void>;
-  /** Never through a symbolic link: a link at `path` is refused (an OrchestratorError naming it), its target untouched. */
+  /**
+   * Never through a symbolic link: a link at `path` is refused (an OrchestratorError naming it),
+   * its target untouched. `data` is written down (or copied) by the time the promise settles:
+   * the caller may then use its memory again (the event logs write every line from one buffer).
+   */
   append(path: string, data: string | Uint8Array): Promise<void>;
   mkdirp(path: string): Promise<void>;
   /** Rejects with an error whose `code` is 'ENOENT' when the file does not exist, 'ENOTREG' when it is not a regular file (a FIFO, a device: never waited on). */

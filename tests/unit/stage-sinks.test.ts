@@ -2,7 +2,7 @@
 // every event in order and does only its own part.
 import { describe, expect, it } from 'vitest';
 import { execConsole } from '../../src/cli/exec-console.js';
-import type { ExecEvent } from '../../src/events/events.js';
+import { eventLine, type ExecChunkEvent, type ExecEvent } from '../../src/events/events.js';
 import { DURABILITY } from '../../src/runtime/durability.js';
 import type { ToolRunRecord } from '../../src/run/context.js';
 import { eventLogSink } from '../../src/run/sinks/event-log-sink.js';
@@ -10,6 +10,7 @@ import { outputTailSink } from '../../src/run/sinks/output-tail-sink.js';
 import { fanOut, type StageSink } from '../../src/run/sinks/stage-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from '../../src/run/sinks/tool-run-record-sink.js';
 import { createMemoryFileSink } from '../../src/runtime/memory-file-sink.js';
+import type { FileSink } from '../../src/runtime/types.js';
 import { createVirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
 const T = '2026-01-05T09:00:00.000Z';
@@ -44,6 +45,52 @@ describe('stage sinks', () => {
     ]);
     expect(JSON.parse(runner[0]!)).toEqual({ type: 'command:start', command: 'make', timestamp: T, index: 2 });
     expect(fs.files().get('/r/commands/02-make.ndjson')!.equals(fs.files().get('/r/runner.ndjson')!)).toBe(true);
+  });
+
+  it("the event logs write every chunk's line from one buffer, and each line lands whole and right", async () => {
+    // The lines differ in length both ways, so a reused buffer that kept a longer line's end
+    // (or a line written from the next one's bytes) shows in the files.
+    const texts = ['x'.repeat(70_000), 'short "quoted"\n', 'y\n'.repeat(40_000), '', 'é'.repeat(10), 'z'.repeat(5)];
+    const fs = createMemoryFileSink({ durability: DURABILITY });
+    const buffers: ArrayBufferLike[] = [];
+    const seen: FileSink = { ...fs, append: (path, data) => (buffers.push((data as Buffer).buffer), fs.append(path, data)) };
+    const sink = eventLogSink(seen, '/r/runner.ndjson', '/r/commands/01-s.ndjson');
+    const expected: string[] = [];
+    for (const [k, text] of texts.entries()) {
+      const [event, bytes] = chunk('stdout', text, k + 1);
+      await sink.event(event, { timestamp: T, index: 1, bytes });
+      expected.push(eventLine(event as ExecChunkEvent, T, 1, bytes).toString('utf8'));
+    }
+    expect(fs.files().get('/r/runner.ndjson')!.toString('utf8')).toBe(expected.join(''));
+    expect(fs.files().get('/r/commands/01-s.ndjson')!.toString('utf8')).toBe(expected.join(''));
+    // Both logs and all chunks but the first (the buffer grows once, to the longest line): 2 buffers in all.
+    expect(new Set(buffers).size).toBe(2);
+  });
+
+  it('a chunk line asked for while the last is still being written gets a buffer of its own', async () => {
+    const fs = createMemoryFileSink({ durability: DURABILITY });
+    const gates: Array<() => void> = [];
+    // The first append of each line waits until let go: the two events overlap.
+    const slow: FileSink = {
+      ...fs,
+      append: async (path, data) => {
+        if (path.endsWith('runner.ndjson')) await new Promise<void>((resolve) => gates.push(resolve));
+        return fs.append(path, data);
+      },
+    };
+    const sink = eventLogSink(slow, '/r/runner.ndjson', '/r/commands/01-s.ndjson');
+    const [first, firstBytes] = chunk('stdout', 'a'.repeat(1000), 1);
+    const [second, secondBytes] = chunk('stderr', 'b'.repeat(500), 2);
+    const one = sink.event(first, { timestamp: T, index: 1, bytes: firstBytes });
+    const two = sink.event(second, { timestamp: T, index: 1, bytes: secondBytes });
+    while (gates.length > 0) gates.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    while (gates.length > 0) gates.shift()!();
+    await Promise.all([one, two]);
+    const lines = fs.files().get('/r/commands/01-s.ndjson')!.toString('utf8');
+    expect(lines).toBe(
+      eventLine(first as ExecChunkEvent, T, 1, firstBytes).toString('utf8') + eventLine(second as ExecChunkEvent, T, 1, secondBytes).toString('utf8'),
+    );
   });
 
   it('the tool run record keeps the exec events and a command error, not command:start/end (B4: every chunk)', async () => {
