@@ -17,18 +17,19 @@ export function eventLogSink(fs: FileSink, runnerLogPath: string, stageLogPath: 
   // buffer serves every line, unless a line is asked for while the last is being written.
   let scratch = Buffer.allocUnsafeSlow(0);
   let busy = false;
+  const reuse: LineAllocator = (size) => {
+    if (size > REUSED_LINE_BYTES) return Buffer.allocUnsafe(size);
+    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(REUSED_LINE_BYTES, Math.max(size, scratch.length * 2)));
+    return scratch.subarray(0, size);
+  };
   return {
     async event(event, at) {
-      let borrowed = false;
-      const alloc: LineAllocator = (size) => {
-        if (busy || size > REUSED_LINE_BYTES) return Buffer.allocUnsafe(size);
-        if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(REUSED_LINE_BYTES, Math.max(size, scratch.length * 2)));
-        borrowed = busy = true;
-        return scratch.subarray(0, size);
-      };
-      // Encoded once for both logs.
-      const line = eventLine(event, at.timestamp, at.index, at.bytes, alloc);
+      // The sink's buffer is this event's unless another is still being written.
+      const mine = !busy;
+      busy = true;
       try {
+        // Encoded once for both logs.
+        const line = eventLine(event, at.timestamp, at.index, at.bytes, mine ? reuse : undefined);
         try {
           await fs.append(runnerLogPath, line);
         } catch (error) {
@@ -40,7 +41,7 @@ export function eventLogSink(fs: FileSink, runnerLogPath: string, stageLogPath: 
           throw writeError(stageLogPath, error);
         }
       } finally {
-        if (borrowed) busy = false;
+        if (mine) busy = false;
       }
     },
   };
