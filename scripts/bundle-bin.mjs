@@ -169,7 +169,9 @@ function run(name) {
       // No cache: compiled from source.
     }
   }
-  const script = new vm.Script(readFileSync(code, 'utf8'), { filename: code, cachedData });
+  // The build writes each bundle as ASCII alone, so read as latin1 it is the same text, read in
+  // one call and copied rather than decoded.
+  const script = new vm.Script(readFileSync(code, 'latin1'), { filename: code, cachedData });
   if (mode === 'check') {
     const used = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
     process.stderr.write(\`code cache\${name === 'bin' ? '' : \` (\${name})\`}: \${used}\\n\`);
@@ -229,9 +231,9 @@ function writeChanged(path, text, before = () => {}) {
 
 const digest = (text) => createHash('sha256').update(text).digest('hex');
 
-// The digest of each bundle whose text passed the import() check (parsing a bundle is most of
-// this step): a build whose bundle comes out the same does not parse it again. Written when
-// every check passed.
+// The digest of each bundle whose text passed checkText (parsing a bundle is most of this step),
+// with the names of the checks: a build whose bundle comes out the same, checked the same way,
+// does not parse it again. Written when every check passed.
 const CHECKED = inDist('.bundles-checked.json');
 const checkedBefore = (() => {
   try {
@@ -241,11 +243,11 @@ const checkedBefore = (() => {
   }
 })();
 const checkedNow = {};
-/** importsLeft, or nothing when this very text passed it before. */
-function importsLeftOnce(name, text) {
-  const key = digest(text);
+/** checkText, or nothing when this very text passed it before. */
+function checkTextOnce(name, text) {
+  const key = digest(`import(), ascii\n${text}`);
   checkedNow[name] = key;
-  return checkedBefore[name] === key ? [] : importsLeft(text);
+  return checkedBefore[name] === key ? [] : checkText(text);
 }
 
 /** Writes a file whole or not at all (a process may be starting from it). */
@@ -254,18 +256,63 @@ function writeWhole(path, text) {
   renameSync(`${path}.tmp`, path);
 }
 
-/** The line of each import() expression in a bundle's text (parsed, so strings and comments do not count). */
-function importsLeft(text) {
-  const lines = [];
+/**
+ * What a bundle's text must not hold, each as `<line>: <why>`: an import() expression (parsed, so
+ * strings and comments do not count), and a character past ASCII where asciiOnly's escape would
+ * not mean the same: anywhere but a comment, a string, a regular expression, a name or an untagged
+ * template's text, or right after a backslash.
+ */
+function checkText(text) {
+  const problems = [];
+  const escapable = [];
+  const tagged = new Set();
   const visit = (node) => {
     if (node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) return node.forEach(visit);
-    if (node.type === 'ImportExpression') lines.push(node.loc.start.line);
+    if (node.type === 'ImportExpression')
+      problems.push(`${node.loc.start.line}: an import() left in the bundle would fail from a code cache: import a string literal`);
+    if (node.type === 'TaggedTemplateExpression') node.quasi.quasis.forEach((q) => tagged.add(q));
+    if (
+      node.type === 'Literal' ||
+      node.type === 'Identifier' ||
+      node.type === 'PrivateIdentifier' ||
+      (node.type === 'TemplateElement' && !tagged.has(node))
+    )
+      escapable.push([node.start, node.end]);
     for (const [key, value] of Object.entries(node)) if (key !== 'loc') visit(value);
   };
-  visit(parse(text, { ecmaVersion: 'latest', sourceType: 'script', locations: true, allowHashBang: true }));
-  return lines;
+  visit(
+    parse(text, {
+      ecmaVersion: 'latest',
+      sourceType: 'script',
+      locations: true,
+      allowHashBang: true,
+      onComment: (_block, _text, start, end) => escapable.push([start, end]),
+    }),
+  );
+  for (const match of text.matchAll(NOT_ASCII)) {
+    const inside = escapable.some(([start, end]) => match.index >= start && match.index < end);
+    if (inside && text[match.index - 1] !== '\\') continue;
+    const line = text.slice(0, match.index).split('\n').length;
+    problems.push(
+      `${line}: a character past ASCII that an escape would change (${JSON.stringify(match[0])}): write it as \\u${match[0].charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  }
+  return problems;
 }
+
+const NOT_ASCII = /[^\x00-\x7f]/g;
+
+/**
+ * A bundle as ASCII alone. V8 holds a script whose text has a single character past ASCII as two
+ * bytes per character, and the bin reads its bundle at every start: the 351 KB bundle was 702 KB
+ * of heap, and the start's collections came sooner. esbuild escapes such characters in strings
+ * and names (its charset is ascii), not in the comments it keeps nor in a regular expression;
+ * there, as in an untagged template's text, `\u2026` means what the character means (checkText
+ * proves each is in such a place). One escape per UTF-16 unit: a pair for a character past U+FFFF
+ * reads the same in a string and in a regular expression, with or without its u flag.
+ */
+const asciiOnly = (text) => text.replace(NOT_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A bundle's text as the loader runs it: a function of CommonJS's names, the bin's URL and its import(). */
 const wrap = (text) => `(function (exports, require, module, __filename, __dirname, __binUrl, __binImport) {\n${text}\n})\n`;
@@ -306,8 +353,7 @@ for (const bundle of BUNDLES) {
   const marked = result.metafile.outputs[name].imports.filter((i) => i.kind === 'dynamic-import' && i.path.startsWith(LATER)).length;
   if (later !== marked || text.includes(LATER) || text.includes('\\0bin-import:'))
     failures.push(`${name}: ${marked} import(s) to load when needed, ${later} handed to the loader: each must go through it`);
-  for (const at of importsLeftOnce(name, text))
-    failures.push(`${name}:${at}: an import() left in the bundle would fail from a code cache: import a string literal`);
+  for (const problem of checkTextOnce(name, text)) failures.push(`${name}:${problem}`);
   rmSync(resolve(dirname(bin), 'bin.js'), { force: true }); // the bin of builds before bin.cjs
   // A bundle that changed loses its cache first (V8 checks only a cache's length against the
   // source it is given), and the bin its record of what its caches were trained on.
@@ -315,7 +361,7 @@ for (const bundle of BUNDLES) {
     rmSync(resolve(dirname(bin), cache), { force: true });
     rmSync(resolve(dirname(bin), 'bin.bundle.trained'), { force: true });
   };
-  writeChanged(out, wrap(text), () => dropCache('bin.bundle.cache'));
+  writeChanged(out, wrap(asciiOnly(text)), () => dropCache('bin.bundle.cache'));
   const chunks = {};
   if (bundle.chunk) {
     const { name: chunkName, modules } = bundle.chunk;
@@ -331,9 +377,8 @@ for (const bundle of BUNDLES) {
     const loads = chunkResult.metafile.outputs[chunkFile].imports.filter((i) => !isBuiltin(i.path));
     if (loads.length > 0) failures.push(`${chunkFile} would load ${loads.map((i) => i.path).join(', ')}: a second bundle holds all it needs`);
     const chunkText = chunkResult.outputFiles[0].text;
-    for (const at of importsLeftOnce(chunkFile, chunkText))
-      failures.push(`${chunkFile}:${at}: an import() in a second bundle would fail from a code cache`);
-    writeChanged(chunkOut, wrap(chunkText), () => dropCache(`${chunkName}.bundle.cache`));
+    for (const problem of checkTextOnce(chunkFile, chunkText)) failures.push(`${chunkFile}:${problem}`);
+    writeChanged(chunkOut, wrap(asciiOnly(chunkText)), () => dropCache(`${chunkName}.bundle.cache`));
     modules.forEach((m, k) => {
       const path = relative(dirname(bin), inDist(m));
       chunks[path.startsWith('.') ? path : `./${path}`] = [chunkName, `m${k}`];

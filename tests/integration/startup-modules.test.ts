@@ -136,6 +136,15 @@ describe('the bin: its loader and bundles, no other module of the project and no
     }
   });
 
+  it('every bundle the build wrote is ASCII alone: V8 holds a script text with one character past ASCII at two bytes per character', () => {
+    const bundles = (readdirSync(join(DIST, 'src'), { recursive: true }) as string[]).filter((path) => path.endsWith('.bundle.js'));
+    expect(bundles).toEqual(expect.arrayContaining([join('cli', 'bin.bundle.js'), join('cli', 'schemas.bundle.js')]));
+    for (const bundle of bundles) {
+      const text = readFileSync(join(DIST, 'src', bundle), 'latin1');
+      expect(/[^\x00-\x7f]/.exec(text)?.index ?? null, bundle).toBeNull();
+    }
+  });
+
   it('a traced run (CODEX_ORCHESTRATOR_TRACE, as every test run) loads the bin alone too: the trace keeps manifest texts, not zod digests', async () => {
     const root = repo(oneStage);
     const trace = join(root, 'trace.ndjson');
