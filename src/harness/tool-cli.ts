@@ -2,15 +2,16 @@
 // commander program, bad usage and bad input as one line with exit 2, an optional JSON
 // copy of the result for the review packet.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchestratorError, errorMessage } from '../errors.js';
+import { makeDirectoriesSync } from '../runtime/make-directories.js';
 
 export function writeJsonOut(path: string | undefined, value: unknown): void {
   if (!path) return;
   const target = resolve(path);
-  mkdirSync(dirname(target), { recursive: true });
+  makeDirectoriesSync(dirname(target));
   writeFileSync(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 

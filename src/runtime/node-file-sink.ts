@@ -21,6 +21,7 @@ import {
 import { dirname } from 'node:path';
 import { WriteError, writeError } from '../errors.js';
 import { DURABILITY, type Durability } from './durability.js';
+import { makeDirectoriesSync } from './make-directories.js';
 import { randomUuid } from './random-source.js';
 import type { Clock, FileSink } from './types.js';
 
@@ -41,7 +42,7 @@ export type FsSteps = {
   renameSync(from: string, to: string): void;
   linkSync(existing: string, link: string): void;
   rmSync(path: string, options: { force: true }): void;
-  mkdirSync(path: string, options?: { recursive?: boolean }): unknown;
+  mkdirSync(path: string): unknown;
   statSync(path: string): { isDirectory(): boolean };
   fstatSync(fd: number): FileKind & { isFile(): boolean; size: number };
   ftruncateSync(fd: number, length: number): void;
@@ -145,38 +146,17 @@ export function createNodeFileSink(options: NodeFileSinkOptions): FileSink {
   /** Each log's file descriptor, open from its first append on, or why it could not be opened. */
   const appenders = new Map<string, { fd: number } | { error: unknown }>();
 
-  const isDirectorySync = (path: string) => {
-    try {
-      return fs.statSync(path).isDirectory();
-    } catch {
-      return false;
-    }
-  };
-
   /**
-   * mkdir -p; a failure is a WriteError naming the directory that could not be made and why.
-   * Node's recursive mkdir says ENOENT when a directory cannot be made on a read-only file
-   * system (or without permission): then the first missing directory, made alone, tells the
-   * real reason (and when that works after all, the whole path is tried once more).
+   * mkdir -p (src/runtime/make-directories.ts: never Node's recursive mkdir, which hangs under
+   * /proc and says ENOENT on a read-only file system); a failure is a WriteError naming the
+   * first directory that could not be made, and why.
    */
   const makeDirectorySync = (dir: string): void => {
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      return;
+      makeDirectoriesSync(dir, fs);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') throw writeError(dir, error, 'could not create directory');
-    }
-    let missing = dir;
-    for (let up = dirname(missing); up !== missing && !isDirectorySync(up); up = dirname(up)) missing = up;
-    try {
-      fs.mkdirSync(missing);
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EEXIST') throw writeError(missing, error, 'could not create directory');
-    }
-    try {
-      fs.mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      throw writeError(dir, error, 'could not create directory');
+      const path = (error as { path?: unknown }).path;
+      throw writeError(typeof path === 'string' ? path : dir, error, 'could not create directory');
     }
   };
   const makeDirectory = async (dir: string): Promise<void> => makeDirectorySync(dir);

@@ -3,8 +3,9 @@
 // expected file the scenario no longer produces. `accept` applies them, `reject` drops them.
 // Pending files live beside the expected ones, or, with `--pending-dir <dir>`, under
 // `<dir>/<scenario>/` (same relative paths), so a CI run never writes into the checkout.
-import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { makeDirectoriesSync } from '../../runtime/make-directories.js';
 import type { FileDifference } from './compare.js';
 import { listFiles, readTree, relativePosix } from './files.js';
 import { EXPECTED_DIR } from './scenario.js';
@@ -62,7 +63,7 @@ export async function writePending(scenarioDir: string, differences: FileDiffere
   const written: string[] = [];
   for (const difference of differences) {
     const target = join(base, difference.file);
-    await mkdir(dirname(target), { recursive: true });
+    makeDirectoriesSync(dirname(target));
     if (difference.kind === 'stale') {
       await writeFile(`${target}${PENDING_REMOVED}`, '');
       written.push(`${difference.file}${PENDING_REMOVED}`);
@@ -111,7 +112,7 @@ export async function settlePending(
       await rm(entry.pending, { force: true });
       done.push(`removed ${entry.file}`);
     } else {
-      await mkdir(dirname(target), { recursive: true });
+      makeDirectoriesSync(dirname(target));
       await copyFile(entry.pending, target);
       await rm(entry.pending, { force: true });
       done.push(`accepted ${entry.file}`);
