@@ -292,6 +292,18 @@ describe('golden check --shard and golden merge', () => {
     const unknown = golden(corpus, ['check', '--shards', '1/2']);
     expect(unknown.code).toBe(2);
   });
+
+  it('an empty --filter, or a --pending-dir that is a file, is one line naming the flag, exit 2, and nothing runs', () => {
+    const corpus = corpusCopy(['success']);
+    const empty = golden(corpus, ['check', '--filter', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^golden: --filter: give a glob/)]);
+    const file = join(tempDir('pending-file-'), 'afile');
+    writeFileSync(file, 'x');
+    const notDir = golden(corpus, ['check', '--pending-dir', file]);
+    expect(notDir.code).toBe(2);
+    expect(notDir.all.trim().split('\n')).toEqual([`golden: --pending-dir: ${file} is not a directory`]);
+  });
 });
 
 describe('golden --help', () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run golden -- <command>`: check, merge, pending, review, accept, reject, record, fidelity, diff, replay.
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
@@ -72,6 +73,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
         selected = selectShard(all, opts.shard);
       } else if (opts.filter !== undefined) {
         if (names.length > 0) throw new InputError('--filter: cannot be combined with scenario names');
+        if (opts.filter.trim() === '') throw new InputError('--filter: give a glob of scenario ids, e.g. exec-*');
         const matches = picomatch(opts.filter);
         selected = all.filter((name) => matches(name));
         if (selected.length === 0) throw new InputError(`--filter: '${opts.filter}' matches no scenario in ${label()}`);
@@ -313,6 +315,9 @@ function pendingDirOf(corpus: string, value: string | undefined): string | null 
   if (value === undefined) return null;
   const dir = resolve(value);
   if (dir === corpus || dir.startsWith(`${corpus}${sep}`)) throw new InputError(`--pending-dir: ${value} is inside the corpus ${corpus}; give a directory outside it`);
+  // A file there would fail each scenario's pending write, and the check would still say where they went.
+  const info = statSync(dir, { throwIfNoEntry: false });
+  if (info && !info.isDirectory()) throw new InputError(`--pending-dir: ${value} is not a directory`);
   return dir;
 }
 
