@@ -51,7 +51,8 @@ const SIGNALS = new Set(['SIGINT', 'SIGTERM', 'SIGKILL', 'SIGHUP', 'SIGQUIT']);
  * group's id (once the stage is spawned), then `done` once the stage has ended, and the guard
  * exits. A worker killed outright (kill -9, the OOM killer) says nothing more: the kernel closes
  * its end of the pipe, and the guard sends the group SIGTERM, then SIGKILL half a second later
- * if anything of it is left (as a cancel does). No group said: nothing to stop.
+ * if anything of it is left (as a cancel does). No group said: nothing was started, since a
+ * stage's command runs only once its guard holds the group (a gated start, see processJob).
  */
 const GUARD_SCRIPT = [
   'read pgid',
@@ -66,8 +67,8 @@ const GUARD_SCRIPT = [
 ].join('\n');
 
 export type StageGuard = {
-  /** The stage's process group, once spawned. */
-  guard(pgid: number): void;
+  /** The stage's process group, once spawned; settles once the guard's pipe holds it (or failed). */
+  guard(pgid: number): Promise<void>;
   /** The stage has ended: the guard exits without stopping anything. */
   release(): void;
 };
@@ -89,11 +90,14 @@ export function startStageGuard(): StageGuard {
   let said = false;
   let released = false;
   return {
-    guard: (pgid) => {
-      if (released || said) return;
-      said = true;
-      pipe.write(`${pgid}\n`);
-    },
+    guard: (pgid) =>
+      new Promise<void>((resolve) => {
+        if (released || said) return resolve();
+        said = true;
+        // Settles once the group id is in the pipe (the kernel holds it for the guard even if
+        // this worker dies next), or the write failed.
+        pipe.write(`${pgid}\n`, () => resolve());
+      }),
     release: () => {
       if (released) return;
       released = true;
@@ -134,10 +138,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
       const rel = relative(root, cwd);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`working directory is outside the worker's root: ${job.data.cwd}`);
       const env = { ...base, ...job.data.env, CODEX_ORCHESTRATOR_REPO_ROOT: root };
-      // The stage's group is guarded from its start: if this worker dies, the guard stops it.
+      // The stage's group is guarded from its start: its command runs only once the guard knows
+      // the group (gated), so a worker killed at any moment leaves nothing unguarded.
       guard = startStageGuard();
-      const onSpawn = (pgid: number) => guard?.guard(pgid);
-      const handle = options.executor.start({ command: job.data.command, cwd, env, stageKey: job.data.stageKey, onSpawn }, async (chunk) => {
+      const onSpawn = (pgid: number) => guard!.guard(pgid);
+      const request = { command: job.data.command, cwd, env, stageKey: job.data.stageKey, onSpawn, gated: true };
+      const handle = options.executor.start(request, async (chunk) => {
         chunks += 1;
         await redis.xadd(key, '*', FIELD.seq, String(chunks), FIELD.stream, chunk.stream, FIELD.data, Buffer.from(chunk.data));
       });

@@ -2,7 +2,7 @@
 // output chunk by chunk with back-pressure, and stops the whole group on cancel.
 import { spawn } from 'node:child_process';
 import { stat, type Stats } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor, OutputStreamName, TimerHandle } from './types.js';
 
 /**
@@ -13,6 +13,13 @@ import type { Clock, ExecChunk, ExecHandle, ExecResult, Executor, OutputStreamNa
  */
 export const TERM_AFTER_MS = 200;
 export const KILL_GRACE_MS = 500;
+
+/**
+ * A gated start (ExecRequest.gated): /bin/sh waits for `go` on fd 3, then becomes the command's
+ * own `/bin/sh -c` (the same process, group, $0 and environment) with fd 3 closed. Anything else
+ * (the caller died: end of file) and it exits 125 without running the command.
+ */
+const GATE_SCRIPT = 'IFS= read -r go <&3 && [ "$go" = go ] || exit 125\nexec /bin/sh -c "$1" 3<&-';
 
 export function createSpawnExecutor(clock: Clock): Executor {
   return {
@@ -36,13 +43,21 @@ export function createSpawnExecutor(clock: Clock): Executor {
         }
         if (cancelRequested) return { exitCode: null, signal: cancelRequested };
         return await new Promise<ExecResult>((resolve, reject) => {
-          const child = spawn(request.command, {
-            shell: '/bin/sh',
-            cwd: request.cwd,
-            env: request.env,
-            detached: true,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
+          const gated = request.gated === true;
+          const child = gated
+            ? spawn('/bin/sh', ['-c', GATE_SCRIPT, '/bin/sh', request.command], {
+                cwd: request.cwd,
+                env: request.env,
+                detached: true,
+                stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+              })
+            : spawn(request.command, {
+                shell: '/bin/sh',
+                cwd: request.cwd,
+                env: request.env,
+                detached: true,
+                stdio: ['ignore', 'pipe', 'pipe'],
+              });
           const queue: Array<{ chunk: ExecChunk; source: Readable }> = [];
           let pumping = false;
           let exit: ExecResult | null = null;
@@ -105,7 +120,22 @@ export function createSpawnExecutor(clock: Clock): Executor {
             closed = true;
             finishIfDone();
           });
-          if (child.pid !== undefined) request.onSpawn?.(child.pid);
+          const gate = gated ? (child.stdio[3] as Writable) : null;
+          gate?.on('error', () => undefined);
+          let armed: void | Promise<void> = undefined;
+          try {
+            if (child.pid !== undefined) armed = request.onSpawn?.(child.pid);
+          } catch (error) {
+            // Closed without `go`: the held process exits without running the command.
+            gate?.destroy();
+            throw error;
+          }
+          if (gate) {
+            // Opened whether onSpawn succeeded or not: a caller alive to open it runs the command.
+            const open = () => gate.end('go\n');
+            if (armed instanceof Promise) armed.then(open, open);
+            else open();
+          }
           if (cancelRequested) stopGroup(cancelRequested);
         });
       })();

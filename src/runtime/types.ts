@@ -65,7 +65,13 @@ export type ExecRequest = {
   /** Stage identity, so a transcript executor can find the recorded stage. */
   stageKey: string;
   /** Called once the process runs, with its pid (the id of its own process group); not by executors with no process. */
-  onSpawn?: (pid: number) => void;
+  onSpawn?: (pid: number) => void | Promise<void>;
+  /**
+   * The command runs only once onSpawn has settled: the process first waits on a pipe from this
+   * one. A caller killed before then leaves a process that exits (status 125) without running
+   * the command. The cloud worker sets it, so that a stage never runs before its guard knows it.
+   */
+  gated?: boolean;
   /** Set for a cloud stage when a Redis URL is set: the executor sends it to a worker. */
   dispatch?: CloudDispatch;
   /** A cloud stage's attempt starts (before its output); awaited before the next chunk. */
