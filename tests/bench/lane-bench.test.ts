@@ -76,4 +76,32 @@ describe('bench:lane', () => {
     expect(processGone(sleeper)).toBe(true);
     expect(existsSync(work)).toBe(false);
   });
+
+  it.fails('a SIGTERM waits for the whole group: a member that ignores SIGTERM is killed before bench:lane exits 143', async () => {
+    const tmp = tempDir();
+    const work = path.join(tmp, 'work');
+    mkdirSync(work);
+    const fifo = path.join(tmp, 'ready');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // The group's leader ends on SIGTERM; its child ignores it (as a stage that traps it would).
+    const script = `
+      import { rmSync } from 'node:fs';
+      import { sh, stopOnSignal } from ${JSON.stringify(path.join(root, 'dist/bench/lane.js'))};
+      stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }));
+      await sh(process.env.WORK, ${JSON.stringify(`sh -c 'trap "" TERM; echo $$ > "$FIFO"; exec sleep 600' & wait`)}, process.env, () => {});
+    `;
+    const bench = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, WORK: work, FIFO: fifo },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+    const stubborn = Number((await readFifo(fifo, exited)).trim());
+    onTestFinished(() => {
+      if (!processGone(stubborn)) process.kill(stubborn, 'SIGKILL');
+    });
+    bench.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(processGone(stubborn)).toBe(true);
+    expect(existsSync(work)).toBe(false);
+  });
 });
