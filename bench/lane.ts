@@ -69,7 +69,8 @@ export function sh(cwd: string, command: string, env: NodeJS.ProcessEnv, log: (l
 /**
  * On SIGINT or SIGTERM: every running command's process group gets SIGTERM (npm, the lane's
  * orchestrator, which cancels its stage as a lane stopped from its terminal does); once they
- * have all exited, `cleanup` runs and the process exits 130/143. Returns the uninstaller.
+ * have all exited, each with its whole group (SIGKILL for what is left of it after a second),
+ * `cleanup` runs and the process exits 130/143. Returns the uninstaller.
  */
 export function stopOnSignal(cleanup: () => void): () => void {
   signalStop = stopBenchOnSignal({
@@ -81,6 +82,7 @@ export function stopOnSignal(cleanup: () => void): () => void {
         // Gone meanwhile.
       }
     },
+    groups: true,
     message: (signal) => `bench:lane: stopped by ${signal}: stopping the running command; nothing is recorded`,
     cleanup,
   });

@@ -41,6 +41,16 @@ function startOf(pid: number): string | null {
 /** A zombie (or a process being torn down) has exited: its parent just has not reaped it. */
 const exited = (stat: ProcStat | null) => stat !== null && (stat.state === 'Z' || stat.state === 'X');
 
+/** How many processes of group `pgid` have not exited (zombies do not count); 0 where /proc does not say. */
+export function liveGroupMembers(pgid: number): number {
+  let members = 0;
+  for (const name of numericEntries()) {
+    const stat = procStat(name);
+    if (stat !== null && stat.pgrp === pgid && !exited(stat)) members += 1;
+  }
+  return members;
+}
+
 export function createRealProcessTable(): ProcessTable {
   const host = hostname();
   const self: ProcessIdentity = { pid: process.pid, host, started: startOf(process.pid) };
@@ -66,11 +76,7 @@ export function createRealProcessTable(): ProcessTable {
       // A leader with another start is a new group that reuses the id: not ours to stop.
       const leader = procStat(group.pgid);
       if (leader !== null && !exited(leader) && group.started !== null && startOf(group.pgid) !== group.started) return 0;
-      let members = 0;
-      for (const name of numericEntries()) {
-        const stat = procStat(name);
-        if (stat !== null && stat.pgrp === group.pgid && !exited(stat)) members += 1;
-      }
+      const members = liveGroupMembers(group.pgid);
       if (members === 0) return 0;
       try {
         process.kill(-group.pgid, 'SIGKILL');
@@ -97,10 +103,7 @@ export function createRealProcessTable(): ProcessTable {
       let stopped = 0;
       const signalled: number[] = [];
       for (const pgid of groups.keys()) {
-        const members = numericEntries().filter((pid) => {
-          const stat = procStat(pid);
-          return stat !== null && stat.pgrp === pgid && !exited(stat);
-        }).length;
+        const members = liveGroupMembers(pgid);
         try {
           process.kill(-pgid, 'SIGKILL');
           stopped += members;
