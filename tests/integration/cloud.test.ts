@@ -13,7 +13,7 @@ import { parseRedisUrl } from '../../src/cloud/settings.js';
 import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
 import { createRealClock } from '../../src/runtime/real-clock.js';
 import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
-import type { ExecChunk } from '../../src/runtime/types.js';
+import type { ExecChunk, Executor } from '../../src/runtime/types.js';
 import { listFiles, readNdjson, runCliProcess } from '../helpers/cli.js';
 import { checkRunsDir, onlyRunId, runFiles, useTempRepos, type Json } from '../helpers/integration.js';
 import { startWorkerProcess } from '../helpers/cloud-worker.js';
@@ -37,7 +37,10 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
       for (const root of roots) rmSync(root, { recursive: true, force: true });
     });
 
-    async function withWorker<T>(work: (dispatcher: CloudDispatcher, root: string) => Promise<T>): Promise<T> {
+    async function withWorker<T>(
+      work: (dispatcher: CloudDispatcher, root: string) => Promise<T>,
+      executor: Executor = createSpawnExecutor(createRealClock()),
+    ): Promise<T> {
       const root = mkdtempSync(join(tmpdir(), 'codex-cloud-root-'));
       roots.push(root);
       mkdirSync(join(root, 'sub'));
@@ -46,7 +49,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         settings,
         root,
         concurrency: 2,
-        executor: createSpawnExecutor(createRealClock()),
+        executor,
         env: { PATH: process.env.PATH, FROM_WORKER: 'worker' },
         workerId: 'test-worker',
       });
@@ -120,6 +123,50 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         );
         await expect(outside.done).rejects.toThrow(/outside the worker's root/);
       });
+    });
+
+    it("starts each stage gated: its command runs only once the stage's guard holds its process group", async () => {
+      // The spawn executor, watched: what the worker asks of it, and when onSpawn's promise (the
+      // guard's pipe holds the group id) settles against the stage's first output.
+      const inner = createSpawnExecutor(createRealClock());
+      const order: string[] = [];
+      const gated: Array<boolean | undefined> = [];
+      const watched: Executor = {
+        start: (request, onChunk) => {
+          gated.push(request.gated);
+          return inner.start(
+            {
+              ...request,
+              onSpawn: (pid) => {
+                const armed = request.onSpawn?.(pid);
+                order.push(armed instanceof Promise ? 'spawned, arming' : 'spawned, not armed');
+                return armed instanceof Promise ? armed.then(() => void order.push('armed')) : armed;
+              },
+            },
+            (chunk) => {
+              if (!order.includes('output')) order.push('output');
+              return onChunk(chunk);
+            },
+          );
+        },
+      };
+      await withWorker(async (dispatcher) => {
+        const exec = dispatcher.start(
+          {
+            ...request,
+            dispatch: {
+              settings: dispatcher.settings,
+              jobId: stageJobId('run-g', 1),
+              job: { command: 'echo at-once', cwd: '.', env: {}, stageKey: 'p/s' },
+            },
+          },
+          () => undefined,
+          local,
+        );
+        expect(await exec.done).toMatchObject({ exitCode: 0, signal: null });
+      }, watched);
+      expect(gated).toEqual([true]);
+      expect(order).toEqual(['spawned, arming', 'armed', 'output']);
     });
 
     it('cancels a running stage on its worker (its process group stops)', async () => {
