@@ -20,7 +20,20 @@ async function main(): Promise<number> {
   // CODEX_ORCHESTRATOR_TRACE=<file>: record every write and child start of this process (see
   // src/harness/trace/file-trace.ts); loaded only when asked for.
   const traceFile = runtime.env[ENV_VARIABLES.trace.name];
-  const trace = traceFile ? (await import('../harness/trace/file-trace.js')).attachFileTrace(runtime, traceFile) : null;
+  let traceFailure: string | null = null;
+  const trace = traceFile
+    ? await import('../harness/trace/file-trace.js')
+        .then((module) => module.attachFileTrace(runtime, traceFile))
+        .catch((error: unknown) => {
+          traceFailure = (error as NodeJS.ErrnoException).code ?? String(error);
+          return null;
+        })
+    : null;
+  // Bad input, before anything ran: one line naming the variable and the file.
+  if (traceFailure !== null) {
+    process.stderr.write(`codex-orchestrator: ${ENV_VARIABLES.trace.name}: cannot write ${traceFile}: ${traceFailure}\n`);
+    return 2;
+  }
   trace?.note({ kind: 'cli:start', argv });
   const code = await runCli(argv, runtime);
   trace?.note({ kind: 'cli:exit', code });

@@ -47,7 +47,8 @@ function readPackageVersion(): string {
 
 function parseInterval(value: string): number {
   const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a number of seconds greater than 0');
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 86_400)
+    throw new InvalidArgumentError('expected a number of seconds greater than 0, at most 86400 (a day)');
   return seconds;
 }
 
@@ -196,10 +197,17 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void, argv: s
             return;
           }
           let last: RunStatusView | null = null;
+          let lastText = '';
           const code = await watchStatus(runtime, found, opts.interval * 1000, (view) => {
             last = view;
-            if (opts.format === 'json') runtime.stderr.write(`${view.run_id} ${view.status}\n`);
-            else print(view);
+            if (opts.format === 'json') {
+              runtime.stderr.write(`${view.run_id} ${view.status}\n`);
+              return;
+            }
+            // A change text mode does not show (a heartbeat) prints nothing again.
+            const text = renderStatus(view);
+            if (text !== lastText) runtime.stdout.write(text);
+            lastText = text;
           });
           if (opts.format === 'json' && last) print(last);
           setExit(code);
@@ -312,9 +320,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void, argv: s
           } else if (output === 'jsonl') {
             runtime.stdout.write(`${JSON.stringify({ type: 'exec:result', ...doc, ...error })}\n`);
           } else {
-            runtime.stderr.write(
-              `codex-orchestrator: exec run ${m.run_id} ${result.status} (exit ${doc.exit_code ?? '-'}); manifest: ${doc.manifest ?? 'none'}\n`,
-            );
+            runtime.stderr.write(`codex-orchestrator: exec run ${m.run_id} ${result.status} (exit ${code}); manifest: ${doc.manifest ?? 'none'}\n`);
           }
           setExit(code);
         });
@@ -444,6 +450,11 @@ export async function runCli(argv: string[], given: Runtime): Promise<number> {
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    // Commander answers `help <unknown>` with the general help and 0: an unknown command is bad usage.
+    if (argv[0] === 'help' && argv[1] !== undefined && !program.commands.some((command) => command.name() === argv[1])) {
+      runtime.stderr.write(`error: unknown command '${argv[1]}'\n`);
       return EXIT.usage;
     }
     await program.parseAsync(argv, { from: 'user' });

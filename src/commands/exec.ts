@@ -6,6 +6,7 @@ import type { ResolvedPipeline } from '../run/context.js';
 import type { StageSink } from '../run/sinks/stage-sink.js';
 import { createAndDriveRun, type RunResult } from '../run/drive-run.js';
 import { prepareInvocation, taskIdFrom, withSignals } from './invocation.js';
+import { InputError } from '../errors.js';
 
 export const EXEC_PIPELINE_ID = 'exec';
 
@@ -34,10 +35,13 @@ export function execPipeline(command: string, cwd: string): ResolvedPipeline {
 export type ExecOptions = { args: string[]; task?: string; cwd?: string; console: StageSink };
 
 export async function execCommand(runtime: Runtime, options: ExecOptions): Promise<RunResult> {
+  const command = commandFromArgs(options.args);
+  // Bad input, refused before anything is written (as an empty `command` in the config is).
+  if (command.trim() === '') throw new InputError('exec: the command is empty');
   const taskId = taskIdFrom(runtime, options.task);
   const invocation = await prepareInvocation(runtime, { taskId, needConfig: false, console: options.console });
   const cwd = resolve(runtime.cwd, options.cwd ?? '.');
-  const pipeline = execPipeline(commandFromArgs(options.args), cwd);
+  const pipeline = execPipeline(command, cwd);
   return withSignals(invocation, () =>
     createAndDriveRun(
       invocation,

@@ -10,6 +10,8 @@ import { privacyModeFrom } from '../privacy/guard.js';
 import type { Runtime } from '../runtime/types.js';
 import { CancelState, type Invocation } from '../run/context.js';
 import { resolveRoots } from '../layout/run-layout.js';
+import { ENV_VARIABLES } from '../config/env-settings.js';
+import { InputError } from '../errors.js';
 import { Progress } from '../run/progress.js';
 
 export { DEFAULT_TASK_ID, taskIdFrom } from './task-id.js';
@@ -19,6 +21,9 @@ export async function prepareInvocation(
   options: { taskId: string; needConfig: boolean; console?: StageSink },
 ): Promise<Invocation> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
+  // A root named by the environment must be there: a typo would otherwise get .runs/ and out/ made under it.
+  const named = runtime.env[ENV_VARIABLES.root.name];
+  if (named && !(await runtime.fs.isDirectory(roots.root))) throw new InputError(`${ENV_VARIABLES.root.name}: ${named} is not a directory`);
   const config: OrchestratorConfig | null = options.needConfig ? await loadConfig(runtime.fs, roots.root) : null;
   const taskInfo = await loadTaskInfo(runtime.fs, roots.root, options.taskId);
   const cloud = cloudSettingsFrom(runtime.env, config);

@@ -11,7 +11,7 @@ export const ENV_VARIABLES = {
   outDir: { name: 'CODEX_ORCHESTRATOR_OUT_DIR', help: 'default <root>/out' },
   taskId: { name: 'MCP_RUNNER_TASK_ID', help: 'task id, default 0101' },
   privacyMode: { name: 'CODEX_PRIVACY_GUARD_MODE', help: 'privacy guard: enforce; default shadow' },
-  trace: { name: 'CODEX_ORCHESTRATOR_TRACE', help: 'append every write, child start and the CLI return to <file> as NDJSON' },
+  trace: { name: 'CODEX_ORCHESTRATOR_TRACE', help: 'rewrite <file> with every write, child start and the CLI return, as NDJSON' },
   debug: { name: 'CODEX_ORCHESTRATOR_DEBUG', help: 'print the stack of an unexpected error' },
   execEventMaxChunks: {
     name: 'CODEX_ORCHESTRATOR_EXEC_EVENT_MAX_CHUNKS',

@@ -197,7 +197,8 @@ export function validateWith<T>(schema: z.ZodType<T>, value: unknown, label: str
       others.push(describeIssue(issue));
     }
   }
-  const problems = [...unknown, ...others];
+  // One problem once: a value can break two rules that say the same (1e99: not a safe integer, and over the maximum).
+  const problems = [...new Set([...unknown, ...others])];
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS);
   const rest = problems.length - listed.length;
   const more = rest > 0 ? ` (and ${rest} more problem${rest === 1 ? '' : 's'})` : '';

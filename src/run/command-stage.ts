@@ -167,7 +167,8 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
     await emit({ type: 'command:start', command });
     const cwd = resolve(paths.root, stage.cwd ?? '.');
     if (!(await runtime.fs.isDirectory(cwd))) {
-      throw new Error(`working directory does not exist: ${stage.cwd ?? '.'}`);
+      const what = (await runtime.fs.exists(cwd)) ? 'is not a directory' : 'does not exist';
+      throw new Error(`working directory ${what}: ${stage.cwd ?? '.'}`);
     }
     const env = buildChildEnv(runtime.env, ctx.pipeline.envOverrides, orchestratorVariables(paths, ctx.pipeline.id), stage.env);
     const mode = resolveExecutionMode(DISPATCH_PRESET, stage, ctx.invocation.taskInfo);

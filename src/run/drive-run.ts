@@ -177,17 +177,18 @@ export async function createRun(invocation: Invocation, run: NewRun): Promise<Ru
   });
   const ctx = newContext(invocation, run.pipeline, paths, manifest, run.depth, null);
   /** Each write in turn; the first that fails is a WriteError naming its file. */
-  const write = async (path: string, work: () => Promise<void>, action?: string) => {
+  const write = async (path: string, work: () => Promise<void>, action?: string, keepOwnPath = false) => {
     try {
       await work();
     } catch (error) {
       // Nothing of the run will be written: its persister is not needed.
       ctx.persister.abandon();
       invocation.persisters.delete(ctx.persister);
-      throw new RunNotCreated(ctx, writeError(path, error, action));
+      throw new RunNotCreated(ctx, keepOwnPath && error instanceof WriteError ? error : writeError(path, error, action));
     }
   };
-  await write(paths.runDir, () => runtime.fs.mkdirp(paths.runDir), 'could not create directory');
+  // The sink's error names the first directory it could not make (a file where a directory should be, say).
+  await write(paths.runDir, () => runtime.fs.mkdirp(paths.runDir), 'could not create directory', true);
   // The run's owner from its first file on: a run directory is never run by two processes.
   let acquired: Awaited<ReturnType<typeof acquireRun>> | null = null;
   await write(paths.ownerPath, async () => {

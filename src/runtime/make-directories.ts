@@ -26,14 +26,16 @@ export function makeDirectoriesSync(dir: string, fs: DirectorySteps = NODE_STEPS
       isDirectory = fs.statSync(at).isDirectory();
     } catch (error) {
       const up = dirname(at);
-      if (codeOf(error) !== 'ENOENT' || up === at) throw error;
+      // ENOTDIR: a file above it; the walk goes on up to that file.
+      if ((codeOf(error) !== 'ENOENT' && codeOf(error) !== 'ENOTDIR') || up === at) throw error;
       missing.push(at);
       at = up;
       continue;
     }
     if (isDirectory) break;
-    // A file where a directory should be: mkdir says so (EEXIST, or ENOTDIR for a level below it).
-    missing.push(at);
+    // A file where a directory should be: mkdir says so, naming the first level it cannot make
+    // (EEXIST for the directory asked for itself, else ENOTDIR for the level below the file).
+    if (missing.length === 0) missing.push(at);
     break;
   }
   for (const level of missing.reverse()) {

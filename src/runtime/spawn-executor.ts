@@ -39,7 +39,7 @@ export function createSpawnExecutor(clock: Clock): Executor {
       const done = (async (): Promise<ExecResult> => {
         const cwdStat = await new Promise<Stats | null>((resolve) => stat(request.cwd, (error, info) => resolve(error ? null : info)));
         if (!cwdStat || !cwdStat.isDirectory()) {
-          throw new Error(`working directory does not exist: ${request.cwd}`);
+          throw new Error(`working directory ${cwdStat ? 'is not a directory' : 'does not exist'}: ${request.cwd}`);
         }
         if (cancelRequested) return { exitCode: null, signal: cancelRequested };
         return await new Promise<ExecResult>((resolve, reject) => {

@@ -280,7 +280,7 @@ describe('golden check --shard and golden merge', () => {
 
   it('a bad shard spec, or a shard with a filter, is one line naming the flag, exit 2', () => {
     const corpus = corpusCopy(['success']);
-    for (const spec of ['3/2', '0/2', 'a/b', '1/0']) {
+    for (const spec of ['3/2', '0/2', 'a/b', '1/0', '1/99999999999999999999']) {
       const bad = golden(corpus, ['check', '--shard', spec]);
       expect(bad.code, spec).toBe(2);
       expect(bad.stderr.trim().split('\n'), spec).toEqual([expect.stringContaining(`'${spec}'`)]);
@@ -303,6 +303,30 @@ describe('golden check --shard and golden merge', () => {
     const notDir = golden(corpus, ['check', '--pending-dir', file]);
     expect(notDir.code).toBe(2);
     expect(notDir.all.trim().split('\n')).toEqual([`golden: --pending-dir: ${file} is not a directory`]);
+    // Empty, it would resolve to the current directory and spill the pending files there.
+    const blank = golden(corpus, ['check', '--pending-dir', '']);
+    expect(blank.code).toBe(2);
+    expect(blank.all.trim().split('\n')).toEqual([expect.stringMatching(/^golden: --pending-dir: give a directory/)]);
+    // One that cannot be made is said once, before any replay, never claimed as written to.
+    const under = join(file, 'pending');
+    const unmade = golden(corpus, ['check', '--pending-dir', under]);
+    expect(unmade.code).toBe(2);
+    expect(unmade.all.trim().split('\n')).toEqual([`golden: --pending-dir: could not create ${under}: ENOTDIR`]);
+  });
+
+  it("the next steps a check prints carry its --corpus, and are printed only where pending files were written", () => {
+    const corpus = corpusCopy(['stage-failure', 'success']);
+    seedManifestMismatch(corpus);
+    const check = golden(corpus, ['check']);
+    expect(check.code).toBe(1);
+    expect(check.all).toContain(`then: golden --corpus ${corpus} accept stage-failure`);
+    expect(check.all).toContain(`golden: review the pending files (golden --corpus ${corpus} review), then golden --corpus ${corpus} accept|reject <scenario>`);
+    golden(corpus, ['reject', 'stage-failure']);
+    // A scenario that cannot load fails with nothing pending: no "review the pending files".
+    writeFileSync(join(corpus, 'success/scenario.json'), '{');
+    const broken = golden(corpus, ['check', 'success']);
+    expect(broken.code).toBe(1);
+    expect(broken.all).not.toContain('pending');
   });
 });
 

@@ -162,7 +162,8 @@ describe('golden reviewer workflow', () => {
     writeFileSync(join(corpus, 'success/scenario.json'), '{"description": "x", "steps": [{"argv": []}]}');
     const broken = golden(corpus, ['check']);
     expect(broken.code).toBe(1);
-    expect(broken.all).toContain('golden/success/scenario.json: steps[0].argv');
+    // Named where it is: this corpus, not the default one.
+    expect(broken.all).toContain(`${corpus}/success/scenario.json: steps[0].argv`);
     rmSync(corpus, { recursive: true, force: true });
   });
 

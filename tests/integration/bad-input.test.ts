@@ -172,6 +172,34 @@ const cases: Case[] = [
     mentions: ['--interval'],
   },
   { name: 'plan of an unknown pipeline', config: good, args: ['plan', 'nope'], mentions: ["unknown pipeline 'nope'"] },
+  {
+    name: 'status --watch with an interval over a day (a timer cannot hold it)',
+    config: good,
+    args: ['status', '--run', 'x', '--watch', '--interval', '1e10'],
+    mentions: ['--interval', 'at most 86400'],
+  },
+  { name: 'help for an unknown command', config: good, args: ['help', 'bogus'], mentions: ["unknown command 'bogus'"] },
+  { name: 'exec of an empty command', config: good, args: ['exec', ''], mentions: ['exec: the command is empty'] },
+  {
+    name: 'exec under a CODEX_ORCHESTRATOR_ROOT that does not exist (nothing is made there)',
+    args: ['exec', '--', 'true'],
+    env: { CODEX_ORCHESTRATOR_ROOT: 'no-such-root' },
+    mentions: ['CODEX_ORCHESTRATOR_ROOT: no-such-root is not a directory'],
+  },
+  {
+    name: 'a CODEX_ORCHESTRATOR_TRACE file that cannot be written (a directory)',
+    config: good,
+    args: ['--version'],
+    env: { CODEX_ORCHESTRATOR_TRACE: '.' },
+    mentions: ['CODEX_ORCHESTRATOR_TRACE: cannot write .: EISDIR'],
+  },
+  {
+    name: 'a value breaking two rules that say the same is said once',
+    config: { ...good, execEventMaxChunks: 1e99 },
+    args: ['start'],
+    mentions: ['execEventMaxChunks: expected an integer from 0 to 1000000'],
+    pattern: /^[^;]*$/,
+  },
 ];
 
 describe('bad input', () => {

@@ -1,6 +1,6 @@
 // `exec [--] <cmd…>`: a one-stage run (pipeline `exec`) whose exit code is passed through;
 // text mode mirrors the output, --json prints one document, --jsonl the event lines + a result.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCliProcess } from '../helpers/cli.js';
@@ -122,5 +122,14 @@ describe('exec', () => {
     expect(run.manifest()).toMatchObject({ status: 'failed', status_detail: 'exec-failed' });
     expect(run.errorFile('01-exec.json').reason).toBe('command-execution-error');
     checkRunsDir(root);
+  });
+
+  it('a --cwd that is a file is said to be one, and the closing line gives the exit code (1)', async () => {
+    const root = repo();
+    writeFileSync(join(root, 'a-file'), 'x');
+    const result = await runCliProcess(['exec', '--cwd', 'a-file', '--', 'true'], { cwd: root });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`working directory is not a directory: ${join(root, 'a-file')}`);
+    expect(result.stderr).toMatch(/exec run \S+ failed \(exit 1\); manifest: /);
   });
 });

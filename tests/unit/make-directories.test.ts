@@ -62,7 +62,11 @@ describe('makeDirectoriesSync', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'file'), 'x');
     expect(() => makeDirectoriesSync(join(dir, 'file'))).toThrow(expect.objectContaining({ code: 'EEXIST', path: join(dir, 'file') }));
-    expect(() => makeDirectoriesSync(join(dir, 'file/sub'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    expect(() => makeDirectoriesSync(join(dir, 'file/sub'))).toThrow(expect.objectContaining({ code: 'ENOTDIR', path: join(dir, 'file/sub') }));
+    // Deeper under the file: still the level right below it, the first that cannot be made.
+    expect(() => makeDirectoriesSync(join(dir, 'file/sub/run/deeper'))).toThrow(
+      expect.objectContaining({ code: 'ENOTDIR', path: join(dir, 'file/sub') }),
+    );
     // Another process makes the level between this one's look and its mkdir.
     const racing: DirectorySteps = {
       statSync,

@@ -69,8 +69,11 @@ export async function checkScenario(
   return result;
 }
 
-/** `pendingDir`: the label of the directory pending files went to, when not the corpus. */
-export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingDir?: string): string[] {
+/**
+ * `pendingDir`: the directory pending files went to (as one shell word), when not the corpus;
+ * `golden`: the command the hints print (`golden --corpus <dir>` for another corpus).
+ */
+export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingDir?: string, golden = 'golden'): string[] {
   const lines: string[] = [];
   if (checkPassed(result)) return [`ok   ${result.name} (${describeReplay(result)})`];
   lines.push(`FAIL ${result.name}${result.replay ? ` (${describeReplay(result)})` : ''}`);
@@ -85,7 +88,7 @@ export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingD
     lines.push(`  ${result.name}: request differs from transcript.json: ${mismatch} (re-record: golden record ${result.name})`);
   }
   for (const pending of result.pendingBefore) {
-    lines.push(`  pending file left behind: ${corpusLabel}/${result.name}/expected/${pending} (golden accept|reject ${result.name})`);
+    lines.push(`  pending file left behind: ${corpusLabel}/${result.name}/expected/${pending} (${golden} accept|reject ${result.name})`);
   }
   for (const difference of result.differences) {
     const what = difference.kind === 'changed' ? 'differs' : difference.kind === 'new' ? 'is new' : 'is no longer produced';
@@ -95,8 +98,8 @@ export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingD
   if (result.pendingWritten.length > 0) {
     lines.push(
       pendingDir
-        ? `  wrote ${result.pendingWritten.length} pending file(s) under ${pendingDir}/${result.name}; review them, then: golden accept --pending-dir ${pendingDir} ${result.name}`
-        : `  wrote ${result.pendingWritten.length} pending file(s); review them, then: golden accept ${result.name}`,
+        ? `  wrote ${result.pendingWritten.length} pending file(s) under ${pendingDir}/${result.name}; review them, then: ${golden} accept --pending-dir ${pendingDir} ${result.name}`
+        : `  wrote ${result.pendingWritten.length} pending file(s); review them, then: ${golden} accept ${result.name}`,
     );
   }
   return lines;

@@ -3,10 +3,11 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, OrchestratorError } from '../../errors.js';
 import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { makeDirectoriesSync } from '../../runtime/make-directories.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { checkPassed, checkScenario, formatCheck } from './check.js';
@@ -18,7 +19,7 @@ import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base
 import { pendingEntries, settlePending, type PendingEntry } from './pending.js';
 import { findOrphans, parseShard, planMerge, readShardResults, selectShard, type CheckResult, type PendingMode, type ScenarioVerdict, type ShardSpec } from './shard.js';
 import { removeRealRun, runScenarioForReal } from './real-run.js';
-import { EXPECTED_DIR, TRANSCRIPT_FILE, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
+import { EXPECTED_DIR, TRANSCRIPT_FILE, corpusLabel, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
 import { replayScenario } from './replay.js';
 import type { ReplayedRequest, Transcript } from '../../runtime/transcript-executor.js';
 
@@ -35,7 +36,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .description('The golden corpus: replay every scenario and compare each output byte with golden/<scenario>/expected/.')
     .option('--corpus <dir>', 'corpus directory', 'golden');
   const corpusDir = () => resolve(program.opts<{ corpus: string }>().corpus);
-  const label = () => relative(process.cwd(), corpusDir()) || '.';
+  const label = () => corpusLabel(corpusDir());
   /** ` --corpus <dir>` for a printed command, when not the default. */
   const corpusFlag = () => (corpusDir() === resolve('golden') ? '' : ` --corpus ${shellWord(program.opts<{ corpus: string }>().corpus)}`);
 
@@ -45,10 +46,16 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     const files = verdicts.reduce((n, v) => n + v.files, 0);
     const extra = problems.length > 0 ? `, ${problems.length} corpus problem(s)` : '';
     out(`golden: ${verdicts.length - failed} passed, ${failed} failed (${verdicts.length} scenarios, ${files} files${extra}, ${tail})`);
-    if (failed > 0) {
-      if (mode === 'corpus') err('golden: review the pending files (golden review), then golden accept|reject <scenario>');
-      else if (mode === 'dir') err(`golden: pending files written to ${pendingDir}; review them with golden review --pending-dir ${pendingDir}, then golden accept|reject --pending-dir ${pendingDir} <scenario>`);
-      else err('golden: CI=true, so no pending files were written; run golden check locally to review (or pass --pending-dir <dir> to keep them outside the checkout)');
+    // What to do next, only where pending files were written (a scenario that failed to load or replay has none).
+    const written = verdicts.some((v) => v.pending_written.length > 0);
+    const golden = `golden${corpusFlag()}`;
+    if (failed > 0 && mode === 'none') {
+      err('golden: CI=true, so no pending files were written; run golden check locally to review (or pass --pending-dir <dir> to keep them outside the checkout)');
+    } else if (written && mode === 'corpus') {
+      err(`golden: review the pending files (${golden} review), then ${golden} accept|reject <scenario>`);
+    } else if (written && mode === 'dir' && pendingDir !== null) {
+      const dir = shellWord(pendingDir);
+      err(`golden: pending files written to ${pendingDir}; review them with ${golden} review --pending-dir ${dir}, then ${golden} accept|reject --pending-dir ${dir} <scenario>`);
     }
     return failed > 0 || problems.length > 0 ? 1 : 0;
   };
@@ -66,6 +73,15 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .action(async (names: string[], opts: { filter?: string; shard?: ShardSpec; out?: string; pendingDir?: string }) => {
       const corpus = corpusDir();
       const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      // Made up front: a directory that cannot be made is said once, before any replay, never per scenario.
+      if (pendingDir !== null) {
+        try {
+          makeDirectoriesSync(pendingDir);
+        } catch (error) {
+          const { path, code } = error as { path?: string; code?: string };
+          throw new InputError(`--pending-dir: could not create ${path ?? pendingDir}: ${code ?? String(error)}`);
+        }
+      }
       const all = await listScenarios(corpus);
       let selected: string[];
       if (opts.shard) {
@@ -89,7 +105,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       const verdicts: ScenarioVerdict[] = [];
       for (const name of selected) {
         const result = await checkScenario(corpus, name, { writePending: mode !== 'none', pendingDir, exemptions });
-        const lines = formatCheck(result, label(), pendingDir ? opts.pendingDir : undefined);
+        const lines = formatCheck(result, label(), pendingDir && opts.pendingDir !== undefined ? shellWord(opts.pendingDir) : undefined, `golden${corpusFlag()}`);
         const passed = checkPassed(result);
         (passed ? out : err)(lines.join('\n'));
         verdicts.push({ name, passed, files: result.replay?.outputs.size ?? 0, lines, pending_written: result.pendingWritten });
@@ -313,10 +329,17 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
 /** The resolved --pending-dir; one inside the corpus is refused (pending files never go into golden/ that way). */
 function pendingDirOf(corpus: string, value: string | undefined): string | null {
   if (value === undefined) return null;
+  // An empty value would resolve to the current directory and spill the pending files there.
+  if (value.trim() === '') throw new InputError('--pending-dir: give a directory outside the corpus, e.g. /tmp/golden-pending');
   const dir = resolve(value);
   if (dir === corpus || dir.startsWith(`${corpus}${sep}`)) throw new InputError(`--pending-dir: ${value} is inside the corpus ${corpus}; give a directory outside it`);
   // A file there would fail each scenario's pending write, and the check would still say where they went.
-  const info = statSync(dir, { throwIfNoEntry: false });
+  let info: ReturnType<typeof statSync> | undefined;
+  try {
+    info = statSync(dir);
+  } catch {
+    info = undefined; // not there (or under a file): making it says why, for check
+  }
   if (info && !info.isDirectory()) throw new InputError(`--pending-dir: ${value} is not a directory`);
   return dir;
 }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { readLocalJson } from '../../config/json-file.js';
+import { corpusLabel } from './scenario.js';
 import { INVARIANTS, type InvariantName, type Violation } from '../trace/invariants.js';
 
 export const EXEMPTIONS_FILE = 'invariant-exemptions.json';
@@ -24,7 +25,7 @@ const exemptionsSchema = z.strictObject({ exemptions: z.array(exemptionSchema) }
 export type Exemption = z.infer<typeof exemptionSchema>;
 
 export async function loadExemptions(corpus: string): Promise<Exemption[]> {
-  return readLocalJson(join(corpus, EXEMPTIONS_FILE), `golden/${EXEMPTIONS_FILE}`, exemptionsSchema)?.exemptions ?? [];
+  return readLocalJson(join(corpus, EXEMPTIONS_FILE), `${corpusLabel(corpus)}/${EXEMPTIONS_FILE}`, exemptionsSchema)?.exemptions ?? [];
 }
 
 export type InvariantVerdict = {

@@ -1,7 +1,7 @@
 // A golden scenario: the inputs of one or more CLI invocations (config, seed files, env,
 // argv, signals) and where its recorded transcript and expected outputs live.
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { readLocalJson, validateWith } from '../../config/json-file.js';
 import { parseRedisUrl } from '../../cloud/settings.js';
@@ -95,16 +95,22 @@ export const SCENARIO_FILE = 'scenario.json';
 export const TRANSCRIPT_FILE = 'transcript.json';
 export const EXPECTED_DIR = 'expected';
 
+/** The corpus as messages name it: relative to the current directory when under it (`golden`), else absolute. */
+export function corpusLabel(corpus: string): string {
+  const rel = relative(process.cwd(), resolve(corpus));
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? resolve(corpus) : rel;
+}
+
 export async function loadScenario(corpus: string, name: string): Promise<LoadedScenario> {
   const dir = join(corpus, name);
-  const label = `golden/${name}/${SCENARIO_FILE}`;
+  const label = `${corpusLabel(corpus)}/${name}/${SCENARIO_FILE}`;
   const raw = readLocalJson(join(dir, SCENARIO_FILE), label);
   if (raw === undefined) throw new InputError(`${label}: not found (no scenario named '${name}')`);
   const scenario = validateWith(scenarioSchema, raw, label);
   if (Number.isNaN(Date.parse(scenario.start_time))) throw new InputError(`${label}: start_time: not an ISO time`);
   if (scenario.faults.length > 0 && scenario.recordable) throw new InputError(`${label}: faults: a scenario with injected faults must be "recordable": false`);
   if (scenario.cloud) checkCloud(scenario, label);
-  const transcriptLabel = `golden/${name}/${TRANSCRIPT_FILE}`;
+  const transcriptLabel = `${corpusLabel(corpus)}/${name}/${TRANSCRIPT_FILE}`;
   const rawTranscript = readLocalJson(join(dir, TRANSCRIPT_FILE), transcriptLabel);
   const transcript = rawTranscript === undefined ? { stages: {} } : validateWith(transcriptSchema, rawTranscript, transcriptLabel);
   return { name, dir, scenario, transcript };

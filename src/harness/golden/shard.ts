@@ -16,7 +16,7 @@ export function parseShard(value: string): ShardSpec {
   const match = /^(\d+)\/(\d+)$/.exec(value);
   const index = match ? Number(match[1]) : NaN;
   const count = match ? Number(match[2]) : NaN;
-  if (!match || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 2/4');
+  if (!match || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('expected i/n with 1 <= i <= n (whole numbers), e.g. 2/4');
   return { index, count };
 }
 
