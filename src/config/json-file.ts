@@ -45,6 +45,8 @@ export function parseJsonText(text: string, label: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    // Some editors save UTF-8 with a byte order mark: say so, not "unexpected character" at 1:1.
+    if (text.startsWith('\uFEFF')) throw new InputError(`${label}: starts with a byte order mark (U+FEFF); save it as UTF-8 without one`);
     // The tolerant parser, only to place the error: required here, so valid JSON never loads it.
     const { parse: parseTolerant, printParseErrorCode } = require('jsonc-parser') as typeof import('jsonc-parser');
     const errors: ParseError[] = [];

@@ -194,6 +194,12 @@ const cases: Case[] = [
     mentions: ['CODEX_ORCHESTRATOR_TRACE: cannot write .: EISDIR'],
   },
   {
+    name: 'a config saved with a UTF-8 byte order mark',
+    config: `\uFEFF${JSON.stringify(good)}`,
+    args: ['start'],
+    mentions: ['codex.orchestrator.json: starts with a byte order mark (U+FEFF)'],
+  },
+  {
     name: 'a value breaking two rules that say the same is said once',
     config: { ...good, execEventMaxChunks: 1e99 },
     args: ['start'],
