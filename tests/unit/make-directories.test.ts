@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { makeDirectoriesSync, type DirectorySteps } from '../../src/runtime/make-directories.js';
-import { CLI_PATH, makeRepo } from '../helpers/cli.js';
+import { CLI_PATH } from '../helpers/cli.js';
+import { isOrchestratorVariable } from '../../src/config/env-settings.js';
 import { TOOLS } from '../helpers/git-repo.js';
 import { useTempDirs } from '../helpers/temp-dirs.js';
 
@@ -90,10 +91,14 @@ try { makeDirectoriesSync('/proc/codex-nope/x'); } catch (error) { console.log(e
   });
 
   it('a runs or out directory there ends the CLI with one line naming it (exit 1), never a hang', () => {
-    const root = makeRepo({ pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', command: 'true' }] }] });
+    const root = tmp();
+    const config = { pipelines: [{ id: 'one', title: 'One', stages: [{ kind: 'command', id: 'true', title: 'True', command: 'true' }] }] };
+    writeFileSync(join(root, 'codex.orchestrator.json'), JSON.stringify(config));
+    // None of this process's own orchestrator variables (a lane's stage has its runs and out
+    // directories set to the checkout's): the run that writes its other directory writes it here.
+    const base: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !isOrchestratorVariable(key)));
     for (const variable of ['CODEX_ORCHESTRATOR_RUNS_DIR', 'CODEX_ORCHESTRATOR_OUT_DIR']) {
-      const env: NodeJS.ProcessEnv = { ...process.env, [variable]: '/proc/codex-nope' };
-      delete env.CODEX_ORCHESTRATOR_TRACE;
+      const env: NodeJS.ProcessEnv = { ...base, [variable]: '/proc/codex-nope' };
       const child = spawnSync(process.execPath, [CLI_PATH, 'start', 'one'], { ...GUARD, cwd: root, env });
       expect(child.signal, `${variable}: killed: it hung`).toBeNull();
       expect(child.status, variable).toBe(1);
