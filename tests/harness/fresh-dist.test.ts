@@ -47,6 +47,12 @@ describe('a dist/ older than its sources', () => {
     expect(staleDistLine(root)).toBe('dist/ is older than src/run/b.ts (changed after the last build): run `npm run build`');
   });
 
+  it('counts a CommonJS TypeScript source (.cts, as bench/startup-floor.cts) like any other', async () => {
+    const { staleDistLine, BUILD_STAMP } = await load();
+    const root = checkout({ 'src/a.ts': -10, 'bench/startup-floor.cts': 30, 'bench/x.test.cts': 50 }, 0, BUILD_STAMP);
+    expect(staleDistLine(root)).toBe('dist/ is older than bench/startup-floor.cts (changed after the last build): run `npm run build`');
+  });
+
   it('says so when there is no build stamp', async () => {
     const { staleDistLine, BUILD_STAMP } = await load();
     const root = checkout({ 'src/a.ts': 0 }, null, BUILD_STAMP);
