@@ -83,13 +83,18 @@ export function compareResults(before: HistoryEntry['results'], now: HistoryEntr
   });
 }
 
+/** bench/history/ files of other tools (bench:lane, bench:cloud): not bench runs. */
+const OTHER_RECORDS = new Set(['lane', 'cloud']);
+
 /** The history label of the latest phase (`phase-N` with the highest N), else the last label by name. */
 export function latestLabel(dir: string): string | null {
   let names: string[];
   try {
     names = readdirSync(dir)
       .filter((n) => n.endsWith('.json'))
-      .map((n) => n.slice(0, -5));
+      .map((n) => n.slice(0, -5))
+      // bench:lane's and bench:cloud's records live beside the bench runs.
+      .filter((n) => !OTHER_RECORDS.has(n));
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@
 // in bench/history/.
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '../src/errors.js';
-import { runTool } from '../src/harness/tool-cli.js';
+import { outFile, runTool } from '../src/harness/tool-cli.js';
 import { cpus } from 'node:os';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -48,9 +48,13 @@ function parseSections(value: string): Section[] {
 
 function label(value: string): string {
   if (value === 'latest') return value;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value)) throw new InvalidArgumentError('a label is letters, digits, ".", "_" and "-" (e.g. phase-0)');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value))
+    throw new InvalidArgumentError('a label starts with a letter or digit, then letters, digits, ".", "_" or "-" (e.g. phase-0)');
   return value;
 }
+
+/** bench/history/ files other tools keep there: not a bench run's. */
+const OTHER_RECORDS: Record<string, string> = { lane: 'bench:lane', cloud: 'bench:cloud' };
 
 type Row = [section: string, subject: string, value: string, budget: string, status: string];
 
@@ -274,7 +278,7 @@ export function runBench(argv: string[]): Promise<number> {
       .option('--record <label>', 'save this run as bench/history/<label>.json (e.g. phase-0)', label)
       .option('--compare <label>', 'print the deltas against bench/history/<label>.json ("latest": the highest phase recorded)', label)
       .option('--json', 'print the results, verdicts and deltas as JSON on stdout')
-      .option('--out <file>', 'also write that JSON document to this file (for the review packet)')
+      .option('--out <file>', 'also write that JSON document to this file (for the review packet)', outFile)
       .option('--only <sections>', `measure only these sections (${SECTIONS.join(',')})`, parseSections)
       .option('--corpus <dir>', 'golden corpus', 'golden')
       .option(
@@ -289,6 +293,25 @@ export function runBench(argv: string[]): Promise<number> {
         if (opts.allowIncrease !== undefined && opts.allowIncrease.trim() === '') throw new InputError('--allow-increase needs a reason');
         const benchDir = resolve('bench');
         const budgetsPath = join(benchDir, 'budgets.json');
+        for (const [flag, given] of [
+          ['--record', opts.record],
+          ['--compare', opts.compare],
+          ['--gap-against', opts.gapAgainst],
+        ] as const) {
+          const owner = given === undefined ? undefined : OTHER_RECORDS[given];
+          if (owner) throw new InputError(`${flag} ${given}: bench/history/${given}.json is ${owner}'s record, not a bench run's`);
+        }
+        if (opts.record !== undefined) {
+          if (opts.record === 'latest')
+            throw new InputError('--record latest: "latest" names the highest phase for --compare; record under a label of its own (e.g. phase-6)');
+          // A recorded phase is a before-picture others compare with: never replaced by a later run, never by part of one.
+          if (opts.only !== undefined) throw new InputError('--record saves a whole bench run: it does not go with --only');
+          const existing = join(benchDir, 'history', `${opts.record}.json`);
+          if (existsSync(existing))
+            throw new InputError(
+              `--record ${opts.record}: bench/history/${opts.record}.json exists; a recorded run is not replaced (delete the file first if it must be)`,
+            );
+        }
         const compareLabel = opts.compare === 'latest' ? latestLabel(join(benchDir, 'history')) : opts.compare;
         if (opts.compare === 'latest' && !compareLabel)
           throw new InputError('--compare latest: no history in bench/history/ (record one with --record phase-0)');

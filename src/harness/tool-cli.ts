@@ -2,7 +2,7 @@
 // commander program, bad usage and bad input as one line with exit 2, an optional JSON
 // copy of the result for the review packet.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrchestratorError, errorMessage } from '../errors.js';
@@ -15,6 +15,24 @@ export function writeJsonOut(path: string | undefined, value: unknown): void {
   writeFileSync(target, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * `--out <file>`, checked when the flag is read, before any work: not empty, not a directory,
+ * and its directory made (a path under a file or under /proc fails here, one line, exit 2,
+ * instead of after a whole run).
+ */
+export function outFile(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected a file path');
+  const target = resolve(value);
+  if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError('is a directory; give a file path');
+  try {
+    makeDirectoriesSync(dirname(target));
+  } catch (error) {
+    const { path, code } = error as { path?: string; code?: string };
+    throw new InvalidArgumentError(`could not create ${path ?? dirname(target)}: ${code ?? String(error)}`);
+  }
+  return value;
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
@@ -22,7 +40,9 @@ export function positiveInt(value: string): number {
 }
 
 export function isoDate(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)))
+  // A calendar date: Date.parse rolls 2026-02-30 over to March, so the date must come back the same.
+  const time = Date.parse(`${value}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value)
     throw new InvalidArgumentError('expected a date YYYY-MM-DD');
   return value;
 }

@@ -196,6 +196,34 @@ describe('bench CLI input errors', () => {
     expect(d.status).toBe(2);
     expect(d.stderr.trim()).toBe('bench: --gap-against phase-99: no bench/history/phase-99.json to build that phase from');
   });
+
+  it("--record never replaces a recorded run, records no part of one, and leaves the other tools' records alone", () => {
+    const before = spawnSync('git', ['status', '--porcelain', '--', 'bench/history'], { cwd: ROOT, encoding: 'utf8' }).stdout;
+    const cases: Array<[string[], string]> = [
+      [['--record', 'phase-0'], 'bench: --record phase-0: bench/history/phase-0.json exists; a recorded run is not replaced'],
+      [['--record', 'phase-99', '--only', 'counts'], 'bench: --record saves a whole bench run: it does not go with --only'],
+      [['--record', 'lane'], "bench: --record lane: bench/history/lane.json is bench:lane's record, not a bench run's"],
+      [['--only', 'counts', '--compare', 'cloud'], "bench: --compare cloud: bench/history/cloud.json is bench:cloud's record, not a bench run's"],
+    ];
+    for (const [args, line] of cases) {
+      const run = bench(...args);
+      expect(run.status, args.join(' ')).toBe(2);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringContaining(line)]);
+    }
+    expect(spawnSync('git', ['status', '--porcelain', '--', 'bench/history'], { cwd: ROOT, encoding: 'utf8' }).stdout).toBe(before);
+  });
+
+  it('an --out that is a directory or cannot be made is refused before anything is measured', () => {
+    for (const [out, why] of [
+      ['/tmp', 'is a directory'],
+      ['/proc/codex-nope/x.json', 'could not create /proc/codex-nope: ENOENT'],
+    ]) {
+      const run = bench('--only', 'counts', '--out', out!);
+      expect(run.status, out).toBe(2);
+      expect(run.stderr.trim().split('\n'), out).toEqual([expect.stringContaining(why!)]);
+      expect(run.stdout, out).toBe('');
+    }
+  });
 });
 
 describe('reading budgets and history', () => {

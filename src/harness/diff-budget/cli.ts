@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run diff-budget`: files and lines changed since the merge-base against the budget.
 import { collectChange, describeBase } from '../git/change.js';
-import { isMain, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { isMain, outFile, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_LIMITS, runDiffBudget, type Bucket } from './budget.js';
@@ -22,7 +22,7 @@ export function runDiffBudgetCli(argv: string[]): Promise<number> {
       .option('--max-fixture-files <n>', 'golden expected files and codemod fixtures: files budget', positiveInt, DEFAULT_LIMITS.fixtureFiles)
       .option('--max-fixture-lines <n>', 'golden expected files and codemod fixtures: lines budget', positiveInt, DEFAULT_LIMITS.fixtureLines)
       .option('--json', 'print the report as JSON')
-      .option('--out <file>', 'also write the report as JSON to this file')
+      .option('--out <file>', 'also write the report as JSON to this file', outFile)
       .action(
         (opts: {
           base?: string;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run docs:check`: the docs name only scripts, pipelines and paths that exist, and every
 // section reference (in the docs and in source comments) names a numbered section that exists.
-import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { isMain, outFile, runTool, writeJsonOut } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { checkDocs } from './check.js';
@@ -15,7 +15,7 @@ export function runDocsCheckCli(argv: string[]): Promise<number> {
           '(a bare <file>.md is in docs/) names a file with a `## N.` heading, and no reference cites a contracts document outside the repository.',
       )
       .option('--json', 'print the report as JSON')
-      .option('--out <file>', 'also write the report as JSON to this file')
+      .option('--out <file>', 'also write the report as JSON to this file', outFile)
       .action((opts: { json?: boolean; out?: string }) => {
         const report = checkDocs(process.cwd());
         writeJsonOut(opts.out, report);

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, OrchestratorError } from '../../errors.js';
-import { isMain, runTool, writeJsonOut } from '../tool-cli.js';
+import { isMain, outFile, runTool, writeJsonOut } from '../tool-cli.js';
 import { makeDirectoriesSync } from '../../runtime/make-directories.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
@@ -68,7 +68,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .argument('[scenario...]', 'scenarios to check (default: all)')
     .option('--filter <glob>', 'check only the scenarios whose id matches the glob (a partial run: orphan detection is off)')
     .option('--shard <i/n>', 'check only shard i of n: the scenario ids sorted, every n-th from the i-th (a partial run; put the shards back together with golden merge)', parseShard)
-    .option('--out <file>', 'also write the result as JSON (what golden merge reads)')
+    .option('--out <file>', 'also write the result as JSON (what golden merge reads)', outFile)
     .option('--pending-dir <dir>', 'write pending files under <dir>/<scenario>/ instead of into the corpus, also with CI=true')
     .action(async (names: string[], opts: { filter?: string; shard?: ShardSpec; out?: string; pendingDir?: string }) => {
       const corpus = corpusDir();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run spec-guard`: checks tasks/specs/*.md front matter and ties the change to its specs.
 import { collectChange, describeBase } from '../git/change.js';
-import { isMain, isoDate, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
+import { isMain, isoDate, outFile, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
 import { DEFAULT_GUARD, runSpecGuard } from './guard.js';
@@ -16,7 +16,7 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
       .option('--base <ref>', 'base ref of the change (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--dry-run', 'report violations without failing')
       .option('--json', 'print the report as JSON')
-      .option('--out <file>', 'also write the report as JSON to this file')
+      .option('--out <file>', 'also write the report as JSON to this file', outFile)
       .option('--today <date>', 'the date freshness is judged against (default: today, UTC)', isoDate)
       .option('--max-age-days <n>', 'how old last_review may be for an active or touched spec', positiveInt, DEFAULT_GUARD.maxAgeDays)
       .option('--guarded <prefixes>', 'comma-separated path prefixes whose change needs a touched spec', DEFAULT_GUARD.guarded.join(','))
