@@ -112,7 +112,7 @@ async function replayAtBase(options: { baseCli: string; tree: string; corpus: st
     await replay(corpus, out, BASE_REPLAY_LIMIT_MS.corpus);
     return;
   } catch (error) {
-    if (!(error as { killed?: boolean }).killed) throw error;
+    if (!(error as { killed?: boolean }).killed) throw baseReplayFailure(base, error);
     log(`golden diff: the replay at ${base} did not finish within ${BASE_REPLAY_LIMIT_MS.corpus / 1000} s; replaying scenario by scenario`);
   }
   await rm(out, { recursive: true, force: true });
@@ -123,12 +123,27 @@ async function replayAtBase(options: { baseCli: string; tree: string; corpus: st
     try {
       await replay(single, out, BASE_REPLAY_LIMIT_MS.scenario);
     } catch (error) {
-      if (!(error as { killed?: boolean }).killed) throw error;
+      if (!(error as { killed?: boolean }).killed) throw baseReplayFailure(base, error);
       await mkdir(join(out, name), { recursive: true });
       await writeFile(join(out, name, 'error.txt'), `the replay did not finish within ${BASE_REPLAY_LIMIT_MS.scenario / 1000} s`);
       log(`golden diff: ${name}: the replay at ${base} did not finish within ${BASE_REPLAY_LIMIT_MS.scenario / 1000} s`);
     }
   }
+}
+
+/**
+ * The base's replay process failed: one line, never its stack. A package the base needs and
+ * this checkout does not install (the base shares this checkout's node_modules) is named.
+ */
+export function baseReplayFailure(base: string, error: unknown): Error {
+  const { stderr, code } = error as { stderr?: string; code?: unknown };
+  const text = typeof stderr === 'string' ? stderr : '';
+  const missing = /Cannot find (?:package|module) '([^']+)'/.exec(text)?.[1];
+  if (missing !== undefined) return new Error(`the code at ${base} needs '${missing}', which this checkout does not install: its golden replay cannot run here`);
+  // The thrown error's own line (`Error: …`), else the last line said.
+  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('at ') && !line.startsWith('Node.js v'));
+  const said = lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.at(-1) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
+  return new Error(`the replay at ${base} failed${typeof code === 'number' ? ` (exit ${code})` : ''}: ${said}`);
 }
 
 export function formatScenarioDiff(diff: ScenarioDiff): string[] {
