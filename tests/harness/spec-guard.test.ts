@@ -266,6 +266,10 @@ describe('spec guard: invalid front matter', () => {
       'tasks/specs/1006-yaml.md': '---\nid: [unclosed\ntitle: x\n---\nbody\n',
       'tasks/specs/1007-none.md': '# Just a heading\n\nNo front matter at all.\n',
       'tasks/specs/1008-status.md': specText({ id: '1008-status', status: 'done', phase: 9, owners: [] }),
+      'tasks/specs/1009-bom.md': `\uFEFF${specText({ id: '1009-bom' })}`,
+      'tasks/specs/1010-open.md': '---\nid: 1010-open\ntitle: never closed\n',
+      'tasks/specs/1011-empty.md': '---\n---\nbody\n',
+      'tasks/specs/1012-copy.md': specText({ id: '0001-core' }),
     });
     const { code, report } = await guardJson(r, ['--base', base]);
     expect(code).toBe(1);
@@ -281,6 +285,11 @@ describe('spec guard: invalid front matter', () => {
     expect(byFile('1006-yaml.md')).toEqual([['(front matter)', expect.stringMatching(/^invalid YAML at line \d+: /)]]);
     expect(byFile('1007-none.md')).toEqual([['(front matter)', 'missing: the file must start with a --- YAML block ---']]);
     expect(byFile('1008-status.md').map(([field]) => field)).toEqual(['owners', 'status', 'phase']);
+    expect(byFile('1009-bom.md')).toEqual([['(front matter)', expect.stringMatching(/^the file starts with a byte order mark/)]]);
+    expect(byFile('1010-open.md')).toEqual([['(front matter)', 'not closed: the --- YAML block needs a closing --- line']]);
+    expect(byFile('1011-empty.md')).toEqual([['(front matter)', 'empty: the --- YAML block has no fields']]);
+    // A copy of another spec (or of TEMPLATE.md) that kept its id: ids are the file names, so unique.
+    expect(byFile('1012-copy.md')).toEqual([['id', "must be the file's name without .md: 1012-copy (it is 0001-core)"]]);
     // The valid specs are not reported, and every violation names a file and a field.
     expect(report.violations.filter((v) => v.file === CORE || v.file === FEATURE)).toEqual([]);
     for (const v of report.violations) expect(v.file && v.field && v.message).toBeTruthy();
@@ -311,6 +320,13 @@ describe('spec guard: the base ref', () => {
   it('--base that names no commit is bad input: exit 2, one line', async () => {
     const { r } = baseRepo();
     expectOneLineError(await guard(r, ['--base', 'no-such-ref']), "--base: 'no-such-ref' does not name a commit");
+  });
+
+  it('a --specs-dir that is not a directory, or an empty --guarded, is bad input: exit 2, one line', async () => {
+    const { r } = baseRepo();
+    expectOneLineError(await guard(r, ['--specs-dir', 'no/such/dir']), '--specs-dir: no/such/dir is not a directory');
+    expectOneLineError(await guard(r, ['--specs-dir', 'README.md']), '--specs-dir: README.md is not a directory');
+    expectOneLineError(await guard(r, ['--guarded', ' , ']), '--guarded: give at least one path prefix');
   });
 
   it('BASE_SHA that points nowhere is bad input: exit 2, one line', async () => {

@@ -109,10 +109,13 @@ try { makeDirectoriesSync('/proc/codex-nope/x'); } catch (error) { console.log(e
     }
   });
 
-  it("a tool's --out there is one line (exit 1), never a hang", () => {
+  it("a tool's --out there is one line (exit 2, when the flag is read, before any work), never a hang", () => {
     const child = spawnSync(process.execPath, [TOOLS.golden, 'check', 'success', '--out', '/proc/codex-nope/out.json'], GUARD);
     expect(child.signal, 'killed: it hung').toBeNull();
-    expect(child.status).toBe(1);
-    expect(child.stderr.trim().split('\n').at(-1)).toBe("golden: ENOENT: no such file or directory, mkdir '/proc/codex-nope'");
+    expect(child.status).toBe(2);
+    expect(child.stdout).toBe('');
+    expect(child.stderr.trim().split('\n')).toEqual([
+      "error: option '--out <file>' argument '/proc/codex-nope/out.json' is invalid. could not create /proc/codex-nope: ENOENT",
+    ]);
   });
 });

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // `npm run spec-guard`: checks tasks/specs/*.md front matter and ties the change to its specs.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../../errors.js';
 import { collectChange, describeBase } from '../git/change.js';
 import { isMain, isoDate, outFile, positiveInt, runTool, writeJsonOut } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
@@ -34,13 +37,19 @@ export function runSpecGuardCli(argv: string[]): Promise<number> {
         }) => {
           const root = process.cwd();
           const change = collectChange(root, opts.base, process.env);
+          // A specs directory that is not there would make every spec "missing": bad input instead.
+          if (!statSync(resolve(root, opts.specsDir), { throwIfNoEntry: false })?.isDirectory())
+            throw new InputError(`--specs-dir: ${opts.specsDir} is not a directory`);
+          const guarded = opts.guarded
+            .split(',')
+            .map((p) => repoPath(p.trim()))
+            .filter(Boolean);
+          // An empty list would turn the spec-per-change rule off without a word.
+          if (guarded.length === 0) throw new InputError('--guarded: give at least one path prefix, e.g. src/');
           const report = runSpecGuard(change, {
             root,
             specsDir: repoPath(opts.specsDir).replace(/\/+$/, ''),
-            guarded: opts.guarded
-              .split(',')
-              .map((p) => repoPath(p.trim()))
-              .filter(Boolean),
+            guarded,
             maxAgeDays: opts.maxAgeDays,
             today: opts.today ?? new Date().toISOString().slice(0, 10),
             goldenPattern: DEFAULT_GUARD.goldenPattern,

@@ -75,6 +75,13 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
     return parseSpec(file, readFileSync(join(options.root, file), 'utf8'));
   });
   const violations: Violation[] = specs.flatMap((s) => s.violations);
+  // A spec is named by its file: its id is the file's name (so ids are unique, and a copy of
+  // TEMPLATE.md that kept NNNN-short-name, or of another spec, is caught).
+  for (const spec of specs) {
+    const expected = spec.file.slice(spec.file.lastIndexOf('/') + 1).replace(/\.md$/, '');
+    if (spec.frontMatter && spec.frontMatter.id !== expected)
+      violations.push({ file: spec.file, field: 'id', message: `must be the file's name without .md: ${expected} (it is ${spec.frontMatter.id})` });
+  }
   const touched = specs.filter((s) => changedPaths.has(s.file));
 
   const todayMs = Date.parse(`${options.today}T00:00:00Z`);

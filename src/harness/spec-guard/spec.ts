@@ -45,12 +45,17 @@ export function frontMatterText(text: string): { yaml: string; startLine: number
 
 export function parseSpec(file: string, text: string): ParsedSpec {
   const block = frontMatterText(text);
-  if (!block)
-    return {
-      file,
-      frontMatter: null,
-      violations: [{ file, field: '(front matter)', message: 'missing: the file must start with a --- YAML block ---' }],
-    };
+  if (!block) {
+    // Said as it is: a byte order mark before the block, a block never closed, an empty one.
+    const message = text.startsWith('\uFEFF')
+      ? 'the file starts with a byte order mark (U+FEFF) before its --- line; save it as UTF-8 without one'
+      : /^---\r?\n---(?:\r?\n|$)/.test(text)
+        ? 'empty: the --- YAML block has no fields'
+        : /^---\r?\n/.test(text)
+          ? 'not closed: the --- YAML block needs a closing --- line'
+          : 'missing: the file must start with a --- YAML block ---';
+    return { file, frontMatter: null, violations: [{ file, field: '(front matter)', message }] };
+  }
   const doc = parseDocument(block.yaml, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const error = doc.errors[0]!;
