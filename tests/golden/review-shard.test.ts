@@ -306,7 +306,7 @@ describe('golden check --shard and golden merge', () => {
     // Empty, it would resolve to the current directory and spill the pending files there.
     const blank = golden(corpus, ['check', '--pending-dir', '']);
     expect(blank.code).toBe(2);
-    expect(blank.all.trim().split('\n')).toEqual([expect.stringMatching(/^golden: --pending-dir: give a directory/)]);
+    expect(blank.all.trim().split('\n')).toEqual([expect.stringMatching(/^golden: --pending-dir: empty; give a directory/)]);
     // One that cannot be made is said once, before any replay, never claimed as written to.
     const under = join(file, 'pending');
     const unmade = golden(corpus, ['check', '--pending-dir', under]);

@@ -181,6 +181,9 @@ describe('diff budget: the override', () => {
 
     // A blank reason is no reason.
     expect((await budget(r, ['--base', base, '--max-lines', '5'], { DIFF_BUDGET_OVERRIDE_REASON: '   ' })).code).toBe(1);
+    // One printable line: a newline and a terminal escape never reach the terminal or the packet as they are.
+    const raw = await budget(r, ['--base', base, '--max-lines', '5'], { DIFF_BUDGET_OVERRIDE_REASON: 'split\nlater \u001b[31mred' });
+    expect(raw.stdout).toContain('diff-budget: override: split later \\x1b[31mred\n');
     // Within budget, the reason is still recorded but nothing is overridden.
     const within = await budgetJson(r, ['--base', base], { DIFF_BUDGET_OVERRIDE_REASON: reason });
     expect(within.code).toBe(0);

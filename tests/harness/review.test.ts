@@ -278,6 +278,11 @@ describe('review packet from a run directory', () => {
     expectOneLineError(await r.run(TOOLS.review, ['--no-golden-diff']), 'no run directory');
   });
 
+  it('a --corpus that is not a directory is bad input: exit 2, one line (it gave a green packet with no golden diff)', async () => {
+    const { r, runDir } = await repoWithRun();
+    expectOneLineError(await r.run(TOOLS.review, ['--run-dir', runDir, '--corpus', r.path('no-corpus')]), 'review: --corpus: ', 'is not a directory');
+  });
+
   it('a --base that names no commit is bad input: exit 2, one line', async () => {
     const { r, runDir } = await repoWithRun();
     expectOneLineError(

@@ -64,7 +64,13 @@ export function runDiffBudget(change: Change, limits: BudgetLimits, overrideReas
   const code = bucket(groups.code, limits.codeFiles, limits.codeLines);
   const fixtures = bucket(groups.fixtures, limits.fixtureFiles, limits.fixtureLines);
   const over = code.over || fixtures.over;
-  const override = overrideReason?.trim() ? overrideReason.trim() : null;
+  // One line, printable: a newline or a terminal escape in the variable would otherwise reach the
+  // terminal and the review packet as they are.
+  const printable = overrideReason
+    ?.replace(/[\r\n\t]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .trim();
+  const override = printable ? printable : null;
   return {
     base: change.base,
     baseSource: change.baseSource,

@@ -330,7 +330,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
 function pendingDirOf(corpus: string, value: string | undefined): string | null {
   if (value === undefined) return null;
   // An empty value would resolve to the current directory and spill the pending files there.
-  if (value.trim() === '') throw new InputError('--pending-dir: give a directory outside the corpus, e.g. /tmp/golden-pending');
+  if (value.trim() === '') throw new InputError('--pending-dir: empty; give a directory outside the corpus, e.g. /tmp/golden-pending');
   const dir = resolve(value);
   if (dir === corpus || dir.startsWith(`${corpus}${sep}`)) throw new InputError(`--pending-dir: ${value} is inside the corpus ${corpus}; give a directory outside it`);
   // A file there would fail each scenario's pending write, and the check would still say where they went.

@@ -2,7 +2,7 @@
 // `npm run review`: the lane's last stage. Writes review.md and review.html into the lane
 // run's directory (CODEX_ORCHESTRATOR_RUN_DIR, or --run-dir).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { InputError, errorMessage } from '../../errors.js';
 import { readManifest } from '../../persist/manifest-writer.js';
@@ -38,13 +38,17 @@ export function runReviewCli(argv: string[]): Promise<number> {
       .description('Write the review packet (review.md, review.html) into the lane run directory.')
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
       .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
-      .option('--corpus <dir>', 'golden corpus', 'golden')
+      .option('--corpus <dir>', 'golden corpus (default: golden)')
       .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
-      .action(async (opts: { runDir?: string; base?: string; corpus: string; goldenDiff: boolean }) => {
+      .action(async (given: { runDir?: string; base?: string; corpus?: string; goldenDiff: boolean }) => {
+        const opts = { ...given, corpus: given.corpus ?? 'golden' };
         const root = process.cwd();
         const runDirOption = opts.runDir ?? process.env.CODEX_ORCHESTRATOR_RUN_DIR;
         if (!runDirOption) throw new InputError('no run directory: run inside the lane (CODEX_ORCHESTRATOR_RUN_DIR) or pass --run-dir');
         const runDir = resolve(runDirOption);
+        // A corpus given that is not there would leave the packet without its golden diff and its list of scenarios, green all the same.
+        if (given.corpus !== undefined && !statSync(resolve(given.corpus), { throwIfNoEntry: false })?.isDirectory())
+          throw new InputError(`--corpus: ${given.corpus} is not a directory`);
         const clock = createRealClock();
         const manifest = await readManifest(
           createNodeFileSink({ clock, pid: process.pid }),
