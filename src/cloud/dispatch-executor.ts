@@ -173,6 +173,10 @@ export class CloudDispatcher {
           await existing.remove();
           await redis.del(key);
         }
+        // A stream with no job behind it and no end entry is an orphan nothing will ever end: a
+        // worker's late output written into a Redis that lost the job (restarted mid-stage). It
+        // is dropped and the stage sent again (delivery is at least once).
+        if ((await redis.exists(key)) && !existing && !(await this.hasEnd(redis, key))) await redis.del(key);
         if (!(await redis.exists(key))) {
           await queue.add(JOB_NAME, job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: false });
         }
@@ -211,10 +215,23 @@ export class CloudDispatcher {
     };
   }
 
-  /** Asks the worker running the job to stop it; a job still waiting is removed instead (true). */
+  /** True when the stage's stream holds its end entry (the worker has written its result). */
+  private async hasEnd(redis: Redis, key: string): Promise<boolean> {
+    const entries = (await redis.xrevrangeBuffer(key, '+', '-', 'COUNT', 1)) as unknown as Array<[Buffer, Buffer[]]>;
+    return entries.some(([, raw]) => fieldsOf(raw).has(FIELD.end));
+  }
+
+  /**
+   * Asks the worker running the job to stop it; a job still waiting is removed instead (true),
+   * and so is a stage with no job at all (nothing runs it, so nothing would ever answer).
+   */
   private async sendCancel(jobId: string, signal: NodeJS.Signals): Promise<boolean> {
     const { queue, redis } = this.ensure();
     const job = await queue.getJob(jobId);
+    if (!job) {
+      await redis.publish(cancelChannel(this.settings.queue), `${jobId} ${signal}`);
+      return true;
+    }
     if (job && (await job.getState()) === 'waiting') {
       try {
         await job.remove();

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
-import { stageJobId } from '../../src/cloud/protocol.js';
+import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
 import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
 import { createRealClock } from '../../src/runtime/real-clock.js';
@@ -167,6 +168,37 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
       }, watched);
       expect(gated).toEqual([true]);
       expect(order).toEqual(['spawned, arming', 'armed', 'output']);
+    });
+
+    it("sends the stage again when its stream has no job behind it and no end (a worker's late output into a Redis that lost the job)", async () => {
+      await withWorker(async (dispatcher) => {
+        const jobId = stageJobId('run-o', 2);
+        // What a worker that outlived a Redis restart leaves: a chunk of the old attempt, no start, no end, no job.
+        const redis = new Redis({ ...dispatcher.settings.connection, maxRetriesPerRequest: null });
+        try {
+          await redis.xadd(outputStreamKey(dispatcher.settings.queue, jobId), '*', FIELD.seq, '2', FIELD.stream, 'stdout', FIELD.data, 'late\n');
+        } finally {
+          redis.disconnect();
+        }
+        const chunks: ExecChunk[] = [];
+        const exec = dispatcher.start(
+          { ...request, dispatch: { settings: dispatcher.settings, jobId, job: { command: 'echo again', cwd: '.', env: {}, stageKey: 'p/s' } } },
+          async (chunk) => {
+            chunks.push(chunk);
+          },
+          local,
+        );
+        // Bounded for the code that read the orphan stream forever.
+        let bound: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          exec.done,
+          new Promise<'waits forever'>((resolve) => (bound = setTimeout(() => resolve('waits forever'), 10_000))),
+        ]);
+        clearTimeout(bound);
+        if (outcome === 'waits forever') exec.cancel('SIGKILL');
+        expect(outcome).toMatchObject({ exitCode: 0, signal: null, placement: { where: 'worker', attempts: 1 } });
+        expect(Buffer.concat(chunks.map((c) => Buffer.from(c.data))).toString('utf8')).toBe('again\n');
+      });
     });
 
     it('cancels a running stage on its worker (its process group stops)', async () => {
