@@ -277,7 +277,12 @@ export class CloudDispatcher {
           if (end) {
             const result = JSON.parse(end.toString('utf8')) as StageJobResult;
             dropped += Math.max(0, result.chunks - (expected - 1));
-            if (result.error !== null) throw new Error(result.error);
+            if (result.error !== null) {
+              // Read: a resume sends the stage again as a new job, never replays this end (a stage
+              // not run again after its worker was lost could otherwise never be resumed).
+              await this.ensure().redis.del(key);
+              throw new Error(result.error);
+            }
             return {
               exitCode: result.exitCode,
               signal: result.signal,

@@ -177,7 +177,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     first.kill('SIGKILL');
     await first.result;
     await worker(workerRoot, env, ['--id', 'w-second', '--lock-ms', '500']);
-    return { root, result: await run.result };
+    return { root, env, result: await run.result };
   }
 
   it('a worker killed mid-stage: the job runs again on another worker, and each attempt is recorded', async () => {
@@ -206,8 +206,8 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     checkRunsDir(root);
   });
 
-  it('a stage marked "idempotent": false is not run again after its worker is lost: it fails and says why', async () => {
-    const { root, result } = await killWorkerMidStage(false);
+  it('a stage marked "idempotent": false is not run again after its worker is lost: it fails and says why; resume runs it', async () => {
+    const { root, env, result } = await killWorkerMidStage(false);
     expect(result.code).toBe(1);
     const entry = manifest(root).commands[0];
     expect(entry.status).toBe('failed');
@@ -218,6 +218,10 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const second = events.findIndex((e) => e.type === 'exec:attempt' && e.attempt === 2);
     expect(events.slice(second + 1).filter((e) => e.type === 'exec:chunk')).toEqual([]);
     checkRunsDir(root);
+    // The resume the CLI suggests sends it again, as a new job (it replayed the failed end before).
+    const resumed = await runCliProcess(['resume', '--run', onlyRunId(root)], { cwd: root, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(manifest(root).commands[0]).toMatchObject({ status: 'succeeded' });
   });
 
   it("a worker killed outright (kill -9) leaves no stage process behind: its stage's process group is stopped on its machine", async () => {
