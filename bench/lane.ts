@@ -37,6 +37,13 @@ function git(cwd: string, ...args: string[]): string {
   return out.stdout.trim();
 }
 
+/** The commit a flag names, or one line: `--old nosuchref is not a commit of this repository`. */
+function commitOf(flag: string, ref: string): string {
+  const out = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: REPO, encoding: 'utf8' });
+  if (out.status !== 0) throw new InputError(`${flag} ${ref} is not a commit of this repository`);
+  return out.stdout.trim();
+}
+
 /** The commands running now, each the leader of its own process group. */
 const running = new Set<ChildProcess>();
 /** Once a signal stops bench:lane, no command starts, and none that ends is acted on. */
@@ -171,8 +178,8 @@ export function runLaneBench(argv: string[]): Promise<number> {
       .action(async (opts: { old: string; new: string; rounds: number; keep?: boolean }) => {
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const commits = {
-          old: git(REPO, 'rev-parse', '--verify', `${opts.old}^{commit}`),
-          new: git(REPO, 'rev-parse', '--verify', `${opts.new}^{commit}`),
+          old: commitOf('--old', opts.old),
+          new: commitOf('--new', opts.new),
         };
         const work = mkdtempSync(join(tmpdir(), 'lane-bench-'));
         const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };

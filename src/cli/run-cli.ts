@@ -335,7 +335,7 @@ function buildProgram(runtime: Runtime, setExit: (code: number) => void, argv: s
         .option('--id <name>', 'the worker id recorded with each stage it runs (default: <host>:<pid>)')
         .option(
           '--lock-ms <ms>',
-          'how long a stage stays locked to a worker that stopped answering before another worker runs it again (default 30000; every worker of a queue should use the same)',
+          'how long a stage stays locked to a worker that stopped answering; another worker runs it again at the next stalled-job check after that (checks run every <ms>, so one to about three lock periods after the death; default 30000; every worker of a queue should use the same)',
           parseLockMs,
         )
         .action(async (opts: { root: string; concurrency: number; queue?: string; id?: string; lockMs?: number }) => {
