@@ -83,8 +83,11 @@ export function compareResults(before: HistoryEntry['results'], now: HistoryEntr
   });
 }
 
-/** bench/history/ files of other tools (bench:lane, bench:cloud): not bench runs. */
-const OTHER_RECORDS = new Set(['lane', 'cloud']);
+/** bench/history/ files of other tools, by label, with the tool that keeps each: not bench runs. */
+export const OTHER_RECORDS = new Map([
+  ['lane', 'bench:lane'],
+  ['cloud', 'bench:cloud'],
+]);
 
 /** The history label of the latest phase (`phase-N` with the highest N), else the last label by name. */
 export function latestLabel(dir: string): string | null {

@@ -39,9 +39,11 @@ function git(cwd: string, ...args: string[]): string {
 
 /** The commit a flag names, or one line: `--old nosuchref is not a commit of this repository`. */
 function commitOf(flag: string, ref: string): string {
-  const out = spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: REPO, encoding: 'utf8' });
-  if (out.status !== 0) throw new InputError(`${flag} ${ref} is not a commit of this repository`);
-  return out.stdout.trim();
+  try {
+    return git(REPO, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`);
+  } catch {
+    throw new InputError(`${flag} ${ref} is not a commit of this repository`);
+  }
 }
 
 /** The commands running now, each the leader of its own process group. */

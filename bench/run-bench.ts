@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkBudgets, readBudgets, updateBudgets, writeBudgets, type Verdict } from './budgets.js';
 import { measureCounts, COUNT_FIGURES } from './counts.js';
-import { compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
+import { OTHER_RECORDS, compareResults, latestLabel, readHistory, writeHistory, type HistoryEntry } from './history.js';
 import { measureGap } from './gap.js';
 import { measureLatency } from './latency.js';
 import { measureManifestGrowth } from './manifest-growth.js';
@@ -52,9 +52,6 @@ function label(value: string): string {
     throw new InvalidArgumentError('a label starts with a letter or digit, then letters, digits, ".", "_" or "-" (e.g. phase-0)');
   return value;
 }
-
-/** bench/history/ files other tools keep there: not a bench run's. */
-const OTHER_RECORDS: Record<string, string> = { lane: 'bench:lane', cloud: 'bench:cloud' };
 
 type Row = [section: string, subject: string, value: string, budget: string, status: string];
 
@@ -298,7 +295,7 @@ export function runBench(argv: string[]): Promise<number> {
           ['--compare', opts.compare],
           ['--gap-against', opts.gapAgainst],
         ] as const) {
-          const owner = given === undefined ? undefined : OTHER_RECORDS[given];
+          const owner = given === undefined ? undefined : OTHER_RECORDS.get(given);
           if (owner) throw new InputError(`${flag} ${given}: bench/history/${given}.json is ${owner}'s record, not a bench run's`);
         }
         if (opts.record !== undefined) {

@@ -211,6 +211,10 @@ describe('bench CLI input errors', () => {
       expect(run.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringContaining(line)]);
     }
     expect(spawnSync('git', ['status', '--porcelain', '--', 'bench/history'], { cwd: ROOT, encoding: 'utf8' }).stdout).toBe(before);
+    // A label that is a name of every object's prototype is a label like any other.
+    const proto = bench('--only', 'counts', '--compare', 'constructor');
+    expect(proto.status).toBe(2);
+    expect(proto.stderr).toContain("bench: no bench history named 'constructor'");
   });
 
   it('an --out that is a directory or cannot be made is refused before anything is measured', () => {
