@@ -176,8 +176,12 @@ export class CloudDispatcher {
         // A stream with no job behind it and no end entry is an orphan nothing will ever end: a
         // worker's late output written into a Redis that lost the job (restarted mid-stage). It
         // is dropped and the stage sent again (delivery is at least once).
-        if ((await redis.exists(key)) && !existing && !(await this.hasEnd(redis, key))) await redis.del(key);
-        if (!(await redis.exists(key))) {
+        let streamThere = (await redis.exists(key)) > 0;
+        if (streamThere && !existing && !(await this.hasEnd(redis, key))) {
+          await redis.del(key);
+          streamThere = false;
+        }
+        if (!streamThere) {
           await queue.add(JOB_NAME, job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: false });
         }
         if (cancelled) await this.sendCancel(jobId, cancelled);
