@@ -42,19 +42,22 @@ describe('bench:lane', () => {
     expect(bad.stderr.trim().split('\n')).toEqual(["error: required option '--old <commit>' not specified"]);
   });
 
-  it('a SIGTERM stops the running command, its whole process group, removes the clones and exits 143', async () => {
+  /**
+   * bench:lane's own pieces in a child: the clones' directory, one command run by `sh` in its
+   * own group (a shell and its child, as npm and the lane are), and the signal handler that
+   * stops them. The command writes a pid to $FIFO; resolves once it has, with that pid.
+   */
+  async function benchRunning(command: string) {
     const tmp = tempDir();
     const work = path.join(tmp, 'work');
     mkdirSync(work);
     const fifo = path.join(tmp, 'ready');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    // bench:lane's own pieces: the clones' directory, a command in its group (a shell and its
-    // child, as npm and the lane are), and the signal handler that stops them.
     const script = `
       import { rmSync } from 'node:fs';
       import { sh, stopOnSignal } from ${JSON.stringify(path.join(root, 'dist/bench/lane.js'))};
       stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }));
-      await sh(process.env.WORK, 'sleep 600 & echo $! > "$FIFO"; wait', process.env, () => {});
+      await sh(process.env.WORK, ${JSON.stringify(command)}, process.env, () => {});
       process.stderr.write('the command ended on its own\\n');
     `;
     const bench = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -64,41 +67,27 @@ describe('bench:lane', () => {
     let stderr = '';
     bench.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
-    const sleeper = Number((await readFifo(fifo, exited)).trim());
-    expect(processGone(sleeper)).toBe(false);
+    const pid = Number((await readFifo(fifo, exited)).trim());
     // A failure leaves nothing running.
     onTestFinished(() => {
-      if (!processGone(sleeper)) process.kill(sleeper, 'SIGKILL');
+      if (!processGone(pid)) process.kill(pid, 'SIGKILL');
     });
+    return { bench, work, pid, exited, stderr: () => stderr };
+  }
+
+  it('a SIGTERM stops the running command, its whole process group, removes the clones and exits 143', async () => {
+    const { bench, work, pid: sleeper, exited, stderr } = await benchRunning('sleep 600 & echo $! > "$FIFO"; wait');
+    expect(processGone(sleeper)).toBe(false);
     bench.kill('SIGTERM');
     expect(await exited).toBe(143);
-    expect(stderr.trim()).toBe('bench:lane: stopped by SIGTERM: stopping the running command; nothing is recorded');
+    expect(stderr().trim()).toBe('bench:lane: stopped by SIGTERM: stopping the running command; nothing is recorded');
     expect(processGone(sleeper)).toBe(true);
     expect(existsSync(work)).toBe(false);
   });
 
   it('a SIGTERM waits for the whole group: a member that ignores SIGTERM is killed before bench:lane exits 143', async () => {
-    const tmp = tempDir();
-    const work = path.join(tmp, 'work');
-    mkdirSync(work);
-    const fifo = path.join(tmp, 'ready');
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     // The group's leader ends on SIGTERM; its child ignores it (as a stage that traps it would).
-    const script = `
-      import { rmSync } from 'node:fs';
-      import { sh, stopOnSignal } from ${JSON.stringify(path.join(root, 'dist/bench/lane.js'))};
-      stopOnSignal(() => rmSync(process.env.WORK, { recursive: true, force: true }));
-      await sh(process.env.WORK, ${JSON.stringify(`sh -c 'trap "" TERM; echo $$ > "$FIFO"; exec sleep 600' & wait`)}, process.env, () => {});
-    `;
-    const bench = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, WORK: work, FIFO: fifo },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
-    const stubborn = Number((await readFifo(fifo, exited)).trim());
-    onTestFinished(() => {
-      if (!processGone(stubborn)) process.kill(stubborn, 'SIGKILL');
-    });
+    const { bench, work, pid: stubborn, exited } = await benchRunning(`sh -c 'trap "" TERM; echo $$ > "$FIFO"; exec sleep 600' & wait`);
     bench.kill('SIGTERM');
     expect(await exited).toBe(143);
     expect(processGone(stubborn)).toBe(true);

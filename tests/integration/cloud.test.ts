@@ -65,6 +65,11 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
     }
 
     const request = { command: 'unused', cwd: '/unused', env: {}, stageKey: 'p/s' };
+    /** What the CLI's executor asks for a cloud stage: `command` sent as job `jobId`, run in `cwd` under the worker's root. */
+    const sent = (dispatcher: CloudDispatcher, jobId: string, command: string, job: { cwd?: string; env?: Record<string, string> } = {}) => ({
+      ...request,
+      dispatch: { settings: dispatcher.settings, jobId, job: { command, cwd: job.cwd ?? '.', env: job.env ?? {}, stageKey: 'p/s' } },
+    });
     const local = createSpawnExecutor(createRealClock());
 
     it('delivers every chunk in order, with the exit code, the cwd under the worker root and only the env sent', async () => {
@@ -72,14 +77,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         const chunks: ExecChunk[] = [];
         const command = 'for i in $(seq 1 200); do echo "line $i"; done; echo "$PWD $FROM_WORKER ${SENT:-} ${HOME:-nohome}" >&2; exit 3';
         const exec = dispatcher.start(
-          {
-            ...request,
-            dispatch: {
-              settings: dispatcher.settings,
-              jobId: stageJobId('run-a', 1),
-              job: { command, cwd: 'sub', env: { SENT: 'sent' }, stageKey: 'p/s' },
-            },
-          },
+          sent(dispatcher, stageJobId('run-a', 1), command, { cwd: 'sub', env: { SENT: 'sent' } }),
           async (chunk) => {
             chunks.push(chunk);
           },
@@ -97,31 +95,9 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
 
     it('reports a signal, and a cwd outside the root as an error of the stage', async () => {
       await withWorker(async (dispatcher) => {
-        const killed = dispatcher.start(
-          {
-            ...request,
-            dispatch: {
-              settings: dispatcher.settings,
-              jobId: stageJobId('run-b', 1),
-              job: { command: 'kill -TERM $$', cwd: '.', env: {}, stageKey: 'p/s' },
-            },
-          },
-          () => undefined,
-          local,
-        );
+        const killed = dispatcher.start(sent(dispatcher, stageJobId('run-b', 1), 'kill -TERM $$'), () => undefined, local);
         expect(await killed.done).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
-        const outside = dispatcher.start(
-          {
-            ...request,
-            dispatch: {
-              settings: dispatcher.settings,
-              jobId: stageJobId('run-b', 2),
-              job: { command: 'true', cwd: '../..', env: {}, stageKey: 'p/s' },
-            },
-          },
-          () => undefined,
-          local,
-        );
+        const outside = dispatcher.start(sent(dispatcher, stageJobId('run-b', 2), 'true', { cwd: '../..' }), () => undefined, local);
         await expect(outside.done).rejects.toThrow(/outside the worker's root/);
       });
     });
@@ -152,18 +128,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         },
       };
       await withWorker(async (dispatcher) => {
-        const exec = dispatcher.start(
-          {
-            ...request,
-            dispatch: {
-              settings: dispatcher.settings,
-              jobId: stageJobId('run-g', 1),
-              job: { command: 'echo at-once', cwd: '.', env: {}, stageKey: 'p/s' },
-            },
-          },
-          () => undefined,
-          local,
-        );
+        const exec = dispatcher.start(sent(dispatcher, stageJobId('run-g', 1), 'echo at-once'), () => undefined, local);
         expect(await exec.done).toMatchObject({ exitCode: 0, signal: null });
       }, watched);
       expect(gated).toEqual([true]);
@@ -182,7 +147,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         }
         const chunks: ExecChunk[] = [];
         const exec = dispatcher.start(
-          { ...request, dispatch: { settings: dispatcher.settings, jobId, job: { command: 'echo again', cwd: '.', env: {}, stageKey: 'p/s' } } },
+          sent(dispatcher, jobId, 'echo again'),
           async (chunk) => {
             chunks.push(chunk);
           },
@@ -204,18 +169,7 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
     it('cancels a running stage on its worker (its process group stops)', async () => {
       await withWorker(async (dispatcher) => {
         let cancel: (() => void) | null = null;
-        const exec = dispatcher.start(
-          {
-            ...request,
-            dispatch: {
-              settings: dispatcher.settings,
-              jobId: stageJobId('run-c', 1),
-              job: { command: 'echo started; exec sleep 600', cwd: '.', env: {}, stageKey: 'p/s' },
-            },
-          },
-          () => cancel?.(),
-          local,
-        );
+        const exec = dispatcher.start(sent(dispatcher, stageJobId('run-c', 1), 'echo started; exec sleep 600'), () => cancel?.(), local);
         cancel = () => exec.cancel('SIGINT');
         expect(await exec.done).toMatchObject({ exitCode: null, signal: 'SIGINT' });
       });
