@@ -2,13 +2,13 @@
 // are not rerun; the resume is recorded in the manifest and the logs are appended to.
 import { findPipeline } from '../config/load-config.js';
 import { dirname, join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, writeError } from '../errors.js';
 import { eventLine } from '../events/events.js';
 import { readManifest, runPaths, type RunPaths } from '../persist/manifest-writer.js';
 import { ManifestPersister } from '../persist/persister.js';
 import { HEARTBEAT_INTERVAL_MS } from '../run/heartbeat.js';
 import type { Manifest, ResumeEvent } from '../manifest/schema.js';
-import { prepareResume, recordResumeEvent } from '../manifest/transitions.js';
+import { prepareResume, recordResumeEvent, resumedFrom, stagesToRerun } from '../manifest/transitions.js';
 import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
 import { driveRun, isAlways, openRun, resolvePipeline, type RunResult } from '../run/drive-run.js';
@@ -18,7 +18,7 @@ import { commandWithheld } from '../run/sinks/privacy-filter.js';
 import { execPipeline, EXEC_PIPELINE_ID } from './exec.js';
 import { findRun } from './find-run.js';
 import { prepareInvocation, withSignals } from './invocation.js';
-import { commandLogPath, isoTime, repoRelative, resolveRoots } from '../layout/run-layout.js';
+import { commandLogPath, errorFilePath, isoTime, repoRelative, resolveRoots, setAsideErrorFilePath } from '../layout/run-layout.js';
 
 export type ResumeOptions = { run: string; token?: string; actor?: string; reason?: string };
 
@@ -128,6 +128,48 @@ export async function firstExecBeginCwd(fs: FileSink, path: string, label: strin
   }
 }
 
+/** An error file a resume sets aside: `from` its current name (null when an earlier try of this resume already moved it) `to` its invocation's. */
+type SetAside = { from: string | null; to: string };
+
+/**
+ * The error files of the stages a resume runs again (docs/contracts.md §7), looked for on disk
+ * rather than in the manifest: a process killed between writing a stage's error file and its
+ * manifest entry leaves one the manifest does not name. Their new names carry the number of
+ * the invocation that wrote them, the one this resume follows: 1 + the accepted resumes before
+ * it. A resume that stopped after moving a file and before its manifest landed left the file
+ * under that same name, where this one finds it.
+ */
+async function errorFilesToSetAside(fs: FileSink, paths: RunPaths, manifest: Manifest, rerun: number[]): Promise<SetAside[]> {
+  const invocation = 1 + manifest.resume_events.filter((event) => event.outcome === 'accepted').length;
+  const found: SetAside[] = [];
+  for (const i of rerun) {
+    const entry = manifest.commands[i]!;
+    if (entry.kind !== 'command') continue;
+    const from = errorFilePath(paths, entry.index, entry.id);
+    const to = setAsideErrorFilePath(paths, entry.index, entry.id, invocation);
+    if (await fs.exists(from)) found.push({ from, to });
+    else if (await fs.exists(to)) found.push({ from: null, to });
+  }
+  return found;
+}
+
+async function copyFile(fs: FileSink, from: string, to: string): Promise<void> {
+  const bytes = await fs.readFile(from);
+  try {
+    await fs.writeAtomic(to, bytes);
+  } catch (error) {
+    throw writeError(to, error);
+  }
+}
+
+async function removeFile(fs: FileSink, path: string): Promise<void> {
+  try {
+    await fs.remove(path);
+  } catch (error) {
+    throw writeError(path, error, 'could not remove');
+  }
+}
+
 export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promise<RunResult> {
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const found = await findRun(runtime.fs, roots, options.run);
@@ -193,17 +235,27 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
       const nowMs = runtime.clock.now();
       const actor = options.actor ?? 'cli';
       const reason = options.reason ?? 'manual-resume';
+      const always = (i: number) => isAlways(pipeline.stages[i]!);
+      // After takeOver: nothing the dead owner left running still writes an error file.
+      const setAside = await errorFilesToSetAside(runtime.fs, paths, current, stagesToRerun(current, always));
       handedOver = true;
       const ctx = openRun(invocation, pipeline, paths, current, ownership, toolRuns);
       // One transition (the event and the reset), not forced: the first rerun stage's start
       // writes the resumed state before its child starts.
       let rerun: number[] = [];
       try {
+        // The earlier invocation's error files: first kept under their new names (the manifest
+        // on disk still names the old ones, which stay until the resume is under way)...
+        for (const file of setAside) if (file.from !== null) await copyFile(runtime.fs, file.from, file.to);
+        const errorFiles = setAside.map((file) => repoRelative(paths, file.to));
         await ctx.persister.update((m) => {
-          recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover });
-          rerun = prepareResume(m, nowMs, (i) => isAlways(pipeline.stages[i]!));
+          const resumed_from = resumedFrom(m, errorFiles);
+          recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover, resumed_from });
+          rerun = prepareResume(m, nowMs, always);
         });
         await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
+        // ...then gone from the names that say "the current state", before any stage runs again.
+        for (const file of setAside) if (file.from !== null) await removeFile(runtime.fs, file.from);
       } catch (error) {
         await ownership.release();
         throw error;

@@ -148,6 +148,15 @@ export function errorFilePath(paths: RunLayout, index: number, stageId: string):
   return join(paths.errorsDir, `${commandFileStem(index, stageId)}.json`);
 }
 
+/**
+ * Where a resume sets aside the error file a stage left in the run's invocation `invocation`
+ * (1: the start that created the run, n + 1: its n-th accepted resume) before the stage runs
+ * again (docs/contracts.md §7). A slug has no `.`, so it never names another stage's file.
+ */
+export function setAsideErrorFilePath(paths: RunLayout, index: number, stageId: string, invocation: number): string {
+  return join(paths.errorsDir, `${commandFileStem(index, stageId)}.invocation-${invocation}.json`);
+}
+
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }

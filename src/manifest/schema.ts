@@ -72,6 +72,19 @@ export const resumeEventSchema = z.strictObject({
    * the run's directory; `processes` counts them all.
    */
   stopped_process_group: z.strictObject({ stage: z.string(), pgid: z.number().int().nullable(), processes: z.number().int() }).optional(),
+  /**
+   * An accepted resume only: the invocation it follows, as the run stood when it was resumed
+   * (its status and status_detail), and the error files of its stages that run again, set aside
+   * under names that say they are that invocation's (`errors/NN-<slug>.invocation-<n>.json`,
+   * repo-relative) so that `errors/NN-<slug>.json` is only ever the current state's.
+   */
+  resumed_from: z
+    .strictObject({
+      status: runStatusSchema,
+      status_detail: z.string().nullable(),
+      error_files: z.array(z.string()),
+    })
+    .optional(),
 });
 
 export const childRunSchema = z.strictObject({

@@ -2,7 +2,7 @@
 // and the golden replay drive them without touching disk.
 import { isoTime } from '../layout/run-layout.js';
 import { HEARTBEAT_INTERVAL_SECONDS, HEARTBEAT_STALE_AFTER_SECONDS } from './heartbeat-timing.js';
-import type { ChildRun, CommandEntry, GuardrailStatus, Handle, Manifest, PrivacyDecision, ResumeEvent, RunStatus } from './schema.js';
+import type { ChildRun, CommandEntry, GuardrailStatus, Handle, Manifest, ManifestView, PrivacyDecision, ResumeEvent, RunStatus } from './schema.js';
 
 export type ManifestStage = { id: string; title: string; kind: 'command' | 'subpipeline'; command: string | null; report?: string | undefined };
 
@@ -277,16 +277,36 @@ export function recordResumeEvent(manifest: Manifest, event: ResumeEvent): void 
 }
 
 /**
+ * The stages (0-based) a resume runs again: those not succeeded or skipped, and each `always`
+ * stage (`always(i)`) after the first of them.
+ */
+export function stagesToRerun(manifest: Pick<ManifestView, 'commands'>, always: (i: number) => boolean = () => false): number[] {
+  const rerun: number[] = [];
+  manifest.commands.forEach((entry, i) => {
+    const again = rerun.length > 0 && always(i) && entry.status === 'succeeded';
+    if (again || (entry.status !== 'succeeded' && entry.status !== 'skipped')) rerun.push(i);
+  });
+  return rerun;
+}
+
+/**
+ * What an accepted resume records of the invocation it follows: the run's status as it stood,
+ * and the error files of that invocation set aside (repo-relative), before prepareResume
+ * changes anything.
+ */
+export function resumedFrom(manifest: Manifest, errorFiles: string[]): NonNullable<ResumeEvent['resumed_from']> {
+  return { status: manifest.status, status_detail: manifest.status_detail, error_files: errorFiles };
+}
+
+/**
  * Puts a failed or cancelled run back in progress: stages not succeeded or skipped are pending
  * again, and so is each `always` stage (`always(i)`) after the first of them: it ran on the
  * failed run's state (the lane's review packet), so it runs again on the resumed one.
  */
 export function prepareResume(manifest: Manifest, nowMs: number, always: (i: number) => boolean = () => false): number[] {
-  const rerun: number[] = [];
-  manifest.commands.forEach((entry, i) => {
-    const again = rerun.length > 0 && always(i) && entry.status === 'succeeded';
-    if (!again && (entry.status === 'succeeded' || entry.status === 'skipped')) return;
-    rerun.push(i);
+  const rerun = stagesToRerun(manifest, always);
+  for (const i of rerun) {
+    const entry = manifest.commands[i]!;
     updateCommandStatus(manifest, i, {
       status: 'pending',
       started_at: null,
@@ -297,7 +317,7 @@ export function prepareResume(manifest: Manifest, nowMs: number, always: (i: num
       sub_run_id: null,
       ...(entry.report !== undefined ? { report: null } : {}),
     });
-  });
+  }
   manifest.metrics_recorded = false;
   manifest.summary = null;
   markRunInProgress(manifest, nowMs);

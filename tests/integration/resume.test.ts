@@ -1,7 +1,7 @@
 // `resume --run`: only stages not yet succeeded run again, logs are appended, the resume is
 // recorded; wrong tokens, finished, live, missing and corrupted runs are refused.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,9 +90,16 @@ describe('resume', () => {
       ['succeeded', 0, 'last'],
     ]);
     expect(m.commands[1].error_file).toBeNull();
+    expect(readdirSync(join(run.dir, 'errors'))).toEqual(['02-flaky.invocation-1.json']);
+    expect(run.errorFile('02-flaky.invocation-1.json')).toMatchObject({ command_id: 'flaky', details: { exit_code: 4, stderr: 'not yet\n' } });
     expect(m.resume_events).toHaveLength(1);
     expect(Object.keys(m.resume_events[0]).slice(0, 4)).toEqual(['timestamp', 'actor', 'reason', 'outcome']);
-    expect(m.resume_events[0]).toMatchObject({ actor: 'tester', reason: 'flag fixed', outcome: 'accepted' });
+    expect(m.resume_events[0]).toMatchObject({
+      actor: 'tester',
+      reason: 'flag fixed',
+      outcome: 'accepted',
+      resumed_from: { status: 'failed', status_detail: 'stage:flaky:failed', error_files: [`${m.artifact_root}/errors/02-flaky.invocation-1.json`] },
+    });
     expect(m.summary).not.toContain('failed with exit code 4');
 
     // One metrics line per terminal state of the run.
@@ -117,7 +124,19 @@ describe('resume', () => {
     const run = runFiles(root, id);
     const m = run.manifest();
     expect(m).toMatchObject({ pipeline_id: 'exec', status: 'succeeded', status_detail: null });
-    expect(m.resume_events).toEqual([{ timestamp: m.resume_events[0].timestamp, actor: 'cli', reason: 'manual-resume', outcome: 'accepted' }]);
+    const artifactRoot = m.artifact_root as string;
+    expect(m.resume_events).toEqual([
+      {
+        timestamp: m.resume_events[0].timestamp,
+        actor: 'cli',
+        reason: 'manual-resume',
+        outcome: 'accepted',
+        resumed_from: { status: 'failed', status_detail: 'exec-failed', error_files: [`${artifactRoot}/errors/01-exec.invocation-1.json`] },
+      },
+    ]);
+    // The failed attempt's error file is kept under its invocation's name, not beside the stage that succeeded.
+    expect(readdirSync(join(run.dir, 'errors'))).toEqual(['01-exec.invocation-1.json']);
+    expect(run.errorFile('01-exec.invocation-1.json')).toMatchObject({ command_id: 'exec', reason: 'command-failed', details: { exit_code: 5 } });
     const begins = run.runner().filter((e) => e.type === 'exec:begin');
     expect(begins.map((e) => e.cwd)).toEqual(['sub', 'sub']);
     expect(readFileSync(join(root, 'sub/where.txt'), 'utf8').trim()).toMatch(/\/sub$/);

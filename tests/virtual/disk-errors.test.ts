@@ -367,5 +367,24 @@ describe('a write of the run that fails (issue 16, item 4)', () => {
     expect(w.runtime.clock.pendingTimers(), 'timers left when the CLI returned').toBe(0);
     expect(w.runtime.fs.files().get(`${runDir(w)}/manifest.json`)).toEqual(before);
     expect(w.log).toEqual(['start p/a']);
+    // The failed stage's error file, which that manifest names, is still where it says.
+    expect(manifestOnDisk(w).commands[0]!.error_file).toMatch(/\/errors\/01-a\.json$/);
+    expect(w.runtime.fs.files().has(`${runDir(w)}/errors/01-a.json`)).toBe(true);
+  });
+
+  it('a resume that cannot set aside the failed stage error file: one line naming it, nothing run, the manifest and the error file as they were', async () => {
+    const w = world(TWO, { 'p/a': { exit: { exitCode: 3, signal: null } } });
+    expect((await invoke(w, ['start', 'p'])).code).toBe(1);
+    const dir = runDir(w);
+    const before = new Map([...w.runtime.fs.files()].filter(([path]) => path.endsWith('/manifest.json') || path.includes('/errors/')));
+    inject(w.runtime, [{ op: 'writeAtomic', when: (p) => p.endsWith('/errors/01-a.invocation-1.json'), error: enospc }]);
+    const resume = await invoke(w, ['resume', '--run', manifestOnDisk(w).run_id]);
+    expect(resume.code).toBe(1);
+    expect(messageLines(resume.stderr)).toEqual([
+      `codex-orchestrator: could not write ${dir}/errors/01-a.invocation-1.json: ENOSPC: no space left on device`,
+    ]);
+    expect(w.runtime.clock.pendingTimers(), 'timers left when the CLI returned').toBe(0);
+    expect(new Map([...w.runtime.fs.files()].filter(([path]) => path.endsWith('/manifest.json') || path.includes('/errors/')))).toEqual(before);
+    expect(w.log).toEqual(['start p/a']);
   });
 });

@@ -201,7 +201,15 @@ describe('resume accepted', () => {
     expect(result.status).toBe('succeeded');
     expect(world.starts).toEqual(['ci/prepare in /repo', 'ci/migrate in /repo', 'ci/migrate in /repo']);
     const m = readManifestFile(world);
-    expect(m.resume_events).toEqual([{ timestamp: '2026-08-01T09:02:00.000Z', actor: 'ops', reason: 'fixed', outcome: 'accepted' }]);
+    expect(m.resume_events).toEqual([
+      {
+        timestamp: '2026-08-01T09:02:00.000Z',
+        actor: 'ops',
+        reason: 'fixed',
+        outcome: 'accepted',
+        resumed_from: { status: 'failed', status_detail: 'stage:migrate:failed', error_files: [errorFile(world, 'migrate', 1)] },
+      },
+    ]);
     expect(m.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded']);
     const log = world.runtime.fs
       .files()
@@ -215,8 +223,101 @@ describe('resume accepted', () => {
     const world = await failedRun();
     await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
     expect(readManifestFile(world).resume_events).toEqual([
-      { timestamp: '2026-08-01T09:00:00.000Z', actor: 'cli', reason: 'manual-resume', outcome: 'accepted' },
+      {
+        timestamp: '2026-08-01T09:00:00.000Z',
+        actor: 'cli',
+        reason: 'manual-resume',
+        outcome: 'accepted',
+        resumed_from: { status: 'failed', status_detail: 'stage:migrate:failed', error_files: [errorFile(world, 'migrate', 1)] },
+      },
     ]);
+  });
+});
+
+/** The run's error files (repo-relative), sorted. */
+function errorFiles(world: World): string[] {
+  const errors = `${world.runDir}/errors/`;
+  return [...world.runtime.fs.files().keys()].filter((path) => path.startsWith(errors)).map((path) => path.slice(ROOT.length + 1));
+}
+
+/** The repo-relative path of a `ci` stage's error file: the current one, or the one set aside from `invocation`. */
+function errorFile(world: World, stage: 'prepare' | 'migrate', invocation?: number): string {
+  const stem = `${world.runDir.slice(ROOT.length + 1)}/errors/0${stage === 'prepare' ? 1 : 2}-${stage}`;
+  return invocation === undefined ? `${stem}.json` : `${stem}.invocation-${invocation}.json`;
+}
+
+const fileText = (world: World, repoPath: string) => world.runtime.fs.files().get(`${ROOT}/${repoPath}`)?.toString('utf8');
+
+describe('resume sets aside the error files of the invocation it follows (docs/contracts.md §7)', () => {
+  it('a stage that failed, then succeeded on resume: its error file is kept as invocation 1, named by the resume event, and errors/02-migrate.json is gone', async () => {
+    const world = await failedRun();
+    const failedOnce = fileText(world, errorFile(world, 'migrate'));
+    expect(JSON.parse(failedOnce!)).toMatchObject({ command_id: 'migrate', reason: 'command-failed', details: { exit_code: 4 } });
+    expect(readManifestFile(world).commands[1]!.error_file).toBe(errorFile(world, 'migrate'));
+
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    const m = readManifestFile(world);
+    expect(m.status).toBe('succeeded');
+    expect(m.commands[1]).toMatchObject({ status: 'succeeded', error_file: null });
+    // Before the fix the failed attempt's file stayed as errors/02-migrate.json beside a stage that succeeded.
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1)]);
+    expect(fileText(world, errorFile(world, 'migrate', 1))).toBe(failedOnce);
+    expect(m.resume_events.at(-1)!.resumed_from).toEqual({
+      status: 'failed',
+      status_detail: 'stage:migrate:failed',
+      error_files: [errorFile(world, 'migrate', 1)],
+    });
+  });
+
+  it('failing again: errors/02-migrate.json is the current failure (its entry names it), each earlier one kept under its invocation', async () => {
+    const world = await failedRun({ 'ci/migrate': [4, 5, 6] });
+    const first = fileText(world, errorFile(world, 'migrate'));
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    let m = readManifestFile(world);
+    expect(m.status).toBe('failed');
+    expect(m.commands[1]!.error_file).toBe(errorFile(world, 'migrate'));
+    expect(JSON.parse(fileText(world, errorFile(world, 'migrate'))!)).toMatchObject({ details: { exit_code: 5 } });
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1), errorFile(world, 'migrate')]);
+    const second = fileText(world, errorFile(world, 'migrate'));
+
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    m = readManifestFile(world);
+    expect(JSON.parse(fileText(world, errorFile(world, 'migrate'))!)).toMatchObject({ details: { exit_code: 6 } });
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1), errorFile(world, 'migrate', 2), errorFile(world, 'migrate')]);
+    expect([fileText(world, errorFile(world, 'migrate', 1)), fileText(world, errorFile(world, 'migrate', 2))]).toEqual([first, second]);
+    expect(m.resume_events.map((event) => event.resumed_from?.error_files)).toEqual([
+      [errorFile(world, 'migrate', 1)],
+      [errorFile(world, 'migrate', 2)],
+    ]);
+
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(readManifestFile(world).status).toBe('succeeded');
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1), errorFile(world, 'migrate', 2), errorFile(world, 'migrate', 3)]);
+  });
+
+  it('an error file the manifest does not name (its process died before the entry) is set aside too; one an earlier try already moved is found under its new name', async () => {
+    const world = await failedRun();
+    const text = fileText(world, errorFile(world, 'migrate'))!;
+    // The process died after writing the error file, before the stage's end reached the manifest.
+    writeManifestFile(world, (m) => {
+      Object.assign(m, { status: 'in_progress', status_detail: null, completed_at: null });
+      Object.assign(m.commands[1]!, { status: 'running', completed_at: null, exit_code: null, summary: null, error_file: null });
+    });
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1)]);
+    expect(readManifestFile(world).resume_events[0]!.resumed_from).toEqual({
+      status: 'in_progress',
+      status_detail: null,
+      error_files: [errorFile(world, 'migrate', 1)],
+    });
+
+    // A resume that moved the file and stopped before its manifest landed: the next one names it.
+    const again = await failedRun();
+    await again.runtime.fs.remove(`${ROOT}/${errorFile(again, 'migrate')}`);
+    again.runtime.fs.seedFile(`${ROOT}/${errorFile(again, 'migrate', 1)}`, text);
+    await driveToCompletion(again.runtime, () => resumeRun(again.runtime, { run: again.runId }));
+    expect(errorFiles(again)).toEqual([errorFile(again, 'migrate', 1)]);
+    expect(readManifestFile(again).resume_events[0]!.resumed_from!.error_files).toEqual([errorFile(again, 'migrate', 1)]);
   });
 });
 
