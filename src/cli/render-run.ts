@@ -1,4 +1,5 @@
 // What the CLI prints when a run ends (start, resume, exec): loaded with those commands only.
+import { completedRunningMs } from '../manifest/projection.js';
 import { runExitCode } from '../outcome/exit-codes.js';
 import { formatStatusDetail } from '../outcome/status-detail.js';
 import { formatStageTotals, stageTotals } from '../outcome/stage-totals.js';
@@ -59,7 +60,9 @@ function endLines(result: RunResult): string[] {
       ...failed.lastLines.map((line) => `    ${line}`),
     );
   }
-  const seconds = m.completed_at === null ? null : (Date.parse(m.completed_at) - Date.parse(m.started_at)) / 1000;
+  // The run's duration: the time its invocations ran, not the time it sat failed before a resume.
+  const ms = completedRunningMs(m);
+  const seconds = ms === null ? null : ms / 1000;
   // The run's status in the manifest may lag the result's (a write that failed): count by the result's.
   lines.push(
     `  ${formatStageTotals(stageTotals({ status: result.status, commands: m.commands }))}${seconds === null ? '' : ` (${seconds.toFixed(1)}s)`}`,

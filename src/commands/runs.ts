@@ -4,6 +4,7 @@
 // subpipeline's, with `parent_run_id`) is shown by its parent, never listed on its own.
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { completedRunningMs } from '../manifest/projection.js';
 import type { Manifest } from '../manifest/schema.js';
 import { readManifest } from '../persist/manifest-writer.js';
 import { MANIFEST_FILE, repoRelative, resolveRoots, runDirectory, type Roots } from '../layout/run-layout.js';
@@ -19,7 +20,7 @@ export type RunListEntry = {
   status_detail: string | null;
   started_at: string;
   completed_at: string | null;
-  /** From start to end; null while the run has not ended. */
+  /** The time its invocations ran (src/manifest/projection.ts runningMs); null while the run has not ended. */
   duration_ms: number | null;
   stages: StageTotals;
   manifest: string;
@@ -56,7 +57,7 @@ export async function listRuns(runtime: Runtime, options: { task?: string; limit
       status_detail: m.status_detail,
       started_at: m.started_at,
       completed_at: m.completed_at,
-      duration_ms: m.completed_at === null ? null : Date.parse(m.completed_at) - Date.parse(m.started_at),
+      duration_ms: completedRunningMs(m),
       stages: stageTotals(m),
       manifest: repoRelative(roots, found.manifestPath),
     })),

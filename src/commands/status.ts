@@ -1,6 +1,6 @@
 // `status --run <id>`: a run's state from its manifest, once or (with --watch) until it ends.
-import { runIdentity } from '../manifest/projection.js';
 import { heartbeatStale } from '../manifest/liveness.js';
+import { completedRunningMs, runIdentity } from '../manifest/projection.js';
 import type { Manifest } from '../manifest/schema.js';
 import { readManifest, runPaths } from '../persist/manifest-writer.js';
 import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
@@ -17,6 +17,13 @@ export type RunStatusView = {
   status_detail: string | null;
   started_at: string;
   completed_at: string | null;
+  /**
+   * The run's duration, as `runs` gives it: the time its invocations ran (a resumed run's is
+   * less than completed_at - started_at); null while it has not ended.
+   */
+  duration_ms: number | null;
+  /** How many times it was run: 1, plus its accepted resumes. */
+  invocations: number;
   updated_at: string;
   heartbeat_at: string | null;
   heartbeat_stale: boolean;
@@ -51,6 +58,8 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
     status_detail: manifest.status_detail,
     started_at: manifest.started_at,
     completed_at: manifest.completed_at,
+    duration_ms: completedRunningMs(manifest),
+    invocations: 1 + manifest.resume_events.filter((event) => event.outcome === 'accepted').length,
     updated_at: manifest.updated_at,
     heartbeat_at: manifest.heartbeat_at,
     heartbeat_stale: heartbeatStale(manifest, nowMs),
@@ -92,6 +101,13 @@ function ownerLines(view: RunStatusView): string[] {
   return [`  owner:     ${who}`];
 }
 
+/** `1.2s`; a resumed run's says what it counts (its start to its end is longer). */
+function durationText(view: RunStatusView): string {
+  if (view.duration_ms === null) return '-';
+  const seconds = `${(view.duration_ms / 1000).toFixed(1)}s`;
+  return view.invocations > 1 ? `${seconds} (the time its ${view.invocations} invocations ran)` : seconds;
+}
+
 export function renderStatus(view: RunStatusView): string {
   const lines = [
     `Run ${view.run_id} (task ${view.task_id}, pipeline ${view.pipeline_id})`,
@@ -99,6 +115,7 @@ export function renderStatus(view: RunStatusView): string {
     ...ownerLines(view),
     `  started:   ${view.started_at}`,
     `  completed: ${view.completed_at ?? '-'}`,
+    `  duration:  ${durationText(view)}`,
     `  manifest:  ${view.manifest}`,
     '  stages:',
   ];

@@ -74,14 +74,18 @@ export const resumeEventSchema = z.strictObject({
   stopped_process_group: z.strictObject({ stage: z.string(), pgid: z.number().int().nullable(), processes: z.number().int() }).optional(),
   /**
    * An accepted resume only: the invocation it follows, as the run stood when it was resumed
-   * (its status and status_detail), and the error files of its stages that run again, set aside
-   * under names that say they are that invocation's (`errors/NN-<slug>.invocation-<n>.json`,
-   * repo-relative) so that `errors/NN-<slug>.json` is only ever the current state's.
+   * (its status and status_detail), when that invocation stopped running (`ended_at`: its
+   * completed_at, else its last heartbeat_at: the run's duration counts the time each
+   * invocation ran, not the time between them), and the error files of its stages that run
+   * again, set aside under names that say they are that invocation's
+   * (`errors/NN-<slug>.invocation-<n>.json`, repo-relative) so that `errors/NN-<slug>.json` is
+   * only ever the current state's.
    */
   resumed_from: z
     .strictObject({
       status: runStatusSchema,
       status_detail: z.string().nullable(),
+      ended_at: isoTime,
       error_files: z.array(z.string()),
     })
     .optional(),

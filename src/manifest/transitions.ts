@@ -291,11 +291,18 @@ export function stagesToRerun(manifest: Pick<ManifestView, 'commands'>, always: 
 
 /**
  * What an accepted resume records of the invocation it follows: the run's status as it stood,
- * and the error files of that invocation set aside (repo-relative), before prepareResume
- * changes anything.
+ * when that invocation stopped running, and its error files set aside (repo-relative), before
+ * prepareResume changes anything. An invocation that never ended the run (its process died,
+ * or gave the run up) stopped running at its last heartbeat, the last instant it was known
+ * to run (`updated_at` would count a blocked resume's write since).
  */
 export function resumedFrom(manifest: Manifest, errorFiles: string[]): NonNullable<ResumeEvent['resumed_from']> {
-  return { status: manifest.status, status_detail: manifest.status_detail, error_files: errorFiles };
+  return {
+    status: manifest.status,
+    status_detail: manifest.status_detail,
+    ended_at: manifest.completed_at ?? manifest.heartbeat_at ?? manifest.updated_at,
+    error_files: errorFiles,
+  };
 }
 
 /**

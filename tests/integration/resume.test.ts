@@ -118,6 +118,7 @@ describe('resume', () => {
     const first = await runCliProcess(['exec', '--cwd', 'sub', '--', 'sh', '-c', 'test -f ../flag || exit 5; pwd -P > where.txt'], { cwd: root });
     expect(first.code, first.stderr).toBe(5);
     const id = onlyRunId(root);
+    const firstEnd = runFiles(root, id).manifest().completed_at as string;
     writeFileSync(join(root, 'flag'), '');
     const result = await runCliProcess(['resume', '--run', id], { cwd: root });
     expect(result.code, result.stderr).toBe(0);
@@ -131,7 +132,12 @@ describe('resume', () => {
         actor: 'cli',
         reason: 'manual-resume',
         outcome: 'accepted',
-        resumed_from: { status: 'failed', status_detail: 'exec-failed', error_files: [`${artifactRoot}/errors/01-exec.invocation-1.json`] },
+        resumed_from: {
+          status: 'failed',
+          status_detail: 'exec-failed',
+          ended_at: firstEnd,
+          error_files: [`${artifactRoot}/errors/01-exec.invocation-1.json`],
+        },
       },
     ]);
     // The failed attempt's error file is kept under its invocation's name, not beside the stage that succeeded.

@@ -61,6 +61,8 @@ describe('status', () => {
       'status_detail',
       'started_at',
       'completed_at',
+      'duration_ms',
+      'invocations',
       'updated_at',
       'heartbeat_at',
       'heartbeat_stale',
@@ -79,6 +81,9 @@ describe('status', () => {
       status_detail: 'stage:test:failed',
       started_at: m.started_at,
       completed_at: m.completed_at,
+      // Never resumed: the duration is its start to its end.
+      duration_ms: Date.parse(m.completed_at) - Date.parse(m.started_at),
+      invocations: 1,
       updated_at: m.updated_at,
       heartbeat_at: m.heartbeat_at,
       heartbeat_stale: false,

@@ -11,7 +11,8 @@ import { PLAN_MODE_LEGEND, renderPlan, type Plan } from '../../src/commands/plan
 import { PLAN_PRESET, resolveExecutionMode, type ModeInputs } from '../../src/run/execution-mode.js';
 import { resumeRun, type ResumeOptions } from '../../src/commands/resume.js';
 import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
-import type { Executor } from '../../src/runtime/types.js';
+import type { ExecResult, Executor } from '../../src/runtime/types.js';
+import type { VirtualClock } from '../../src/runtime/virtual-clock.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
 
 const ROOT = '/repo';
@@ -207,7 +208,12 @@ describe('resume accepted', () => {
         actor: 'ops',
         reason: 'fixed',
         outcome: 'accepted',
-        resumed_from: { status: 'failed', status_detail: 'stage:migrate:failed', error_files: [errorFile(world, 'migrate', 1)] },
+        resumed_from: {
+          status: 'failed',
+          status_detail: 'stage:migrate:failed',
+          ended_at: '2026-08-01T09:00:00.000Z',
+          error_files: [errorFile(world, 'migrate', 1)],
+        },
       },
     ]);
     expect(m.commands.map((c) => c.status)).toEqual(['succeeded', 'succeeded']);
@@ -228,7 +234,12 @@ describe('resume accepted', () => {
         actor: 'cli',
         reason: 'manual-resume',
         outcome: 'accepted',
-        resumed_from: { status: 'failed', status_detail: 'stage:migrate:failed', error_files: [errorFile(world, 'migrate', 1)] },
+        resumed_from: {
+          status: 'failed',
+          status_detail: 'stage:migrate:failed',
+          ended_at: '2026-08-01T09:00:00.000Z',
+          error_files: [errorFile(world, 'migrate', 1)],
+        },
       },
     ]);
   });
@@ -265,6 +276,7 @@ describe('resume sets aside the error files of the invocation it follows (docs/c
     expect(m.resume_events.at(-1)!.resumed_from).toEqual({
       status: 'failed',
       status_detail: 'stage:migrate:failed',
+      ended_at: '2026-08-01T09:00:00.000Z',
       error_files: [errorFile(world, 'migrate', 1)],
     });
   });
@@ -308,6 +320,7 @@ describe('resume sets aside the error files of the invocation it follows (docs/c
     expect(readManifestFile(world).resume_events[0]!.resumed_from).toEqual({
       status: 'in_progress',
       status_detail: null,
+      ended_at: '2026-08-01T09:00:00.000Z',
       error_files: [errorFile(world, 'migrate', 1)],
     });
 
@@ -318,6 +331,116 @@ describe('resume sets aside the error files of the invocation it follows (docs/c
     await driveToCompletion(again.runtime, () => resumeRun(again.runtime, { run: again.runId }));
     expect(errorFiles(again)).toEqual([errorFile(again, 'migrate', 1)]);
     expect(readManifestFile(again).resume_events[0]!.resumed_from!.error_files).toEqual([errorFile(again, 'migrate', 1)]);
+  });
+});
+
+describe("a resumed run's duration: the time its invocations ran, not the time it sat failed (docs/contracts.md §1 runs)", () => {
+  /** Each start of a stage takes the next [virtual ms, exit code] queued for it ([1000, 0] when none is left). */
+  function timed(plan: Record<string, Array<[number, number]>>): (clock: VirtualClock) => Executor {
+    return (clock) => ({
+      start(request) {
+        const [ms, code] = plan[request.stageKey]?.shift() ?? [1_000, 0];
+        const done = new Promise<ExecResult>((resolve) => clock.setTimeout(() => resolve({ exitCode: code, signal: null }), ms));
+        return { done, cancel: () => undefined };
+      },
+    });
+  }
+
+  /** prepare runs 2 s, migrate 3 s and fails: the first invocation ends at T0 + 5 s. Then `migrateAgain`. */
+  async function failedFor5s(migrateAgain: Array<[number, number]>): Promise<World> {
+    const runtime = createVirtualRuntime({
+      startMs: T0,
+      seed: 5,
+      cwd: ROOT,
+      executor: timed({ 'ci/prepare': [[2_000, 0]], 'ci/migrate': [[3_000, 4], ...migrateAgain] }),
+    });
+    runtime.fs.seedFile(`${ROOT}/codex.orchestrator.json`, JSON.stringify(CONFIG));
+    expect(await driveToCompletion(runtime, () => runCli(['start', 'ci', '--format', 'json'], runtime))).toBe(1);
+    return worldOf(runtime, []);
+  }
+
+  async function cli(world: World, argv: string[]): Promise<{ code: number; stdout: string }> {
+    const before = world.runtime.stdout.text().length;
+    const code = await driveToCompletion(world.runtime, () => runCli(argv, world.runtime));
+    return { code, stdout: world.runtime.stdout.text().slice(before) };
+  }
+
+  const metricsDurations = (world: World) =>
+    world.runtime.fs
+      .files()
+      .get(`${ROOT}/.runs/0101/metrics.json`)!
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { duration_seconds: number }).duration_seconds);
+
+  it('resumed ten minutes later, migrate runs 4 s: runs, status, the resume line, run-summary.json and the metrics line all say 9 s; started_at and completed_at stay the run’s first start and last end', async () => {
+    const world = await failedFor5s([[4_000, 0]]);
+    expect(readManifestFile(world).completed_at).toBe('2026-08-01T09:00:05.000Z');
+    world.runtime.clock.setNow(T0 + 600_000);
+    const resumed = await cli(world, ['resume', '--run', world.runId]);
+    expect(resumed.code).toBe(0);
+    // Before the fix every one of these said 604 s: from the first start to the end of the resume.
+    expect(resumed.stdout).toContain('  stages: 2 succeeded, 0 allowed to fail, 0 failed, 0 not run (9.0s)\n');
+
+    const m = readManifestFile(world);
+    expect([m.started_at, m.completed_at]).toEqual(['2026-08-01T09:00:00.000Z', '2026-08-01T09:10:04.000Z']);
+    expect(m.resume_events[0]!.resumed_from!.ended_at).toBe('2026-08-01T09:00:05.000Z');
+
+    const runs = JSON.parse((await cli(world, ['runs', '--format', 'json'])).stdout) as { runs: Array<Record<string, unknown>> };
+    expect(runs.runs[0]).toMatchObject({ started_at: m.started_at, completed_at: m.completed_at, duration_ms: 9_000 });
+    expect((await cli(world, ['runs'])).stdout.split('\n')[1]).toContain(`  ${m.started_at}  9.0s  stages: 2 succeeded`);
+
+    const status = JSON.parse((await cli(world, ['status', '--run', world.runId, '--format', 'json'])).stdout) as Record<string, unknown>;
+    expect(status).toMatchObject({ started_at: m.started_at, completed_at: m.completed_at, duration_ms: 9_000, invocations: 2 });
+    expect((await cli(world, ['status', '--run', world.runId])).stdout).toContain('  duration:  9.0s (the time its 2 invocations ran)\n');
+
+    const summary = JSON.parse(world.runtime.fs.files().get(`${world.runDir}/run-summary.json`)!.toString('utf8')) as { duration_seconds: number };
+    expect(summary.duration_seconds).toBe(9);
+    expect(metricsDurations(world)).toEqual([5, 9]);
+  });
+
+  it('resumed twice: each invocation counts from its resume to its end (8 + 5 + 7 s), and a blocked resume between them counts nothing', async () => {
+    const world = await failedFor5s([
+      [3_000, 4],
+      [7_000, 0],
+    ]);
+    world.runtime.clock.setNow(T0 + 60_000);
+    expect((await cli(world, ['resume', '--run', world.runId])).code).toBe(1); // 1:03 to 1:08: fails again after 3 s
+    world.runtime.clock.setNow(T0 + 120_000);
+    expect((await cli(world, ['resume', '--run', world.runId, '--token', '0'.repeat(64)])).code).toBe(2);
+    world.runtime.clock.setNow(T0 + 180_000);
+    expect((await cli(world, ['resume', '--run', world.runId])).code).toBe(0);
+    const m = readManifestFile(world);
+    expect(m.resume_events.map((e) => [e.outcome, e.resumed_from?.ended_at])).toEqual([
+      ['accepted', '2026-08-01T09:00:05.000Z'],
+      ['blocked', undefined],
+      ['accepted', '2026-08-01T09:01:03.000Z'],
+    ]);
+    expect(m.completed_at).toBe('2026-08-01T09:03:07.000Z');
+    const runs = JSON.parse((await cli(world, ['runs', '--format', 'json'])).stdout) as { runs: Array<{ duration_ms: number }> };
+    expect(runs.runs[0]!.duration_ms).toBe(15_000);
+    expect(metricsDurations(world)).toEqual([5, 8, 15]);
+  });
+
+  it('an invocation whose process died counts up to its last heartbeat; a resume recorded before issue 19 (no resumed_from) counts the time before it whole', async () => {
+    const world = await failedFor5s([[4_000, 0]]);
+    // The process died during migrate: the manifest still says in progress, last heartbeat at 09:00:04.
+    writeManifestFile(world, (m) => {
+      Object.assign(m, { status: 'in_progress', status_detail: null, completed_at: null, heartbeat_at: '2026-08-01T09:00:04.000Z' });
+      Object.assign(m.commands[1]!, { status: 'running', completed_at: null, exit_code: null, summary: null, error_file: null });
+    });
+    world.runtime.clock.setNow(T0 + 600_000);
+    expect((await cli(world, ['resume', '--run', world.runId])).code).toBe(0);
+    expect(readManifestFile(world).resume_events[0]!.resumed_from).toMatchObject({ status: 'in_progress', ended_at: '2026-08-01T09:00:04.000Z' });
+    const status = JSON.parse((await cli(world, ['status', '--run', world.runId, '--format', 'json'])).stdout) as { duration_ms: number };
+    expect(status.duration_ms).toBe(8_000);
+
+    writeManifestFile(world, (m) => {
+      delete m.resume_events[0]!.resumed_from;
+    });
+    const old = JSON.parse((await cli(world, ['status', '--run', world.runId, '--format', 'json'])).stdout) as { duration_ms: number };
+    expect(old.duration_ms).toBe(604_000);
   });
 });
 
@@ -425,6 +548,8 @@ describe('status', () => {
     status_detail: 'stage:migrate:failed',
     started_at: '2026-08-01T09:00:00.000Z',
     completed_at: null,
+    duration_ms: null,
+    invocations: 1,
     updated_at: '2026-08-01T09:00:01.000Z',
     heartbeat_at: '2026-08-01T09:00:01.000Z',
     heartbeat_stale: true,
@@ -447,6 +572,7 @@ describe('status', () => {
         '  owner:     pid 4243 on host build-1 (start since 2026-08-01T09:00:00.000Z), gone - resume it with: codex-orchestrator resume --run r-1',
         '  started:   2026-08-01T09:00:00.000Z',
         '  completed: -',
+        '  duration:  -',
         '  manifest:  .runs/0101/cli/r-1/manifest.json',
         '  stages:',
         '    1. prepare              succeeded exit 0 - prepared',
@@ -467,6 +593,7 @@ describe('status', () => {
       status_detail: null,
       heartbeat_stale: false,
       completed_at: '2026-08-01T09:05:00.000Z',
+      duration_ms: 300_000,
       summary: null,
       child_runs: [],
     };
@@ -476,6 +603,7 @@ describe('status', () => {
         '  status:    failed',
         '  started:   2026-08-01T09:00:00.000Z',
         '  completed: 2026-08-01T09:05:00.000Z',
+        '  duration:  300.0s',
         '  manifest:  .runs/0101/cli/r-1/manifest.json',
         '  stages:',
         '    1. prepare              succeeded exit 0 - prepared',
@@ -483,6 +611,8 @@ describe('status', () => {
         '',
       ].join('\n'),
     );
+    // A resumed run's duration says what it counts: less than from its start to its end.
+    expect(renderStatus({ ...plain, duration_ms: 9_000, invocations: 3 }).split('\n')[4]).toBe('  duration:  9.0s (the time its 3 invocations ran)');
   });
 
   it('the terminal statuses are exactly succeeded, failed and cancelled', async () => {
