@@ -95,10 +95,13 @@ describe('golden fidelity', () => {
     const outputs = new Map([
       ['files/.runs/0101/metrics.json', Buffer.from('{"run_id":"2026-01-05T09-00-00-000Z-96a0f96b","duration_seconds":1.25,"recorded_at":"2026-01-05T09:00:01.250Z"}\n')],
       ['cli/1.stderr', Buffer.from('[ci 1/1] build succeeded (exit 0, 1.3s) in /tmp/x/sub\n')],
+      ['cli/2.stdout', Buffer.from('  completed: 2026-01-05T09:00:01.250Z\n  duration:  1.3s\n  manifest:  x\n    1. duration:  2.0s\n')],
     ]);
     const normalized = normalizeOutputs(outputs, '/tmp/x');
     expect(normalized.get('files/.runs/0101/metrics.json')!.toString()).toBe('{"run_id":"<run-1>","duration_seconds":0,"recorded_at":"<time>"}\n');
     expect(normalized.get('cli/1.stderr')!.toString()).toBe('[ci 1/1] build succeeded (exit 0, <s>) in /repo/sub\n');
+    // Text status's duration line, and nothing else that looks like it.
+    expect(normalized.get('cli/2.stdout')!.toString()).toBe('  completed: <time>\n  duration:  <s>\n  manifest:  x\n    1. duration:  2.0s\n');
   });
 });
 

@@ -15,6 +15,8 @@ const HANDLE_ID = /\bh-[0-9a-f]{12}\b/g;
 const TOKEN = /\b[0-9a-f]{64}\b/g;
 const DURATION_KEY = /"(duration_ms|durationMs|duration_seconds)":\s*[0-9.e+-]+/g;
 const PROGRESS_SECONDS = /\d+\.\ds\)/g;
+/** Text `status`'s duration line (docs/contracts.md §1). */
+const STATUS_DURATION = /^( {2}duration: {2})\d+\.\ds/gm;
 
 /** Run ids in the order runs finished (metrics lines), then in order of appearance. */
 function runIdOrder(outputs: Map<string, Buffer>): string[] {
@@ -43,7 +45,8 @@ export function normalizeOutputs(outputs: Map<string, Buffer>, root: string): Ma
       .replace(HANDLE_ID, '<handle>')
       .replace(TOKEN, '<token>')
       .replace(DURATION_KEY, '"$1":0')
-      .replace(PROGRESS_SECONDS, '<s>)');
+      .replace(PROGRESS_SECONDS, '<s>)')
+      .replace(STATUS_DURATION, '$1<s>');
     out.set(runId(file), Buffer.from(text));
   }
   return out;
