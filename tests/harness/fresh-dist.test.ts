@@ -105,7 +105,12 @@ describe('a dist/ older than its sources', () => {
     mkdirSync(runDir, { recursive: true });
     const golden = join(ROOT, 'golden/success/expected/files/.runs/0101/cli');
     const [id] = readdirSync(golden);
-    cpSync(join(golden, id!, 'manifest.json'), join(runDir, 'manifest.json'));
+    // The golden run's stages declare no report: give its first stage one, written, so the
+    // packet has something to review and its verdict is about the stale dist/.
+    const manifest = JSON.parse(readFileSync(join(golden, id!, 'manifest.json'), 'utf8')) as { commands: Array<Record<string, unknown>> };
+    manifest.commands[0]!.report = '.runs/0101/cli/r1/checks.json';
+    writeFileSync(join(runDir, 'checks.json'), '{}\n');
+    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify(manifest, null, 2));
     const result = spawnSync(process.execPath, [join(root, 'dist/src/harness/review/bin.cjs'), '--run-dir', runDir, '--no-golden-diff'], {
       cwd: root,
       encoding: 'utf8',

@@ -38,20 +38,32 @@ const CONFIG = {
       title: 'Implementation gate',
       guardrailsRequired: true,
       stages: [
-        { id: 'spec-guard', title: 'Spec guard', command: `${tool(TOOLS.specGuard)} --today ${TODAY} --out ${RUN_DIR}/spec-guard.json` },
+        // The stages declare their reports as the project's lane does (the review judges the run from them),
+        // but the bench, which measures only its counts here: the review would rightly call the other sections not run.
+        {
+          id: 'spec-guard',
+          title: 'Spec guard',
+          command: `${tool(TOOLS.specGuard)} --today ${TODAY} --out ${RUN_DIR}/spec-guard.json`,
+          report: 'spec-guard.json',
+        },
         { id: 'build', title: 'Build', command: 'mkdir -p dist && cp src/answer.js dist/answer.js' },
         { id: 'lint', title: 'Lint', command: `${NODE} --check src/answer.js && ${NODE} --check test/answer.test.js` },
         { id: 'test', title: 'Test', command: `${NODE} test/answer.test.js` },
-        { id: 'golden', title: 'Golden check', command: `${tool(TOOLS.golden)} check` },
+        { id: 'golden', title: 'Golden check', command: `${tool(TOOLS.golden)} check --out ${RUN_DIR}/golden.json`, report: 'golden.json' },
         {
           id: 'bench',
           title: 'Bench check',
           command: `${tool(TOOLS.bench)} --only counts --check --compare latest --out ${RUN_DIR}/bench.json`,
         },
-        { id: 'docs', title: 'Docs check', command: tool(TOOLS.docsCheck) },
-        { id: 'diff-budget', title: 'Diff budget', command: `${tool(TOOLS.diffBudget)} --out ${RUN_DIR}/diff-budget.json` },
+        { id: 'docs', title: 'Docs check', command: `${tool(TOOLS.docsCheck)} --out ${RUN_DIR}/docs.json`, report: 'docs.json' },
+        {
+          id: 'diff-budget',
+          title: 'Diff budget',
+          command: `${tool(TOOLS.diffBudget)} --out ${RUN_DIR}/diff-budget.json`,
+          report: 'diff-budget.json',
+        },
         // As in the project's own lane: the packet is written after a failure too.
-        { id: 'review', title: 'Review packet', command: `${tool(TOOLS.review)} --no-golden-diff`, always: true },
+        { id: 'review', title: 'Review packet', command: `${tool(TOOLS.review)} --no-golden-diff`, always: true, report: 'ran.json' },
       ].map((stage) => ({ kind: 'command', ...stage })),
     },
   ],
@@ -158,6 +170,9 @@ describe('the lane end to end', () => {
     expect(md).toMatch(/\| 5 \| golden \| succeeded \| 0 \| [\d.]+ \| golden: 2 passed, 0 failed \(2 scenarios/);
     expect(md).toContain(`- [${SPEC}](specs/0001-answer.md): **The answer becomes 42** (0001-answer; risk low; active; phase 1)`);
     expect(md).toContain('## Verdict\n\n**GREEN**: every stage passed.\n');
+    // Judged from the reports the stages declared: the review's own, ran.json, names what ran.
+    expect(manifest.commands.at(-1).report).toBe(`.runs/0101/cli/${id}/ran.json`);
+    expect(md).toContain('- golden: 2 scenarios checked (2 passed)');
     expect(md).toMatch(
       new RegExp(
         `## Bench\\n\\nEvery figure is within its budget\\.\\n\\n\\*\\*Budgeted figures\\*\\* \\(exact counts, memory, the virtual gap; they gate\\): \\d+ checked, 0 over budget\\.\\n\\nAgainst \`${LATEST_PHASE}\`:`,

@@ -29,9 +29,23 @@ const LANE = {
       title: 'Gate',
       stages: [
         { kind: 'command', id: 'build', title: 'Build', command: 'echo built' },
-        { kind: 'command', id: 'test', title: 'Test', command: "echo ' Tests  1 failed | 3 passed (4)'; echo 'FAIL adds' >&2; exit 1" },
+        // The test stage declares its report as the lane's does (it fails before writing it).
+        {
+          kind: 'command',
+          id: 'test',
+          title: 'Test',
+          command: "echo ' Tests  1 failed | 3 passed (4)'; echo 'FAIL adds' >&2; exit 1",
+          report: 'tests.json',
+        },
         { kind: 'command', id: 'docs', title: 'Docs', command: 'echo docs' },
-        { kind: 'command', id: 'review', title: 'Review packet', command: `node '${TOOLS.review}' --no-golden-diff`, always: true },
+        {
+          kind: 'command',
+          id: 'review',
+          title: 'Review packet',
+          command: `node '${TOOLS.review}' --no-golden-diff`,
+          always: true,
+          report: 'ran.json',
+        },
       ],
     },
   ],
@@ -82,6 +96,7 @@ describe('review.html in a headless Chromium', () => {
     expect(titles).toEqual([
       'Verdict',
       'Stages',
+      'What ran',
       'Failing stages',
       'Specs touched by the change',
       'Golden diff against the base',
@@ -103,7 +118,7 @@ describe('review.html in a headless Chromium', () => {
       expect(existsSync(path), `${href} does not exist`).toBe(true);
     }
     expect(hrefs.map((h) => h.slice(pathToFileURL(runDir).href.length + 1))).toEqual(
-      expect.arrayContaining(['commands/02-test.ndjson', 'specs/0001-a.md']),
+      expect.arrayContaining(['commands/02-test.ndjson', 'specs/0001-a.md', 'ran.json']),
     );
     await context.close();
   });

@@ -18,7 +18,7 @@ import {
   type BenchDoc,
   type Packet,
 } from '../../src/harness/review/packet.js';
-import { expectOneLineError } from '../helpers/integration.js';
+import { expectOneLineError, onlyRunId } from '../helpers/integration.js';
 import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
 const phasesDir = useTempDirs('review-phases-');
@@ -36,7 +36,14 @@ const CONFIG = {
       title: 'Mini',
       stages: [
         { kind: 'command', id: 'prepare', title: 'Prepare', command: `echo 'compiling'; echo '<script>alert(1)</script> | & "done"'` },
-        { kind: 'command', id: 'check', title: 'Check', command: 'echo 3 checks passed' },
+        // A report declared and written, as the lane's stages do: what the review judges the run from.
+        {
+          kind: 'command',
+          id: 'check',
+          title: 'Check',
+          command: `echo '{"checks": 3}' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"; echo 3 checks passed`,
+          report: 'checks.json',
+        },
       ],
     },
   ],
@@ -166,6 +173,9 @@ describe('review packet from a run directory', () => {
     // The last line is the verdict and the packet: the review stage's summary, the lane's last line.
     expect(result.stdout).toBe(
       `review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n` +
+        'review: ran tests: no report (the test stage did not run or wrote none)\n' +
+        'review: ran golden: no report (the golden stage did not run or wrote none)\n' +
+        'review: ran bench: no report (the bench stage did not run or wrote none)\n' +
         `red: 1 spec guard violation(s) (+1 more); golden diff not available (.runs/0101/cli/${runId}/review.md)\n`,
     );
 
@@ -289,6 +299,72 @@ describe('review packet from a run directory', () => {
       await r.run(TOOLS.review, ['--run-dir', runDir, '--base', 'no-such-ref']),
       "review: --base: 'no-such-ref' does not name a commit",
     );
+  });
+});
+
+describe('a run with nothing to review', () => {
+  /** The review of `run`: exit 1, its last line `not reviewed: …` (`more`: the other reasons' count), and both files of the packet saying so. */
+  async function expectNotReviewed(r: GitRepo, run: string, more = '') {
+    const runDir = r.path(run);
+    const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toBe('');
+    const md = readFileSync(join(runDir, 'review.md'), 'utf8');
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toBe(
+      `not reviewed: no stage declared a report ("report" in codex.orchestrator.json), so there was nothing to review${more}; golden diff not available (${run}/review.md)`,
+    );
+    expect(md).toContain(
+      '## Verdict\n\n**NOT REVIEWED**: no stage declared a report ("report" in codex.orchestrator.json), so there was nothing to review.\n',
+    );
+    expect(md).not.toContain('GREEN');
+    expect(readFileSync(join(runDir, 'review.html'), 'utf8')).toContain(
+      '<p class="bad"><b>NOT REVIEWED</b>: no stage declared a report (&quot;report&quot; in codex.orchestrator.json), so there was nothing to review.</p>',
+    );
+  }
+
+  it('a run of exec, or of a pipeline whose stages declare no report, every stage passed: not reviewed, exit 1 (it was green)', async () => {
+    const plain = { pipelines: [{ ...CONFIG.pipelines[0]!, stages: CONFIG.pipelines[0]!.stages.map(({ report: _, ...stage }) => stage) }] };
+    const r = repo({ 'codex.orchestrator.json': JSON.stringify(plain), '.gitignore': '/.runs/\n/out/\n' });
+    const exec = await r.run(TOOLS.cli, ['exec', 'true']);
+    expect(exec.code, exec.stderr).toBe(0);
+    await expectNotReviewed(r, `.runs/0101/cli/${onlyRunId(r.root)}`);
+
+    const started = await r.run(TOOLS.cli, ['start', 'mini', '--format', 'json']);
+    expect(started.code, started.stderr).toBe(0);
+    const run = (JSON.parse(started.stdout) as { artifact_root: string }).artifact_root;
+    await expectNotReviewed(r, run);
+    expect(existsSync(r.path(join(run, 'ran.json')))).toBe(false);
+  });
+
+  it("the review's own ran.json is not evidence: its stage fails in the run, and a second review says the same", async () => {
+    const config = {
+      pipelines: [
+        {
+          id: 'gate',
+          title: 'Gate',
+          stages: [
+            { kind: 'command', id: 'check', title: 'Check', command: 'echo 3 checks passed' },
+            { kind: 'command', id: 'review', title: 'Review', command: `node '${TOOLS.review}' --no-golden-diff`, always: true, report: 'ran.json' },
+          ],
+        },
+      ],
+    };
+    const r = repo({ 'codex.orchestrator.json': JSON.stringify(config), '.gitignore': '/.runs/\n/out/\n' });
+    const started = await r.run(TOOLS.cli, ['start', 'gate', '--format', 'json']);
+    expect(started.code, started.stderr).toBe(1);
+    const doc = JSON.parse(started.stdout) as { artifact_root: string };
+    const manifest = JSON.parse(readFileSync(r.path(join(doc.artifact_root, 'manifest.json')), 'utf8')) as Manifest;
+    expect(manifest.status_detail).toBe('stage:review:failed');
+    expect(manifest.commands.map((c) => [c.id, c.status, c.exit_code])).toEqual([
+      ['check', 'succeeded', 0],
+      ['review', 'failed', 1],
+    ]);
+    expect(manifest.commands[1]!.summary).toMatch(/^Exited with code 1 — not reviewed: no stage declared a report/);
+    // Afterwards the review stage's entry names ran.json: the review's output, still nothing reviewed.
+    expect(manifest.commands[1]!.report).toBe(`${doc.artifact_root}/ran.json`);
+    // Reviewed again, the review stage's failure is one more reason; ran.json is still not evidence.
+    await expectNotReviewed(r, doc.artifact_root, ' (+1 more)');
+    expect(readFileSync(r.path(join(doc.artifact_root, 'review.md')), 'utf8')).toContain('\n- stage review failed (exit 1)\n');
   });
 });
 

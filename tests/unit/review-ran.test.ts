@@ -122,6 +122,7 @@ describe('what the lane ran', () => {
       budgetOver: false,
       override: null,
       narrowed: reasons,
+      declaredReports: ['test', 'golden', 'bench'],
     });
     expect(verdict.green).toBe(false);
     expect(verdict.line).toBe('red: 2 test suite(s) not run: tests/b.test.ts, tests/c.test.ts (+2 more); 0 of 0 golden scenarios change');

@@ -21,6 +21,7 @@ const facts = (scenarios: ScenarioDiff[]): VerdictFacts => ({
   benchOver: [],
   budgetOver: false,
   override: null,
+  declaredReports: ['test'],
 });
 
 describe('a scenario the base cannot replay', () => {

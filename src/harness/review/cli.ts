@@ -35,7 +35,10 @@ function headCommit(root: string): string | null {
 export function runReviewCli(argv: string[]): Promise<number> {
   return runTool('review', argv, (program, setExit) => {
     program
-      .description('Write the review packet (review.md, review.html) into the lane run directory.')
+      .description(
+        'Write the review packet (review.md, review.html) into the lane run directory, green or red (exit 0); ' +
+          'a run whose stages declare no report ("report" in codex.orchestrator.json) gets a packet that says "not reviewed" (exit 1).',
+      )
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
       .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--corpus <dir>', 'golden corpus (default: golden)')
@@ -99,8 +102,11 @@ export function runReviewCli(argv: string[]): Promise<number> {
         process.stdout.write(`review: wrote ${md} and ${relative(root, join(runDir, 'review.html'))}\n`);
         for (const line of ran ? ranLines(ran) : []) process.stdout.write(`review: ran ${line}\n`);
         // The last line: the stage's summary, so the lane's own last line names the packet and its verdict.
-        process.stdout.write(`${packetVerdict(packet).line} (${md})\n`);
-        setExit(0);
+        const verdict = packetVerdict(packet);
+        process.stdout.write(`${verdict.line} (${md})\n`);
+        // Red is a verdict the packet carries (the lane's failed stage already fails it); a run
+        // with nothing to review is a finding of its own: no lane run's green can rest on it.
+        setExit(verdict.reviewed ? 0 : 1);
       });
   });
 }

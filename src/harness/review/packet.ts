@@ -6,7 +6,7 @@
 // The inputs are read and validated (inputs.ts); the packet is one document model
 // (document.ts) rendered as review.md and as a self-contained review.html.
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Manifest } from '../../manifest/schema.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import { parseSpec } from '../spec-guard/spec.js';
@@ -104,7 +104,27 @@ export type Packet = {
   phases: PhaseTable;
   /** What the lane ran, from its stages' declared reports (ran.ts); absent in packets of older callers. */
   ran?: Ran | null;
+  /**
+   * The stages that declared a report, the one writing this packet left out (declaredReports):
+   * none, and the packet is `not reviewed`, never green.
+   */
+  declared_reports: string[];
 };
+
+/**
+ * The ids of the stages that declared a report (`"report"` in the config; the manifest entry
+ * has the key), what the review judges a run from. Left out: the review's own stage, the one
+ * writing the packet (running in a run in progress) or, once the run has ended, the one whose
+ * report is this run directory's ran.json: that report is the review's output, not evidence.
+ */
+export function declaredReports(root: string, runDir: string, manifest: Manifest): string[] {
+  const ownReport = resolve(runDir, 'ran.json');
+  return manifest.commands
+    .filter((c) => c.report !== undefined)
+    .filter((c) => !(c.status === 'running' && manifest.status === 'in_progress'))
+    .filter((c) => !(typeof c.report === 'string' && resolve(root, c.report) === ownReport))
+    .map((c) => c.id);
+}
 
 export function stageRows(manifest: Manifest): StageRow[] {
   return manifest.commands.map((c) => ({
@@ -204,6 +224,7 @@ export function gatherPacket(options: {
     mutation: mutationSection(options.root, presentValue(budget)),
     phases: readPhaseTable(options.root),
     ran: options.ran ?? null,
+    declared_reports: declaredReports(options.root, options.runDir, m),
   };
 }
 
@@ -223,6 +244,7 @@ export function packetVerdict(p: Packet): Verdict {
     override: budget ? budget.override : null,
     staleDist: p.stale_dist ?? null,
     narrowed: p.ran ? narrowing(p.ran) : [],
+    declaredReports: p.declared_reports,
   });
 }
 
@@ -240,7 +262,10 @@ function verdictSection(p: Packet): Section {
   return {
     title: 'Verdict',
     blocks: [
-      paragraph([{ strong: v.green ? 'GREEN' : 'RED' }, v.green ? ': every stage passed.' : `: ${v.reasons[0]}.`], v.green ? 'ok' : 'bad'),
+      paragraph(
+        [{ strong: v.green ? 'GREEN' : v.reviewed ? 'RED' : 'NOT REVIEWED' }, v.green ? ': every stage passed.' : `: ${v.reasons[0]}.`],
+        v.green ? 'ok' : 'bad',
+      ),
       { kind: 'list', items },
     ],
   };

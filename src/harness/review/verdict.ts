@@ -116,13 +116,27 @@ export type VerdictFacts = {
   staleDist?: string | null;
   /** What exists and the lane did not run (src/harness/review/ran.ts): suites, scenarios, bench sections. */
   narrowed?: string[];
+  /**
+   * The stages that declared a report (`"report"` in codex.orchestrator.json), the one writing
+   * the packet left out: what the review judges the run from. None (or not given): nothing was
+   * reviewed, and the verdict says so instead of green.
+   */
+  declaredReports: string[];
 };
 
-export type Verdict = { green: boolean; reasons: string[]; golden: string; line: string };
+/** green, red, or `not reviewed`: no stage declared a report, so the packet had nothing to judge. */
+export type Verdict = { green: boolean; reviewed: boolean; reasons: string[]; golden: string; line: string };
+
+/** The reason a packet with no declared report gives, first. */
+export const NOTHING_REVIEWED = 'no stage declared a report ("report" in codex.orchestrator.json), so there was nothing to review';
 
 /** Green when every stage (but the one writing the packet) passed and nothing the lane gates on says otherwise. */
 export function verdictOf(f: VerdictFacts): Verdict {
   const reasons: string[] = [];
+  // Every stage passing says nothing when no stage said what it checked (a run of `exec true`,
+  // a pipeline without `report` fields): never green.
+  const reviewed = (f.declaredReports ?? []).length > 0;
+  if (!reviewed) reasons.push(NOTHING_REVIEWED);
   if (f.staleDist) reasons.push(f.staleDist);
   for (const c of f.stages) if (c.status === 'failed') reasons.push(`stage ${c.id} failed${c.exit_code === null ? '' : ` (exit ${c.exit_code})`}`);
   const notRun = f.stages.filter((c) => c.status === 'pending').length;
@@ -158,5 +172,5 @@ export function verdictOf(f: VerdictFacts): Verdict {
   const green = reasons.length === 0;
   // One line short enough to be a stage's summary (200 characters, cut at the front): the first reason and how many more.
   const why = green ? 'every stage passed' : `${reasons[0]}${reasons.length > 1 ? ` (+${reasons.length - 1} more)` : ''}`;
-  return { green, reasons, golden, line: `${green ? 'green' : 'red'}: ${why}; ${goldenShort}` };
+  return { green, reviewed, reasons, golden, line: `${green ? 'green' : reviewed ? 'red' : 'not reviewed'}: ${why}; ${goldenShort}` };
 }
