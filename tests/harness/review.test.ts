@@ -120,6 +120,8 @@ async function repoWithRun(): Promise<{ r: GitRepo; base: string; runDir: string
     'codex.orchestrator.json': JSON.stringify(CONFIG, null, 2),
     '.gitignore': '/.runs/\n/out/\n',
     'src/a.ts': 'export const a = 1;\n',
+    // What the spec's golden_changes glob names (a glob that names nothing is a violation of its own).
+    'golden/a/expected/out.txt': 'a\n',
     'tasks/specs/0001-old.md': specText({ id: '0001-old', status: 'active', last_review: '2026-01-01' }),
     [MUTATION_SUMMARY_FILE]: JSON.stringify(MUTATION, null, 2),
   });

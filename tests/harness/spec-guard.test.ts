@@ -254,6 +254,82 @@ describe('spec guard: golden changes', () => {
   });
 });
 
+describe('spec guard: golden_changes globs that match nothing', () => {
+  const golden = {
+    'golden/alpha/expected/files/.runs/0101/cli/r1/manifest.json': '{"status":"succeeded"}\n',
+    'golden/alpha/scenario.json': '{}\n',
+    'golden/beta/expected/stdout.txt': 'beta\n',
+  };
+  const noMatch = (spec: string, glob: string) =>
+    `spec-guard: ${spec}: golden_changes: ${glob} matches no golden expected file (golden/**/expected/**) in the working tree or deleted by this change: a typo, or a scenario that does not exist?`;
+
+  it("a touched spec's glob that names no golden expected file is a violation: one line with the spec, the field and the glob", async () => {
+    const { r, base } = baseRepo(golden);
+    r.write(
+      FEATURE,
+      specText({
+        id: '0002-feature',
+        status: 'active',
+        last_review: FRESH,
+        golden_changes: [
+          'golden/sucess/expected/**', // a typo
+          'golden/alpha/scenario.json', // a file of the corpus, not an expected one
+          'golden/*/expected/files/.runs/*/cli/*/manifest.json', // under a dot directory: found
+          'golden/beta/expected/stdout.txt', // deleted by the change: found
+          'golden/gamma/expected/**', // a new scenario, not committed yet: found
+        ],
+      }),
+    )
+      .remove('golden/beta/expected/stdout.txt')
+      .write('golden/gamma/expected/out.txt', 'gamma\n');
+    const result = await guard(r, ['--base', base]);
+    expect(result.code, result.stdout).toBe(1);
+    expect(violationLines(result.stdout)).toEqual([noMatch(FEATURE, 'golden/sucess/expected/**'), noMatch(FEATURE, 'golden/alpha/scenario.json')]);
+    const { report } = await guardJson(r, ['--base', base]);
+    expect(report.violations.map((v) => [v.file, v.field])).toEqual([
+      [FEATURE, 'golden_changes'],
+      [FEATURE, 'golden_changes'],
+    ]);
+    // --dry-run reports them without failing; fixed, the spec passes.
+    expect((await guard(r, ['--base', base, '--dry-run'])).code).toBe(0);
+    r.write(
+      FEATURE,
+      specText({
+        id: '0002-feature',
+        status: 'active',
+        last_review: FRESH,
+        golden_changes: ['golden/alpha/expected/**', 'golden/beta/expected/stdout.txt', 'golden/gamma/expected/**'],
+      }),
+    );
+    const fixed = await guard(r, ['--base', base]);
+    expect(fixed.code, fixed.stdout).toBe(0);
+  });
+
+  it('an untouched spec is not judged (a landed spec whose scenario was removed since); touched again, it is, whatever its status', async () => {
+    const { r } = baseRepo({
+      ...golden,
+      [CORE]: specText({ id: '0001-core', status: 'landed', last_review: FRESH, golden_changes: ['golden/beta/expected/**'] }),
+    });
+    // A later change removes the scenario beta, declared by its own spec.
+    r.remove('golden/beta/expected/stdout.txt')
+      .write(FEATURE, specText({ id: '0002-feature', status: 'active', last_review: FRESH, golden_changes: ['golden/beta/**'] }))
+      .commit('beta removed');
+    const removed = r.head();
+    // The next change leaves the landed spec alone: its glob is history, not a mistake of this change.
+    r.write('src/a.ts', 'export const a = 3;\n')
+      .write(FEATURE, specText({ id: '0002-feature', status: 'active', last_review: FRESH }, 'a is 3.\n'))
+      .commit('a is 3');
+    const untouched = await guardJson(r, ['--base', removed]);
+    expect(untouched.code, untouched.stdout).toBe(0);
+    expect(untouched.report.violations).toEqual([]);
+    // Touched, the landed spec is judged like any other: its glob names nothing any more.
+    r.append(CORE, 'Superseded in part: beta was removed.\n');
+    const touched = await guard(r, ['--base', removed]);
+    expect(touched.code).toBe(1);
+    expect(violationLines(touched.stdout)).toEqual([noMatch(CORE, 'golden/beta/expected/**')]);
+  });
+});
+
 describe('spec guard: invalid front matter', () => {
   it('reports every violation of every spec with its file and field (exit 1)', async () => {
     const { r, base } = baseRepo();

@@ -1,7 +1,9 @@
 // The spec guard: every spec's front matter is valid; specs that are active or touched by
 // the change are fresh (never a time bomb on untouched inactive ones); a change to guarded
 // code touches a spec; a change to golden expected files is declared by a touched spec's
-// golden_changes globs.
+// golden_changes globs, and each glob of a touched spec names a golden expected file that
+// exists or that the change deletes (untouched specs, a landed one whose scenario was later
+// renamed, are not judged).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
@@ -54,6 +56,33 @@ export function declarationGlob(path: string): string {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Every file under `dir`, repo-relative (dot directories included; not .git, not node_modules). */
+function filesUnder(root: string, dir: string, out: string[]): void {
+  let entries;
+  try {
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (entry.name !== '.git' && entry.name !== 'node_modules') filesUnder(root, path, out);
+    } else out.push(path);
+  }
+}
+
+/**
+ * The golden expected files a golden_changes glob can name: those in the working tree
+ * (untracked ones included) and those the change deletes (a scenario removed or renamed).
+ */
+function goldenExpectedFiles(root: string, pattern: string, change: Change): string[] {
+  const isGolden = picomatch(pattern, { dot: true });
+  const onDisk: string[] = [];
+  filesUnder(root, picomatch.scan(pattern).base, onDisk);
+  return [...onDisk, ...change.files.filter((f) => f.status === 'deleted').map((f) => f.path)].filter((path) => isGolden(path));
+}
 
 export function runSpecGuard(change: Change, options: GuardOptions): GuardReport {
   const specFiles = (() => {
@@ -127,6 +156,26 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
         field: 'golden_changes',
         message: 'golden expected file changed, but no touched spec declares it in golden_changes',
       });
+    }
+  }
+
+  // A touched spec's glob that matches no golden expected file declares a change that cannot
+  // happen: a typo (golden/sucess/…) or a scenario that does not exist. Touched specs only,
+  // whatever their status: one that landed in this change is judged; an untouched one whose
+  // scenario was renamed since is history, never a time bomb.
+  const declaring = touched.filter((s) => (s.frontMatter?.golden_changes ?? []).length > 0);
+  if (declaring.length > 0) {
+    const expectedFiles = goldenExpectedFiles(options.root, options.goldenPattern, change);
+    for (const spec of declaring) {
+      for (const glob of spec.frontMatter!.golden_changes!) {
+        const match = picomatch(glob, { dot: true });
+        if (expectedFiles.some((path) => match(path))) continue;
+        violations.push({
+          file: spec.file,
+          field: 'golden_changes',
+          message: `${glob} matches no golden expected file (${options.goldenPattern}) in the working tree or deleted by this change: a typo, or a scenario that does not exist?`,
+        });
+      }
     }
   }
 
