@@ -171,7 +171,8 @@ describe('review packet from a run directory', () => {
   it('writes review.md and a self-contained review.html with the stages, the spec, the bench and the diff budget', async () => {
     const { r, base, runDir, runId } = await repoWithRun();
     const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff'], { BASE_SHA: base });
-    expect(result.code, result.stderr).toBe(0);
+    // Red with every stage passed (the spec guard ran with --dry-run): the packet's own finding, exit 1.
+    expect(result.code, result.stderr).toBe(1);
     // The last line is the verdict and the packet: the review stage's summary, the lane's last line.
     expect(result.stdout).toBe(
       `review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n` +
@@ -277,7 +278,7 @@ describe('review packet from a run directory', () => {
     const { r, base, runDir } = await repoWithRun();
     // This repo has no node_modules/typescript: the base cannot be built.
     const result = await r.run(TOOLS.review, ['--run-dir', runDir, '--base', base]);
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(1); // red, every stage passed (see above)
     const md = readFileSync(join(runDir, 'review.md'), 'utf8');
     expect(md).toContain(`## Golden diff against the base\n\nNot available: the code at ${base} does not build`);
     expect(readFileSync(join(runDir, 'review.html'), 'utf8')).toContain(`<p>Not available: the code at ${base} does not build`);
@@ -367,6 +368,34 @@ describe('a run with nothing to review', () => {
     // Reviewed again, the review stage's failure is one more reason; ran.json is still not evidence.
     await expectNotReviewed(r, doc.artifact_root, ' (+1 more)');
     expect(readFileSync(r.path(join(doc.artifact_root, 'review.md')), 'utf8')).toContain('\n- stage review failed (exit 1)\n');
+  });
+});
+
+describe('the review exits 1 when the packet is red and no other stage failed', () => {
+  const gate = (check: string) => ({
+    pipelines: [{ id: 'gate', title: 'Gate', stages: [{ kind: 'command', id: 'check', title: 'Check', command: check, report: 'checks.json' }] }],
+  });
+  const reviewOf = async (check: string) => {
+    const r = repo({ 'codex.orchestrator.json': JSON.stringify(gate(check)), '.gitignore': '/.runs/\n/out/\n' });
+    const started = await r.run(TOOLS.cli, ['start', 'gate', '--format', 'json']);
+    const runDir = r.path((JSON.parse(started.stdout) as { artifact_root: string }).artifact_root);
+    return { started, result: await r.run(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff']) };
+  };
+
+  it('a declared report that cannot be read, every stage passed: red, exit 1 (it was green, exit 0)', async () => {
+    const { started, result } = await reviewOf(`printf '{"checks": 3' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"`);
+    expect(started.code, started.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^red: declared report\(s\) that cannot be read: \.runs\/0101\/cli\/[^/]+\/checks\.json: /,
+    );
+  });
+
+  it('red because a stage failed: exit 0, the failed stage already fails the run', async () => {
+    const { started, result } = await reviewOf(`echo '{"checks": 3}' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"; exit 3`);
+    expect(started.code).toBe(1);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(/^red: stage check failed \(exit 3\); golden diff not available/);
   });
 });
 

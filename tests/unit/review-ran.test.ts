@@ -140,6 +140,10 @@ describe('what the lane ran', () => {
     // Passed, declared a report, did not write it: a reason.
     const m = laneManifest();
     m.commands[0]!.report = null;
-    expect(narrowing(whatRan(root, m, ['s1']))).toEqual(['stage(s) passed without their declared report: test']);
+    const reasons = narrowing(whatRan(root, m, ['s1']));
+    expect(reasons[0]).toBe('stage(s) passed without their declared report: test');
+    // The two that are declared and cannot be read (not JSON, not there): a reason too, each named.
+    expect(reasons).toHaveLength(2);
+    expect(reasons[1]).toMatch(new RegExp(`^declared report\\(s\\) that cannot be read: ${RUN}/golden\\.json: .+, ${RUN}/bench\\.json: ENOENT`));
   });
 });

@@ -36,8 +36,9 @@ export function runReviewCli(argv: string[]): Promise<number> {
   return runTool('review', argv, (program, setExit) => {
     program
       .description(
-        'Write the review packet (review.md, review.html) into the lane run directory, green or red (exit 0); ' +
-          'a run whose stages declare no report ("report" in codex.orchestrator.json) gets a packet that says "not reviewed" (exit 1).',
+        'Write the review packet (review.md, review.html) into the lane run directory. Exit 0 when it is green, or red because a stage failed ' +
+          '(that stage fails the run); exit 1 when it is red with every other stage passed (a suite left out, a report that cannot be read, ' +
+          'an undeclared golden change), or says "not reviewed" (no stage declared a report: "report" in codex.orchestrator.json).',
       )
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
       .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
@@ -104,9 +105,13 @@ export function runReviewCli(argv: string[]): Promise<number> {
         // The last line: the stage's summary, so the lane's own last line names the packet and its verdict.
         const verdict = packetVerdict(packet);
         process.stdout.write(`${verdict.line} (${md})\n`);
-        // Red is a verdict the packet carries (the lane's failed stage already fails it); a run
-        // with nothing to review is a finding of its own: no lane run's green can rest on it.
-        setExit(verdict.reviewed ? 0 : 1);
+        // Red because a stage failed: that stage already fails the run, and the review stage
+        // passes (it did its work). Red with every other stage passed (a suite left out, a
+        // report that cannot be read, a golden change no spec declares) is the packet's own
+        // finding, and a run with nothing to review is one too: no lane run's green can rest on
+        // either.
+        const otherFailed = packet.stages.some((s) => s.status === 'failed');
+        setExit(!verdict.reviewed || (!verdict.green && !otherFailed) ? 1 : 0);
       });
   });
 }

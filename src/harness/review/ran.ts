@@ -160,6 +160,8 @@ export function narrowing(ran: Ran): string[] {
   // A stage that passed without the report it declares: what it ran cannot be shown.
   const silent = ran.stages.filter((s) => s.status === 'succeeded' && s.report === null && s.declared);
   if (silent.length > 0) reasons.push(`stage(s) passed without their declared report: ${list(silent.map((s) => s.id))}`);
+  // A report that is there but cannot be read (cut short, not JSON): what its stage ran is unknown.
+  if (ran.problems.length > 0) reasons.push(`declared report(s) that cannot be read: ${list(ran.problems)}`);
   return reasons;
 }
 
