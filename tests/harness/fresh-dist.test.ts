@@ -215,7 +215,8 @@ describe('a dist/ older than its sources', () => {
       cwd: root,
       encoding: 'utf8',
     });
-    expect(result.status, result.stderr).toBe(0);
+    // Red with every stage passed: the packet's own finding, so the review stage fails the lane.
+    expect(result.status, result.stderr).toBe(1);
     const line = 'dist/ is older than src/a.ts (changed after the last build): run `npm run build`';
     expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^red: ${line.replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')}; `));
     expect(readFileSync(join(runDir, 'review.md'), 'utf8')).toContain(`**RED**: ${line}.`);
