@@ -1,7 +1,10 @@
 // The dispatching executor: behind the same Executor seam as the spawn executor, it enqueues a
 // cloud stage as a BullMQ job and reads its output back, in order, from the stage's Redis
-// stream. Chunks carry sequence numbers: a gap is counted (the result's `placement.dropped_chunks`), never hidden. The
-// stream is trimmed as it is read and deleted at the end; BullMQ removes the completed job.
+// stream. Chunks carry sequence numbers: a gap is counted (the result's `placement.dropped_chunks`), never hidden. Each
+// chunk is deleted from the stream once delivered, with a note of how far the stream was read
+// (readCursorKey), and the attempt's start entry is kept: an orchestrator killed mid-stage and
+// resumed reads on from there, each chunk delivered once and the attempt known. Both are
+// deleted at the end; BullMQ removes the completed job.
 //
 // Failure semantics (docs/cloud.md):
 // - Redis unreachable when the stage starts: policy `auto` runs it here with the local executor
@@ -15,7 +18,16 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deferredHandle } from '../runtime/deferred-handle.js';
 import type { CloudDispatch, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from '../runtime/types.js';
-import { cancelChannel, FIELD, JOB_NAME, outputStreamKey, type StageJobResult, type StageJobStart } from './protocol.js';
+import {
+  cancelChannel,
+  FIELD,
+  JOB_NAME,
+  outputStreamKey,
+  readCursorKey,
+  type ReadCursor,
+  type StageJobResult,
+  type StageJobStart,
+} from './protocol.js';
 import type { CloudSettings } from './settings.js';
 
 type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
@@ -149,6 +161,7 @@ export class CloudDispatcher {
     const { jobId, job } = request.dispatch;
     const { queue, redis } = this.ensure();
     const key = outputStreamKey(this.settings.queue, jobId);
+    const cursorKey = readCursorKey(this.settings.queue, jobId);
     const reader = redis.duplicate(this.connection());
     reader.on('error', () => undefined);
     this.watch(reader);
@@ -171,26 +184,26 @@ export class CloudDispatcher {
         const existing = await queue.getJob(jobId);
         if (existing && (await existing.getState()) === 'failed') {
           await existing.remove();
-          await redis.del(key);
+          await redis.del(key, cursorKey);
         }
         // A stream with no job behind it and no end entry is an orphan nothing will ever end: a
         // worker's late output written into a Redis that lost the job (restarted mid-stage). It
         // is dropped and the stage sent again (delivery is at least once).
         let streamThere = (await redis.exists(key)) > 0;
         if (streamThere && !existing && !(await this.hasEnd(redis, key))) {
-          await redis.del(key);
+          await redis.del(key, cursorKey);
           streamThere = false;
         }
         if (!streamThere) {
           await queue.add(JOB_NAME, job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: false });
         }
         if (cancelled) await this.sendCancel(jobId, cancelled);
-        const read = this.readStream(reader, key, jobId, request, onChunk);
+        const read = this.readStream(reader, key, cursorKey, jobId, request, onChunk);
         // Stopped before it ended: the reader is disconnected below, and its read then fails unheard.
         read.catch(() => undefined);
         const outcome: { result?: ExecResult; error?: string } = await Promise.race([read.then((result) => ({ result })), stopped]);
         if (outcome.error !== undefined) throw new Error(outcome.error);
-        await redis.del(key);
+        await redis.del(key, cursorKey);
         return outcome.result!;
       } catch (error) {
         if (this.lost) throw new Error(this.lost);
@@ -251,30 +264,51 @@ export class CloudDispatcher {
   /**
    * Reads the stage's stream from its start to its end entry, each chunk delivered before the
    * next is read; an attempt's start entry is handed to `request.onAttempt` and starts its
-   * sequence again at 1.
+   * sequence again at 1. Each chunk, once delivered, is deleted from the stream together with
+   * the note of how far it was read (`cursorKey`, one transaction), and so is an attempt's start
+   * once the next attempt's is read: what a resumed orchestrator finds is the latest attempt's
+   * start and the chunks not delivered yet. (Killed between delivering a chunk and that deletion,
+   * an orchestrator delivers that one chunk again once resumed.)
    */
   private async readStream(
     reader: Redis,
     key: string,
+    cursorKey: string,
     jobId: string,
     request: ExecRequest & { dispatch: CloudDispatch },
     onChunk: (chunk: ExecChunk) => Promise<void> | void,
   ): Promise<ExecResult> {
+    const { redis } = this.ensure();
+    // Where an orchestrator of this run that was stopped mid-stage left off (none: from the start).
+    const saved = await redis.get(cursorKey);
+    const resumed: ReadCursor | null = saved === null ? null : (JSON.parse(saved) as ReadCursor);
     let last = '0-0';
     let expected = 1;
-    let dropped = 0;
+    let dropped = resumed?.dropped ?? 0;
     let attempt: StageJobStart | null = null;
+    /** The stream entry of the attempt's start: kept while the attempt is the latest. */
+    let startId: string | null = null;
+    const acknowledge = async (ids: string[]) => {
+      const cursor: ReadCursor = { attempt: attempt?.attempt ?? 0, seq: expected - 1, dropped };
+      const transaction = redis.multi();
+      if (ids.length > 0) transaction.xdel(key, ...ids);
+      await transaction.set(cursorKey, JSON.stringify(cursor)).exec();
+    };
     for (;;) {
       const reply = (await reader.xreadBuffer('BLOCK', 0, 'STREAMS', key, last)) as unknown as StreamReply;
       for (const [, entries] of reply ?? []) {
-        for (const [id, raw] of entries) {
-          last = id.toString('utf8');
+        for (const [rawId, raw] of entries) {
+          const id = rawId.toString('utf8');
+          last = id;
           const fields = fieldsOf(raw);
           const start = fields.get(FIELD.start);
           if (start) {
             attempt = JSON.parse(start.toString('utf8')) as StageJobStart;
-            expected = 1;
+            // The attempt the stopped orchestrator was reading: its chunks up to the cursor's are delivered.
+            expected = resumed !== null && resumed.attempt === attempt.attempt ? resumed.seq + 1 : 1;
             await request.onAttempt?.({ attempt: attempt.attempt, workerId: attempt.worker, queuedMs: attempt.queuedMs });
+            await acknowledge(startId === null ? [] : [startId]);
+            startId = id;
             continue;
           }
           const end = fields.get(FIELD.end);
@@ -284,7 +318,7 @@ export class CloudDispatcher {
             if (result.error !== null) {
               // Read: a resume sends the stage again as a new job, never replays this end (a stage
               // not run again after its worker was lost could otherwise never be resumed).
-              await this.ensure().redis.del(key);
+              await redis.del(key, cursorKey);
               throw new Error(result.error);
             }
             return {
@@ -306,10 +340,9 @@ export class CloudDispatcher {
           expected = seq + 1;
           const stream = fields.get(FIELD.stream)?.toString('utf8') === 'stderr' ? 'stderr' : 'stdout';
           await onChunk({ stream, data: new Uint8Array(fields.get(FIELD.data) ?? Buffer.alloc(0)) });
+          await acknowledge([id]);
         }
       }
-      // Read: what came before the last entry read is dropped from Redis.
-      await this.ensure().redis.xtrim(key, 'MINID', last);
     }
   }
 

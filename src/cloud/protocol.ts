@@ -25,6 +25,16 @@ export const stageJobId = (runId: string, stageIndex: number) => `${runId}.${sta
 /** The Redis stream a stage's output travels on. */
 export const outputStreamKey = (queue: string, jobId: string) => `codex:${queue}:out:${jobId}`;
 
+/**
+ * How far the orchestrator has read a stage's stream (the JSON ReadCursor), written with each
+ * deletion of what it read, and deleted with the stream: an orchestrator killed mid-stage and
+ * resumed reads on from there.
+ */
+export const readCursorKey = (queue: string, jobId: string) => `codex:${queue}:read:${jobId}`;
+
+/** The attempt being read, the last chunk of it already delivered (0: none), the chunks found missing so far. */
+export type ReadCursor = { attempt: number; seq: number; dropped: number };
+
 /** The channel cancel requests go on: `<jobId> <signal>`. */
 export const cancelChannel = (queue: string) => `codex:${queue}:cancel`;
 

@@ -7,7 +7,7 @@
 // reconnect window (cloud.reconnectMs).
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import {
 } from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { Redis } from 'ioredis';
-import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { outputStreamKey } from '../../src/cloud/protocol.js';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
 
 const repo = useTempRepos();
@@ -41,28 +41,34 @@ function fifoIn(dir: string): string {
 }
 
 /**
- * Resolves once the worker has put a first output chunk of `jobId` on its stream (a blocking
- * XREAD: no polling, no timer). The stage's own signal (its FIFO) comes before that: its
- * output goes to the worker through a pipe and on to Redis afterwards, so a worker killed as
- * soon as the FIFO speaks may never have sent `first`, and the orchestrator cannot keep what
- * never left the worker.
+ * Watches the queue's output streams (Redis keyspace notifications, turned on here): `deleted`
+ * resolves once the orchestrator has deleted a first entry from one, which it does only once
+ * the entry is in its logs: a stage's first output chunk has gone from its worker to the run's
+ * files. (The stage's own signal, its FIFO, comes before that: its output goes to the worker
+ * through a pipe and on to Redis afterwards.) No polling, no timer. `ready` once the watch is on.
  */
-async function firstChunkSent(url: string, queue: string, jobId: string): Promise<void> {
-  const redis = new Redis({ ...parseRedisUrl(url, 'test'), maxRetriesPerRequest: null });
-  try {
-    let after = '0';
-    for (;;) {
-      const reply = (await redis.xread('BLOCK', 0, 'STREAMS', outputStreamKey(queue, jobId), after)) as [string, [string, string[]][]][] | null;
-      for (const [, entries] of reply ?? []) {
-        for (const [id, fields] of entries) {
-          after = id;
-          if (fields.includes(FIELD.seq)) return;
-        }
-      }
-    }
-  } finally {
-    redis.disconnect();
-  }
+function firstDeletion(url: string, queue: string): { ready: Promise<void>; deleted: Promise<void>; close(): void } {
+  const connection = { ...parseRedisUrl(url, 'test'), maxRetriesPerRequest: null };
+  const subscriber = new Redis(connection);
+  const admin = new Redis(connection);
+  let seen: () => void = () => undefined;
+  const deleted = new Promise<void>((resolve) => (seen = resolve));
+  subscriber.on('pmessage', (_pattern: string, _channel: string, event: string) => {
+    // 'xtrim': how the dispatcher deleted what it had read until it deleted each chunk once delivered.
+    if (event === 'xdel' || event === 'xtrim') seen();
+  });
+  const ready = (async () => {
+    await admin.config('SET', 'notify-keyspace-events', 'Kt');
+    await subscriber.psubscribe(`__keyspace@0__:${outputStreamKey(queue, '*')}`);
+  })();
+  return {
+    ready,
+    deleted,
+    close: () => {
+      subscriber.disconnect();
+      admin.disconnect();
+    },
+  };
 }
 
 function pipeline(stage: Record<string, unknown>, extra: Record<string, unknown> = {}) {
@@ -171,9 +177,16 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const root = repo(pipeline({ command: BLOCK_ONCE, env: { FIFO: fifo }, ...(idempotent ? {} : { idempotent: false }) }));
     const workerRoot = repo({});
     const first = await worker(workerRoot, env, ['--id', 'w-first', '--lock-ms', '500']);
+    const delivered = firstDeletion(server.url, queue);
+    await delivered.ready;
     const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
-    groups.push(Number((await readFifo(fifo, run.result)).trim()));
-    await firstChunkSent(server.url, queue, stageJobId(onlyRunId(root), 1));
+    try {
+      groups.push(Number((await readFifo(fifo, run.result)).trim()));
+      // Killed once its first chunk is in the run's files: the orchestrator cannot keep what never left the worker.
+      await delivered.deleted;
+    } finally {
+      delivered.close();
+    }
     first.kill('SIGKILL');
     await first.result;
     await worker(workerRoot, env, ['--id', 'w-second', '--lock-ms', '500']);
@@ -222,6 +235,47 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const resumed = await runCliProcess(['resume', '--run', onlyRunId(root)], { cwd: root, env });
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(manifest(root).commands[0]).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('the CLI killed (kill -9) mid-stage and resumed while the worker runs on: each chunk is logged once, and the placement is recorded', async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const dir = tempDir();
+    const ready = fifoIn(dir);
+    // The stage waits for the test's word on a second FIFO before its second line.
+    const go = join(dir, 'go.fifo');
+    execFileSync('mkfifo', [go]);
+    const root = repo(pipeline({ command: 'echo first; echo "$$" > "$FIFO"; read word < "$GO"; echo second', env: { FIFO: ready, GO: go } }));
+    await worker(repo({}), env, ['--id', 'w-stays']);
+    const watch = firstDeletion(server.url, queue);
+    await watch.ready;
+    const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env, invariants: false });
+    try {
+      groups.push(Number((await readFifo(ready, run.result)).trim()));
+      // Killed once it has logged the first chunk and said so to Redis (deleting what it read).
+      await watch.deleted;
+    } finally {
+      watch.close();
+    }
+    run.child.kill('SIGKILL');
+    await run.result;
+    writeFileSync(go, 'go\n');
+    const resumed = await runCliProcess(['resume', '--run', onlyRunId(root)], { cwd: root, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.violations).toEqual([]);
+    const events = stageEvents(root);
+    const chunks = events.filter((e) => e.type === 'exec:chunk').map((e) => e.data);
+    // Byte for byte: each chunk once, over the killed run's lines and the resumed run's.
+    expect(chunks).toEqual(['first\n', 'second\n']);
+    const entry = manifest(root).commands[0];
+    expect(entry).toMatchObject({ status: 'succeeded', summary: 'second' });
+    expect(entry.placement).toMatchObject({ where: 'worker', queue, worker_id: 'w-stays', attempts: 1 });
+    expect(entry.placement.queued_ms).toEqual(events.find((e) => e.type === 'exec:attempt')!.queued_ms);
+    // The resumed run says where the stage runs again, before its output; no chunk was lost.
+    const resumedPart = events.slice(events.findLastIndex((e) => e.type === 'command:start'));
+    expect(resumedPart.map((e) => e.type)).toEqual(['command:start', 'exec:begin', 'exec:attempt', 'exec:chunk', 'exec:end', 'command:end']);
+    expect(manifest(root).summary).not.toContain('chunk(s) from its worker were lost');
+    checkRunsDir(root);
   });
 
   it("a worker killed outright (kill -9) leaves no stage process behind: its stage's process group is stopped on its machine", async () => {
