@@ -13,8 +13,12 @@ export type StageJob = { command: string; cwd: string; env: Record<string, strin
 /** What the job returns: how the command ended, and how many chunks it sent. */
 export type StageJobResult = { exitCode: number | null; signal: NodeJS.Signals | null; chunks: number; error: string | null };
 
-/** An attempt's start, as the worker that took the job says it: the attempt (1 first), its id, how long the job waited. */
-export type StageJobStart = { attempt: number; worker: string; queuedMs: number };
+/**
+ * An attempt's start, as the worker that took the job says it: the attempt (1 first), its id, how
+ * long this attempt waited in the queue (the first since the job was added, a later one since the
+ * job went back on the queue; null when that is no longer known).
+ */
+export type StageJobStart = { attempt: number; worker: string; queuedMs: number | null };
 
 /** BullMQ's name for the job (every job of the queue has it). */
 export const JOB_NAME = 'stage';

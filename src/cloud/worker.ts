@@ -9,8 +9,9 @@
 // Delivery is at least once: a worker that dies mid-stage stops renewing its job's lock, and
 // after `lockMs` another worker's stalled check puts the job back on the queue, where a worker
 // takes it as its next attempt. Each attempt starts with a `start` entry on the stage's stream
-// (attempt, worker, wait). A job marked `idempotent: false` is not run a second time: its
-// second attempt ends at once with an error that says why.
+// (attempt, worker, how long it waited in the queue: since the job was added for the first, since
+// BullMQ put it back on the queue for a later one). A job marked `idempotent: false` is not run a
+// second time: it ends at once with an error that says why, and no attempt starts.
 import { spawn } from 'node:child_process';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Worker } from 'bullmq';
@@ -107,6 +108,34 @@ export function startStageGuard(): StageGuard {
   };
 }
 
+/** How many of the queue's latest events `requeueWait` looks through (BullMQ keeps about 10,000). */
+const REQUEUE_SCAN_MAX = 20_000;
+
+/**
+ * How long a job that went back on the queue (its worker lost: BullMQ's stalled check moved it
+ * to the wait list) has waited there, on Redis's clock: from that check's `stalled` event on the
+ * queue's event stream (`eventsKey`) to now. Null when the event is no longer there (the stream
+ * is trimmed to BullMQ's `maxLenEvents`).
+ */
+export async function requeueWait(redis: Redis, eventsKey: string, jobId: string): Promise<number | null> {
+  const [seconds, micros] = await redis.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  let before = '+';
+  for (let scanned = 0; scanned < REQUEUE_SCAN_MAX;) {
+    const entries = await redis.xrevrange(eventsKey, before, '-', 'COUNT', 1000);
+    for (const [id, fields] of entries) {
+      const event = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) event.set(fields[i]!, fields[i + 1]!);
+      // The entry's id is the time Redis added it: `<ms>-<n>`.
+      if (event.get('event') === 'stalled' && event.get('jobId') === jobId) return Math.max(0, now - Number(id.split('-')[0]));
+    }
+    if (entries.length < 1000) return null;
+    scanned += entries.length;
+    before = `(${entries[entries.length - 1]![0]}`;
+  }
+  return null;
+}
+
 export function startWorker(options: WorkerOptions): RunningWorker {
   const { settings, root } = options;
   const connection = { ...settings.connection, maxRetriesPerRequest: null };
@@ -129,11 +158,15 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     try {
       if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
       const attempt = Math.max(1, job.attemptsStarted);
-      const start: StageJobStart = { attempt, worker: options.workerId, queuedMs: Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) };
-      await redis.xadd(key, '*', FIELD.start, JSON.stringify(start));
+      // Refused before its start entry: nothing runs, so no attempt starts (the stage's placement stays the lost attempt's).
       if (attempt > 1 && job.data.idempotent === false) {
         throw new Error(`not run again: its worker was lost during attempt ${attempt - 1}, and the stage is marked "idempotent": false`);
       }
+      // The wait of this attempt alone: a later attempt's starts when the job went back on the queue, not when it was added.
+      const queuedMs =
+        attempt === 1 ? Math.max(0, (job.processedOn ?? Date.now()) - job.timestamp) : await requeueWait(redis, worker.keys.events!, jobId);
+      const start: StageJobStart = { attempt, worker: options.workerId, queuedMs };
+      await redis.xadd(key, '*', FIELD.start, JSON.stringify(start));
       const cwd = resolve(root, job.data.cwd);
       const rel = relative(root, cwd);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`working directory is outside the worker's root: ${job.data.cwd}`);

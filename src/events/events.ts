@@ -23,7 +23,7 @@ export type ExecEvent =
   | { type: 'command:start'; command: string }
   | { type: 'exec:begin'; correlation_id: string; attempt: number; command: string; cwd: string }
   /** A cloud stage's attempt starts on a worker (docs/cloud.md): the first, or another after a worker was lost. */
-  | { type: 'exec:attempt'; correlation_id: string; attempt: number; worker_id: string; queued_ms: number }
+  | { type: 'exec:attempt'; correlation_id: string; attempt: number; worker_id: string; queued_ms: number | null }
   | ExecChunkEvent
   | {
       type: 'exec:end';

@@ -29,7 +29,7 @@ const generatedChunksSchema = z.strictObject({
 const attemptSchema = z.strictObject({
   attempt: z.number().int().positive(),
   worker_id: z.string(),
-  queued_ms: z.number().int().nonnegative(),
+  queued_ms: z.number().int().nonnegative().nullable(),
   at_ms: z.number().int().nonnegative(),
 });
 

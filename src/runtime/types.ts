@@ -41,8 +41,12 @@ export type CloudDispatch = {
   job: { command: string; cwd: string; env: Record<string, string>; stageKey: string; idempotent?: boolean };
 };
 
-/** An attempt of a cloud stage starting on a worker (1 first; another after a worker was lost). */
-export type ExecAttempt = { attempt: number; workerId: string; queuedMs: number };
+/**
+ * An attempt of a cloud stage starting on a worker (1 first; another after a worker was lost), and
+ * how long it waited in the queue (since the job was added, or went back on the queue; null when
+ * that is no longer known).
+ */
+export type ExecAttempt = { attempt: number; workerId: string; queuedMs: number | null };
 
 /** Where a cloud stage ran: on a worker, or here because Redis was unreachable (policy auto). */
 export type ExecPlacement =

@@ -190,21 +190,42 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     first.kill('SIGKILL');
     await first.result;
     await worker(workerRoot, env, ['--id', 'w-second', '--lock-ms', '500']);
-    return { root, env, result: await run.result };
+    return { root, env, queue, result: await run.result };
+  }
+
+  /** When BullMQ put the job back on the queue (its stalled check's `stalled` event, on Redis's clock), read from the queue's event stream. */
+  async function requeuedAt(queue: string, jobId: string): Promise<number | null> {
+    const redis = new Redis({ ...parseRedisUrl(server.url, 'test'), maxRetriesPerRequest: null });
+    try {
+      const events = await redis.xrange(`bull:${queue}:events`, '-', '+');
+      const stalled = events.filter(([, fields]) => fields.join(' ').includes(`event stalled jobId ${jobId}`));
+      return stalled.length === 0 ? null : Number(stalled[stalled.length - 1]![0].split('-')[0]);
+    } finally {
+      redis.disconnect();
+    }
   }
 
   it('a worker killed mid-stage: the job runs again on another worker, and each attempt is recorded', async () => {
-    const { root, result } = await killWorkerMidStage(true);
+    const { root, queue, result } = await killWorkerMidStage(true);
     expect(result.code, result.stderr).toBe(0);
     expect(result.violations).toEqual([]);
     const entry = manifest(root).commands[0];
     expect(entry).toMatchObject({ status: 'succeeded', summary: 'second' });
     expect(entry.placement).toMatchObject({ where: 'worker', worker_id: 'w-second', attempts: 2 });
     const events = stageEvents(root);
-    expect(events.filter((e) => e.type === 'exec:attempt').map((e) => [e.attempt, e.worker_id])).toEqual([
+    const attempts = events.filter((e) => e.type === 'exec:attempt');
+    expect(attempts.map((e) => [e.attempt, e.worker_id])).toEqual([
       [1, 'w-first'],
       [2, 'w-second'],
     ]);
+    // Attempt 2 waited in the queue from BullMQ putting the job back (its stalled check, after the
+    // kill) to w-second taking it: at most until this run logged its start. Not since the job was
+    // added, which would count attempt 1's run (and the wait for its lost worker's lock) in it.
+    const requeued = await requeuedAt(queue, entry.placement.job_id as string);
+    expect(requeued).not.toBeNull();
+    expect(attempts[1]!.queued_ms).toBeGreaterThanOrEqual(0);
+    expect(attempts[1]!.queued_ms).toBeLessThanOrEqual(Date.parse(attempts[1]!.timestamp as string) - requeued!);
+    expect(entry.placement.queued_ms).toBe(attempts[1]!.queued_ms);
     // Each attempt's output is kept, under its attempt.
     const output = (n: number) =>
       events
@@ -225,11 +246,22 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     const entry = manifest(root).commands[0];
     expect(entry.status).toBe('failed');
     expect(entry.summary).toBe('Execution error: not run again: its worker was lost during attempt 1, and the stage is marked "idempotent": false');
-    expect(entry.placement).toMatchObject({ where: 'worker', worker_id: 'w-second', attempts: 2 });
-    // The second attempt ran nothing: no output after its start.
+    // w-second took the job and refused it: no attempt started there. The placement is the worker
+    // of the stage's last attempt, the one that ran (w-first), with that attempt's wait; the log
+    // has that attempt alone, and all the output is its own.
     const events = stageEvents(root);
-    const second = events.findIndex((e) => e.type === 'exec:attempt' && e.attempt === 2);
-    expect(events.slice(second + 1).filter((e) => e.type === 'exec:chunk')).toEqual([]);
+    const attempts = events.filter((e) => e.type === 'exec:attempt');
+    expect(attempts.map((e) => [e.attempt, e.worker_id])).toEqual([[1, 'w-first']]);
+    expect(entry.placement).toEqual({
+      where: 'worker',
+      queue: expect.any(String),
+      job_id: `${onlyRunId(root)}.1`,
+      worker_id: 'w-first',
+      attempts: 1,
+      queued_ms: attempts[0]!.queued_ms,
+    });
+    expect(events.filter((e) => e.type === 'exec:chunk').map((e) => [e.attempt, e.data])).toEqual([[1, 'first\n']]);
+    expect(manifest(root).summary).not.toContain('ran 2 times');
     checkRunsDir(root);
     // The resume the CLI suggests sends it again, as a new job (it replayed the failed end before).
     const resumed = await runCliProcess(['resume', '--run', onlyRunId(root)], { cwd: root, env });

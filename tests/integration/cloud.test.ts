@@ -11,7 +11,7 @@ import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
 import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
-import { startWorker, type RunningWorker } from '../../src/cloud/worker.js';
+import { requeueWait, startWorker, type RunningWorker } from '../../src/cloud/worker.js';
 import { createRealClock } from '../../src/runtime/real-clock.js';
 import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
 import type { ExecChunk, Executor } from '../../src/runtime/types.js';
@@ -30,6 +30,29 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
   });
   afterAll(async () => {
     await server?.stop();
+  });
+
+  it("measures a later attempt's wait from the job's latest requeue (BullMQ's stalled event), on Redis's clock; null when that event is gone", async () => {
+    const redis = new Redis({ ...parseRedisUrl(server.url, 'test'), maxRetriesPerRequest: null });
+    try {
+      const key = `bull:${queueName()}:events`;
+      const [seconds] = await redis.time();
+      const now = Number(seconds) * 1000;
+      // The job's two requeues, another job's, then more events than one read of the stream takes.
+      await redis.xadd(key, `${now - 60_000}-0`, 'event', 'stalled', 'jobId', 'run.1');
+      await redis.xadd(key, `${now - 50_000}-0`, 'event', 'stalled', 'jobId', 'run.2');
+      await redis.xadd(key, `${now - 45_000}-0`, 'event', 'stalled', 'jobId', 'run.1');
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 2_500; i += 1) pipeline.xadd(key, `${now - 40_000 + i}-0`, 'event', 'waiting', 'jobId', `other.${i}`);
+      await pipeline.exec();
+      const waited = await requeueWait(redis, key, 'run.1');
+      expect(waited).toBeGreaterThanOrEqual(45_000);
+      expect(waited).toBeLessThan(50_000);
+      expect(await requeueWait(redis, key, 'run.3')).toBeNull();
+      await redis.del(key);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   describe('the dispatching executor and a worker in this process', () => {
