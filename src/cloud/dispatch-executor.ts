@@ -196,6 +196,7 @@ export class CloudDispatcher {
         }
         if (!streamThere) {
           await queue.add(JOB_NAME, job, { jobId, attempts: 1, removeOnComplete: true, removeOnFail: false });
+          request.onQueued?.();
         }
         if (cancelled) await this.sendCancel(jobId, cancelled);
         const read = this.readStream(reader, key, cursorKey, jobId, request, onChunk);

@@ -10,7 +10,7 @@ import type { ExecEvent } from '../events/events.js';
 import { stripTerminalEscapes, tailText, type OutputTail } from '../events/output-tail.js';
 import { closeHandle, failStage, finishStage, markStageRunning, openHandle } from '../manifest/transitions.js';
 import type { CommandEntry, Manifest } from '../manifest/schema.js';
-import type { CloudDispatch, ExecAttempt, ExecChunk, ExecResult } from '../runtime/types.js';
+import type { CloudDispatch, ExecAttempt, ExecChunk, ExecResult, TimerHandle } from '../runtime/types.js';
 import { errorMessage, WriteError, writeError } from '../errors.js';
 import { childExitCode } from '../outcome/exit-codes.js';
 import { buildChildEnv, orchestratorVariables, remoteVariables } from './child-env.js';
@@ -27,6 +27,12 @@ import { progressSink } from './sinks/progress-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
+
+/**
+ * How long a cloud stage's job waits on the queue, with no worker taking it, before the run says
+ * so on stderr (once per stage; the stage goes on waiting).
+ */
+export const CLOUD_WAIT_NOTICE_MS = 10_000;
 
 /** How many of a failed stage's last lines a red run shows. */
 export const FAILED_STAGE_LINES = 20;
@@ -236,7 +242,26 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
           },
         }
       : undefined;
+    // A job no worker takes waits silently on the queue: after a while the run says so, once.
+    let waitNotice: TimerHandle | null = null;
+    let waitNoticed = false;
+    const stopWaitNotice = () => {
+      runtime.clock.clearTimeout(waitNotice);
+      waitNotice = null;
+    };
+    const onQueued = () => {
+      if (waitNoticed || waitNotice !== null || lastAttempt !== null || !cloud) return;
+      waitNotice = runtime.clock.setTimeout(() => {
+        waitNotice = null;
+        waitNoticed = true;
+        ctx.invocation.progress.stageNote(
+          label,
+          `is waiting: queued on ${cloud.queue} (Redis at ${cloud.target}) for ${CLOUD_WAIT_NOTICE_MS / 1000}s, no worker has taken it yet; it runs once one does (start one with: codex-orchestrator worker --root <checkout>)`,
+        );
+      }, CLOUD_WAIT_NOTICE_MS);
+    };
     const onAttempt = async (next: ExecAttempt) => {
+      stopWaitNotice();
       // What the guard held of the attempt before is its output; the new attempt's output is guarded afresh.
       if (lastAttempt !== null) {
         await releaseHeld();
@@ -257,7 +282,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         env,
         stageKey: `${ctx.pipeline.id}/${stage.id}`,
         onSpawn: (pid) => ctx.ownership.recordStageGroup(stage.id, pid),
-        ...(dispatch ? { dispatch, onAttempt } : {}),
+        ...(dispatch ? { dispatch, onQueued, onAttempt } : {}),
       },
       onChunk,
     );
@@ -267,6 +292,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       result = await exec.done;
     } finally {
       unwatch();
+      stopWaitNotice();
     }
     await releaseHeld();
     if (result.placement?.where === 'here') {

@@ -128,6 +128,11 @@ export class Progress {
     this.line(text);
   }
 
+  /** A line about the running stage (`[p 1/2] away <text>`); on a terminal the live line stays below it. */
+  stageNote(label: StageLabel, text: string): void {
+    this.line(`${this.prefix(label)} ${text}`);
+  }
+
   /** A message of its own line; on a terminal the live line stays below it. */
   note(text: string): void {
     this.line(text);

@@ -78,6 +78,11 @@ export type ExecRequest = {
   gated?: boolean;
   /** Set for a cloud stage when a Redis URL is set: the executor sends it to a worker. */
   dispatch?: CloudDispatch;
+  /**
+   * A cloud stage's job is on the queue and no worker has taken it yet (it was sent, or sent
+   * again by a resume); `onAttempt` follows once one does. Not called for a stage run here.
+   */
+  onQueued?: () => void;
   /** A cloud stage's attempt starts (before its output); awaited before the next chunk. */
   onAttempt?: (attempt: ExecAttempt) => Promise<void> | void;
 };

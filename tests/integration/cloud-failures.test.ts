@@ -465,6 +465,37 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     checkRunsDir(root);
   });
 
+  it('SIGINT on the CLI while its stage waits for a worker (none there): the job is taken off the queue and the run ends cancelled with 130', async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const root = repo(pipeline({ command: 'echo never' }));
+    const redis = new Redis({ ...parseRedisUrl(server.url, 'test'), maxRetriesPerRequest: null });
+    try {
+      const run = startCli(['start', 'p', '--format', 'json'], { cwd: root, env });
+      // On the queue: BullMQ's `waiting` event for the job (a blocking read of its event stream, no polling).
+      let after = '0';
+      let jobId: string | null = null;
+      while (jobId === null) {
+        const reply = (await redis.xread('BLOCK', 0, 'STREAMS', `bull:${queue}:events`, after)) as [string, [string, string[]][]][] | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            after = id;
+            if (fields[0] === 'event' && fields[1] === 'waiting') jobId = fields[3]!;
+          }
+        }
+      }
+      run.child.kill('SIGINT');
+      const result = await run.result;
+      expect(result.code, result.stderr).toBe(130);
+      expect(manifest(root)).toMatchObject({ status: 'cancelled', status_detail: 'cancelled:SIGINT' });
+      expect(jobId).toBe(`${onlyRunId(root)}.1`);
+      expect(await redis.exists(`bull:${queue}:${jobId}`)).toBe(0);
+      checkRunsDir(root);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('two workers share 20 stages of 4 concurrent runs: each stage runs exactly once and every run succeeds', async () => {
     const queue = queueName();
     const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };

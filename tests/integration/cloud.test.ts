@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
 import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
 import { requeueWait, startWorker, type RunningWorker } from '../../src/cloud/worker.js';
@@ -114,6 +115,43 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         // No gap: the placement the stage's manifest entry and summary are written from says 0 chunks lost.
         expect((await exec.done).placement).toMatchObject({ where: 'worker', worker_id: 'test-worker', attempts: 1, dropped_chunks: 0 });
       });
+    });
+
+    it('says when the job is on the queue, no worker there to take it, and runs it once a worker comes', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'codex-cloud-root-'));
+      roots.push(root);
+      const settings = { connection: parseRedisUrl(server.url, 'test'), queue: queueName(), fallback: 'strict' as const, target: 'test' };
+      const dispatcher = new CloudDispatcher(settings);
+      const jobs = new Queue(settings.queue, { connection: { ...settings.connection, maxRetriesPerRequest: null } });
+      let worker: RunningWorker | null = null;
+      try {
+        let said: () => void = () => undefined;
+        const queued = new Promise<'queued'>((resolve) => (said = () => resolve('queued')));
+        const chunks: ExecChunk[] = [];
+        const jobId = stageJobId('run-q', 1);
+        const exec = dispatcher.start(
+          { ...sent(dispatcher, jobId, 'echo late'), onQueued: () => said() },
+          async (chunk) => {
+            chunks.push(chunk);
+          },
+          local,
+        );
+        // Bounded for the code that never said so.
+        let bound: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([queued, new Promise<'silent'>((resolve) => (bound = setTimeout(() => resolve('silent'), 10_000)))]);
+        clearTimeout(bound);
+        if (outcome === 'silent') exec.cancel('SIGINT');
+        expect(outcome).toBe('queued');
+        expect(await (await jobs.getJob(jobId))?.getState()).toBe('waiting');
+        worker = startWorker({ settings, root, concurrency: 1, executor: local, env: { PATH: process.env.PATH }, workerId: 'w-later' });
+        await worker.ready;
+        expect(await exec.done).toMatchObject({ exitCode: 0, signal: null, placement: { worker_id: 'w-later', attempts: 1 } });
+        expect(Buffer.concat(chunks.map((c) => Buffer.from(c.data))).toString('utf8')).toBe('late\n');
+      } finally {
+        await dispatcher.close();
+        await jobs.close();
+        await worker?.stop();
+      }
     });
 
     it('reports a signal, and a cwd outside the root as an error of the stage', async () => {

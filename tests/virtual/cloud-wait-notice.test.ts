@@ -1,0 +1,113 @@
+// A cloud stage that no worker takes: after CLOUD_WAIT_NOTICE_MS the run says so on stderr, once,
+// and goes on waiting (a worker may come later); SIGINT still ends the run. On the virtual
+// runtime: the queue is an executor that says the job is queued and, when told, has a worker
+// take it at a virtual instant; time moves only on the virtual clock.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
+import { CLOUD_WAIT_NOTICE_MS } from '../../src/run/command-stage.js';
+import type { ExecResult, Executor } from '../../src/runtime/types.js';
+import type { VirtualClock } from '../../src/runtime/virtual-clock.js';
+import { createVirtualRuntime, driveToCompletion, type ScheduledSignal, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
+import { assertValidManifest } from '../helpers/manifest-schema.js';
+
+const ROOT = '/repo';
+const START = Date.parse('2026-01-02T03:04:05.000Z');
+const ENV = { CODEX_ORCHESTRATOR_REDIS_URL: 'redis://redis.example:6379', CODEX_ORCHESTRATOR_CLOUD_QUEUE: 'lanes' };
+
+const config = {
+  pipelines: [
+    {
+      id: 'p',
+      title: 'P',
+      stages: [
+        { kind: 'command', id: 'away', title: 'Away', command: 'make', executionMode: 'cloud' },
+        { kind: 'command', id: 'here', title: 'Here', command: 'echo here' },
+      ],
+    },
+  ],
+};
+
+/**
+ * A queue on the virtual clock: a cloud stage is queued at once (`onQueued`), and taken by a
+ * worker `takenAfterMs` later (never when null); a cancel takes a job still waiting off the queue,
+ * as the dispatcher does. `fallback`: the stage runs here instead (Redis unreachable, policy
+ * auto), for `fallback` ms, and is never queued. A local stage ends at once.
+ */
+function queue(takenAfterMs: number | null, fallback: number | null = null) {
+  return (clock: VirtualClock): Executor => ({
+    start(request, onChunk) {
+      if (!request.dispatch) return { done: Promise.resolve({ exitCode: 0, signal: null }), cancel: () => undefined };
+      let settle: (result: ExecResult) => void = () => undefined;
+      const done = new Promise<ExecResult>((resolve) => (settle = resolve));
+      if (fallback !== null) {
+        clock.setTimeout(() => settle({ exitCode: 0, signal: null, placement: { where: 'here', reason: 'Redis unreachable; ran here' } }), fallback);
+        return { done, cancel: (signal) => settle({ exitCode: null, signal }) };
+      }
+      request.onQueued?.();
+      const taken =
+        takenAfterMs === null
+          ? null
+          : clock.setTimeout(() => {
+              void (async () => {
+                await request.onAttempt?.({ attempt: 1, workerId: 'w-late', queuedMs: takenAfterMs });
+                await onChunk({ stream: 'stdout', data: Buffer.from('ran\n') });
+                settle({ exitCode: 0, signal: null });
+              })();
+            }, takenAfterMs);
+      return {
+        done,
+        cancel: (signal) => {
+          clock.clearTimeout(taken);
+          settle({ exitCode: null, signal });
+        },
+      };
+    },
+  });
+}
+
+async function run(executor: (clock: VirtualClock) => Executor, signals: ScheduledSignal[] = [], env: Record<string, string> = ENV) {
+  const runtime: VirtualRuntime = createVirtualRuntime({ startMs: START, seed: 3, cwd: ROOT, env, executor });
+  runtime.fs.seedFile(`${ROOT}/codex.orchestrator.json`, JSON.stringify(config));
+  const code = await driveToCompletion(runtime, () => runCli(['start', 'p', '--format', 'json'], runtime), signals);
+  const doc = JSON.parse(runtime.stdout.text()) as { artifact_root: string };
+  const manifest = JSON.parse(runtime.fs.files().get(`${ROOT}/${doc.artifact_root}/manifest.json`)!.toString('utf8'));
+  assertValidManifest(manifest);
+  const stderr = runtime.stderr.text();
+  return { code, stderr, notices: stderr.split('\n').filter((line) => line.includes('no worker has taken it')), manifest, runtime };
+}
+
+const NOTICE =
+  '[p 1/2] away is waiting: queued on lanes (Redis at redis.example:6379) for 10s, no worker has taken it yet; it runs once one does (start one with: codex-orchestrator worker --root <checkout>)';
+
+describe('a cloud stage no worker takes', () => {
+  it('says so once on stderr after a while, keeps waiting, and SIGINT still cancels the run (130)', async () => {
+    // Ten minutes of virtual time with no worker: heartbeats and every other timer fire meanwhile.
+    const { code, notices, stderr, manifest } = await run(queue(null), [{ at_ms: 600_000, signal: 'SIGINT' }]);
+    expect(notices).toEqual([NOTICE]);
+    expect(code).toBe(130);
+    expect(manifest.status).toBe('cancelled');
+    expect(manifest.commands[0]).toMatchObject({ status: 'failed', exit_code: 130 });
+    expect(manifest.commands[0].placement).toBeUndefined();
+    // In order: the stage started, the notice, then its cancel.
+    const lines = stderr.split('\n');
+    expect(lines.findIndex((l) => l.startsWith('[p 1/2] away started'))).toBeLessThan(lines.indexOf(NOTICE));
+    expect(lines.indexOf(NOTICE)).toBeLessThan(lines.findIndex((l) => l.startsWith('[p 1/2] away cancelled')));
+  });
+
+  it('does not fail the stage: a worker that comes later runs it, and the notice is not repeated', async () => {
+    const { code, notices, manifest } = await run(queue(5 * CLOUD_WAIT_NOTICE_MS));
+    expect(code).toBe(0);
+    expect(notices).toEqual([NOTICE]);
+    expect(manifest.commands.map((c: { status: string }) => c.status)).toEqual(['succeeded', 'succeeded']);
+    expect(manifest.commands[0]).toMatchObject({ summary: 'ran', placement: { where: 'worker', worker_id: 'w-late', attempts: 1 } });
+  });
+
+  it('says nothing when a worker takes the stage in time, or when the stage runs here (Redis unreachable)', async () => {
+    const taken = await run(queue(CLOUD_WAIT_NOTICE_MS - 1));
+    expect(taken.code).toBe(0);
+    expect(taken.notices).toEqual([]);
+    const here = await run(queue(null, 5 * CLOUD_WAIT_NOTICE_MS));
+    expect(here.code).toBe(0);
+    expect(here.notices).toEqual([]);
+  });
+});
