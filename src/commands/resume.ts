@@ -128,8 +128,12 @@ export async function firstExecBeginCwd(fs: FileSink, path: string, label: strin
   }
 }
 
-/** An error file a resume sets aside: `from` its current name (null when an earlier try of this resume already moved it) `to` its invocation's. */
-type SetAside = { from: string | null; to: string };
+/**
+ * An error file a resume sets aside: `from` its current name (null when an earlier try of this
+ * resume already moved it) `to` its invocation's (null when an earlier resume already kept it
+ * there and was stopped before it removed the old name: only the removal is left).
+ */
+type SetAside = { from: string | null; to: string | null };
 
 /**
  * The error files of the stages a resume runs again (docs/contracts.md §7), looked for on disk
@@ -147,10 +151,37 @@ async function errorFilesToSetAside(fs: FileSink, paths: RunPaths, manifest: Man
     if (entry.kind !== 'command') continue;
     const from = errorFilePath(paths, entry.index, entry.id);
     const to = setAsideErrorFilePath(paths, entry.index, entry.id, invocation);
-    if (await fs.exists(from)) found.push({ from, to });
+    if (await fs.exists(from)) found.push({ from, to: (await keptBefore(fs, paths, manifest, from, entry.index, entry.id, invocation)) ? null : to });
     else if (await fs.exists(to)) found.push({ from: null, to });
   }
   return found;
+}
+
+/**
+ * Whether `from` is the file the previous accepted resume already kept (its `resumed_from` names
+ * the copy, and the copy has the same bytes): that resume was stopped after its manifest landed
+ * and before it removed the old name, and the stage has not failed again since (a new failure's
+ * file has its own `created_at`). It is not the invocation before this one's, then, and is only
+ * removed.
+ */
+async function keptBefore(
+  fs: FileSink,
+  paths: RunPaths,
+  manifest: Manifest,
+  from: string,
+  index: number,
+  id: string,
+  invocation: number,
+): Promise<boolean> {
+  if (invocation < 2) return false;
+  const previous = manifest.resume_events.filter((event) => event.outcome === 'accepted').at(-1);
+  const copy = setAsideErrorFilePath(paths, index, id, invocation - 1);
+  if (!previous?.resumed_from?.error_files.includes(repoRelative(paths, copy))) return false;
+  try {
+    return (await fs.readFile(copy)).equals(await fs.readFile(from));
+  } catch {
+    return false;
+  }
 }
 
 async function copyFile(fs: FileSink, from: string, to: string): Promise<void> {
@@ -240,19 +271,25 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
       const setAside = await errorFilesToSetAside(runtime.fs, paths, current, stagesToRerun(current, always));
       handedOver = true;
       const ctx = openRun(invocation, pipeline, paths, current, ownership, toolRuns);
-      // One transition (the event and the reset), not forced: the first rerun stage's start
-      // writes the resumed state before its child starts.
+      // One transition (the event and the reset).
       let rerun: number[] = [];
       try {
         // The earlier invocation's error files: first kept under their new names (the manifest
         // on disk still names the old ones, which stay until the resume is under way)...
-        for (const file of setAside) if (file.from !== null) await copyFile(runtime.fs, file.from, file.to);
-        const errorFiles = setAside.map((file) => repoRelative(paths, file.to));
-        await ctx.persister.update((m) => {
-          const resumed_from = resumedFrom(m, errorFiles);
-          recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover, resumed_from });
-          rerun = prepareResume(m, nowMs, always);
-        });
+        for (const file of setAside) if (file.from !== null && file.to !== null) await copyFile(runtime.fs, file.from, file.to);
+        const errorFiles = setAside.flatMap((file) => (file.to === null ? [] : [repoRelative(paths, file.to)]));
+        // Forced when an old name is to go: the resume (which names the kept copies) is on disk
+        // before the file its manifest entry named is removed. Otherwise the first rerun stage's
+        // start writes the resumed state before its child starts.
+        const removing = setAside.some((file) => file.from !== null);
+        await ctx.persister.update(
+          (m) => {
+            const resumed_from = resumedFrom(m, errorFiles);
+            recordResumeEvent(m, { timestamp: isoTime(nowMs), actor, reason, outcome: 'accepted', ...takeover, resumed_from });
+            rerun = prepareResume(m, nowMs, always);
+          },
+          { force: removing },
+        );
         await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
         // ...then gone from the names that say "the current state", before any stage runs again.
         for (const file of setAside) if (file.from !== null) await removeFile(runtime.fs, file.from);

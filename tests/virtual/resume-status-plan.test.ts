@@ -334,6 +334,73 @@ describe('resume sets aside the error files of the invocation it follows (docs/c
   });
 });
 
+describe('resume sets aside error files in an order a kill -9 cannot break (docs/contracts.md §7)', () => {
+  /** The files on disk at the moment the resume removes errors/02-migrate.json (before the removal: a kill -9 there). */
+  async function atRemoval(world: World): Promise<Map<string, Buffer>> {
+    const fs = world.runtime.fs;
+    const remove = fs.remove.bind(fs);
+    let seen: Map<string, Buffer> | null = null;
+    fs.remove = async (path) => {
+      if (seen === null && path.endsWith(`/${errorFile(world, 'migrate')}`)) seen = new Map(fs.files());
+      return remove(path);
+    };
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    fs.remove = remove;
+    expect(seen, 'the resume removed the old name').not.toBeNull();
+    return seen!;
+  }
+
+  it('the resume, naming the kept copy, is on disk before the old name is removed (it was written after: a kill there left the entry naming a file that was gone)', async () => {
+    const world = await failedRun();
+    const disk = await atRemoval(world);
+    const m = JSON.parse(disk.get(world.manifestPath)!.toString('utf8')) as Manifest;
+    expect(m.resume_events.at(-1)).toMatchObject({ outcome: 'accepted', resumed_from: { error_files: [errorFile(world, 'migrate', 1)] } });
+    expect(m.commands[1]!.error_file).toBeNull();
+    expect(disk.has(`${ROOT}/${errorFile(world, 'migrate', 1)}`)).toBe(true);
+  });
+
+  it('killed after the resume landed and before the removal: the next resume removes the old name, and keeps no second copy of the same failure', async () => {
+    const world = await failedRun();
+    const failed = fileText(world, errorFile(world, 'migrate'));
+    const disk = await atRemoval(world);
+    // A machine that stopped at that instant: its disk as it was, a fresh process.
+    const starts: string[] = [];
+    const runtime = createVirtualRuntime({ startMs: T0 + 60_000, seed: 6, cwd: ROOT, executor: scripted({}, starts) });
+    // Its .owner is left out: the virtual process table would find pid 4242 alive (a dead owner on this host is taken over at once).
+    for (const [path, bytes] of disk) if (!path.endsWith('/.owner')) runtime.fs.seedFile(path, bytes);
+    const after = { ...world, runtime, starts };
+    expect(readManifestFile(after).status).toBe('in_progress');
+    await driveToCompletion(runtime, () => resumeRun(runtime, { run: world.runId }));
+    const m = readManifestFile(after);
+    expect(m.status).toBe('succeeded');
+    expect(errorFiles(after)).toEqual([errorFile(world, 'migrate', 1)]);
+    expect(fileText(after, errorFile(world, 'migrate', 1))).toBe(failed);
+    expect(m.resume_events.map((event) => event.resumed_from?.error_files)).toEqual([[errorFile(world, 'migrate', 1)], []]);
+  });
+  it('the old name cannot be removed: one line naming it, the run left resumable; the next resume removes it and keeps one copy', async () => {
+    const world = await failedRun();
+    const fs = world.runtime.fs;
+    const remove = fs.remove.bind(fs);
+    const old = `${ROOT}/${errorFile(world, 'migrate')}`;
+    fs.remove = async (path) => {
+      if (path === old) throw Object.assign(new Error(`EACCES: permission denied, unlink '${path}'`), { code: 'EACCES' });
+      return remove(path);
+    };
+    const refused = await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId })).then(
+      () => 'resumed',
+      (error: unknown) => (error as Error).message,
+    );
+    expect(refused).toBe(`could not remove ${old}: EACCES: permission denied`);
+    expect(world.starts.filter((start) => start.startsWith('ci/migrate'))).toHaveLength(1);
+    fs.remove = remove;
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    const m = readManifestFile(world);
+    expect(m.status).toBe('succeeded');
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1)]);
+    expect(m.resume_events.map((event) => event.resumed_from?.error_files)).toEqual([[errorFile(world, 'migrate', 1)], []]);
+  });
+});
+
 describe("a resumed run's duration: the time its invocations ran, not the time it sat failed (docs/contracts.md §1 runs)", () => {
   /** Each start of a stage takes the next [virtual ms, exit code] queued for it ([1000, 0] when none is left). */
   function timed(plan: Record<string, Array<[number, number]>>): (clock: VirtualClock) => Executor {
