@@ -15,7 +15,7 @@ import { ranLines, whatRan } from './ran.js';
 import { isMain, runTool } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { distRoot, staleDistLine } from '../fresh-dist.js';
-import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
+import { gatherPacket, judgedStages, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
 
 /** HEAD's commit id, or null (no commit yet, not a git checkout). */
 function headCommit(root: string): string | null {
@@ -90,7 +90,22 @@ export function runReviewCli(argv: string[]): Promise<number> {
           ? whatRan(root, manifest, await listScenarios(resolve(opts.corpus)).catch(() => []))
           : null;
         if (ran) writeFileSync(join(runDir, 'ran.json'), `${JSON.stringify(ran, null, 2)}\n`);
-        const packet = gatherPacket({ root, runDir, manifest, base, golden, now: new Date(), baseSha, headSha: headCommit(root), staleDist, ran });
+        // Inside the run: this process is its review stage (the orchestrator gave it the run directory).
+        const envRunDir = process.env.CODEX_ORCHESTRATOR_RUN_DIR;
+        const inside = envRunDir !== undefined && envRunDir !== '' && resolve(envRunDir) === runDir;
+        const packet = gatherPacket({
+          root,
+          runDir,
+          manifest,
+          base,
+          golden,
+          now: new Date(),
+          baseSha,
+          headSha: headCommit(root),
+          staleDist,
+          ran,
+          inside,
+        });
         // The touched specs beside the packet, so its links stay inside the run directory.
         for (const spec of packet.specs) {
           if (!spec.link) continue;
@@ -110,7 +125,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
         // report that cannot be read, a golden change no spec declares) is the packet's own
         // finding, and a run with nothing to review is one too: no lane run's green can rest on
         // either.
-        const otherFailed = packet.stages.some((s) => s.status === 'failed');
+        const otherFailed = judgedStages(packet).some((s) => s.status === 'failed');
         setExit(!verdict.reviewed || (!verdict.green && !otherFailed) ? 1 : 0);
       });
   });

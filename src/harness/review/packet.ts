@@ -109,30 +109,45 @@ export type Packet = {
    * none, and the packet is `not reviewed`, never green.
    */
   declared_reports: string[];
+  /** The review's own stage (ownStage), left out of the verdict; absent in packets of older callers (then: the one running). */
+  own_stage?: string | null;
 };
+
+/** The stages the verdict judges: all but the review's own. */
+export function judgedStages(p: Pick<Packet, 'stages' | 'own_stage'>): StageRow[] {
+  return p.stages.filter((s) => (p.own_stage === undefined ? !s.status.startsWith('running') : s.id !== p.own_stage));
+}
+
+/**
+ * The review's own stage in the run, the one writing this packet, whose result is not evidence:
+ * inside the run (`inside`: its run directory is this process's CODEX_ORCHESTRATOR_RUN_DIR and
+ * the run is in progress) the stage running now; otherwise the one whose report is this run
+ * directory's ran.json (the review's output). Null when there is none: a stage running in a run
+ * reviewed from outside is not the review's, it has not finished.
+ */
+export function ownStage(root: string, runDir: string, manifest: Manifest, inside: boolean): string | null {
+  if (inside && manifest.status === 'in_progress') {
+    const running = manifest.commands.find((c) => c.status === 'running');
+    if (running) return running.id;
+  }
+  const ownReport = resolve(runDir, 'ran.json');
+  return manifest.commands.find((c) => typeof c.report === 'string' && resolve(root, c.report) === ownReport)?.id ?? null;
+}
 
 /**
  * The ids of the stages that declared a report (`"report"` in the config; the manifest entry
- * has the key), what the review judges a run from. Left out: the review's own stage, the one
- * writing the packet (running in a run in progress) or, once the run has ended, the one whose
- * report is this run directory's ran.json: that report is the review's output, not evidence.
+ * has the key), what the review judges a run from; the review's own stage (`own`) left out.
  */
-export function declaredReports(root: string, runDir: string, manifest: Manifest): string[] {
-  const ownReport = resolve(runDir, 'ran.json');
-  return manifest.commands
-    .filter((c) => c.report !== undefined)
-    .filter((c) => !(c.status === 'running' && manifest.status === 'in_progress'))
-    .filter((c) => !(typeof c.report === 'string' && resolve(root, c.report) === ownReport))
-    .map((c) => c.id);
+export function declaredReports(manifest: Manifest, own: string | null): string[] {
+  return manifest.commands.filter((c) => c.report !== undefined && c.id !== own).map((c) => c.id);
 }
 
-export function stageRows(manifest: Manifest): StageRow[] {
+export function stageRows(manifest: Manifest, own: string | null = null): StageRow[] {
   return manifest.commands.map((c) => ({
     index: c.index,
     id: c.id,
     title: c.title,
-    // The stage still running while the packet is written is the one writing it.
-    status: c.status === 'running' && manifest.status === 'in_progress' ? 'running (writing this packet)' : c.status,
+    status: c.status === 'running' && c.id === own ? 'running (writing this packet)' : c.status,
     exit_code: c.exit_code,
     seconds: c.started_at && c.completed_at ? Math.round((Date.parse(c.completed_at) - Date.parse(c.started_at)) / 100) / 10 : null,
     summary: c.summary,
@@ -161,11 +176,11 @@ export function specRows(root: string, files: string[]): SpecRow[] {
 }
 
 /** The stage rows with each stage's log link, what its output says and, for a failed stage, its last lines. */
-export function stageDetails(root: string, runDir: string, manifest: Manifest): StageRow[] {
+export function stageDetails(root: string, runDir: string, manifest: Manifest, own: string | null = null): StageRow[] {
   const baseline = readLintBaseline(root);
-  return stageRows(manifest).map((row, i) => {
+  return stageRows(manifest, own).map((row, i) => {
     const c = manifest.commands[i]!;
-    if (c.log_path === null || c.status === 'pending' || row.status.startsWith('running'))
+    if (c.log_path === null || c.status === 'pending' || c.status === 'running')
       return { ...row, log: c.log_path && runDirLink(root, runDir, c.log_path) };
     const output = stageOutput(root, c.log_path);
     return {
@@ -201,11 +216,14 @@ export function gatherPacket(options: {
   headSha?: string | null;
   staleDist?: string | null;
   ran?: Ran | null;
+  /** The review writes this packet as a stage of the run (see ownStage). */
+  inside?: boolean;
 }): Packet {
   const specGuard = readArtefact(options.runDir, 'spec-guard.json', specGuardDocSchema);
   const budget = readArtefact(options.runDir, 'diff-budget.json', diffBudgetDocSchema);
   const guard = presentValue(specGuard);
   const m = options.manifest;
+  const own = ownStage(options.root, options.runDir, m, options.inside ?? false);
   return {
     run_id: m.run_id,
     pipeline_id: m.pipeline_id,
@@ -215,7 +233,7 @@ export function gatherPacket(options: {
     head_sha: options.headSha ?? null,
     ended: m.status === 'in_progress' || m.status === 'queued' ? null : { status: m.status, detail: m.status_detail },
     stale_dist: options.staleDist ?? null,
-    stages: stageDetails(options.root, options.runDir, m),
+    stages: stageDetails(options.root, options.runDir, m, own),
     specs: guard ? specRows(options.root, guard.touchedSpecs) : [],
     specGuard,
     golden: options.golden,
@@ -224,7 +242,8 @@ export function gatherPacket(options: {
     mutation: mutationSection(options.root, presentValue(budget)),
     phases: readPhaseTable(options.root),
     ran: options.ran ?? null,
-    declared_reports: declaredReports(options.root, options.runDir, m),
+    declared_reports: declaredReports(m, own),
+    own_stage: own,
   };
 }
 
@@ -234,7 +253,7 @@ export function packetVerdict(p: Packet): Verdict {
   const bench = presentValue(p.bench);
   const budget = presentValue(p.budget);
   return verdictOf({
-    stages: p.stages.filter((s) => !s.status.startsWith('running')),
+    stages: judgedStages(p),
     ended: p.ended ?? null,
     golden: p.golden,
     declarations: 'scenarios' in p.golden ? goldenDeclarations(p.golden.scenarios, p.specs) : [],

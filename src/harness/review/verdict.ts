@@ -102,7 +102,7 @@ export function goldenDeclarations(
 }
 
 export type VerdictFacts = {
-  /** Each stage's id, result and exit code; the one writing the packet is left out. */
+  /** Each stage's id, result and exit code; the one writing the packet is left out (a `running` one is another process's). */
   stages: Array<{ id: string; status: string; exit_code: number | null }>;
   /** The run's status and detail when it has ended (a packet written again afterwards), else null. */
   ended: { status: string; detail: string | null } | null;
@@ -139,6 +139,9 @@ export function verdictOf(f: VerdictFacts): Verdict {
   if (!reviewed) reasons.push(NOTHING_REVIEWED);
   if (f.staleDist) reasons.push(f.staleDist);
   for (const c of f.stages) if (c.status === 'failed') reasons.push(`stage ${c.id} failed${c.exit_code === null ? '' : ` (exit ${c.exit_code})`}`);
+  // A stage of another process that has not finished: the run is still going, or its process died.
+  for (const c of f.stages)
+    if (c.status === 'running') reasons.push(`stage ${c.id} did not finish (its run is in progress elsewhere, or its process died)`);
   const notRun = f.stages.filter((c) => c.status === 'pending').length;
   if (reasons.length > 0 && notRun > 0) reasons.push(`${notRun} stage(s) not run`);
   if (f.ended?.status === 'cancelled') reasons.push(`run ${f.ended.detail ?? 'cancelled'}`);
