@@ -25,6 +25,7 @@ import { guardText } from '../privacy/guard.js';
 import { fanOut } from './sinks/stage-sink.js';
 import { progressSink } from './sinks/progress-sink.js';
 import { droppedEventsLine, toolRunRecordSink } from './sinks/tool-run-record-sink.js';
+import { ENV_VARIABLES } from '../config/env-settings.js';
 
 export const ERROR_STDERR_MAX_BYTES = 8 * 1024;
 
@@ -256,7 +257,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         waitNoticed = true;
         ctx.invocation.progress.stageNote(
           label,
-          `is waiting: queued on ${cloud.queue} (Redis at ${cloud.target}) for ${CLOUD_WAIT_NOTICE_MS / 1000}s, no worker has taken it yet; it runs once one does (start one with: codex-orchestrator worker --root <checkout>)`,
+          `is waiting: queued on ${cloud.queue} (Redis at ${cloud.target}) for ${CLOUD_WAIT_NOTICE_MS / 1000}s, no worker has taken it yet; it runs once one does (start one with ${ENV_VARIABLES.redisUrl.name} set to that Redis: codex-orchestrator worker --root <checkout> --queue ${cloud.queue})`,
         );
       }, CLOUD_WAIT_NOTICE_MS);
     };

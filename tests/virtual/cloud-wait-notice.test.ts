@@ -77,7 +77,7 @@ async function run(executor: (clock: VirtualClock) => Executor, signals: Schedul
 }
 
 const NOTICE =
-  '[p 1/2] away is waiting: queued on lanes (Redis at redis.example:6379) for 10s, no worker has taken it yet; it runs once one does (start one with: codex-orchestrator worker --root <checkout>)';
+  '[p 1/2] away is waiting: queued on lanes (Redis at redis.example:6379) for 10s, no worker has taken it yet; it runs once one does (start one with CODEX_ORCHESTRATOR_REDIS_URL set to that Redis: codex-orchestrator worker --root <checkout> --queue lanes)';
 
 describe('a cloud stage no worker takes', () => {
   it('says so once on stderr after a while, keeps waiting, and SIGINT still cancels the run (130)', async () => {
