@@ -282,6 +282,8 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
         // before the file its manifest entry named is removed. Otherwise the first rerun stage's
         // start writes the resumed state before its child starts.
         const removing = setAside.some((file) => file.from !== null);
+        // The log line first: a resume that cannot write it stops with the manifest as it was.
+        await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
         await ctx.persister.update(
           (m) => {
             const resumed_from = resumedFrom(m, errorFiles);
@@ -290,7 +292,6 @@ export async function resumeRun(runtime: Runtime, options: ResumeOptions): Promi
           },
           { force: removing },
         );
-        await runtime.fs.append(paths.runnerLogPath, eventLine({ type: 'run:resume', actor, reason }, isoTime(nowMs), null));
         // ...then gone from the names that say "the current state", before any stage runs again.
         for (const file of setAside) if (file.from !== null) await removeFile(runtime.fs, file.from);
       } catch (error) {
