@@ -19,7 +19,7 @@ import {
   type Packet,
 } from '../../src/harness/review/packet.js';
 import { expectOneLineError, onlyRunId } from '../helpers/integration.js';
-import { TOOLS, lines, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
+import { TOOLS, lines, runNode, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
 const phasesDir = useTempDirs('review-phases-');
 
@@ -413,6 +413,23 @@ describe('the review exits 1 when the packet is red and no other stage failed', 
       /^red: stage check did not finish \(its run is in progress elsewhere, or its process died\); /,
     );
     expect(readFileSync(join(runDir, 'review.md'), 'utf8')).not.toContain('writing this packet');
+  });
+
+  it('a run of another repository, reviewed from elsewhere (npm run starts the tool in this package): judged from its own repository (it read its reports from the cwd: red, every link broken)', async () => {
+    const r = repo({
+      'codex.orchestrator.json': JSON.stringify(gate(`echo '{"checks": 3}' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"`)),
+      '.gitignore': '/.runs/\n/out/\n',
+    });
+    const started = await r.run(TOOLS.cli, ['start', 'gate', '--format', 'json']);
+    expect(started.code, started.stderr).toBe(0);
+    const runDir = r.path((JSON.parse(started.stdout) as { artifact_root: string }).artifact_root);
+    const elsewhere = phasesDir();
+    const result = await runNode(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff'], { cwd: elsewhere });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(/^green: every stage passed; golden diff not available \(.+\/review\.md\)$/);
+    const md = readFileSync(join(runDir, 'review.md'), 'utf8');
+    expect(md).toContain('(commands/01-check.ndjson)');
+    expect(md).not.toContain('../');
   });
 
   it('red because a stage failed: exit 0, the failed stage already fails the run', async () => {

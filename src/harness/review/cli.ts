@@ -3,7 +3,7 @@
 // run's directory (CODEX_ORCHESTRATOR_RUN_DIR, or --run-dir).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError, errorMessage } from '../../errors.js';
 import { readManifest } from '../../persist/manifest-writer.js';
 import { createNodeFileSink } from '../../runtime/node-file-sink.js';
@@ -32,6 +32,13 @@ function headCommit(root: string): string | null {
   }
 }
 
+/** The directory a run's `artifact_root` (repo-relative) is relative to, when `runDir` ends with it; else null. */
+export function repoRootOf(runDir: string, artifactRoot: string): string | null {
+  const tail = resolve('/', artifactRoot);
+  if (isAbsolute(artifactRoot) || artifactRoot.split(/[\\/]/).includes('..')) return null;
+  return runDir.endsWith(tail) && runDir.length > tail.length ? runDir.slice(0, runDir.length - tail.length) : null;
+}
+
 export function runReviewCli(argv: string[]): Promise<number> {
   return runTool('review', argv, (program, setExit) => {
     program
@@ -45,8 +52,8 @@ export function runReviewCli(argv: string[]): Promise<number> {
       .option('--corpus <dir>', 'golden corpus (default: golden)')
       .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
       .action(async (given: { runDir?: string; base?: string; corpus?: string; goldenDiff: boolean }) => {
-        const opts = { ...given, corpus: given.corpus ?? 'golden' };
-        const root = process.cwd();
+        const opts = given;
+        const cwd = process.cwd();
         const runDirOption = opts.runDir ?? process.env.CODEX_ORCHESTRATOR_RUN_DIR;
         if (!runDirOption) throw new InputError('no run directory: run inside the lane (CODEX_ORCHESTRATOR_RUN_DIR) or pass --run-dir');
         const runDir = resolve(runDirOption);
@@ -57,8 +64,12 @@ export function runReviewCli(argv: string[]): Promise<number> {
         const manifest = await readManifest(
           createNodeFileSink({ clock, pid: process.pid }),
           join(runDir, 'manifest.json'),
-          relative(root, join(runDir, 'manifest.json')),
+          relative(cwd, join(runDir, 'manifest.json')),
         );
+        // The run's own repository: where its manifest's repo-relative paths start (npm run
+        // starts the tool in this package's root, whatever directory the run belongs to).
+        const root = repoRootOf(runDir, manifest.artifact_root) ?? cwd;
+        const corpus = given.corpus !== undefined ? resolve(given.corpus) : join(root, 'golden');
         let base: string | null = null;
         let baseSha: string | null = null;
         let golden: Packet['golden'];
@@ -72,7 +83,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
             golden = {
               scenarios: await diffAgainstBase({
                 repo: root,
-                corpus: resolve(opts.corpus),
+                corpus,
                 base: resolved.sha,
                 log: (line) => process.stderr.write(`${line}\n`),
               }),
@@ -87,7 +98,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
         // What ran, when the run's stages declare their reports (the lane's do): the review's own
         // report, so the manifest names it too.
         const ran = manifest.commands.some((c) => c.report !== undefined)
-          ? whatRan(root, manifest, await listScenarios(resolve(opts.corpus)).catch(() => []))
+          ? whatRan(root, manifest, await listScenarios(corpus).catch(() => []))
           : null;
         if (ran) writeFileSync(join(runDir, 'ran.json'), `${JSON.stringify(ran, null, 2)}\n`);
         // Inside the run: this process is its review stage (the orchestrator gave it the run directory).
@@ -114,8 +125,9 @@ export function runReviewCli(argv: string[]): Promise<number> {
         }
         writeFileSync(join(runDir, 'review.md'), renderMarkdown(packet));
         writeFileSync(join(runDir, 'review.html'), renderHtml(packet));
-        const md = relative(root, join(runDir, 'review.md'));
-        process.stdout.write(`review: wrote ${md} and ${relative(root, join(runDir, 'review.html'))}\n`);
+        // Named from where the user is.
+        const md = relative(cwd, join(runDir, 'review.md'));
+        process.stdout.write(`review: wrote ${md} and ${relative(cwd, join(runDir, 'review.html'))}\n`);
         for (const line of ran ? ranLines(ran) : []) process.stdout.write(`review: ran ${line}\n`);
         // The last line: the stage's summary, so the lane's own last line names the packet and its verdict.
         const verdict = packetVerdict(packet);
