@@ -260,8 +260,8 @@ describe('spec guard: golden_changes globs that match nothing', () => {
     'golden/alpha/scenario.json': '{}\n',
     'golden/beta/expected/stdout.txt': 'beta\n',
   };
-  const noMatch = (spec: string, glob: string) =>
-    `spec-guard: ${spec}: golden_changes: ${glob} matches no golden expected file (golden/**/expected/**) in the working tree or deleted by this change: a typo, or a scenario that does not exist?`;
+  const noMatch = (spec: string, glob: string, hint = 'a typo, or a scenario that does not exist?') =>
+    `spec-guard: ${spec}: golden_changes: ${glob} matches no golden expected file (golden/**/expected/**) in the working tree or deleted by this change: ${hint}`;
 
   it("a touched spec's glob that names no golden expected file is a violation: one line with the spec, the field and the glob", async () => {
     const { r, base } = baseRepo(golden);
@@ -274,6 +274,7 @@ describe('spec guard: golden_changes globs that match nothing', () => {
         golden_changes: [
           'golden/sucess/expected/**', // a typo
           'golden/alpha/scenario.json', // a file of the corpus, not an expected one
+          'golden/alpha/expected', // a directory, named without what is in it
           'golden/*/expected/files/.runs/*/cli/*/manifest.json', // under a dot directory: found
           'golden/beta/expected/stdout.txt', // deleted by the change: found
           'golden/gamma/expected/**', // a new scenario, not committed yet: found
@@ -284,9 +285,14 @@ describe('spec guard: golden_changes globs that match nothing', () => {
       .write('golden/gamma/expected/out.txt', 'gamma\n');
     const result = await guard(r, ['--base', base]);
     expect(result.code, result.stdout).toBe(1);
-    expect(violationLines(result.stdout)).toEqual([noMatch(FEATURE, 'golden/sucess/expected/**'), noMatch(FEATURE, 'golden/alpha/scenario.json')]);
+    expect(violationLines(result.stdout)).toEqual([
+      noMatch(FEATURE, 'golden/sucess/expected/**'),
+      noMatch(FEATURE, 'golden/alpha/scenario.json'),
+      noMatch(FEATURE, 'golden/alpha/expected', 'it names a directory: golden/alpha/expected/** would match the files in it'),
+    ]);
     const { report } = await guardJson(r, ['--base', base]);
     expect(report.violations.map((v) => [v.file, v.field])).toEqual([
+      [FEATURE, 'golden_changes'],
       [FEATURE, 'golden_changes'],
       [FEATURE, 'golden_changes'],
     ]);

@@ -170,10 +170,15 @@ export function runSpecGuard(change: Change, options: GuardOptions): GuardReport
       for (const glob of spec.frontMatter!.golden_changes!) {
         const match = picomatch(glob, { dot: true });
         if (expectedFiles.some((path) => match(path))) continue;
+        // A directory named without what is in it (golden/success/expected): say so.
+        const within = picomatch(`${glob.replace(/\/+$/, '')}/**`, { dot: true });
+        const hint = expectedFiles.some((path) => within(path))
+          ? `it names a directory: ${glob.replace(/\/+$/, '')}/** would match the files in it`
+          : 'a typo, or a scenario that does not exist?';
         violations.push({
           file: spec.file,
           field: 'golden_changes',
-          message: `${glob} matches no golden expected file (${options.goldenPattern}) in the working tree or deleted by this change: a typo, or a scenario that does not exist?`,
+          message: `${glob} matches no golden expected file (${options.goldenPattern}) in the working tree or deleted by this change: ${hint}`,
         });
       }
     }
