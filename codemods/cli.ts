@@ -76,6 +76,8 @@ function printReport(report: CodemodReport, dryRun: boolean, root: string): void
 export function runCodemodCli(argv: string[]): Promise<number> {
   return runTool('codemod', argv, (program, setExit) => {
     program.description('ts-morph codemods that move call sites');
+    // The options belong to a codemod: `codemod --dry-run` alone says which.
+    program.showHelpAfterError('(the options belong to a codemod: codemod persister --help)');
     program
       .command('persister')
       .description('rewrite calls of the raw manifest writer into forced persists through the persister reachable at each site')

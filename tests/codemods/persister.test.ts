@@ -147,4 +147,11 @@ describe('persister codemod fixtures', () => {
     expectOneLineError(result, '--project: no-such-tsconfig.json not found');
     expectOneLineError(await runCli(CODEMOD, ['persister', 'src', '--persister-arg', 'first']), '--persister-arg');
   });
+
+  it("a codemod's option given without the codemod says which codemod it belongs to (it said only: unknown option)", async () => {
+    const result = await runCli(CODEMOD, ['--dry-run']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe("error: unknown option '--dry-run'\n(the options belong to a codemod: codemod persister --help)\n");
+  });
 });
