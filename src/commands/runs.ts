@@ -11,6 +11,9 @@ import { MANIFEST_FILE, repoRelative, resolveRoots, runDirectory, type Roots } f
 import { formatStageTotals, stageTotals, type StageTotals } from '../outcome/stage-totals.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun, type FoundRun } from './find-run.js';
+import { TERMINAL_STATUSES } from './status.js';
+import { runPaths } from '../persist/manifest-writer.js';
+import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
 import { taskIdFrom } from './task-id.js';
 
 export type RunListEntry = {
@@ -22,6 +25,12 @@ export type RunListEntry = {
   completed_at: string | null;
   /** The time its invocations ran (src/manifest/projection.ts runningMs); null while the run has not ended. */
   duration_ms: number | null;
+  /**
+   * For a run not ended, whether a process runs it (docs/contracts.md §12): `alive`, `gone`,
+   * `stale` (another host's owner without a fresh heartbeat), `none` (no `.owner`: the process
+   * let it go before its end); null once it has ended. All but `alive` can be resumed.
+   */
+  owner: OwnerState | 'none' | null;
   stages: StageTotals;
   manifest: string;
 };
@@ -48,9 +57,17 @@ export async function listRuns(runtime: Runtime, options: { task?: string; limit
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const taskId = taskIdFrom(runtime, options.task);
   const runs = await taskRuns(runtime, roots, taskId, options.limit);
+  const nowMs = runtime.clock.now();
+  const owners = await Promise.all(
+    runs.map(async ({ found, manifest: m }): Promise<RunListEntry['owner']> => {
+      if (TERMINAL_STATUSES.has(m.status)) return null;
+      const held = await readOwner(runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock));
+      return held === null ? 'none' : judgeOwner(held.record, runtime.processes, m, nowMs);
+    }),
+  );
   return {
     task_id: taskId,
-    runs: runs.map(({ found, manifest: m }) => ({
+    runs: runs.map(({ found, manifest: m }, i) => ({
       run_id: m.run_id,
       pipeline_id: m.pipeline_id,
       status: m.status,
@@ -58,6 +75,7 @@ export async function listRuns(runtime: Runtime, options: { task?: string; limit
       started_at: m.started_at,
       completed_at: m.completed_at,
       duration_ms: completedRunningMs(m),
+      owner: owners[i]!,
       stages: stageTotals(m),
       manifest: repoRelative(roots, found.manifestPath),
     })),
@@ -70,9 +88,12 @@ export function renderRunList(list: RunList): string {
   const [pipelineWidth, statusWidth] = [width((r) => r.pipeline_id), width((r) => r.status)];
   const lines = [`Runs of task ${list.task_id}, newest first:`];
   for (const r of list.runs) {
-    const duration = r.duration_ms === null ? 'running' : `${(r.duration_ms / 1000).toFixed(1)}s`;
+    const duration =
+      r.duration_ms !== null ? `${(r.duration_ms / 1000).toFixed(1)}s` : r.owner === 'alive' || r.owner === null ? 'running' : 'stopped';
+    // A run no process runs any more says so, and how to go on (`status` says whose it was).
+    const stopped = duration === 'stopped' ? `  (no process runs it: resume it with codex-orchestrator resume --run ${r.run_id})` : '';
     lines.push(
-      `  ${r.run_id}  ${r.pipeline_id.padEnd(pipelineWidth)}  ${r.status.padEnd(statusWidth)}  ${r.started_at}  ${duration}  ${formatStageTotals(r.stages)}`,
+      `  ${r.run_id}  ${r.pipeline_id.padEnd(pipelineWidth)}  ${r.status.padEnd(statusWidth)}  ${r.started_at}  ${duration}  ${formatStageTotals(r.stages)}${stopped}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -228,6 +228,36 @@ describe('runs', () => {
     expect(bad.stderr).toContain('--limit');
   });
 
+  it('a run no process runs any more is "stopped", with how to go on; one its process still runs is "running" (both said "running")', async () => {
+    const { fs, red } = await twoRuns();
+    const dir = `/repo/.runs/0101/cli/${red}`;
+    // The run as its process left it when killed (kill -9): in progress, and its .owner ...
+    const m = JSON.parse(fs.files().get(`${dir}/manifest.json`)!.toString('utf8')) as Record<string, unknown>;
+    fs.seedFile(`${dir}/manifest.json`, JSON.stringify({ ...m, status: 'in_progress', status_detail: null, completed_at: null }));
+    // ... gone (the process let it go), then held by a process that still runs (this runtime's own).
+    const line = async () => (await cli(fs, ['runs'])).stdout.split('\n')[2]!;
+    const owner = async () =>
+      (JSON.parse((await cli(fs, ['runs', '--format', 'json'])).stdout) as { runs: Array<{ owner: string | null }> }).runs.map((r) => r.owner);
+    expect(await line()).toBe(
+      `  ${red}  ci     in_progress  2026-08-01T09:00:00.000Z  stopped  stages: 1 succeeded, 1 allowed to fail, 1 failed, 1 not run  (no process runs it: resume it with codex-orchestrator resume --run ${red})`,
+    );
+    expect(await owner()).toEqual([null, 'none']);
+    const held = {
+      pid: 4242,
+      host: 'virtual-host',
+      started: 'virtual-start-4242',
+      token: 'f'.repeat(32),
+      acquired_at: '2026-08-01T09:00:00.000Z',
+      command: 'start',
+      stage_group: null,
+    };
+    fs.seedFile(`${dir}/.owner`, `${JSON.stringify(held)}\n`);
+    expect(await line()).toBe(
+      `  ${red}  ci     in_progress  2026-08-01T09:00:00.000Z  running  stages: 1 succeeded, 1 allowed to fail, 1 failed, 1 not run`,
+    );
+    expect(await owner()).toEqual([null, 'alive']);
+  });
+
   it('with no run: says so, exit 0', async () => {
     const runtime = runtimeAt(T0);
     const out = await cli(runtime.fs, ['runs']);
