@@ -299,12 +299,16 @@ export class CloudDispatcher {
       const cursor: ReadCursor = { attempt: attempt?.attempt ?? 0, seq: expected - 1, dropped };
       const transaction = redis.multi();
       if (ids.length > 0) transaction.xdel(key, ...ids);
-      const sent = transaction.set(cursorKey, JSON.stringify(cursor)).exec();
-      acks = acks.then(
-        () => sent.then(() => undefined),
-        () => undefined,
-      );
-      sent.catch((error: unknown) => (ackFailure ??= { error }));
+      // Handled at once and never rejects (an unhandled rejection would end the process): a
+      // failure is kept for acknowledged().
+      const landed = transaction
+        .set(cursorKey, JSON.stringify(cursor))
+        .exec()
+        .then(
+          () => undefined,
+          (error: unknown) => void (ackFailure ??= { error }),
+        );
+      acks = acks.then(() => landed);
     };
     const acknowledged = async (): Promise<void> => {
       await acks;
