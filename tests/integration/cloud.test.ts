@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
-import { FIELD, outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { FIELD, outputStreamKey, readCursorKey, stageJobId } from '../../src/cloud/protocol.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
@@ -114,6 +114,37 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode on a real redis-server', () =
         expect(text('stderr')).toBe(`${join(root, 'sub')} worker sent nohome\n`);
         // No gap: the placement the stage's manifest entry and summary are written from says 0 chunks lost.
         expect((await exec.done).placement).toMatchObject({ where: 'worker', worker_id: 'test-worker', attempts: 1, dropped_chunks: 0 });
+      });
+    });
+
+    it('a deletion (acknowledgement) that fails ends the read before more is delivered: the stream never holds a chunk older than the note', async () => {
+      await withWorker(async (dispatcher) => {
+        // The dispatcher's own connection: its sixth transaction (a chunk's deletion and the note) fails.
+        const { redis } = (dispatcher as unknown as { ensure(): { redis: Redis } }).ensure();
+        const multi = redis.multi.bind(redis);
+        let transactions = 0;
+        redis.multi = ((...args: Parameters<Redis['multi']>) => {
+          const transaction = multi(...args);
+          const exec = transaction.exec.bind(transaction);
+          transaction.exec = (() =>
+            (transactions += 1) === 6 ? Promise.reject(new Error('EXECABORT simulated')) : exec()) as typeof transaction.exec;
+          return transaction;
+        }) as Redis['multi'];
+        const jobId = stageJobId('run-ack', 1);
+        const exec = dispatcher.start(sent(dispatcher, jobId, 'for i in $(seq 1 40); do echo "line $i"; sleep 0.01; done'), () => undefined, local);
+        await expect(exec.done).rejects.toThrow('EXECABORT simulated');
+        const admin = new Redis({ ...parseRedisUrl(server.url, 'test'), maxRetriesPerRequest: null });
+        try {
+          const note = JSON.parse((await admin.get(readCursorKey(dispatcher.settings.queue, jobId))) ?? '{"seq":0}') as { seq: number };
+          const entries = await admin.xrange(outputStreamKey(dispatcher.settings.queue, jobId), '-', '+');
+          const seqs = entries.flatMap(([, fields]) => (fields.includes(FIELD.seq) ? [Number(fields[fields.indexOf(FIELD.seq) + 1])] : []));
+          // What a resume reads again starts after the note: before, later deletions landed and left
+          // the failed one's chunk behind it (logged again, out of order, and 'lost' chunks counted).
+          expect(seqs.length).toBeGreaterThan(0);
+          expect(Math.min(...seqs)).toBeGreaterThan(note.seq);
+        } finally {
+          admin.disconnect();
+        }
       });
     });
 
