@@ -59,10 +59,13 @@ export async function listRuns(runtime: Runtime, options: { task?: string; limit
   const runs = await taskRuns(runtime, roots, taskId, options.limit);
   const nowMs = runtime.clock.now();
   const owners = await Promise.all(
-    runs.map(async ({ found, manifest: m }): Promise<RunListEntry['owner']> => {
-      if (TERMINAL_STATUSES.has(m.status)) return null;
-      const held = await readOwner(runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock));
-      return held === null ? 'none' : judgeOwner(held.record, runtime.processes, m, nowMs);
+    runs.map(async (run): Promise<RunListEntry['owner']> => {
+      if (TERMINAL_STATUSES.has(run.manifest.status)) return null;
+      const held = await readOwner(runPaths(roots, run.found.taskId, run.found.runId, runtime.fs, runtime.clock));
+      if (held !== null) return judgeOwner(held.record, runtime.processes, run.manifest, nowMs);
+      // Its owner may have ended it (and let go) between the two reads, as status checks.
+      run.manifest = await readManifest(runtime.fs, run.found.manifestPath, repoRelative(roots, run.found.manifestPath));
+      return TERMINAL_STATUSES.has(run.manifest.status) ? null : 'none';
     }),
   );
   return {

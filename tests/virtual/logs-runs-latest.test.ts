@@ -258,6 +258,25 @@ describe('runs', () => {
     expect(await owner()).toEqual([null, 'alive']);
   });
 
+  it('a run that ends between the read of its manifest and of its .owner is listed as ended, not "stopped"', async () => {
+    const { fs, red } = await twoRuns();
+    const dir = `/repo/.runs/0101/cli/${red}`;
+    const ended = fs.files().get(`${dir}/manifest.json`)!;
+    const m = JSON.parse(ended.toString('utf8')) as Record<string, unknown>;
+    fs.seedFile(`${dir}/manifest.json`, JSON.stringify({ ...m, status: 'in_progress', status_detail: null, completed_at: null }));
+    // Its owner ends it and lets go just as runs looks for the .owner.
+    const readFile = fs.readFile.bind(fs);
+    fs.readFile = async (path) => {
+      if (path === `${dir}/.owner`) fs.seedFile(`${dir}/manifest.json`, ended);
+      return readFile(path);
+    };
+    const doc = JSON.parse((await cli(fs, ['runs', '--format', 'json'])).stdout) as { runs: Array<{ status: string; owner: string | null }> };
+    expect(doc.runs.map((r) => [r.status, r.owner])).toEqual([
+      ['succeeded', null],
+      ['failed', null],
+    ]);
+  });
+
   it('with no run: says so, exit 0', async () => {
     const runtime = runtimeAt(T0);
     const out = await cli(runtime.fs, ['runs']);
