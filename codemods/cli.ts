@@ -80,6 +80,8 @@ export function runCodemodCli(argv: string[]): Promise<number> {
     program.showHelpAfterError('(the options belong to a codemod: codemod persister --help)');
     program
       .command('persister')
+      // Its own options are known: the hint is the bare codemod command's only.
+      .showHelpAfterError(false)
       .description('rewrite calls of the raw manifest writer into forced persists through the persister reachable at each site')
       .argument('[paths...]', 'files or directories (default: src)')
       .option('--dry-run', 'print a unified diff per file and the summary; write nothing')

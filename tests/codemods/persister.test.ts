@@ -153,5 +153,8 @@ describe('persister codemod fixtures', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe("error: unknown option '--dry-run'\n(the options belong to a codemod: codemod persister --help)\n");
+    // Within the codemod its options are known: no hint (it was inherited there too).
+    const inner = await runCli(CODEMOD, ['persister', '--bogus']);
+    expect([inner.code, inner.stderr]).toEqual([2, "error: unknown option '--bogus'\n"]);
   });
 });
