@@ -430,6 +430,24 @@ describe('the review exits 1 when the packet is red and no other stage failed', 
     const md = readFileSync(join(runDir, 'review.md'), 'utf8');
     expect(md).toContain('(commands/01-check.ndjson)');
     expect(md).not.toContain('../');
+    expect(result.stderr).toBe('');
+  });
+
+  it('a run whose runs directory is outside its repository, reviewed from elsewhere: says its repository cannot be told (it guessed the cwd silently)', async () => {
+    const r = repo({
+      'codex.orchestrator.json': JSON.stringify(gate(`echo '{"checks": 3}' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"`)),
+    });
+    const runsDir = phasesDir();
+    const started = await r.run(TOOLS.cli, ['start', 'gate', '--format', 'json'], { CODEX_ORCHESTRATOR_RUNS_DIR: runsDir });
+    expect(started.code, started.stderr).toBe(0);
+    const doc = JSON.parse(started.stdout) as { artifact_root: string };
+    expect(doc.artifact_root.startsWith('..')).toBe(true);
+    const runDir = join(r.root, doc.artifact_root);
+    const elsewhere = phasesDir();
+    const result = await runNode(TOOLS.review, ['--run-dir', runDir, '--no-golden-diff'], { cwd: elsewhere });
+    expect(result.stderr).toBe(
+      `review: the repository of ${runDir} cannot be told from its artifact_root (${doc.artifact_root}): its paths are read from ${elsewhere}; run the review there\n`,
+    );
   });
 
   it('red because a stage failed: exit 0, the failed stage already fails the run', async () => {

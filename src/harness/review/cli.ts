@@ -68,7 +68,14 @@ export function runReviewCli(argv: string[]): Promise<number> {
         );
         // The run's own repository: where its manifest's repo-relative paths start (npm run
         // starts the tool in this package's root, whatever directory the run belongs to).
-        const root = repoRootOf(runDir, manifest.artifact_root) ?? cwd;
+        const derived = repoRootOf(runDir, manifest.artifact_root);
+        const root = derived ?? cwd;
+        // A runs directory outside its repository (CODEX_ORCHESTRATOR_RUNS_DIR) leaves an
+        // artifact_root with '..': the repository cannot be told from it. Said, not guessed.
+        if (derived === null && relative(cwd, runDir).startsWith('..'))
+          process.stderr.write(
+            `review: the repository of ${runDir} cannot be told from its artifact_root (${manifest.artifact_root}): its paths are read from ${cwd}; run the review there\n`,
+          );
         const corpus = given.corpus !== undefined ? resolve(given.corpus) : join(root, 'golden');
         let base: string | null = null;
         let baseSha: string | null = null;
