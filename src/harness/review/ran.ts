@@ -5,8 +5,9 @@
 // command; then what exists but did not run: a suite on disk that vitest did not report, a
 // scenario in the corpus the golden check left out, a bench section not measured. The review
 // writes it as ran.json (its own report) and shows it; anything not run makes the packet red.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative, resolve, sep } from 'node:path';
+import { filesUnder } from '../repo-files.js';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import type { Manifest } from '../../manifest/schema.js';
@@ -49,26 +50,12 @@ export type Ran = {
   problems: string[];
 };
 
-function walk(root: string, dir: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(join(root, dir), { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const rel = dir ? `${dir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'dist' && !entry.name.startsWith('.')) walk(root, rel, out);
-    } else out.push(rel);
-  }
-}
-
 /** The test suites on disk (vitest's include), repo-relative, sorted. */
 export function suitesOnDisk(root: string): string[] {
   const match = picomatch(TEST_INCLUDE);
   const files: string[] = [];
-  for (const top of new Set(TEST_INCLUDE.map((glob) => glob.split('/')[0]!))) walk(root, top, files);
+  for (const top of new Set(TEST_INCLUDE.map((glob) => glob.split('/')[0]!)))
+    filesUnder(root, top, (name) => name !== 'node_modules' && name !== 'dist' && !name.startsWith('.'), files);
   return files.filter((f) => match(f)).sort();
 }
 

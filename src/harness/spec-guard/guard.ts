@@ -5,6 +5,7 @@
 // exists or that the change deletes (untouched specs, a landed one whose scenario was later
 // renamed, are not judged).
 import { readdirSync, readFileSync } from 'node:fs';
+import { filesUnder } from '../repo-files.js';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import type { Change } from '../git/change.js';
@@ -57,30 +58,14 @@ export function declarationGlob(path: string): string {
 
 const DAY_MS = 86_400_000;
 
-/** Every file under `dir`, repo-relative (dot directories included; not .git, not node_modules). */
-function filesUnder(root: string, dir: string, out: string[]): void {
-  let entries;
-  try {
-    entries = readdirSync(join(root, dir), { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const path = dir ? `${dir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) {
-      if (entry.name !== '.git' && entry.name !== 'node_modules') filesUnder(root, path, out);
-    } else out.push(path);
-  }
-}
-
 /**
  * The golden expected files a golden_changes glob can name: those in the working tree
  * (untracked ones included) and those the change deletes (a scenario removed or renamed).
  */
 function goldenExpectedFiles(root: string, pattern: string, change: Change): string[] {
   const isGolden = picomatch(pattern, { dot: true });
-  const onDisk: string[] = [];
-  filesUnder(root, picomatch.scan(pattern).base, onDisk);
+  // Dot directories included (a run's .runs/ under expected/); not .git, not node_modules.
+  const onDisk = filesUnder(root, picomatch.scan(pattern).base, (name) => name !== '.git' && name !== 'node_modules');
   return [...onDisk, ...change.files.filter((f) => f.status === 'deleted').map((f) => f.path)].filter((path) => isGolden(path));
 }
 
