@@ -8,6 +8,7 @@ import { readManifest, runPaths, type RunPaths } from '../persist/manifest-write
 import { ManifestPersister } from '../persist/persister.js';
 import { HEARTBEAT_INTERVAL_MS } from '../run/heartbeat.js';
 import type { Manifest, ResumeEvent } from '../manifest/schema.js';
+import { acceptedResumes, invocationCount } from '../manifest/projection.js';
 import { prepareResume, recordResumeEvent, resumedFrom, stagesToRerun } from '../manifest/transitions.js';
 import type { FileSink, Runtime } from '../runtime/types.js';
 import type { ResolvedPipeline } from '../run/context.js';
@@ -144,7 +145,7 @@ type SetAside = { from: string | null; to: string | null };
  * under that same name, where this one finds it.
  */
 async function errorFilesToSetAside(fs: FileSink, paths: RunPaths, manifest: Manifest, rerun: number[]): Promise<SetAside[]> {
-  const invocation = 1 + manifest.resume_events.filter((event) => event.outcome === 'accepted').length;
+  const invocation = invocationCount(manifest);
   const found: SetAside[] = [];
   for (const i of rerun) {
     const entry = manifest.commands[i]!;
@@ -174,7 +175,7 @@ async function keptBefore(
   invocation: number,
 ): Promise<boolean> {
   if (invocation < 2) return false;
-  const previous = manifest.resume_events.filter((event) => event.outcome === 'accepted').at(-1);
+  const previous = acceptedResumes(manifest).at(-1);
   const copy = setAsideErrorFilePath(paths, index, id, invocation - 1);
   if (!previous?.resumed_from?.error_files.includes(repoRelative(paths, copy))) return false;
   try {

@@ -11,9 +11,8 @@ import { MANIFEST_FILE, repoRelative, resolveRoots, runDirectory, type Roots } f
 import { formatStageTotals, stageTotals, type StageTotals } from '../outcome/stage-totals.js';
 import type { Runtime } from '../runtime/types.js';
 import { findRun, type FoundRun } from './find-run.js';
-import { TERMINAL_STATUSES } from './status.js';
-import { runPaths } from '../persist/manifest-writer.js';
-import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
+import { ownerNow, TERMINAL_STATUSES } from './status.js';
+import type { OwnerState } from '../run/ownership.js';
 import { taskIdFrom } from './task-id.js';
 
 export type RunListEntry = {
@@ -57,15 +56,11 @@ export async function listRuns(runtime: Runtime, options: { task?: string; limit
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const taskId = taskIdFrom(runtime, options.task);
   const runs = await taskRuns(runtime, roots, taskId, options.limit);
-  const nowMs = runtime.clock.now();
   const owners = await Promise.all(
     runs.map(async (run): Promise<RunListEntry['owner']> => {
-      if (TERMINAL_STATUSES.has(run.manifest.status)) return null;
-      const held = await readOwner(runPaths(roots, run.found.taskId, run.found.runId, runtime.fs, runtime.clock));
-      if (held !== null) return judgeOwner(held.record, runtime.processes, run.manifest, nowMs);
-      // Its owner may have ended it (and let go) between the two reads, as status checks.
-      run.manifest = await readManifest(runtime.fs, run.found.manifestPath, repoRelative(roots, run.found.manifestPath));
-      return TERMINAL_STATUSES.has(run.manifest.status) ? null : 'none';
+      const now = await ownerNow(runtime, roots, run.found, run.manifest);
+      run.manifest = now.manifest;
+      return now.held !== null ? now.held.state : TERMINAL_STATUSES.has(run.manifest.status) ? null : 'none';
     }),
   );
   return {

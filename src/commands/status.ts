@@ -1,12 +1,12 @@
 // `status --run <id>`: a run's state from its manifest, once or (with --watch) until it ends.
 import { heartbeatStale } from '../manifest/liveness.js';
-import { completedRunningMs, runIdentity } from '../manifest/projection.js';
+import { completedRunningMs, invocationCount, runIdentity } from '../manifest/projection.js';
 import type { Manifest } from '../manifest/schema.js';
 import { readManifest, runPaths } from '../persist/manifest-writer.js';
-import { judgeOwner, readOwner, type OwnerState } from '../run/ownership.js';
+import { judgeOwner, readOwner, type OwnerRecord, type OwnerState } from '../run/ownership.js';
 import type { Runtime } from '../runtime/types.js';
-import { findRun } from './find-run.js';
-import { repoRelative, resolveRoots } from '../layout/run-layout.js';
+import { findRun, type FoundRun } from './find-run.js';
+import { repoRelative, resolveRoots, type Roots } from '../layout/run-layout.js';
 import { printedSummaryLines } from '../outcome/summary-lines.js';
 
 export type RunStatusView = {
@@ -59,7 +59,7 @@ export function statusView(manifest: Manifest, manifestPath: string, nowMs: numb
     started_at: manifest.started_at,
     completed_at: manifest.completed_at,
     duration_ms: completedRunningMs(manifest),
-    invocations: 1 + manifest.resume_events.filter((event) => event.outcome === 'accepted').length,
+    invocations: invocationCount(manifest),
     updated_at: manifest.updated_at,
     heartbeat_at: manifest.heartbeat_at,
     heartbeat_stale: heartbeatStale(manifest, nowMs),
@@ -134,21 +134,30 @@ export async function readRunStatus(runtime: Runtime, runId: string, onlyTask?: 
   const roots = resolveRoots(runtime.env, runtime.cwd);
   const found = await findRun(runtime.fs, roots, runId, onlyTask);
   const label = repoRelative(roots, found.manifestPath);
-  let manifest = await readManifest(runtime.fs, found.manifestPath, label);
-  if (TERMINAL_STATUSES.has(manifest.status)) return statusView(manifest, label, runtime.clock.now());
-  const paths = runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock);
-  const held = await readOwner(paths);
-  if (held === null) {
-    // Its owner may have ended it (and let go) between the two reads.
-    manifest = await readManifest(runtime.fs, found.manifestPath, label);
-    return statusView(manifest, label, runtime.clock.now());
-  }
+  const { manifest, held } = await ownerNow(runtime, roots, found, await readManifest(runtime.fs, found.manifestPath, label));
   const nowMs = runtime.clock.now();
-  const state = judgeOwner(held.record, runtime.processes, manifest, nowMs);
-  const record = held.record;
+  if (held === null) return statusView(manifest, label, nowMs);
+  const { record, state } = held;
   const owner: OwnerView =
     record === null
       ? { pid: null, host: null, started: null, acquired_at: null, command: null, state }
       : { pid: record.pid, host: record.host, started: record.started, acquired_at: record.acquired_at, command: record.command, state };
   return statusView(manifest, label, nowMs, owner);
+}
+
+/**
+ * Who runs a run now (docs/contracts.md §12), for `status` and `runs`: none for a run that has
+ * ended. For one not ended, its `.owner` judged, or null when there is none, with the manifest
+ * read again: its owner may have ended it (and let go) between the two reads.
+ */
+export async function ownerNow(
+  runtime: Runtime,
+  roots: Roots,
+  found: FoundRun,
+  manifest: Manifest,
+): Promise<{ manifest: Manifest; held: { record: OwnerRecord | null; state: OwnerState } | null }> {
+  if (TERMINAL_STATUSES.has(manifest.status)) return { manifest, held: null };
+  const held = await readOwner(runPaths(roots, found.taskId, found.runId, runtime.fs, runtime.clock));
+  if (held === null) return { manifest: await readManifest(runtime.fs, found.manifestPath, repoRelative(roots, found.manifestPath)), held: null };
+  return { manifest, held: { record: held.record, state: judgeOwner(held.record, runtime.processes, manifest, runtime.clock.now()) } };
 }

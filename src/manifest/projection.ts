@@ -12,6 +12,14 @@ export function runIdentity(
 
 type Timed = Pick<ManifestView, 'started_at' | 'resume_events'>;
 
+/** The resumes that ran the run again (a blocked one did not), in order. */
+export function acceptedResumes(manifest: Pick<ManifestView, 'resume_events'>): ManifestView['resume_events'] {
+  return manifest.resume_events.filter((event) => event.outcome === 'accepted');
+}
+
+/** How many times the run was run: the start, and each accepted resume (docs/contracts.md §3). */
+export const invocationCount = (manifest: Pick<ManifestView, 'resume_events'>): number => 1 + acceptedResumes(manifest).length;
+
 /**
  * A run's duration, in ms, up to `endMs` (docs/contracts.md §1 `runs`): the time its invocations
  * ran, each from its start (`started_at` for the first; an accepted resume's `timestamp`) to
@@ -22,8 +30,7 @@ type Timed = Pick<ManifestView, 'started_at' | 'resume_events'>;
 export function runningMs(manifest: Timed, endMs: number): number {
   let total = 0;
   let from = Date.parse(manifest.started_at);
-  for (const event of manifest.resume_events) {
-    if (event.outcome !== 'accepted') continue;
+  for (const event of acceptedResumes(manifest)) {
     const resumedAt = Date.parse(event.timestamp);
     const endedAt = event.resumed_from === undefined ? resumedAt : Date.parse(event.resumed_from.ended_at);
     total += Math.max(0, endedAt - from);
