@@ -251,7 +251,7 @@ export class CloudDispatcher {
       await redis.publish(cancelChannel(this.settings.queue), `${jobId} ${signal}`);
       return true;
     }
-    if (job && (await job.getState()) === 'waiting') {
+    if ((await job.getState()) === 'waiting') {
       try {
         await job.remove();
         return true;
