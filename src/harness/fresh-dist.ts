@@ -6,37 +6,21 @@
 // A tool that runs only its own modules from dist/ and reads the rest of the tree as sources
 // (the codemod: ts-morph parses src/, which it rewrites) is judged by the sources of the modules
 // it imports, so its own rewrite does not refuse its next run.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filesUnder } from './repo-files.js';
 
 export const BUILD_STAMP = '.build-stamp';
 
 /** The compiled source folders (tsconfig.json's include). */
 const SOURCE_DIRS = ['src', 'bench', 'codemods', 'lint-rules'];
 
-function newestSource(root: string): { path: string; mtimeMs: number } | null {
-  let newest: { path: string; mtimeMs: number } | null = null;
-  const walk = (dir: string) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'fixtures' && entry.name !== 'node_modules') walk(path);
-      } else if (/\.c?ts$/.test(entry.name) && !/\.test\.c?ts$/.test(entry.name) && !/\.d\.c?ts$/.test(entry.name)) {
-        // .cts too: tsconfig.json compiles bench/**/*.cts (bench/startup-floor.cts).
-        const mtimeMs = statSync(path).mtimeMs;
-        if (newest === null || mtimeMs > newest.mtimeMs) newest = { path, mtimeMs };
-      }
-    }
-  };
-  for (const dir of SOURCE_DIRS) walk(join(root, dir));
-  return newest;
+/** The compiled sources, absolute: .ts and .cts (tsconfig.json compiles bench/startup-floor.cts), not tests, declarations or fixtures. */
+function compiledSources(root: string): string[] {
+  return SOURCE_DIRS.flatMap((dir) => filesUnder(root, dir, (name) => name !== 'fixtures' && name !== 'node_modules'))
+    .filter((path) => /\.c?ts$/.test(path) && !/\.(?:test|d)\.c?ts$/.test(path))
+    .map((path) => join(root, path));
 }
 
 /** A compiled module's source: dist/<path>.js is <path>.ts (.cjs .cts, .mjs .mts). */
@@ -91,7 +75,7 @@ function newestOf(paths: string[]): { path: string; mtimeMs: number } | null {
  * by every compiled source.
  */
 export function staleDistLine(root: string, sources?: string[]): string | null {
-  const newest = sources === undefined ? newestSource(root) : newestOf(sources);
+  const newest = newestOf(sources ?? compiledSources(root));
   if (newest === null) return null;
   let stampMs: number;
   try {
