@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../src/cli/run-cli.js';
+import { checkoutCommit } from '../src/harness/build/checkout.js';
 import { buildTree } from '../src/harness/build/transpile-tree.js';
 import { createTranscriptExecutor, type Transcript } from '../src/runtime/transcript-executor.js';
 import type { Executor } from '../src/runtime/types.js';
@@ -108,7 +109,7 @@ async function baselineCommit(label: string): Promise<string> {
 
 /**
  * The baseline's CLI, built once per commit under node_modules/.cache/codex-bench/ from
- * `git archive` of that commit, with this checkout's node_modules.
+ * its files (src/harness/build/checkout.ts), with this checkout's node_modules.
  */
 async function buildBaseline(commit: string, log: (line: string) => void): Promise<string> {
   const dir = resolve('node_modules/.cache/codex-bench', commit);
@@ -117,14 +118,11 @@ async function buildBaseline(commit: string, log: (line: string) => void): Promi
   log(`bench: building the baseline CLI from ${commit.slice(0, 12)} (once; cached in ${dir})`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const archive = join(dir, '..', `${commit}.tar`);
-  await run('git', ['archive', '--format=tar', '-o', archive, commit]);
-  await run('tar', ['-xf', archive, '-C', dir]);
-  rmSync(archive, { force: true });
+  await checkoutCommit(resolve('.'), commit, dir);
   symlinkSync(resolve('node_modules'), join(dir, 'node_modules'), 'dir');
-  // What is needed is the CLI: transpiled file by file (src/harness/build/transpile-tree.ts);
+  // What is needed is the CLI: src/ transpiled file by file (src/harness/build/transpile-tree.ts);
   // when that does not link, tsc, which emits even when newer dependencies' types complain.
-  await buildTree(dir, resolve('node_modules/typescript/bin/tsc'), ['dist/src/cli/run-cli.js']).catch(() => undefined);
+  await buildTree(dir, resolve('node_modules/typescript/bin/tsc'), ['dist/src/cli/run-cli.js'], { under: ['src'] }).catch(() => undefined);
   if (!existsSync(cli)) throw new Error(`the baseline did not build (${cli} is missing)`);
   return cli;
 }

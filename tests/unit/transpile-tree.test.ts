@@ -1,11 +1,13 @@
 // src/harness/build/transpile-tree.ts builds another checkout (a base ref, the bench's
 // baseline) file by file; a tree that does not link that way is built with tsc.
+// src/harness/build/checkout.ts writes out the commit's files it builds.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkoutCommit } from '../../src/harness/build/checkout.js';
 import { buildTree, transpileTree } from '../../src/harness/build/transpile-tree.js';
 
 const TSC = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
@@ -57,6 +59,53 @@ describe('transpileTree', () => {
       expect(readFileSync(join(mine, out), 'utf8'), out).toBe(readFileSync(join(theirs, out), 'utf8'));
     }
     expect(readFileSync(join(mine, 'dist/src/b.js'), 'utf8')).toContain("import { one } from './a.js';");
+  });
+
+  it('with `under`, transpiles only the sources under those directories (a base ref needs only src/)', async () => {
+    const root = tree({
+      'src/a.ts': 'export const a = 1;\n',
+      'src/deep/b.ts': 'export const b = 2;\n',
+      'srcx/c.ts': 'export const c = 3;\n', // a sibling whose name starts the same is not under src/
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', rootDir: '.', outDir: 'dist', types: [] },
+        include: ['src/**/*.ts', 'srcx/**/*.ts'],
+      }),
+    });
+    expect(await transpileTree(root, { under: ['src'] })).toBe(2);
+    expect(existsSync(join(root, 'dist/src/a.js'))).toBe(true);
+    expect(existsSync(join(root, 'dist/src/deep/b.js'))).toBe(true);
+    expect(existsSync(join(root, 'dist/srcx/c.js'))).toBe(false);
+  });
+});
+
+describe('checkoutCommit', () => {
+  it("writes a commit's files, but the golden corpus and the test suites, and registers nothing in the repository", async () => {
+    const repo = tree({ 'src/a.ts': 'export const a = 1;\n', 'golden/s/scenario.json': '{}', 'tests/a.test.ts': '', 'docs/golden/x.md': 'kept\n' });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: repo, encoding: 'utf8' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    writeFileSync(join(repo, 'src/a.ts'), 'export const a = 2;\n'); // the working tree's change is not the commit's
+    const out = mkdtempSync(join(tmpdir(), 'checkout-'));
+    trees.push(out);
+    await checkoutCommit(repo, 'HEAD', out);
+    expect(readFileSync(join(out, 'src/a.ts'), 'utf8')).toBe('export const a = 1;\n');
+    expect(readFileSync(join(out, 'docs/golden/x.md'), 'utf8')).toBe('kept\n'); // only the top-level directories are left out
+    expect(existsSync(join(out, 'golden'))).toBe(false);
+    expect(existsSync(join(out, 'tests'))).toBe(false);
+    expect(existsSync(join(out, 'package.json'))).toBe(true);
+    expect(git('worktree', 'list').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('says which step failed, in one line: a commit that does not exist, a directory tar cannot write to', async () => {
+    const repo = tree({ 'src/a.ts': '' });
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    execFileSync('git', ['add', '-A'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'base'], { cwd: repo });
+    const out = mkdtempSync(join(tmpdir(), 'checkout-'));
+    trees.push(out);
+    await expect(checkoutCommit(repo, 'no-such-ref', out)).rejects.toThrow(/^git archive of no-such-ref: fatal: /);
+    await expect(checkoutCommit(repo, 'HEAD', join(out, 'missing'))).rejects.toThrow(/^tar of HEAD: /);
   });
 });
 

@@ -10,18 +10,32 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import type * as TS from 'typescript';
 
 const run = promisify(execFile);
 
-/** Transpiles every file tsconfig.json of `tree` compiles into its outDir; returns how many. */
-export async function transpileTree(tree: string): Promise<number> {
-  // Loaded here, not at the top: it is most of a second, and the tools that import this
-  // module (golden, review, bench) need it only when they build another checkout. Required, not
-  // imported: an ES module import of this CommonJS package first scans its 9 MB for its exports.
-  const ts = createRequire(import.meta.url)('typescript') as typeof TS;
+let typescript: typeof TS | undefined;
+
+/**
+ * The TypeScript compiler, loaded once. Loaded when first needed, not at the top: it is most
+ * of a second, and the tools that import this module (golden, review, bench) need it only when
+ * they build another checkout; a caller may load it while something else (a checkout) runs.
+ * Required, not imported: an ES module import of this CommonJS package first scans its 9 MB
+ * for its exports.
+ */
+export function loadTypescript(): typeof TS {
+  typescript ??= createRequire(import.meta.url)('typescript') as typeof TS;
+  return typescript;
+}
+
+/** Which of the compiled sources to transpile: those under these directories of the tree (all when absent). */
+export type TranspileOptions = { under?: string[] };
+
+/** Transpiles every file tsconfig.json of `tree` compiles (or those `under` some directories) into its outDir; returns how many. */
+export async function transpileTree(tree: string, which: TranspileOptions = {}): Promise<number> {
+  const ts = loadTypescript();
   const configPath = join(tree, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
   if (read.error) throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, ' ')}`);
@@ -41,7 +55,8 @@ export async function transpileTree(tree: string): Promise<number> {
   const formatOf = (file: string) => (file.endsWith('.mts') ? esm : file.endsWith('.cts') ? cjs : packageType === 'module' ? esm : cjs);
   // Every file read at once, transpiled one by one, and written at once (the reads and writes
   // one after another had the process waiting on the disk for a sixth of the build).
-  const files = parsed.fileNames.filter((file) => !file.endsWith('.d.ts'));
+  const wanted = which.under?.map((dir) => resolve(tree, dir) + sep);
+  const files = parsed.fileNames.filter((file) => !file.endsWith('.d.ts') && (!wanted || wanted.some((dir) => resolve(file).startsWith(dir))));
   const sources = await Promise.all(files.map((file) => readFile(file, 'utf8')));
   const outputs = files.map((file, i) => {
     const out = ts.transpileModule(sources[i]!, { compilerOptions: formatOf(file), fileName: file, reportDiagnostics: false });
@@ -64,13 +79,13 @@ export async function transpileTree(tree: string): Promise<number> {
  * Node without running them; on a link failure, `tsc -p` (which emits despite type errors).
  * Says which build it used.
  */
-export async function buildTree(tree: string, tsc: string, entries: string[]): Promise<'transpiled' | 'tsc'> {
+export async function buildTree(tree: string, tsc: string, entries: string[], options: TranspileOptions = {}): Promise<'transpiled' | 'tsc'> {
   const urls = entries.map((entry) => new URL(`file://${resolve(tree, entry)}`).href);
   // Linking a module graph checks every named import against its exports; `import()` of a
   // module that only defines things runs nothing. The entries must be such modules.
   const probe = `for (const u of ${JSON.stringify(urls)}) await import(u);`;
   try {
-    await transpileTree(tree);
+    await transpileTree(tree, options);
     await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: tree });
     return 'transpiled';
   } catch {

@@ -1,8 +1,9 @@
-// `golden diff --base <ref>`: replays the corpus with the code at <ref> (built in a temporary
-// git worktree) and with the working tree, and shows what changed per scenario — the
+// `golden diff --base <ref>`: replays the corpus with the code at <ref> (its files written out
+// into a temporary directory and built there, src/harness/build/checkout.ts) and with the working tree, and shows what changed per scenario — the
 // reviewer's view of a phase.
 import { execFile } from 'node:child_process';
-import { buildTree } from '../build/transpile-tree.js';
+import { checkoutCommit } from '../build/checkout.js';
+import { buildTree, loadTypescript } from '../build/transpile-tree.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,11 +61,20 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
   const work = await mkdtemp(join(tmpdir(), 'golden-base-'));
   const tree = join(work, 'tree');
   try {
-    log(`golden diff: building ${base} (${sha.slice(0, 12)}) in a temporary worktree`);
-    await run('git', ['worktree', 'add', '--detach', tree, sha], { cwd: repo });
+    log(`golden diff: building ${base} (${sha.slice(0, 12)}) in a temporary directory`);
+    await mkdir(tree);
+    const checkout = checkoutCommit(repo, sha, tree);
+    // The compiler loads (most of a second) while git and tar write the files out.
+    try {
+      loadTypescript();
+    } catch {
+      // Not installed: the build below says so.
+    }
+    await checkout;
     await symlink(join(repo, 'node_modules'), join(tree, 'node_modules'), 'dir');
-    // Transpiled file by file (its types were checked when it landed); `tsc` if that does not link.
-    const how = await buildTree(tree, join(repo, 'node_modules/typescript/bin/tsc'), BASE_ENTRIES).catch((error: Error) => {
+    // Transpiled file by file (its types were checked when it landed), only src/ (what the
+    // replay runs); `tsc` if that does not link.
+    const how = await buildTree(tree, join(repo, 'node_modules/typescript/bin/tsc'), BASE_ENTRIES, { under: ['src'] }).catch((error: Error) => {
       throw new Error(`the code at ${base} ${error.message}`);
     });
     if (how === 'tsc') log(`golden diff: ${base} did not link transpiled file by file: built with tsc`);
@@ -90,7 +100,6 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
     }
     return results;
   } finally {
-    await run('git', ['worktree', 'remove', '--force', tree], { cwd: repo }).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
 }

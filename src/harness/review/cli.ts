@@ -50,7 +50,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
       .option('--run-dir <dir>', 'the run directory (default: $CODEX_ORCHESTRATOR_RUN_DIR)')
       .option('--base <ref>', 'base ref for the golden diff (default: $BASE_SHA, else origin/main, else HEAD: the working tree against HEAD)')
       .option('--corpus <dir>', 'golden corpus (default: golden)')
-      .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary worktree)')
+      .option('--no-golden-diff', 'leave the golden diff out (it builds the base ref in a temporary directory)')
       .action(async (given: { runDir?: string; base?: string; corpus?: string; goldenDiff: boolean }) => {
         const opts = given;
         const cwd = process.cwd();
