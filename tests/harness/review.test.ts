@@ -176,14 +176,16 @@ describe('review packet from a run directory', () => {
     // The last line is the verdict and the packet: the review stage's summary, the lane's last line.
     expect(result.stdout).toBe(
       `review: wrote .runs/0101/cli/${runId}/review.md and .runs/0101/cli/${runId}/review.html\n` +
-        'review: ran tests: no report (the test stage did not run or wrote none)\n' +
-        'review: ran golden: no report (the golden stage did not run or wrote none)\n' +
-        'review: ran bench: no report (the bench stage did not run or wrote none)\n' +
+        // Its one declared report (checks.json) was read and is none of the lane's kinds: the pipeline
+        // has no test, golden or bench stage, and is not said to have left theirs unwritten (it was).
+        'review: ran no test, golden or bench report: no stage of this pipeline declares one\n' +
         `red: 1 spec guard violation(s) (+1 more); golden diff not available (.runs/0101/cli/${runId}/review.md)\n`,
     );
 
     const md = readFileSync(join(runDir, 'review.md'), 'utf8');
     expect(md.startsWith(`# Review packet: mini run ${runId}\n\nGenerated `)).toBe(true);
+    // Not "every suite on disk, every scenario of the corpus and every bench section ran": none did.
+    expect(md).toContain('Nothing to check against what exists: no stage declared a test, golden or bench report.');
     expect(md).toContain(`; change against \`${base}\`.`);
     expect(md).toMatch(
       /\| 1 \| prepare \| succeeded \| 0 \| [\d.]+ \| <script>alert\(1\)<\/script> \\\| & "done" \| \[log\]\(commands\/01-prepare\.ndjson\) \|\n/,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finishStage } from '../../src/manifest/transitions.js';
-import { narrowing, ranLines, suitesOnDisk, whatRan } from '../../src/harness/review/ran.js';
+import { checkedKinds, narrowing, ranLines, suitesOnDisk, whatRan } from '../../src/harness/review/ran.js';
 import { verdictOf } from '../../src/harness/review/verdict.js';
 import { testManifest } from '../helpers/manifest-fixture.js';
 
@@ -126,6 +126,35 @@ describe('what the lane ran', () => {
     });
     expect(verdict.green).toBe(false);
     expect(verdict.line).toBe('red: 2 test suite(s) not run: tests/b.test.ts, tests/c.test.ts (+2 more); 0 of 0 golden scenarios change');
+  });
+
+  it('a pipeline whose declared reports were all read and are none of the lane kinds: only that is said (it named three unrun stages)', () => {
+    const root = checkout({ 'tests/a.test.ts': '', [`${RUN}/golden.json`]: golden(['s1']), [`${RUN}/checks.json`]: '{"ok":true}' });
+    const m = testManifest({
+      nowMs: 0,
+      artifactRoot: RUN,
+      stages: [
+        { id: 'check', title: 'Check', kind: 'command', command: './check', report: 'checks.json' },
+        { id: 'lint', title: 'Lint', kind: 'command', command: 'npm run lint:style' },
+      ],
+    });
+    finishStage(m, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/checks.json` });
+    const none = whatRan(root, m, ['s1']);
+    expect(ranLines(none)).toEqual(['no test, golden or bench report: no stage of this pipeline declares one']);
+    expect(checkedKinds(none)).toEqual([]);
+    expect(narrowing(none)).toEqual([]);
+    // One kind read: only its line; the other kinds, which no stage reports, are not named.
+    m.commands[1]!.report = `${RUN}/golden.json`;
+    const one = whatRan(root, m, ['s1']);
+    expect(ranLines(one)).toEqual(['golden: 1 scenarios checked (1 passed)']);
+    expect(checkedKinds(one)).toEqual(['every scenario of the corpus']);
+    // A declared report not written: its kind is unknown, so the kinds not found are each said to have no report.
+    m.commands[0]!.report = null;
+    expect(ranLines(whatRan(root, m, ['s1']))).toEqual([
+      'tests: no report (the test stage did not run or wrote none)',
+      'golden: 1 scenarios checked (1 passed)',
+      'bench: no report (the bench stage did not run or wrote none)',
+    ]);
   });
 
   it('a declared report that is not there, or not JSON, is named; a missing one leaves its kind unknown, never "nothing left out"', () => {

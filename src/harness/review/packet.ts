@@ -11,7 +11,7 @@ import type { Manifest } from '../../manifest/schema.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import { parseSpec } from '../spec-guard/spec.js';
 import { joined, paragraph, renderHtmlDocument, renderMarkdownDocument, type Block, type Document, type Inline, type Section } from './document.js';
-import { narrowing, ranLines, type Ran } from './ran.js';
+import { checkedKinds, narrowing, ranLines, type Ran } from './ran.js';
 import {
   goldenDeclarations,
   lastLines,
@@ -603,6 +603,13 @@ function mutationBlocks(m: MutationSection): Block[] {
   return blocks;
 }
 
+/** "Nothing left out: every suite on disk, every scenario of the corpus and every bench section ran.", for the kinds read. */
+function nothingLeftOut(kinds: string[]): string {
+  if (kinds.length === 0) return 'Nothing to check against what exists: no stage declared a test, golden or bench report.';
+  const list = kinds.length === 1 ? kinds[0]! : `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)!}`;
+  return `Nothing left out: ${list} ran.`;
+}
+
 /** What the lane ran (ran.json): per kind a line, then what exists and did not run. */
 function ranSection(p: Packet): Section | null {
   if (!p.ran) return null;
@@ -615,12 +622,7 @@ function ranSection(p: Packet): Section | null {
       '.',
     ]),
     { kind: 'list', items: ranLines(r).map((line) => ({ text: [line] as Inline[] })) },
-    paragraph(
-      left.length === 0
-        ? 'Nothing left out: every suite on disk, every scenario of the corpus and every bench section ran.'
-        : `Left out: ${left.join('; ')}.`,
-      left.length === 0 ? 'ok' : 'bad',
-    ),
+    paragraph(left.length > 0 ? `Left out: ${left.join('; ')}.` : nothingLeftOut(checkedKinds(r)), left.length === 0 ? 'ok' : 'bad'),
   ];
   if (r.skipped_tests.length > 0)
     blocks.push(paragraph(`Skipped by the suites themselves (${r.skipped_tests.length}):`), {

@@ -152,9 +152,32 @@ export function narrowing(ran: Ran): string[] {
   return reasons;
 }
 
-/** One line per kind: what the packet's "What ran" section and the review's summary say. */
+/**
+ * Whether a report kind the review did not find may still be the pipeline's: some stage
+ * declared a report that was not written or cannot be read, so its kind is unknown. When every
+ * declared report was read, a kind none of them is belongs to no stage of this pipeline (a
+ * pipeline other than the lane), and nothing is said about it.
+ */
+function kindUnknown(ran: Ran): boolean {
+  return ran.stages.some((s) => s.declared && (s.report === null || ran.problems.some((p) => p.startsWith(`${s.report}: `))));
+}
+
+/** What "nothing left out" covers: the kinds whose report was read. */
+export function checkedKinds(ran: Ran): string[] {
+  return [
+    ...(ran.suites ? ['every suite on disk'] : []),
+    ...(ran.scenarios ? ['every scenario of the corpus'] : []),
+    ...(ran.bench ? ['every bench section'] : []),
+  ];
+}
+
+/**
+ * One line per kind: what the packet's "What ran" section and the review's summary say. A kind
+ * no stage of the pipeline reports is not named, unless a declared report's kind is unknown.
+ */
 export function ranLines(ran: Ran): string[] {
   const lines: string[] = [];
+  const unknown = kindUnknown(ran);
   if (ran.suites) {
     const t = ran.suites.reduce(
       (acc, s) => ({ tests: acc.tests + s.tests, passed: acc.passed + s.passed, failed: acc.failed + s.failed, skipped: acc.skipped + s.skipped }),
@@ -166,10 +189,11 @@ export function ranLines(ran: Ran): string[] {
       },
     );
     lines.push(`tests: ${ran.suites.length} suites, ${t.tests} tests (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)`);
-  } else lines.push('tests: no report (the test stage did not run or wrote none)');
+  } else if (unknown) lines.push('tests: no report (the test stage did not run or wrote none)');
   if (ran.scenarios) lines.push(`golden: ${ran.scenarios.length} scenarios checked (${ran.scenarios.filter((s) => s.passed).length} passed)`);
-  else lines.push('golden: no report (the golden stage did not run or wrote none)');
+  else if (unknown) lines.push('golden: no report (the golden stage did not run or wrote none)');
   if (ran.bench) lines.push(`bench: sections ${ran.bench.sections.join(', ') || 'none'}; ${ran.bench.figures} figures against their budgets`);
-  else lines.push('bench: no report (the bench stage did not run or wrote none)');
+  else if (unknown) lines.push('bench: no report (the bench stage did not run or wrote none)');
+  if (lines.length === 0) lines.push('no test, golden or bench report: no stage of this pipeline declares one');
   return lines;
 }
