@@ -12,13 +12,15 @@
 //   and the result says why; `strict` rejects (the stage could not run, one line).
 // - A worker lost mid-stage: the job stalls and runs again on another worker; each attempt's
 //   start is handed to `request.onAttempt` before its output. A job BullMQ gives up on (stalled
-//   too often) rejects with BullMQ's reason.
+//   too often) rejects with BullMQ's reason. Only a live worker's stalled check puts the job
+//   back, so with none running the stage would wait unheard: the running attempt's lock on the
+//   job is looked at every `lostPollMs`, and its loss is handed to `request.onWorkerLost`.
 // - Redis lost while the stage runs: after `reconnectMs` of failed reconnects the stage rejects
 //   with that reason; the run's files stay whole, and a resume sends the stage again.
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { deferredHandle } from '../runtime/deferred-handle.js';
-import type { CloudDispatch, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from '../runtime/types.js';
+import type { CloudDispatch, ExecAttempt, ExecChunk, ExecHandle, ExecRequest, ExecResult, Executor } from '../runtime/types.js';
 import {
   cancelChannel,
   FIELD,
@@ -35,6 +37,12 @@ type StreamReply = Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
 
 /** How long the orchestrator tries to reach a lost Redis before a running cloud stage fails. */
 export const DEFAULT_RECONNECT_MS = 10_000;
+
+/**
+ * How often a running attempt's lock on its job is looked at: gone while the job is still
+ * active, the worker was lost (`request.onWorkerLost`). One EXISTS per running cloud stage.
+ */
+export const DEFAULT_LOST_POLL_MS = 5_000;
 
 /**
  * How long ioredis waits for a socket it ends to close. Its default (2 s) keeps the process
@@ -63,6 +71,7 @@ export class CloudDispatcher {
   constructor(
     readonly settings: CloudSettings,
     private readonly reconnectMs = DEFAULT_RECONNECT_MS,
+    private readonly lostPollMs = DEFAULT_LOST_POLL_MS,
   ) {}
 
   /** The connection of every long-lived client: retried for `reconnectMs`, then given up (and the stages reading through it fail). */
@@ -174,6 +183,30 @@ export class CloudDispatcher {
     this.lostListeners.add(onLost);
     if (this.lost) onLost(this.lost);
 
+    // The running attempt's worker, watched through its lock on the job: a worker renews it while
+    // it lives; one that is gone lets it expire, and the job waits for a live worker's stalled
+    // check. Said once per attempt (request.onWorkerLost); never when the job is no longer active.
+    let running: { attempt: number; workerId: string; reported: boolean } | null = null;
+    const watchAttempt = async (next: ExecAttempt) => {
+      running = { attempt: next.attempt, workerId: next.workerId, reported: false };
+      await request.onAttempt?.(next);
+    };
+    let looking = false;
+    const lockWatch = setInterval(() => {
+      const current = running;
+      if (looking || current === null || current.reported || !request.onWorkerLost) return;
+      looking = true;
+      void (async () => {
+        if ((await redis.exists(`${queue.toKey(jobId)}:lock`)) > 0) return;
+        if ((await (await queue.getJob(jobId))?.getState()) !== 'active' || running !== current || current.reported) return;
+        current.reported = true;
+        request.onWorkerLost?.({ attempt: current.attempt, workerId: current.workerId });
+      })()
+        .catch(() => undefined) // Redis lost: the stage fails through onLost, not here.
+        .finally(() => (looking = false));
+    }, this.lostPollMs);
+    lockWatch.unref();
+
     const done = (async (): Promise<ExecResult> => {
       try {
         await this.queueEvents();
@@ -200,7 +233,7 @@ export class CloudDispatcher {
           request.onQueued?.();
         }
         if (cancelled) await this.sendCancel(jobId, cancelled);
-        const read = this.readStream(reader, key, cursorKey, jobId, request, onChunk);
+        const read = this.readStream(reader, key, cursorKey, jobId, { ...request, onAttempt: watchAttempt }, onChunk);
         // Stopped before it ended: the reader is disconnected below, and its read then fails unheard.
         read.catch(() => undefined);
         const outcome: { result?: ExecResult; error?: string } = await Promise.race([read.then((result) => ({ result })), stopped]);
@@ -211,6 +244,7 @@ export class CloudDispatcher {
         if (this.lost) throw new Error(this.lost);
         throw error;
       } finally {
+        clearInterval(lockWatch);
         this.failures.delete(jobId);
         this.lostListeners.delete(onLost);
         this.readers.delete(reader);

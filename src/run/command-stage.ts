@@ -243,23 +243,38 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
           },
         }
       : undefined;
-    // A job no worker takes waits silently on the queue: after a while the run says so, once.
+    // A job no worker takes waits silently on the queue, and so does one whose worker was lost
+    // while no other worker runs: after a while the run says so, once for the queued job and
+    // once per lost attempt.
     let waitNotice: TimerHandle | null = null;
     let waitNoticed = false;
     const stopWaitNotice = () => {
       runtime.clock.clearTimeout(waitNotice);
       waitNotice = null;
     };
-    const onQueued = () => {
-      if (waitNoticed || waitNotice !== null || lastAttempt !== null || !cloud) return;
+    const noticeLater = (text: string) => {
       waitNotice = runtime.clock.setTimeout(() => {
         waitNotice = null;
-        waitNoticed = true;
-        ctx.invocation.progress.stageNote(
-          label,
-          `is waiting: queued on ${cloud.queue} (Redis at ${cloud.target}) for ${CLOUD_WAIT_NOTICE_MS / 1000}s, no worker has taken it yet; it runs once one does (start one with ${ENV_VARIABLES.redisUrl.name} set to that Redis: codex-orchestrator worker --root <checkout> --queue ${cloud.queue})`,
-        );
+        ctx.invocation.progress.stageNote(label, text);
       }, CLOUD_WAIT_NOTICE_MS);
+    };
+    const startWorker = (queue: string) =>
+      `start one with ${ENV_VARIABLES.redisUrl.name} set to that Redis: codex-orchestrator worker --root <checkout> --queue ${queue}`;
+    const onQueued = () => {
+      if (waitNoticed || waitNotice !== null || lastAttempt !== null || !cloud) return;
+      waitNoticed = true;
+      noticeLater(
+        `is waiting: queued on ${cloud.queue} (Redis at ${cloud.target}) for ${CLOUD_WAIT_NOTICE_MS / 1000}s, no worker has taken it yet; it runs once one does (${startWorker(cloud.queue)})`,
+      );
+    };
+    const lostNoticed = new Set<number>();
+    const onWorkerLost = (lost: { attempt: number; workerId: string }) => {
+      if (!cloud || lostNoticed.has(lost.attempt) || lastAttempt?.attempt !== lost.attempt) return;
+      lostNoticed.add(lost.attempt);
+      stopWaitNotice();
+      noticeLater(
+        `is waiting: its worker ${lost.workerId} stopped during attempt ${lost.attempt} (it no longer holds the job's lock) and for ${CLOUD_WAIT_NOTICE_MS / 1000}s no worker has taken the job back; a worker on ${cloud.queue} (Redis at ${cloud.target}) takes it back (${startWorker(cloud.queue)})`,
+      );
     };
     const onAttempt = async (next: ExecAttempt) => {
       stopWaitNotice();
@@ -283,7 +298,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
         env,
         stageKey: `${ctx.pipeline.id}/${stage.id}`,
         onSpawn: (pid) => ctx.ownership.recordStageGroup(stage.id, pid),
-        ...(dispatch ? { dispatch, onQueued, onAttempt } : {}),
+        ...(dispatch ? { dispatch, onQueued, onAttempt, onWorkerLost } : {}),
       },
       onChunk,
     );

@@ -85,6 +85,12 @@ export type ExecRequest = {
   onQueued?: () => void;
   /** A cloud stage's attempt starts (before its output); awaited before the next chunk. */
   onAttempt?: (attempt: ExecAttempt) => Promise<void> | void;
+  /**
+   * A cloud stage's running attempt lost its worker: the worker stopped renewing its lock on the
+   * job (killed, its machine gone). The job goes back on the queue at the next stalled check of
+   * a live worker; with none, it waits. `onAttempt` follows once a worker takes it again.
+   */
+  onWorkerLost?: (lost: { attempt: number; workerId: string }) => void;
 };
 
 export type ExecResult = { exitCode: number | null; signal: NodeJS.Signals | null; placement?: ExecPlacement };

@@ -25,7 +25,10 @@ import {
 } from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { Redis } from 'ioredis';
-import { outputStreamKey } from '../../src/cloud/protocol.js';
+import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
+import { outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
+import { createRealClock } from '../../src/runtime/real-clock.js';
+import { createSpawnExecutor } from '../../src/runtime/spawn-executor.js';
 import { parseRedisUrl } from '../../src/cloud/settings.js';
 
 const repo = useTempRepos();
@@ -238,6 +241,58 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
       "Stage 'Away' ran 2 times: its worker was lost 1 time(s) mid-stage.",
     );
     checkRunsDir(root);
+  });
+
+  // Found after spec 0015: a worker lost with no other worker running left the stage waiting in
+  // silence (no worker's stalled check, so no event). The dispatcher watches the running
+  // attempt's lock on its job; once it is gone with the job still active, the stage hears of it.
+  it('a worker lost while no other runs: the dispatcher says so once (its lock on the job is gone), and a worker that comes later runs the stage again', async () => {
+    const queue = queueName();
+    const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
+    const fifo = fifoIn(tempDir());
+    const workerRoot = repo({});
+    const only = await worker(workerRoot, env, ['--id', 'w-only', '--lock-ms', '500']);
+    const settings = { connection: parseRedisUrl(server.url, 'test'), queue, fallback: 'strict' as const, target: 'test' };
+    const dispatcher = new CloudDispatcher(settings, undefined, 50);
+    const lost: Array<{ attempt: number; workerId: string }> = [];
+    let sayLost: () => void = () => undefined;
+    const heard = new Promise<void>((resolve) => (sayLost = resolve));
+    const attempts: string[] = [];
+    const chunks: string[] = [];
+    try {
+      const exec = dispatcher.start(
+        {
+          command: 'unused',
+          cwd: '/unused',
+          env: {},
+          stageKey: 'p/away',
+          dispatch: { settings, jobId: stageJobId('run-lost', 1), job: { command: BLOCK_ONCE, cwd: '.', env: { FIFO: fifo }, stageKey: 'p/away' } },
+          onAttempt: (attempt) => void attempts.push(`${attempt.attempt}:${attempt.workerId}`),
+          onWorkerLost: (which) => {
+            lost.push(which);
+            sayLost();
+          },
+        },
+        (chunk) => void chunks.push(Buffer.from(chunk.data).toString('utf8')),
+        createSpawnExecutor(createRealClock()),
+      );
+      exec.done.catch(() => undefined);
+      groups.push(Number((await readFifo(fifo, exec.done)).trim()));
+      // Alive, its worker holds the lock: nothing said.
+      expect(lost).toEqual([]);
+      only.kill('SIGKILL');
+      await only.result;
+      await heard;
+      expect(lost).toEqual([{ attempt: 1, workerId: 'w-only' }]);
+      // A worker that comes later takes the job back and runs the stage again; said once only.
+      await worker(workerRoot, env, ['--id', 'w-later', '--lock-ms', '500']);
+      expect(await exec.done).toMatchObject({ exitCode: 0, placement: { where: 'worker', worker_id: 'w-later', attempts: 2 } });
+      expect(attempts).toEqual(['1:w-only', '2:w-later']);
+      expect(chunks.join('')).toContain('second\n');
+      expect(lost).toHaveLength(1);
+    } finally {
+      await dispatcher.close();
+    }
   });
 
   it('a stage marked "idempotent": false is not run again after its worker is lost: it fails and says why; resume runs it', async () => {

@@ -111,3 +111,81 @@ describe('a cloud stage no worker takes', () => {
     expect(here.notices).toEqual([]);
   });
 });
+
+/**
+ * A queue whose worker takes the job at once (attempt 1, w-1) and is lost `lostAfterMs` later
+ * (the dispatcher's lock watch: `onWorkerLost`); `retakenAfterMs` after that (never when null) a
+ * worker takes it back (attempt 2) and the stage succeeds. `staleLost`: a report for attempt 1
+ * comes again after attempt 2 started (a late lock look).
+ */
+function lostWorker(lostAfterMs: number, retakenAfterMs: number | null, staleLost = false) {
+  return (clock: VirtualClock): Executor => ({
+    start(request, onChunk) {
+      if (!request.dispatch) return { done: Promise.resolve({ exitCode: 0, signal: null }), cancel: () => undefined };
+      let settle: (result: ExecResult) => void = () => undefined;
+      const done = new Promise<ExecResult>((resolve) => (settle = resolve));
+      const timers: Array<ReturnType<VirtualClock['setTimeout']>> = [];
+      request.onQueued?.();
+      void (async () => {
+        await request.onAttempt?.({ attempt: 1, workerId: 'w-1', queuedMs: 0 });
+        await onChunk({ stream: 'stdout', data: Buffer.from('first\n') });
+        timers.push(
+          clock.setTimeout(() => {
+            request.onWorkerLost?.({ attempt: 1, workerId: 'w-1' });
+            if (retakenAfterMs === null) return;
+            timers.push(
+              clock.setTimeout(() => {
+                void (async () => {
+                  await request.onAttempt?.({ attempt: 2, workerId: 'w-2', queuedMs: 3 });
+                  if (staleLost) request.onWorkerLost?.({ attempt: 1, workerId: 'w-1' });
+                  timers.push(
+                    clock.setTimeout(async () => {
+                      await onChunk({ stream: 'stdout', data: Buffer.from('second\n') });
+                      settle({ exitCode: 0, signal: null });
+                    }, 5 * CLOUD_WAIT_NOTICE_MS),
+                  );
+                })();
+              }, retakenAfterMs),
+            );
+          }, lostAfterMs),
+        );
+      })();
+      return {
+        done,
+        cancel: (signal) => {
+          for (const timer of timers) clock.clearTimeout(timer);
+          settle({ exitCode: null, signal });
+        },
+      };
+    },
+  });
+}
+
+const LOST_NOTICE =
+  "[p 1/2] away is waiting: its worker w-1 stopped during attempt 1 (it no longer holds the job's lock) and for 10s no worker has taken the job back; a worker on lanes (Redis at redis.example:6379) takes it back (start one with CODEX_ORCHESTRATOR_REDIS_URL set to that Redis: codex-orchestrator worker --root <checkout> --queue lanes)";
+
+describe('a cloud stage whose worker was lost, no other worker running', () => {
+  const lostNotices = (stderr: string) => stderr.split('\n').filter((line) => line.includes('stopped during attempt'));
+
+  it('says so once, after a while, and keeps waiting; SIGINT still cancels the run (130)', async () => {
+    const { code, stderr, manifest } = await run(lostWorker(30_000, null), [{ at_ms: 600_000, signal: 'SIGINT' }]);
+    expect(lostNotices(stderr)).toEqual([LOST_NOTICE]);
+    expect(code).toBe(130);
+    expect(manifest.commands[0]).toMatchObject({ status: 'failed', exit_code: 130 });
+    // Not the queued notice: a worker had taken the job.
+    expect(stderr).not.toContain('no worker has taken it yet');
+  });
+
+  it('says nothing when a worker takes the job back in time, nor for a late report of an attempt already followed by another', async () => {
+    const back = await run(lostWorker(30_000, CLOUD_WAIT_NOTICE_MS - 1, true));
+    expect(back.code).toBe(0);
+    expect(lostNotices(back.stderr)).toEqual([]);
+    expect(back.manifest.commands[0]).toMatchObject({ status: 'succeeded', placement: { worker_id: 'w-2', attempts: 2 } });
+  });
+
+  it('a worker that comes after the notice runs the stage: the notice is not repeated', async () => {
+    const late = await run(lostWorker(30_000, 3 * CLOUD_WAIT_NOTICE_MS));
+    expect(late.code).toBe(0);
+    expect(lostNotices(late.stderr)).toEqual([LOST_NOTICE]);
+  });
+});
