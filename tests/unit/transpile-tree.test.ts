@@ -2,7 +2,7 @@
 // baseline) file by file; a tree that does not link that way is built with tsc.
 // src/harness/build/checkout.ts writes out the commit's files it builds.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,6 +106,36 @@ describe('checkoutCommit', () => {
     trees.push(out);
     await expect(checkoutCommit(repo, 'no-such-ref', out)).rejects.toThrow(/^git archive of no-such-ref: fatal: /);
     await expect(checkoutCommit(repo, 'HEAD', join(out, 'missing'))).rejects.toThrow(/^tar of HEAD: /);
+  });
+
+  // Found in review: a tar that stops reading left `git archive` blocked on a full pipe, and the
+  // promise (golden diff --base, the review, the bench's baseline) never settled. The archive
+  // here is far larger than a pipe's buffer.
+  it('ends, naming tar, when tar stops reading an archive larger than a pipe holds', async () => {
+    const repo = tree({ 'src/big.txt': 'x'.repeat(4 * 1024 * 1024) });
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    execFileSync('git', ['add', '-A'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'big'], { cwd: repo });
+    const out = mkdtempSync(join(tmpdir(), 'checkout-'));
+    trees.push(out);
+    await expect(checkoutCommit(repo, 'HEAD', join(out, 'missing'))).rejects.toThrow(/^tar of HEAD: .*missing/);
+  });
+
+  it('dates each file now, not with the commit date: a commit from a clock ahead is not newer than a build made from it', async () => {
+    const repo = tree({ 'src/a.ts': 'export const a = 1;\n' });
+    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: repo });
+    execFileSync('git', ['add', '-A'], { cwd: repo });
+    execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'ahead'], {
+      cwd: repo,
+      env: { ...process.env, GIT_COMMITTER_DATE: '2099-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2099-01-01T00:00:00Z' },
+    });
+    const out = mkdtempSync(join(tmpdir(), 'checkout-'));
+    trees.push(out);
+    const before = Date.now();
+    await checkoutCommit(repo, 'HEAD', out);
+    const mtime = statSync(join(out, 'src/a.ts')).mtimeMs;
+    expect(mtime).toBeGreaterThanOrEqual(before - 2_000);
+    expect(mtime).toBeLessThanOrEqual(Date.now() + 2_000);
   });
 });
 

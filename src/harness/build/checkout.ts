@@ -10,34 +10,60 @@ import { spawn } from 'node:child_process';
 /** Top-level directories of a commit that building its code never needs. */
 export const NOT_CHECKED_OUT = ['golden', 'tests'];
 
-/** Writes `commit`'s files of `repo`, but those under NOT_CHECKED_OUT, into `dir` (which must exist). */
+/**
+ * Writes `commit`'s files of `repo`, but those under NOT_CHECKED_OUT, into `dir` (which must
+ * exist). Each file is dated now, as a checkout dates it, not with the commit's date (tar's
+ * default): the base's tools refuse a dist/ older than a source, and a commit made on a machine
+ * whose clock ran ahead would otherwise look newer than the build made from it.
+ */
 export function checkoutCommit(repo: string, commit: string, dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const pathspec = ['.', ...NOT_CHECKED_OUT.map((top) => `:(exclude,top)${top}/`)];
     const git = spawn('git', ['archive', '--format=tar', commit, '--', ...pathspec], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tar = spawn('tar', ['-x', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
-    // tar's exit says why it stopped reading; the pipe's EPIPE adds nothing to that.
-    tar.stdin.on('error', () => undefined);
+    const tar = spawn('tar', ['-x', '-m', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+    // A tar that stopped reading (failed, or never started) must not leave git blocked on a full
+    // pipe forever: its output is dropped, so it ends on a broken pipe; tar's exit says why.
+    let dropped = false;
+    const dropGit = () => {
+      dropped = true;
+      git.stdout.destroy();
+      if (git.exitCode === null && git.signalCode === null) git.kill('SIGTERM');
+    };
+    tar.stdin.on('error', dropGit);
     git.stdout.pipe(tar.stdin);
     const errors = { git: '', tar: '' };
     git.stderr.on('data', (d: Buffer) => (errors.git += d.toString()));
     tar.stderr.on('data', (d: Buffer) => (errors.tar += d.toString()));
     let pending = 2;
     let failure: Error | null = null;
-    const done = (name: 'git' | 'tar') => (code: number | null, signal: NodeJS.Signals | null) => {
-      if ((code !== 0 || signal !== null) && failure === null) {
-        const why = errors[name].trim().split('\n')[0] || `exited ${code ?? signal}`;
-        failure = new Error(`${name === 'git' ? 'git archive' : 'tar'} of ${commit}: ${why}`);
-      }
+    const settle = () => {
       pending -= 1;
-      if (pending === 0) {
-        if (failure) reject(failure);
-        else resolve();
-      }
+      if (pending > 0) return;
+      if (failure) reject(failure);
+      else resolve();
     };
-    git.on('error', (error) => reject(new Error(`git archive of ${commit}: ${error.message}`)));
-    tar.on('error', (error) => reject(new Error(`tar of ${commit}: ${error.message}`)));
-    git.on('close', done('git'));
-    tar.on('close', done('tar'));
+    const fail = (error: Error) => {
+      failure ??= error;
+    };
+    const name = { git: 'git archive', tar: 'tar' } as const;
+    const closed = (which: 'git' | 'tar') => (code: number | null, signal: NodeJS.Signals | null) => {
+      // git ended by dropGit: why is tar's to say (it may close after git does). A tar that exits
+      // 0 read the archive to its end marker: whatever git wrote after it (padding) is not missed.
+      if ((code !== 0 || signal !== null) && !(which === 'git' && dropped)) {
+        fail(new Error(`${name[which]} of ${commit}: ${errors[which].trim().split('\n')[0] || `exited ${code ?? signal}`}`));
+        if (which === 'tar') dropGit();
+      }
+      settle();
+    };
+    // A command that could not start (not installed): its error says why; it closes after it.
+    const notStarted = (which: 'git' | 'tar') => (error: Error) => {
+      fail(new Error(`${name[which]} of ${commit}: ${error.message}`));
+      if (which === 'git') tar.stdin.end();
+      else dropGit();
+    };
+    git.on('error', notStarted('git'));
+    tar.on('error', notStarted('tar'));
+    git.on('close', closed('git'));
+    tar.on('close', closed('tar'));
   });
 }

@@ -19,18 +19,17 @@ const run = promisify(execFile);
 let typescript: typeof TS | undefined;
 
 /**
- * The TypeScript compiler, loaded once. Loaded when first needed, not at the top: it is most
- * of a second, and the tools that import this module (golden, review, bench) need it only when
- * they build another checkout; a caller may load it while something else (a checkout) runs.
- * Required, not imported: an ES module import of this CommonJS package first scans its 9 MB
- * for its exports.
+ * The TypeScript compiler, loaded once. Loaded when first needed, not at the top: the tools
+ * that import this module (golden, review, bench) need it only when they build another
+ * checkout. Required, not imported: an ES module import of this CommonJS package first scans
+ * its 9 MB for its exports.
  */
-export function loadTypescript(): typeof TS {
+function loadTypescript(): typeof TS {
   typescript ??= createRequire(import.meta.url)('typescript') as typeof TS;
   return typescript;
 }
 
-/** Which of the compiled sources to transpile: those under these directories of the tree (all when absent). */
+/** Which of the compiled sources to transpile: those under these directories of the tree (every one when absent; none when empty). */
 export type TranspileOptions = { under?: string[] };
 
 /** Transpiles every file tsconfig.json of `tree` compiles (or those `under` some directories) into its outDir; returns how many. */

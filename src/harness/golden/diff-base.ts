@@ -1,9 +1,9 @@
-// `golden diff --base <ref>`: replays the corpus with the code at <ref> (its files written out
-// into a temporary directory and built there, src/harness/build/checkout.ts) and with the working tree, and shows what changed per scenario — the
-// reviewer's view of a phase.
+// `golden diff --base <ref>`: replays the corpus with the code at <ref> (its files written
+// out into a temporary directory and built there, src/harness/build/checkout.ts) and with the
+// working tree, and shows what changed per scenario — the reviewer's view of a phase.
 import { execFile } from 'node:child_process';
 import { checkoutCommit } from '../build/checkout.js';
-import { buildTree, loadTypescript } from '../build/transpile-tree.js';
+import { buildTree } from '../build/transpile-tree.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,14 +63,7 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
   try {
     log(`golden diff: building ${base} (${sha.slice(0, 12)}) in a temporary directory`);
     await mkdir(tree);
-    const checkout = checkoutCommit(repo, sha, tree);
-    // The compiler loads (most of a second) while git and tar write the files out.
-    try {
-      loadTypescript();
-    } catch {
-      // Not installed: the build below says so.
-    }
-    await checkout;
+    await checkoutCommit(repo, sha, tree);
     await symlink(join(repo, 'node_modules'), join(tree, 'node_modules'), 'dir');
     // Transpiled file by file (its types were checked when it landed), only src/ (what the
     // replay runs); `tsc` if that does not link.
