@@ -374,6 +374,43 @@ describe('a run with nothing to review', () => {
   });
 });
 
+describe("the review as a stage of a pipeline that is not the lane: 'what ran' says what that pipeline has", () => {
+  // Found in review: the review's own stage (running, its ran.json not written yet) was taken
+  // for a stage whose report's kind is unknown, so the three "no report" lines came back.
+  const gate = (first: Record<string, unknown>) => ({
+    pipelines: [
+      {
+        id: 'gate',
+        title: 'Gate',
+        stages: [
+          { kind: 'command', title: 'First', ...first },
+          { kind: 'command', id: 'review', title: 'Review', command: `node '${TOOLS.review}' --no-golden-diff`, always: true, report: 'ran.json' },
+        ],
+      },
+    ],
+  });
+  const reviewed = async (first: Record<string, unknown>) => {
+    const r = repo({ 'codex.orchestrator.json': JSON.stringify(gate(first)), '.gitignore': '/.runs/\n/out/\n' });
+    const started = await r.run(TOOLS.cli, ['start', 'gate', '--format', 'json']);
+    const doc = JSON.parse(started.stdout) as { artifact_root: string };
+    return readFileSync(r.path(join(doc.artifact_root, 'review.md')), 'utf8');
+  };
+
+  it('its stages declare reports of no lane kind: one line says so, and nothing is said to be missing', async () => {
+    const md = await reviewed({ id: 'check', command: 'echo \'{"ok":true}\' > "$CODEX_ORCHESTRATOR_RUN_DIR/checks.json"', report: 'checks.json' });
+    expect(md).toContain('- no test, golden or bench report: no stage of this pipeline declares one\n');
+    expect(md).toContain('Nothing to check against what exists: no stage declared a test, golden or bench report.');
+    expect(md).not.toContain('no report (the');
+  });
+
+  it('a stage that failed before writing its declared report: what it ran is unknown, never "nothing left out"', async () => {
+    const md = await reviewed({ id: 'test', command: 'exit 1', report: 'tests.json' });
+    expect(md).toContain('- tests: no report (the test stage did not run or wrote none)\n');
+    expect(md).toContain('What test ran is unknown: the report declared there was not written or cannot be read.');
+    expect(md).not.toContain('Nothing to check against what exists');
+  });
+});
+
 describe('the review exits 1 when the packet is red and no other stage failed', () => {
   const gate = (check: string) => ({
     pipelines: [{ id: 'gate', title: 'Gate', stages: [{ kind: 'command', id: 'check', title: 'Check', command: check, report: 'checks.json' }] }],

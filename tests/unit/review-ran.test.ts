@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { finishStage } from '../../src/manifest/transitions.js';
-import { checkedKinds, narrowing, ranLines, suitesOnDisk, whatRan } from '../../src/harness/review/ran.js';
+import { checkedKinds, narrowing, ranLines, suitesOnDisk, unknownReports, whatRan } from '../../src/harness/review/ran.js';
 import { verdictOf } from '../../src/harness/review/verdict.js';
 import { testManifest } from '../helpers/manifest-fixture.js';
 
@@ -148,6 +148,23 @@ describe('what the lane ran', () => {
     const one = whatRan(root, m, ['s1']);
     expect(ranLines(one)).toEqual(['golden: 1 scenarios checked (1 passed)']);
     expect(checkedKinds(one)).toEqual(['every scenario of the corpus']);
+    // The review's own stage, running, its report (this ran.json) not written yet: not a report of unknown kind.
+    const withReview = testManifest({
+      nowMs: 0,
+      artifactRoot: RUN,
+      stages: [
+        { id: 'check', title: 'Check', kind: 'command', command: './check', report: 'checks.json' },
+        { id: 'review', title: 'Review', kind: 'command', command: 'npm run review', report: 'ran.json' },
+      ],
+    });
+    finishStage(withReview, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/checks.json` });
+    withReview.commands[1]!.status = 'running';
+    withReview.commands[1]!.report = null;
+    const reviewing = whatRan(root, withReview, ['s1'], 'review');
+    expect(ranLines(reviewing)).toEqual(['no test, golden or bench report: no stage of this pipeline declares one']);
+    expect(unknownReports(reviewing)).toEqual([]);
+    // Taken for any other stage (reviewed from outside while it ran), its kind is unknown.
+    expect(unknownReports(whatRan(root, withReview, ['s1']))).toEqual(['review']);
     // A declared report not written: its kind is unknown, so the kinds not found are each said to have no report.
     m.commands[0]!.report = null;
     expect(ranLines(whatRan(root, m, ['s1']))).toEqual([
@@ -155,6 +172,30 @@ describe('what the lane ran', () => {
       'golden: 1 scenarios checked (1 passed)',
       'bench: no report (the bench stage did not run or wrote none)',
     ]);
+  });
+
+  it('a report that names its kind and does not parse as one is a problem, never taken for none (its kind vanished)', () => {
+    const root = checkout({
+      [`${RUN}/golden.json`]: JSON.stringify({ tool: 'golden check', scenarios: [] }),
+      [`${RUN}/tests.json`]: '{"testResults":7}',
+    });
+    const m = testManifest({
+      nowMs: 0,
+      artifactRoot: RUN,
+      stages: [
+        { id: 'golden', title: 'Golden', kind: 'command', command: 'npm run golden -- check', report: 'golden.json' },
+        { id: 'test', title: 'Test', kind: 'command', command: 'npm test', report: 'tests.json' },
+      ],
+    });
+    finishStage(m, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/golden.json` });
+    finishStage(m, 1, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/tests.json` });
+    const ran = whatRan(root, m, ['s1']);
+    expect(ran.problems).toEqual([
+      `${RUN}/golden.json: not a valid golden report (partial: Invalid input: expected boolean, received undefined)`,
+      `${RUN}/tests.json: not a valid tests report (testResults: Invalid input: expected array, received number)`,
+    ]);
+    expect(unknownReports(ran)).toEqual(['golden', 'test']);
+    expect(narrowing(ran)).toEqual([`declared report(s) that cannot be read: ${ran.problems.join(', ')}`]);
   });
 
   it('a declared report that is not there, or not JSON, is named; a missing one leaves its kind unknown, never "nothing left out"', () => {

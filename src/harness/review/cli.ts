@@ -15,7 +15,7 @@ import { ranLines, whatRan } from './ran.js';
 import { isMain, runTool } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { distRoot, staleDistLine } from '../fresh-dist.js';
-import { gatherPacket, judgedStages, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
+import { gatherPacket, judgedStages, ownStage, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
 
 /** HEAD's commit id, or null (no commit yet, not a git checkout). */
 function headCommit(root: string): string | null {
@@ -104,13 +104,13 @@ export function runReviewCli(argv: string[]): Promise<number> {
         if (staleDist !== null) process.stderr.write(`review: ${staleDist} (the packet says so)\n`);
         // What ran, when the run's stages declare their reports (the lane's do): the review's own
         // report, so the manifest names it too.
-        const ran = manifest.commands.some((c) => c.report !== undefined)
-          ? whatRan(root, manifest, await listScenarios(corpus).catch(() => []))
-          : null;
-        if (ran) writeFileSync(join(runDir, 'ran.json'), `${JSON.stringify(ran, null, 2)}\n`);
         // Inside the run: this process is its review stage (the orchestrator gave it the run directory).
         const envRunDir = process.env.CODEX_ORCHESTRATOR_RUN_DIR;
         const inside = envRunDir !== undefined && envRunDir !== '' && resolve(envRunDir) === runDir;
+        const ran = manifest.commands.some((c) => c.report !== undefined)
+          ? whatRan(root, manifest, await listScenarios(corpus).catch(() => []), ownStage(root, runDir, manifest, inside))
+          : null;
+        if (ran) writeFileSync(join(runDir, 'ran.json'), `${JSON.stringify(ran, null, 2)}\n`);
         const packet = gatherPacket({
           root,
           runDir,

@@ -11,7 +11,7 @@ import type { Manifest } from '../../manifest/schema.js';
 import type { ScenarioDiff } from '../golden/diff-base.js';
 import { parseSpec } from '../spec-guard/spec.js';
 import { joined, paragraph, renderHtmlDocument, renderMarkdownDocument, type Block, type Document, type Inline, type Section } from './document.js';
-import { checkedKinds, narrowing, ranLines, type Ran } from './ran.js';
+import { checkedKinds, narrowing, ranLines, unknownReports, type Ran } from './ran.js';
 import {
   goldenDeclarations,
   lastLines,
@@ -615,6 +615,7 @@ function ranSection(p: Packet): Section | null {
   if (!p.ran) return null;
   const r = p.ran;
   const left = narrowing(r);
+  const unknown = unknownReports(r);
   const blocks: Block[] = [
     paragraph([
       'From the reports its stages declared (the manifest names each); the full lists are in ',
@@ -622,7 +623,11 @@ function ranSection(p: Packet): Section | null {
       '.',
     ]),
     { kind: 'list', items: ranLines(r).map((line) => ({ text: [line] as Inline[] })) },
-    paragraph(left.length > 0 ? `Left out: ${left.join('; ')}.` : nothingLeftOut(checkedKinds(r)), left.length === 0 ? 'ok' : 'bad'),
+    left.length > 0
+      ? paragraph(`Left out: ${left.join('; ')}.`, 'bad')
+      : unknown.length > 0
+        ? paragraph(`What ${unknown.join(', ')} ran is unknown: the report declared there was not written or cannot be read.`, 'bad')
+        : paragraph(nothingLeftOut(checkedKinds(r)), 'ok'),
   ];
   if (r.skipped_tests.length > 0)
     blocks.push(paragraph(`Skipped by the suites themselves (${r.skipped_tests.length}):`), {

@@ -48,6 +48,8 @@ export type Ran = {
   not_run: { suites: string[]; scenarios: string[]; bench_sections: string[] };
   /** A report a stage declared that could not be read: `<file>: <why>`. */
   problems: string[];
+  /** The review's own stage (its report is this ran.json, not written yet while it runs): no evidence of what ran. */
+  own_stage?: string | null;
 };
 
 /** The test suites on disk (vitest's include), repo-relative, sorted. */
@@ -63,7 +65,7 @@ export function suitesOnDisk(root: string): string[] {
  * What ran, from the manifest's declared reports; `scenarios` are the corpus's (every one
  * the golden check should have run).
  */
-export function whatRan(root: string, manifest: Manifest, corpusScenarios: string[]): Ran {
+export function whatRan(root: string, manifest: Manifest, corpusScenarios: string[], own: string | null = null): Ran {
   const stages = manifest.commands.map((c) => ({
     id: c.id,
     status: c.status,
@@ -87,6 +89,16 @@ export function whatRan(root: string, manifest: Manifest, corpusScenarios: strin
       }
     })();
     if (text === undefined) continue;
+    // Which kind a report is, from what names it; one of these that does not parse is a problem,
+    // never taken for another kind's or for none.
+    const kind = reportKind(text);
+    const parsed = kind === 'tests' ? vitestReportSchema : kind === 'golden' ? goldenReportSchema : kind === 'bench' ? benchReportSchema : null;
+    const invalid = parsed?.safeParse(text).error;
+    if (kind && invalid) {
+      const issue = invalid.issues[0]!;
+      problems.push(`${entry.report}: not a valid ${kind} report (${issue.path.join('.') || '(root)'}: ${issue.message})`);
+      continue;
+    }
     const tests = vitestReportSchema.safeParse(text);
     if (tests.success) {
       suites = tests.data.testResults
@@ -133,7 +145,17 @@ export function whatRan(root: string, manifest: Manifest, corpusScenarios: strin
       bench_sections: bench === null ? [] : BENCH_SECTIONS.filter((s) => !bench!.sections.includes(s)),
     },
     problems,
+    own_stage: own,
   };
+}
+
+/** The kind a declared report names itself as: a vitest JSON report, a golden check's, a bench run's; null for any other. */
+function reportKind(doc: unknown): 'tests' | 'golden' | 'bench' | null {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return null;
+  if ('testResults' in doc) return 'tests';
+  if ((doc as { tool?: unknown }).tool === 'golden check') return 'golden';
+  if ('results' in doc && 'verdicts' in doc) return 'bench';
+  return null;
 }
 
 /** Why the lane ran less than there is, one reason per kind; [] when nothing was left out. */
@@ -159,7 +181,17 @@ export function narrowing(ran: Ran): string[] {
  * pipeline other than the lane), and nothing is said about it.
  */
 function kindUnknown(ran: Ran): boolean {
-  return ran.stages.some((s) => s.declared && (s.report === null || ran.problems.some((p) => p.startsWith(`${s.report}: `))));
+  return unknownReports(ran).length > 0;
+}
+
+/**
+ * The stages (ids) whose declared report was not written or cannot be read, so that what they
+ * ran is unknown; the review's own stage is not one (its report is the ran.json being written).
+ */
+export function unknownReports(ran: Ran): string[] {
+  return ran.stages
+    .filter((s) => s.id !== ran.own_stage && s.declared && (s.report === null || ran.problems.some((p) => p.startsWith(`${s.report}: `))))
+    .map((s) => s.id);
 }
 
 /** What "nothing left out" covers: the kinds whose report was read. */
