@@ -45,6 +45,14 @@ export const DEFAULT_RECONNECT_MS = 10_000;
 export const DEFAULT_LOST_POLL_MS = 5_000;
 
 /**
+ * How long no live worker must have checked for stalled jobs (BullMQ's `stalled-check` key
+ * absent at every look) before a lost worker is reported: a live worker's key lapses only for
+ * the moment between its expiry and that worker's next check, longer when its machine is busy.
+ * At least two looks apart, at least this long.
+ */
+export const UNWATCHED_MIN_MS = 2_000;
+
+/**
  * How long ioredis waits for a socket it ends to close. Its default (2 s) keeps the process
  * alive that long after a connection that never opened (its timer is never cleared then).
  */
@@ -185,20 +193,50 @@ export class CloudDispatcher {
 
     // The running attempt's worker, watched through its lock on the job: a worker renews it while
     // it lives; one that is gone lets it expire, and the job waits for a live worker's stalled
-    // check. Said once per attempt (request.onWorkerLost); never when the job is no longer active.
+    // check. Said once per attempt (request.onWorkerLost), and only when no live worker runs that
+    // check (BullMQ's `stalled-check` key, which each check sets for its interval, absent at every
+    // look for UNWATCHED_MIN_MS and two looks); never when the job is no longer active. A stage cancelled meanwhile has
+    // no worker to hear it: its job is taken off the queue here, so that no worker runs it again.
     let running: { attempt: number; workerId: string; reported: boolean } | null = null;
+    let finished = false;
+    /** Since when the looks have found no live worker checking for stalled jobs (null: one was found). */
+    let unwatchedSince: number | null = null;
     const watchAttempt = async (next: ExecAttempt) => {
       running = { attempt: next.attempt, workerId: next.workerId, reported: false };
+      unwatchedSince = null;
       await request.onAttempt?.(next);
+      // An attempt that started after a cancel (a worker took the job back): it is asked to stop too.
+      if (cancelled) await this.sendCancel(jobId, cancelled).catch(() => false);
     };
     let looking = false;
     const lockWatch = setInterval(() => {
       const current = running;
-      if (looking || current === null || current.reported || !request.onWorkerLost) return;
+      if (looking || current === null || finished) return;
+      if (!cancelled && (current.reported || !request.onWorkerLost)) return;
       looking = true;
       void (async () => {
-        if ((await redis.exists(`${queue.toKey(jobId)}:lock`)) > 0) return;
-        if ((await (await queue.getJob(jobId))?.getState()) !== 'active' || running !== current || current.reported) return;
+        if ((await redis.exists(`${queue.toKey(jobId)}:lock`)) > 0) {
+          unwatchedSince = null;
+          return;
+        }
+        const job = await queue.getJob(jobId);
+        const state = await job?.getState();
+        if (finished || running !== current) return;
+        if (cancelled) {
+          if (state === 'active') {
+            await job!.remove();
+            stop?.({ result: { exitCode: null, signal: cancelled } });
+          } else if (state === 'waiting' && (await this.sendCancel(jobId, cancelled))) stop?.({ result: { exitCode: null, signal: cancelled } });
+          return;
+        }
+        if (state !== 'active' || current.reported) return;
+        if ((await redis.exists(queue.toKey('stalled-check'))) > 0) {
+          unwatchedSince = null;
+          return;
+        }
+        const now = Date.now();
+        unwatchedSince ??= now;
+        if (now - unwatchedSince < Math.max(this.lostPollMs, UNWATCHED_MIN_MS) || finished) return;
         current.reported = true;
         request.onWorkerLost?.({ attempt: current.attempt, workerId: current.workerId });
       })()
@@ -244,6 +282,7 @@ export class CloudDispatcher {
         if (this.lost) throw new Error(this.lost);
         throw error;
       } finally {
+        finished = true;
         clearInterval(lockWatch);
         this.failures.delete(jobId);
         this.lostListeners.delete(onLost);

@@ -273,7 +273,7 @@ export async function runCommandStage(ctx: RunContext, i: number, stage: Command
       lostNoticed.add(lost.attempt);
       stopWaitNotice();
       noticeLater(
-        `is waiting: its worker ${lost.workerId} stopped during attempt ${lost.attempt} (it no longer holds the job's lock) and for ${CLOUD_WAIT_NOTICE_MS / 1000}s no worker has taken the job back; a worker on ${cloud.queue} (Redis at ${cloud.target}) takes it back (${startWorker(cloud.queue)})`,
+        `is waiting: its worker ${lost.workerId} stopped during attempt ${lost.attempt} (it no longer holds the job's lock) and for ${CLOUD_WAIT_NOTICE_MS / 1000}s no worker has taken the job back; a worker on ${cloud.queue} (Redis at ${cloud.target}) takes it back at its next check for stalled jobs (every --lock-ms, 30 s by default) (${startWorker(cloud.queue)})`,
       );
     };
     const onAttempt = async (next: ExecAttempt) => {

@@ -24,6 +24,7 @@ import {
   type Json,
 } from '../helpers/integration.js';
 import { HAVE_REDIS, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CloudDispatcher } from '../../src/cloud/dispatch-executor.js';
 import { outputStreamKey, stageJobId } from '../../src/cloud/protocol.js';
@@ -243,45 +244,54 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
     checkRunsDir(root);
   });
 
-  // Found after spec 0015: a worker lost with no other worker running left the stage waiting in
-  // silence (no worker's stalled check, so no event). The dispatcher watches the running
-  // attempt's lock on its job; once it is gone with the job still active, the stage hears of it.
-  it('a worker lost while no other runs: the dispatcher says so once (its lock on the job is gone), and a worker that comes later runs the stage again', async () => {
+  // Found after spec 0015: a worker lost while no other runs left the stage waiting in silence
+  // (no worker's stalled check, so no event). The dispatcher watches the running attempt's lock
+  // on its job; once it is gone with the job still active and no live worker checking for
+  // stalled jobs, the stage hears of it. The dispatcher runs in this process (a look every 200 ms).
+  async function loseWorker(options: { others: number }) {
     const queue = queueName();
     const env = { CODEX_ORCHESTRATOR_REDIS_URL: server.url, CODEX_ORCHESTRATOR_CLOUD_QUEUE: queue };
     const fifo = fifoIn(tempDir());
     const workerRoot = repo({});
-    const only = await worker(workerRoot, env, ['--id', 'w-only', '--lock-ms', '500']);
+    const first = await worker(workerRoot, env, ['--id', 'w-only', '--lock-ms', '500']);
     const settings = { connection: parseRedisUrl(server.url, 'test'), queue, fallback: 'strict' as const, target: 'test' };
-    const dispatcher = new CloudDispatcher(settings, undefined, 50);
+    const dispatcher = new CloudDispatcher(settings, undefined, 200);
     const lost: Array<{ attempt: number; workerId: string }> = [];
     let sayLost: () => void = () => undefined;
     const heard = new Promise<void>((resolve) => (sayLost = resolve));
     const attempts: string[] = [];
     const chunks: string[] = [];
-    try {
-      const exec = dispatcher.start(
-        {
-          command: 'unused',
-          cwd: '/unused',
-          env: {},
-          stageKey: 'p/away',
-          dispatch: { settings, jobId: stageJobId('run-lost', 1), job: { command: BLOCK_ONCE, cwd: '.', env: { FIFO: fifo }, stageKey: 'p/away' } },
-          onAttempt: (attempt) => void attempts.push(`${attempt.attempt}:${attempt.workerId}`),
-          onWorkerLost: (which) => {
-            lost.push(which);
-            sayLost();
-          },
+    const jobId = stageJobId('run-lost', 1);
+    const exec = dispatcher.start(
+      {
+        command: 'unused',
+        cwd: '/unused',
+        env: {},
+        stageKey: 'p/away',
+        dispatch: { settings, jobId, job: { command: BLOCK_ONCE, cwd: '.', env: { FIFO: fifo }, stageKey: 'p/away' } },
+        onAttempt: (attempt) => void attempts.push(`${attempt.attempt}:${attempt.workerId}`),
+        onWorkerLost: (which) => {
+          lost.push(which);
+          sayLost();
         },
-        (chunk) => void chunks.push(Buffer.from(chunk.data).toString('utf8')),
-        createSpawnExecutor(createRealClock()),
-      );
-      exec.done.catch(() => undefined);
-      groups.push(Number((await readFifo(fifo, exec.done)).trim()));
-      // Alive, its worker holds the lock: nothing said.
-      expect(lost).toEqual([]);
-      only.kill('SIGKILL');
-      await only.result;
+      },
+      (chunk) => void chunks.push(Buffer.from(chunk.data).toString('utf8')),
+      createSpawnExecutor(createRealClock()),
+    );
+    exec.done.catch(() => undefined);
+    groups.push(Number((await readFifo(fifo, exec.done)).trim()));
+    // Alive, its worker holds the lock: nothing said.
+    expect(lost).toEqual([]);
+    // Other workers, started once the stage runs on the first (so that they do not take it).
+    for (let i = 0; i < options.others; i += 1) await worker(workerRoot, env, ['--id', `w-other-${i}`, '--lock-ms', '500']);
+    first.kill('SIGKILL');
+    await first.result;
+    return { env, workerRoot, dispatcher, exec, lost, heard, attempts, chunks, jobId, settings };
+  }
+
+  it('a worker lost while no other runs: the dispatcher says so once (its lock on the job is gone), and a worker that comes later runs the stage again', async () => {
+    const { env, workerRoot, dispatcher, exec, lost, heard, attempts, chunks } = await loseWorker({ others: 0 });
+    try {
       await heard;
       expect(lost).toEqual([{ attempt: 1, workerId: 'w-only' }]);
       // A worker that comes later takes the job back and runs the stage again; said once only.
@@ -290,6 +300,38 @@ describe.skipIf(!HAVE_REDIS)('cloud execution mode: failure semantics on a real 
       expect(attempts).toEqual(['1:w-only', '2:w-later']);
       expect(chunks.join('')).toContain('second\n');
       expect(lost).toHaveLength(1);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  // Found in review: with another worker running, the notice came before that worker's stalled
+  // check took the job back, telling the user to start a worker while one was there.
+  it('a worker lost while another runs: nothing is said, and the other takes the job back', async () => {
+    const { dispatcher, exec, lost, attempts } = await loseWorker({ others: 1 });
+    try {
+      expect(await exec.done).toMatchObject({ exitCode: 0, placement: { where: 'worker', worker_id: 'w-other-0', attempts: 2 } });
+      expect(attempts).toEqual(['1:w-only', '2:w-other-0']);
+      expect(lost).toEqual([]);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  // Found in review: cancelled while its worker was lost, the stage waited forever (the cancel
+  // went to no one), and a worker started afterwards ran the cancelled stage again.
+  it('a stage cancelled while its worker is lost ends cancelled at once, its job off the queue: no worker runs it again', async () => {
+    const { dispatcher, exec, heard, jobId, settings } = await loseWorker({ others: 0 });
+    try {
+      await heard;
+      exec.cancel('SIGINT');
+      expect(await exec.done).toMatchObject({ exitCode: null, signal: 'SIGINT' });
+      const queue = new Queue(settings.queue, { connection: { ...settings.connection, maxRetriesPerRequest: null } });
+      try {
+        expect(await queue.getJob(jobId)).toBeUndefined();
+      } finally {
+        await queue.close();
+      }
     } finally {
       await dispatcher.close();
     }

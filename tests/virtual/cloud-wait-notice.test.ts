@@ -162,7 +162,7 @@ function lostWorker(lostAfterMs: number, retakenAfterMs: number | null, staleLos
 }
 
 const LOST_NOTICE =
-  "[p 1/2] away is waiting: its worker w-1 stopped during attempt 1 (it no longer holds the job's lock) and for 10s no worker has taken the job back; a worker on lanes (Redis at redis.example:6379) takes it back (start one with CODEX_ORCHESTRATOR_REDIS_URL set to that Redis: codex-orchestrator worker --root <checkout> --queue lanes)";
+  "[p 1/2] away is waiting: its worker w-1 stopped during attempt 1 (it no longer holds the job's lock) and for 10s no worker has taken the job back; a worker on lanes (Redis at redis.example:6379) takes it back at its next check for stalled jobs (every --lock-ms, 30 s by default) (start one with CODEX_ORCHESTRATOR_REDIS_URL set to that Redis: codex-orchestrator worker --root <checkout> --queue lanes)";
 
 describe('a cloud stage whose worker was lost, no other worker running', () => {
   const lostNotices = (stderr: string) => stderr.split('\n').filter((line) => line.includes('stopped during attempt'));
