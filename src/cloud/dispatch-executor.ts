@@ -195,8 +195,9 @@ export class CloudDispatcher {
     // it lives; one that is gone lets it expire, and the job waits for a live worker's stalled
     // check. Said once per attempt (request.onWorkerLost), and only when no live worker runs that
     // check (BullMQ's `stalled-check` key, which each check sets for its interval, absent at every
-    // look for UNWATCHED_MIN_MS and two looks); never when the job is no longer active. A stage cancelled meanwhile has
-    // no worker to hear it: its job is taken off the queue here, so that no worker runs it again.
+    // look for UNWATCHED_MIN_MS and two looks); never when the job is no longer active. A stage
+    // cancelled meanwhile has no worker to hear it: its job is taken off the queue here, so that
+    // no worker runs it again.
     let running: { attempt: number; workerId: string; reported: boolean } | null = null;
     let finished = false;
     /** Since when the looks have found no live worker checking for stalled jobs (null: one was found). */
@@ -223,10 +224,13 @@ export class CloudDispatcher {
         const state = await job?.getState();
         if (finished || running !== current) return;
         if (cancelled) {
+          // Active with no lock: no worker holds it, so BullMQ removes it; waiting: sendCancel does.
+          let removed = false;
           if (state === 'active') {
             await job!.remove();
-            stop?.({ result: { exitCode: null, signal: cancelled } });
-          } else if (state === 'waiting' && (await this.sendCancel(jobId, cancelled))) stop?.({ result: { exitCode: null, signal: cancelled } });
+            removed = true;
+          } else if (state === 'waiting') removed = await this.sendCancel(jobId, cancelled);
+          if (removed) stop?.({ result: { exitCode: null, signal: cancelled } });
           return;
         }
         if (state !== 'active' || current.reported) return;

@@ -16,25 +16,15 @@ import type * as TS from 'typescript';
 
 const run = promisify(execFile);
 
-let typescript: typeof TS | undefined;
-
-/**
- * The TypeScript compiler, loaded once. Loaded when first needed, not at the top: the tools
- * that import this module (golden, review, bench) need it only when they build another
- * checkout. Required, not imported: an ES module import of this CommonJS package first scans
- * its 9 MB for its exports.
- */
-function loadTypescript(): typeof TS {
-  typescript ??= createRequire(import.meta.url)('typescript') as typeof TS;
-  return typescript;
-}
-
 /** Which of the compiled sources to transpile: those under these directories of the tree (every one when absent; none when empty). */
 export type TranspileOptions = { under?: string[] };
 
 /** Transpiles every file tsconfig.json of `tree` compiles (or those `under` some directories) into its outDir; returns how many. */
 export async function transpileTree(tree: string, which: TranspileOptions = {}): Promise<number> {
-  const ts = loadTypescript();
+  // Loaded here, not at the top: the tools that import this module (golden, review, bench) need
+  // it only when they build another checkout. Required, not imported: an ES module import of
+  // this CommonJS package first scans its 9 MB for its exports.
+  const ts = createRequire(import.meta.url)('typescript') as typeof TS;
   const configPath = join(tree, 'tsconfig.json');
   const read = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
   if (read.error) throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(read.error.messageText, ' ')}`);

@@ -90,18 +90,19 @@ export function whatRan(root: string, manifest: Manifest, corpusScenarios: strin
     })();
     if (text === undefined) continue;
     // Which kind a report is, from what names it; one of these that does not parse is a problem,
-    // never taken for another kind's or for none.
+    // never taken for another kind's or for none. Each is parsed once.
     const kind = reportKind(text);
-    const parsed = kind === 'tests' ? vitestReportSchema : kind === 'golden' ? goldenReportSchema : kind === 'bench' ? benchReportSchema : null;
-    const invalid = parsed?.safeParse(text).error;
-    if (kind && invalid) {
-      const issue = invalid.issues[0]!;
+    const parse = <T>(schema: z.ZodType<T>): T | undefined => {
+      const result = schema.safeParse(text);
+      if (result.success) return result.data;
+      const issue = result.error.issues[0]!;
       problems.push(`${entry.report}: not a valid ${kind} report (${issue.path.join('.') || '(root)'}: ${issue.message})`);
-      continue;
-    }
-    const tests = vitestReportSchema.safeParse(text);
-    if (tests.success) {
-      suites = tests.data.testResults
+      return undefined;
+    };
+    if (kind === 'tests') {
+      const tests = parse(vitestReportSchema);
+      if (!tests) continue;
+      suites = tests.testResults
         .map((file) => {
           const count = (status: string) => file.assertionResults.filter((a) => a.status === status).length;
           return {
@@ -113,21 +114,18 @@ export function whatRan(root: string, manifest: Manifest, corpusScenarios: strin
           };
         })
         .sort((a, b) => a.file.localeCompare(b.file));
-      skipped = tests.data.testResults.flatMap((file) =>
+      skipped = tests.testResults.flatMap((file) =>
         file.assertionResults
           .filter((a) => a.status !== 'passed' && a.status !== 'failed')
           .map((a) => `${relative(root, file.name).split(sep).join('/')}: ${a.fullName}`),
       );
-      continue;
-    }
-    const golden = goldenReportSchema.safeParse(text);
-    if (golden.success) {
-      scenarios = golden.data.scenarios.map((s) => ({ name: s.name, passed: s.passed }));
-      continue;
-    }
-    const benchDoc = benchReportSchema.safeParse(text);
-    if (benchDoc.success) {
-      bench = { sections: BENCH_SECTIONS.filter((s) => s in benchDoc.data.results), figures: benchDoc.data.verdicts?.length ?? 0 };
+    } else if (kind === 'golden') {
+      const golden = parse(goldenReportSchema);
+      if (golden) scenarios = golden.scenarios.map((s) => ({ name: s.name, passed: s.passed }));
+    } else {
+      // A bench report by its name, or any other that still reads as one (no `verdicts`).
+      const doc = kind === 'bench' ? parse(benchReportSchema) : benchReportSchema.safeParse(text).data;
+      if (doc) bench = { sections: BENCH_SECTIONS.filter((s) => s in doc.results), figures: doc.verdicts?.length ?? 0 };
     }
   }
   const ranSuites = new Set((suites ?? []).map((s) => s.file));
@@ -175,16 +173,6 @@ export function narrowing(ran: Ran): string[] {
 }
 
 /**
- * Whether a report kind the review did not find may still be the pipeline's: some stage
- * declared a report that was not written or cannot be read, so its kind is unknown. When every
- * declared report was read, a kind none of them is belongs to no stage of this pipeline (a
- * pipeline other than the lane), and nothing is said about it.
- */
-function kindUnknown(ran: Ran): boolean {
-  return unknownReports(ran).length > 0;
-}
-
-/**
  * The stages (ids) whose declared report was not written or cannot be read, so that what they
  * ran is unknown; the review's own stage is not one (its report is the ran.json being written).
  */
@@ -209,7 +197,10 @@ export function checkedKinds(ran: Ran): string[] {
  */
 export function ranLines(ran: Ran): string[] {
   const lines: string[] = [];
-  const unknown = kindUnknown(ran);
+  // A kind not found may still be the pipeline's when some declared report's kind is unknown;
+  // when every declared report was read, a kind none of them is belongs to no stage of this
+  // pipeline (one other than the lane), and nothing is said about it.
+  const unknown = unknownReports(ran).length > 0;
   if (ran.suites) {
     const t = ran.suites.reduce(
       (acc, s) => ({ tests: acc.tests + s.tests, passed: acc.passed + s.passed, failed: acc.failed + s.failed, skipped: acc.skipped + s.skipped }),
