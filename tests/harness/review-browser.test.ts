@@ -8,7 +8,7 @@ import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
+import { reviewStage, TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const inCi = ['1', 'true'].includes((process.env.CI ?? '').toLowerCase());
@@ -38,14 +38,7 @@ const LANE = {
           report: 'tests.json',
         },
         { kind: 'command', id: 'docs', title: 'Docs', command: 'echo docs' },
-        {
-          kind: 'command',
-          id: 'review',
-          title: 'Review packet',
-          command: `node '${TOOLS.review}' --no-golden-diff`,
-          always: true,
-          report: 'ran.json',
-        },
+        reviewStage('Review packet'),
       ],
     },
   ],

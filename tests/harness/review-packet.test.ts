@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/manifest/schema.js';
 import { gatherPacket, packetVerdict, renderHtml, renderMarkdown, type BenchDoc, type Packet } from '../../src/harness/review/packet.js';
-import { TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
+import { reviewStage, TOOLS, specText, useGitRepos } from '../helpers/git-repo.js';
 
 const repo = useGitRepos();
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -31,14 +31,7 @@ const LANE = {
           report: 'tests.json',
         },
         { kind: 'command', id: 'docs', title: 'Docs', command: 'echo docs' },
-        {
-          kind: 'command',
-          id: 'review',
-          title: 'Review packet',
-          command: `node '${TOOLS.review}' --no-golden-diff`,
-          always: true,
-          report: 'ran.json',
-        },
+        reviewStage('Review packet'),
       ],
     },
   ],

@@ -19,7 +19,7 @@ import {
   type Packet,
 } from '../../src/harness/review/packet.js';
 import { expectOneLineError, onlyRunId } from '../helpers/integration.js';
-import { TOOLS, lines, runNode, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
+import { reviewStage, TOOLS, lines, runNode, specText, useGitRepos, type GitRepo } from '../helpers/git-repo.js';
 
 const phasesDir = useTempDirs('review-phases-');
 
@@ -347,10 +347,7 @@ describe('a run with nothing to review', () => {
         {
           id: 'gate',
           title: 'Gate',
-          stages: [
-            { kind: 'command', id: 'check', title: 'Check', command: 'echo 3 checks passed' },
-            { kind: 'command', id: 'review', title: 'Review', command: `node '${TOOLS.review}' --no-golden-diff`, always: true, report: 'ran.json' },
-          ],
+          stages: [{ kind: 'command', id: 'check', title: 'Check', command: 'echo 3 checks passed' }, reviewStage()],
         },
       ],
     };
@@ -382,10 +379,7 @@ describe("the review as a stage of a pipeline that is not the lane: 'what ran' s
       {
         id: 'gate',
         title: 'Gate',
-        stages: [
-          { kind: 'command', title: 'First', ...first },
-          { kind: 'command', id: 'review', title: 'Review', command: `node '${TOOLS.review}' --no-golden-diff`, always: true, report: 'ran.json' },
-        ],
+        stages: [{ kind: 'command', title: 'First', ...first }, reviewStage()],
       },
     ],
   });

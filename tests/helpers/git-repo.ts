@@ -24,6 +24,10 @@ export const TOOLS = {
   bench: join(PROJECT_ROOT, 'dist/bench/run-bench.js'),
 } as const;
 
+/** The review as a stage of a pipeline, as the lane has it: always run, writing its packet, declaring its ran.json. */
+export const reviewStage = (title = 'Review') =>
+  ({ kind: 'command', id: 'review', title, command: `node '${TOOLS.review}' --no-golden-diff`, always: true, report: 'ran.json' }) as const;
+
 /** Variables that would change what the tools judge, removed from every child's environment. */
 const LEAKY = /^(CODEX_|GIT_)|^(MCP_RUNNER_TASK_ID|BASE_SHA|DIFF_BUDGET_OVERRIDE_REASON|CI)$/;
 

@@ -43,21 +43,29 @@ const bench = (sections: string[]) =>
     ],
   });
 
+type Stage = { id: string; title: string; command: string; report?: string };
+
+/** A manifest of RUN with these command stages; those at `ended` succeeded, having written the report they declare. */
+function manifestOf(stages: Stage[], ended: number[]) {
+  const m = testManifest({ nowMs: 0, artifactRoot: RUN, stages: stages.map((stage) => ({ ...stage, kind: 'command' as const })) });
+  for (const i of ended) {
+    const report = stages[i]!.report;
+    finishStage(m, i, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, ...(report ? { report: `${RUN}/${report}` } : {}) });
+  }
+  return m;
+}
+
 /** A lane manifest whose test, golden and bench stages ended having written their reports. */
 function laneManifest() {
-  const m = testManifest({
-    nowMs: 0,
-    artifactRoot: RUN,
-    stages: [
-      { id: 'test', title: 'Test', kind: 'command', command: 'npm run test:built', report: 'tests.json' },
-      { id: 'golden', title: 'Golden', kind: 'command', command: 'npm run golden -- check', report: 'golden.json' },
-      { id: 'bench', title: 'Bench', kind: 'command', command: 'npm run bench -- --check', report: 'bench.json' },
-      { id: 'lint', title: 'Lint', kind: 'command', command: 'npm run lint:style' },
+  return manifestOf(
+    [
+      { id: 'test', title: 'Test', command: 'npm run test:built', report: 'tests.json' },
+      { id: 'golden', title: 'Golden', command: 'npm run golden -- check', report: 'golden.json' },
+      { id: 'bench', title: 'Bench', command: 'npm run bench -- --check', report: 'bench.json' },
+      { id: 'lint', title: 'Lint', command: 'npm run lint:style' },
     ],
-  });
-  for (const [i, report] of ['tests.json', 'golden.json', 'bench.json', undefined].entries())
-    finishStage(m, i, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, ...(report ? { report: `${RUN}/${report}` } : {}) });
-  return m;
+    [0, 1, 2, 3],
+  );
 }
 
 describe('what the lane ran', () => {
@@ -130,15 +138,13 @@ describe('what the lane ran', () => {
 
   it('a pipeline whose declared reports were all read and are none of the lane kinds: only that is said (it named three unrun stages)', () => {
     const root = checkout({ 'tests/a.test.ts': '', [`${RUN}/golden.json`]: golden(['s1']), [`${RUN}/checks.json`]: '{"ok":true}' });
-    const m = testManifest({
-      nowMs: 0,
-      artifactRoot: RUN,
-      stages: [
-        { id: 'check', title: 'Check', kind: 'command', command: './check', report: 'checks.json' },
-        { id: 'lint', title: 'Lint', kind: 'command', command: 'npm run lint:style' },
+    const m = manifestOf(
+      [
+        { id: 'check', title: 'Check', command: './check', report: 'checks.json' },
+        { id: 'lint', title: 'Lint', command: 'npm run lint:style' },
       ],
-    });
-    finishStage(m, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/checks.json` });
+      [0],
+    );
     const none = whatRan(root, m, ['s1']);
     expect(ranLines(none)).toEqual(['no test, golden or bench report: no stage of this pipeline declares one']);
     expect(checkedKinds(none)).toEqual([]);
@@ -149,15 +155,13 @@ describe('what the lane ran', () => {
     expect(ranLines(one)).toEqual(['golden: 1 scenarios checked (1 passed)']);
     expect(checkedKinds(one)).toEqual(['every scenario of the corpus']);
     // The review's own stage, running, its report (this ran.json) not written yet: not a report of unknown kind.
-    const withReview = testManifest({
-      nowMs: 0,
-      artifactRoot: RUN,
-      stages: [
-        { id: 'check', title: 'Check', kind: 'command', command: './check', report: 'checks.json' },
-        { id: 'review', title: 'Review', kind: 'command', command: 'npm run review', report: 'ran.json' },
+    const withReview = manifestOf(
+      [
+        { id: 'check', title: 'Check', command: './check', report: 'checks.json' },
+        { id: 'review', title: 'Review', command: 'npm run review', report: 'ran.json' },
       ],
-    });
-    finishStage(withReview, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/checks.json` });
+      [0],
+    );
     withReview.commands[1]!.status = 'running';
     withReview.commands[1]!.report = null;
     const reviewing = whatRan(root, withReview, ['s1'], 'review');
@@ -179,16 +183,13 @@ describe('what the lane ran', () => {
       [`${RUN}/golden.json`]: JSON.stringify({ tool: 'golden check', scenarios: [] }),
       [`${RUN}/tests.json`]: '{"testResults":7}',
     });
-    const m = testManifest({
-      nowMs: 0,
-      artifactRoot: RUN,
-      stages: [
-        { id: 'golden', title: 'Golden', kind: 'command', command: 'npm run golden -- check', report: 'golden.json' },
-        { id: 'test', title: 'Test', kind: 'command', command: 'npm test', report: 'tests.json' },
+    const m = manifestOf(
+      [
+        { id: 'golden', title: 'Golden', command: 'npm run golden -- check', report: 'golden.json' },
+        { id: 'test', title: 'Test', command: 'npm test', report: 'tests.json' },
       ],
-    });
-    finishStage(m, 0, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/golden.json` });
-    finishStage(m, 1, { status: 'succeeded', completedAtMs: 1, exitCode: 0, summary: null, report: `${RUN}/tests.json` });
+      [0, 1],
+    );
     const ran = whatRan(root, m, ['s1']);
     expect(ran.problems).toEqual([
       `${RUN}/golden.json: not a valid golden report (partial: Invalid input: expected boolean, received undefined)`,
