@@ -8,6 +8,25 @@ import { fileURLToPath } from 'node:url';
 import { OrchestratorError, errorMessage } from '../errors.js';
 import { makeDirectoriesSync } from '../runtime/make-directories.js';
 
+/**
+ * The folder a path the user typed is relative to. npm runs a script in the package root, so
+ * `npm run golden -- check --out ../r.json` from a subfolder means ../r.json from that folder
+ * (INIT_CWD), as the shell would read it. Only for the process npm started for the script
+ * itself: a tool a test (or any other npm script) starts gets its own cwd.
+ */
+export function invokingDir(): string {
+  const script = process.env.npm_lifecycle_script;
+  const init = process.env.INIT_CWD;
+  const entry = process.argv[1];
+  if (script && init && entry && script.split(/\s+/).some((word) => word !== '' && resolve(word) === resolve(entry))) return init;
+  return process.cwd();
+}
+
+/** A path the user typed, absolute (see invokingDir). */
+export function userPath(value: string): string {
+  return resolve(invokingDir(), value);
+}
+
 export function writeJsonOut(path: string | undefined, value: unknown): void {
   if (!path) return;
   const target = resolve(path);
@@ -22,7 +41,7 @@ export function writeJsonOut(path: string | undefined, value: unknown): void {
  */
 export function outFile(value: string): string {
   if (value.trim() === '') throw new InvalidArgumentError('expected a file path');
-  const target = resolve(value);
+  const target = userPath(value);
   if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new InvalidArgumentError('is a directory; give a file path');
   try {
     makeDirectoriesSync(dirname(target));
@@ -30,7 +49,7 @@ export function outFile(value: string): string {
     const { path, code } = error as { path?: string; code?: string };
     throw new InvalidArgumentError(`could not create ${path ?? dirname(target)}: ${code ?? String(error)}`);
   }
-  return value;
+  return target;
 }
 
 export function positiveInt(value: string): number {

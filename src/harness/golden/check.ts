@@ -1,7 +1,10 @@
 // `golden check`: replays scenarios and compares every output byte with expected/. A
 // mismatch writes pending files beside the expected ones (never the expected files, and
 // nothing at all when writing is off, as under CI=true; with a pending dir they go there
-// instead, never into the corpus); pending files already present in the corpus fail.
+// instead, never into the corpus). Each check replaces the scenario's pending files where it
+// writes them (what an earlier check left there is stale once the code changed again);
+// pending files in the corpus that a check does not replace (under CI, or with a pending dir)
+// fail it.
 import { formatViolation } from '../trace/invariants.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { judgeInvariants, loadExemptions, type Exemption, type InvariantVerdict } from './exemptions.js';
@@ -13,8 +16,10 @@ import { errorMessage } from '../../errors.js';
 export type ScenarioCheck = {
   name: string;
   differences: FileDifference[];
-  /** Pending files that were there before this check (left behind by an earlier one). */
+  /** Pending files in the corpus that this check did not replace (left behind by an earlier one). */
   pendingBefore: string[];
+  /** How many pending files of an earlier check this one replaced (or dropped, when it passed). */
+  pendingReplaced: number;
   pendingWritten: string[];
   error: string | null;
   replay: ReplayOutput | null;
@@ -43,6 +48,7 @@ export async function checkScenario(
     name,
     differences: [],
     pendingBefore: [],
+    pendingReplaced: 0,
     pendingWritten: [],
     error: null,
     replay: null,
@@ -58,8 +64,12 @@ export async function checkScenario(
     result.differences = compareOutputs(await readExpected(loaded.dir), replay.outputs);
     result.invariants = judgeInvariants(name, replay.violations, exemptions);
     result.requestMismatches = replay.requestMismatches;
-    // A pending dir holds this check's verdict: what an earlier check left there is replaced.
-    if (options.writePending && options.pendingDir) await clearPending(loaded.dir, options.pendingDir);
+    // Where this check writes pending files, they hold its verdict: an earlier check's are replaced.
+    if (options.writePending) {
+      const pendingDir = options.pendingDir ?? null;
+      result.pendingReplaced = await clearPending(loaded.dir, pendingDir);
+      if (pendingDir === null) result.pendingBefore = [];
+    }
     if (options.writePending && result.differences.length > 0) {
       result.pendingWritten = await writePending(loaded.dir, result.differences, replay.outputs, options.pendingDir);
     }
@@ -75,7 +85,8 @@ export async function checkScenario(
  */
 export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingDir?: string, golden = 'golden'): string[] {
   const lines: string[] = [];
-  if (checkPassed(result)) return [`ok   ${result.name} (${describeReplay(result)})`];
+  const replaced = result.pendingReplaced > 0 ? `; dropped ${result.pendingReplaced} pending file(s) an earlier check wrote` : '';
+  if (checkPassed(result)) return [`ok   ${result.name} (${describeReplay(result)}${replaced})`];
   lines.push(`FAIL ${result.name}${result.replay ? ` (${describeReplay(result)})` : ''}`);
   if (result.error) lines.push(`  error: ${result.error}`);
   for (const violation of result.invariants.unexpected) lines.push(`  ${formatViolation(violation, result.name)}`);
@@ -96,20 +107,28 @@ export function formatCheck(result: ScenarioCheck, corpusLabel: string, pendingD
     for (const detail of difference.details) lines.push(`      ${detail}`);
   }
   if (result.pendingWritten.length > 0) {
+    const instead = result.pendingReplaced > 0 ? ` (in place of the ${result.pendingReplaced} an earlier check wrote)` : '';
     lines.push(
       pendingDir
-        ? `  wrote ${result.pendingWritten.length} pending file(s) under ${pendingDir}/${result.name}; review them, then: ${golden} accept --pending-dir ${pendingDir} ${result.name}`
-        : `  wrote ${result.pendingWritten.length} pending file(s); review them, then: ${golden} accept ${result.name}`,
+        ? `  wrote ${result.pendingWritten.length} pending file(s) under ${pendingDir}/${result.name}${instead}; review them, then: ${golden} accept --pending-dir ${pendingDir} ${result.name}`
+        : `  wrote ${result.pendingWritten.length} pending file(s)${instead}; review them, then: ${golden} accept ${result.name}`,
     );
+  } else if (result.pendingReplaced > 0) {
+    lines.push(`  dropped ${result.pendingReplaced} pending file(s) an earlier check wrote`);
   }
   return lines;
+}
+
+/** The files the scenario's run wrote and its CLI's outputs (not its timeline or requests): what `N files` counts. */
+export function runFileCount(result: ScenarioCheck): number {
+  return result.replay ? [...result.replay.outputs.keys()].filter((key) => key.startsWith('files/') || key.startsWith('cli/')).length : 0;
 }
 
 /** `N files, timeline W writes E events, R requests, invariants ok (X exempted)`. */
 export function describeReplay(result: ScenarioCheck): string {
   const replay = result.replay;
   if (!replay) return 'no replay';
-  const files = [...replay.outputs.keys()].filter((key) => key.startsWith('files/') || key.startsWith('cli/')).length;
+  const files = runFileCount(result);
   const writes = [...replay.counts.values()].reduce((n, c) => n + c.writes, 0);
   const { unexpected, exempted, stale } = result.invariants;
   const invariants =

@@ -1,23 +1,36 @@
 #!/usr/bin/env node
 // `npm run golden -- <command>`: check, merge, pending, review, accept, reject, record, fidelity, diff, replay.
-import type { Command } from 'commander';
-import { statSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { realpathSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, OrchestratorError } from '../../errors.js';
-import { isMain, outFile, runTool, writeJsonOut } from '../tool-cli.js';
+import { isMain, outFile, runTool, userPath, writeJsonOut } from '../tool-cli.js';
 import { makeDirectoriesSync } from '../../runtime/make-directories.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { refuseStaleDist } from '../fresh-dist.js';
-import { checkPassed, checkScenario, formatCheck } from './check.js';
+import { checkPassed, checkScenario, formatCheck, runFileCount } from './check.js';
 import { describeDifference } from './compare.js';
 import { loadExemptions } from './exemptions.js';
 import { haveRedisServer, needsRedisServer } from './cloud-setup.js';
 import { checkFidelity } from './fidelity.js';
 import { diffAgainstBase, formatScenarioDiff, replayCorpusTo } from './diff-base.js';
 import { pendingEntries, settlePending, type PendingEntry } from './pending.js';
-import { findOrphans, parseShard, planMerge, readShardResults, selectShard, type CheckResult, type PendingMode, type ScenarioVerdict, type ShardSpec } from './shard.js';
+import { checkedIdentity, corpusDigest, packageRoot } from './identity.js';
+import {
+  CHECK_RESULT_VERSION,
+  findOrphans,
+  mixedShards,
+  parseShard,
+  planMerge,
+  readShardResults,
+  selectShard,
+  type CheckResult,
+  type PendingMode,
+  type ScenarioVerdict,
+  type ShardSpec,
+} from './shard.js';
 import { removeRealRun, runScenarioForReal } from './real-run.js';
 import { EXPECTED_DIR, TRANSCRIPT_FILE, corpusLabel, listScenarios, loadScenario, selectScenarios, type Scenario } from './scenario.js';
 import { replayScenario } from './replay.js';
@@ -34,14 +47,18 @@ function isCi(): boolean {
 export function configureGoldenProgram(program: Command, setExit: (code: number) => void): void {
   program
     .description('The golden corpus: replay every scenario and compare each output byte with golden/<scenario>/expected/.')
-    .option('--corpus <dir>', 'corpus directory', 'golden');
-  const corpusDir = () => resolve(program.opts<{ corpus: string }>().corpus);
+    .option('--corpus <dir>', 'corpus directory (before or after the command)', 'golden')
+    // Each command's --help lists --corpus too: it is given before or after the command.
+    .configureHelp({ showGlobalOptions: true });
+  // The default is the package's own corpus; a --corpus typed from a subfolder is read from there.
+  const corpusDir = () =>
+    program.getOptionValueSource('corpus') === 'default' ? resolve('golden') : userPath(program.opts<{ corpus: string }>().corpus);
   const label = () => corpusLabel(corpusDir());
   /** ` --corpus <dir>` for a printed command, when not the default. */
   const corpusFlag = () => (corpusDir() === resolve('golden') ? '' : ` --corpus ${shellWord(program.opts<{ corpus: string }>().corpus)}`);
 
   /** The last lines of a check or merge: the counts and what to do next; returns the exit code. */
-  const summarize = (verdicts: ScenarioVerdict[], problems: string[], tail: string, mode: PendingMode, pendingDir: string | null): number => {
+  const summarize = (verdicts: ScenarioVerdict[], problems: string[], tail: string, mode: PendingMode | 'mixed', pendingDir: string | null): number => {
     const failed = verdicts.filter((v) => !v.passed).length;
     const files = verdicts.reduce((n, v) => n + v.files, 0);
     const extra = problems.length > 0 ? `, ${problems.length} corpus problem(s)` : '';
@@ -56,6 +73,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     } else if (written && mode === 'dir' && pendingDir !== null) {
       const dir = shellWord(pendingDir);
       err(`golden: pending files written to ${pendingDir}; review them with ${golden} review --pending-dir ${dir}, then ${golden} accept|reject --pending-dir ${dir} <scenario>`);
+    } else if (failed > 0 && mode === 'mixed') {
+      err('golden: the shards kept their pending files in different places (the corpus, a --pending-dir, none under CI); each failing scenario above says where');
     }
     return failed > 0 || problems.length > 0 ? 1 : 0;
   };
@@ -66,13 +85,17 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       'replay scenarios in-process and compare every output byte; a mismatch writes pending *.new files beside the expected ones, or under --pending-dir (with CI=true: only there, else nowhere)',
     )
     .argument('[scenario...]', 'scenarios to check (default: all)')
-    .option('--filter <glob>', 'check only the scenarios whose id matches the glob (a partial run: orphan detection is off)')
-    .option('--shard <i/n>', 'check only shard i of n: the scenario ids sorted, every n-th from the i-th (a partial run; put the shards back together with golden merge)', parseShard)
+    .option('--filter <glob>', 'check only the scenarios whose id matches the glob, e.g. exec-* or {exec-*,cloud-*} (a partial run: orphan detection is off)', once('--filter', (value) => value))
+    .option(
+      '--shard <i/n>',
+      'check only shard i of n: the scenario ids sorted, every n-th from the i-th (a partial run; put the shards back together with golden merge)',
+      once('--shard', parseShard),
+    )
     .option('--out <file>', 'also write the result as JSON (what golden merge reads)', outFile)
     .option('--pending-dir <dir>', 'write pending files under <dir>/<scenario>/ instead of into the corpus, also with CI=true')
     .action(async (names: string[], opts: { filter?: string; shard?: ShardSpec; out?: string; pendingDir?: string }) => {
       const corpus = corpusDir();
-      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'made');
       // Made up front: a directory that cannot be made is said once, before any replay, never per scenario.
       if (pendingDir !== null) {
         try {
@@ -83,6 +106,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
         }
       }
       const all = await listScenarios(corpus);
+      // An empty folder would pass as "0 passed, 0 failed": nothing was checked.
+      if (all.length === 0) throw new InputError(`${label()} has no scenarios (a scenario is a folder with a scenario.json): nothing to check`);
       let selected: string[];
       if (opts.shard) {
         if (opts.filter !== undefined || names.length > 0) throw new InputError('--shard: cannot be combined with --filter or scenario names (a shard is a slice of the whole corpus)');
@@ -90,6 +115,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       } else if (opts.filter !== undefined) {
         if (names.length > 0) throw new InputError('--filter: cannot be combined with scenario names');
         if (opts.filter.trim() === '') throw new InputError('--filter: give a glob of scenario ids, e.g. exec-*');
+        // picomatch makes a glob it cannot read (`[z-a]*`) into a pattern that matches nothing.
+        if (picomatch.makeRe(opts.filter).source === '$^') throw new InputError(`--filter: '${opts.filter}' is not a glob picomatch can read`);
         const matches = picomatch(opts.filter);
         selected = all.filter((name) => matches(name));
         if (selected.length === 0) throw new InputError(`--filter: '${opts.filter}' matches no scenario in ${label()}`);
@@ -99,6 +126,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       const partial = opts.shard !== undefined || opts.filter !== undefined || names.length > 0;
       const mode: PendingMode = pendingDir ? 'dir' : isCi() ? 'none' : 'corpus';
       const started = performance.now();
+      // What this check checks, for golden merge (taken before any pending file is written; those do not count).
+      const checked = opts.out === undefined ? null : await checkedIdentity(packageRoot(import.meta.url), corpus);
       const exemptions = await loadExemptions(corpus);
       const problems = partial ? null : await findOrphans(corpus, label());
       for (const problem of problems ?? []) err(problem);
@@ -108,7 +137,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
         const lines = formatCheck(result, label(), pendingDir && opts.pendingDir !== undefined ? shellWord(opts.pendingDir) : undefined, `golden${corpusFlag()}`);
         const passed = checkPassed(result);
         (passed ? out : err)(lines.join('\n'));
-        verdicts.push({ name, passed, files: result.replay?.outputs.size ?? 0, lines, pending_written: result.pendingWritten });
+        verdicts.push({ name, passed, files: runFileCount(result), lines, pending_written: result.pendingWritten });
       }
       if (partial) {
         const how = opts.shard ? `shard ${opts.shard.index}/${opts.shard.count}` : opts.filter !== undefined ? `--filter ${opts.filter}` : 'named scenarios';
@@ -118,18 +147,21 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       }
       const seconds = ((performance.now() - started) / 1000).toFixed(2);
       const code = summarize(verdicts, problems ?? [], `${seconds}s`, mode, opts.pendingDir ?? null);
-      const result: CheckResult = {
-        tool: 'golden check',
-        version: 1,
-        shard: opts.shard ?? null,
-        filter: opts.filter ?? null,
-        partial,
-        pending: mode,
-        pending_dir: pendingDir ? (opts.pendingDir ?? null) : null,
-        scenarios: verdicts,
-        corpus_problems: problems,
-      };
-      writeJsonOut(opts.out, { ...result, passed: verdicts.filter((v) => v.passed).length, failed: verdicts.filter((v) => !v.passed).length, exit: code });
+      if (checked !== null) {
+        const result: CheckResult = {
+          tool: 'golden check',
+          version: CHECK_RESULT_VERSION,
+          checked,
+          shard: opts.shard ?? null,
+          filter: opts.filter ?? null,
+          partial,
+          pending: mode,
+          pending_dir: pendingDir ? (opts.pendingDir ?? null) : null,
+          scenarios: verdicts,
+          corpus_problems: problems,
+        };
+        writeJsonOut(opts.out, { ...result, passed: verdicts.filter((v) => v.passed).length, failed: verdicts.filter((v) => !v.passed).length, exit: code });
+      }
       setExit(code);
     });
 
@@ -138,19 +170,27 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .description(
       'put the results of golden check --shard i/n --out <file> back together: every scenario of the corpus must have run exactly once across the shards (else exit 1 with the names); prints the verdict and exits as one unsharded check would',
     )
-    .argument('<file...>', 'shard results (golden check --shard i/n --out <file>)')
-    .action(async (files: string[]) => {
+    .argument('<file...>', 'shard results (golden check --shard i/n --out <file>), all from the same code and corpus')
+    .action(async (given: string[]) => {
       const corpus = corpusDir();
+      const files = given.map((file) => (file.trim() === '' ? file : userPath(file)));
       const results = readShardResults(files);
+      // Shards of different code or corpora would add up to a verdict no single check gives.
+      const mixed = mixedShards(given, results, await corpusDigest(corpus), label());
       const plan = planMerge(await listScenarios(corpus), results);
       const incomplete = [
         plan.missing.length > 0 ? `did not run: ${plan.missing.join(', ')}` : '',
         plan.duplicated.length > 0 ? `ran more than once: ${plan.duplicated.join(', ')}` : '',
         plan.unknown.length > 0 ? `ran but are not in ${label()}: ${plan.unknown.join(', ')}` : '',
       ].filter(Boolean);
-      if (incomplete.length > 0) {
+      if (mixed.length > 0 || incomplete.length > 0) {
+        for (const line of mixed) err(`golden merge: ${line}`);
         for (const line of incomplete) err(`golden merge: scenarios that ${line}`);
-        err(`golden merge: the ${files.length} shard result(s) do not cover ${label()} exactly once; no verdict`);
+        err(
+          mixed.length > 0
+            ? `golden merge: run every shard on the same checkout (code and ${label()}); no verdict`
+            : `golden merge: the ${files.length} shard result(s) do not cover ${label()} exactly once; no verdict`,
+        );
         setExit(1);
         return;
       }
@@ -158,7 +198,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       for (const problem of problems) err(problem);
       for (const verdict of plan.verdicts) (verdict.passed ? out : err)(verdict.lines.join('\n'));
       const first = results[0]!;
-      setExit(summarize(plan.verdicts, problems, `merged from ${files.length} shard(s)`, first.pending, first.pending_dir));
+      const same = results.every((r) => r.pending === first.pending && r.pending_dir === first.pending_dir);
+      setExit(summarize(plan.verdicts, problems, `merged from ${files.length} shard(s)`, same ? first.pending : 'mixed', first.pending_dir));
     });
 
   program
@@ -169,14 +210,15 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .option('--pending-dir <dir>', 'the pending files are under <dir>/<scenario>/ (as golden check --pending-dir wrote them)')
     .action(async (names: string[], opts: { json?: boolean; pendingDir?: string }) => {
       const corpus = corpusDir();
-      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'there');
       const entries: PendingEntry[] = [];
       for (const name of await selectScenarios(corpus, names)) entries.push(...(await pendingEntries(join(corpus, name), name, pendingDir)));
       if (opts.json) {
         out(JSON.stringify({ corpus, pending_dir: pendingDir, entries }, null, 2));
       } else {
         for (const entry of entries) out(`${entry.scenario}  ${entry.kind.padEnd(8)} ${entry.file}`);
-        out(entries.length === 0 ? 'golden: nothing pending' : `golden: ${entries.length} pending entries; golden review shows them`);
+        const review = `golden${corpusFlag()} review${opts.pendingDir !== undefined ? ` --pending-dir ${shellWord(opts.pendingDir)}` : ''}`;
+        out(entries.length === 0 ? 'golden: nothing pending' : `golden: ${entries.length} pending entries; ${review} shows them`);
       }
       setExit(0);
     });
@@ -188,7 +230,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .option('--pending-dir <dir>', 'the pending files are under <dir>/<scenario>/ (as golden check --pending-dir wrote them)')
     .action(async (names: string[], opts: { pendingDir?: string }) => {
       const corpus = corpusDir();
-      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'there');
       let count = 0;
       for (const name of await selectScenarios(corpus, names)) {
         const entries = await pendingEntries(join(corpus, name), name, pendingDir);
@@ -213,7 +255,7 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     if (how === 'accept') command.option('--only-new', 'accept only new files (and so new scenarios); changed and orphan entries stay pending and are listed');
     command.action(async (names: string[], opts: { pendingDir?: string; onlyNew?: boolean }) => {
       const corpus = corpusDir();
-      const pendingDir = pendingDirOf(corpus, opts.pendingDir);
+      const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'there');
       let count = 0;
       let kept = 0;
       for (const name of await selectScenarios(corpus, names)) {
@@ -318,21 +360,61 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
   program
     .command('replay')
     .description('write every scenario\'s replay outputs under --out (used by golden diff on a base ref)')
-    .requiredOption('--out <dir>', 'output directory')
+    .requiredOption('--out <dir>', 'output directory, outside the corpus (each scenario\'s outputs under <dir>/<scenario>/outputs/)')
     .action(async (opts: { out: string }) => {
-      await replayCorpusTo(corpusDir(), resolve(opts.out));
+      const corpus = corpusDir();
+      if (opts.out.trim() === '') throw new InputError('--out: empty; give a directory outside the corpus, e.g. /tmp/golden-replay');
+      const dir = userPath(opts.out);
+      refuseInside('--out', opts.out, dir, corpus);
+      if (isInside(corpus, dir)) throw new InputError(`--out: ${opts.out} holds the corpus ${corpus}; give a directory outside it`);
+      await replayCorpusTo(corpus, dir);
       setExit(0);
     });
 
 }
 
-/** The resolved --pending-dir; one inside the corpus is refused (pending files never go into golden/ that way). */
-function pendingDirOf(corpus: string, value: string | undefined): string | null {
+/** A commander option parser that refuses the option given twice (the last one would silently win). */
+function once<T>(flag: string, parse: (value: string) => T): (value: string, previous: T | undefined) => T {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given twice; give it once${flag === '--filter' ? " (one glob can name several: '{exec-*,cloud-*}')" : ''}`);
+    return parse(value);
+  };
+}
+
+/** `path` with every link resolved, as far as it exists (the rest appended as written). */
+function realPathOf(path: string): string {
+  const rest: string[] = [];
+  for (let head = path; ; head = dirname(head)) {
+    try {
+      return join(realpathSync(head), ...rest);
+    } catch {
+      if (dirname(head) === head) return path;
+      rest.unshift(basename(head));
+    }
+  }
+}
+
+/** `dir` is `root` or under it, as written or through a symbolic link. */
+function isInside(dir: string, root: string): boolean {
+  const under = (a: string, b: string) => a === b || a.startsWith(`${b}${sep}`);
+  return under(dir, root) || under(realPathOf(dir), realPathOf(root));
+}
+
+function refuseInside(flag: string, value: string, dir: string, corpus: string): void {
+  if (isInside(dir, corpus)) throw new InputError(`${flag}: ${value} is inside the corpus ${corpus}; give a directory outside it`);
+}
+
+/**
+ * The resolved --pending-dir; one inside the corpus, also through a link, is refused (pending
+ * files never go into golden/ that way). `check` makes it (`made`); the commands that read it
+ * (`there`) refuse one that does not exist, which would look like nothing pending.
+ */
+function pendingDirOf(corpus: string, value: string | undefined, need: 'made' | 'there'): string | null {
   if (value === undefined) return null;
   // An empty value would resolve to the current directory and spill the pending files there.
   if (value.trim() === '') throw new InputError('--pending-dir: empty; give a directory outside the corpus, e.g. /tmp/golden-pending');
-  const dir = resolve(value);
-  if (dir === corpus || dir.startsWith(`${corpus}${sep}`)) throw new InputError(`--pending-dir: ${value} is inside the corpus ${corpus}; give a directory outside it`);
+  const dir = userPath(value);
+  refuseInside('--pending-dir', value, dir, corpus);
   // A file there would fail each scenario's pending write, and the check would still say where they went.
   let info: ReturnType<typeof statSync> | undefined;
   try {
@@ -341,6 +423,7 @@ function pendingDirOf(corpus: string, value: string | undefined): string | null 
     info = undefined; // not there (or under a file): making it says why, for check
   }
   if (info && !info.isDirectory()) throw new InputError(`--pending-dir: ${value} is not a directory`);
+  if (!info && need === 'there') throw new InputError(`--pending-dir: ${value} does not exist (golden check --pending-dir <dir> writes the pending files there)`);
   return dir;
 }
 

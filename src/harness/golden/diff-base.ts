@@ -4,9 +4,9 @@
 import { execFile } from 'node:child_process';
 import { checkoutCommit } from '../build/checkout.js';
 import { buildTree } from '../build/transpile-tree.js';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { InputError } from '../../errors.js';
@@ -60,6 +60,15 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
   }
   const work = await mkdtemp(join(tmpdir(), 'golden-base-'));
   const tree = join(work, 'tree');
+  // Stopped (Ctrl-C, a CI job cancelled), the finally below would not run: the base's tree,
+  // megabytes, would stay in the temporary directory. Removed, then the signal's own exit.
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Retried: the checkout's tar may still be writing into it.
+    rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    process.exit(128 + (osConstants.signals[signal] ?? 0));
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, onSignal);
   try {
     log(`golden diff: building ${base} (${sha.slice(0, 12)}) in a temporary directory`);
     await mkdir(tree);
@@ -93,6 +102,7 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
     }
     return results;
   } finally {
+    for (const signal of signals) process.removeListener(signal, onSignal);
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
 // `<dir>/<scenario>/` (same relative paths), so a CI run never writes into the checkout.
 import { copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { InputError } from '../../errors.js';
 import { makeDirectoriesSync } from '../../runtime/make-directories.js';
 import type { FileDifference } from './compare.js';
 import { listFiles, readTree, relativePosix } from './files.js';
@@ -58,8 +59,34 @@ export async function pendingEntries(scenarioDir: string, scenario: string, pend
   return entries;
 }
 
+/**
+ * Beside the expected files, a pending file cannot sit under a path that is an expected file
+ * (the replay now writes a directory where expected/ has a file): the first such path and the
+ * file under it, or null. A pending dir has no such clash (accept removes the file first).
+ */
+async function fileInTheWay(scenarioDir: string, differences: FileDifference[]): Promise<{ file: string; under: string } | null> {
+  for (const difference of differences) {
+    if (difference.kind === 'stale') continue;
+    const parts = difference.file.split('/');
+    for (let n = 1; n < parts.length; n += 1) {
+      const prefix = parts.slice(0, n).join('/');
+      if ((await stat(join(scenarioDir, EXPECTED_DIR, prefix)).catch(() => null))?.isFile()) return { file: prefix, under: difference.file };
+    }
+  }
+  return null;
+}
+
 export async function writePending(scenarioDir: string, differences: FileDifference[], actual: Map<string, Buffer>, pendingDir?: string | null): Promise<string[]> {
   const base = pendingBase(scenarioDir, pendingDir);
+  if (!pendingDir) {
+    // Said before anything is written: half a set of pending files would be accepted as a whole one.
+    const clash = await fileInTheWay(scenarioDir, differences);
+    if (clash) {
+      throw new InputError(
+        `expected/${clash.file} is a file, and the replay now writes a directory there (${clash.under}): its pending files cannot sit beside the expected ones; check with --pending-dir <dir>, review, then accept --pending-dir <dir>`,
+      );
+    }
+  }
   const written: string[] = [];
   for (const difference of differences) {
     const target = join(base, difference.file);
@@ -75,11 +102,14 @@ export async function writePending(scenarioDir: string, differences: FileDiffere
   return written;
 }
 
-/** Deletes a scenario's pending files under `pendingDir` (a check there replaces them). */
-export async function clearPending(scenarioDir: string, pendingDir: string): Promise<void> {
+/** Deletes a scenario's pending files where a check writes them (it replaces them); returns how many. */
+export async function clearPending(scenarioDir: string, pendingDir: string | null): Promise<number> {
   const base = pendingBase(scenarioDir, pendingDir);
-  for (const rel of await listPending(scenarioDir, pendingDir)) await rm(join(base, rel), { force: true });
-  await prunePendingBase(scenarioDir, pendingDir);
+  const pending = await listPending(scenarioDir, pendingDir);
+  for (const rel of pending) await rm(join(base, rel), { force: true });
+  if (pendingDir) await prunePendingBase(scenarioDir, pendingDir);
+  else if (pending.length > 0) await pruneEmptyDirs(base);
+  return pending.length;
 }
 
 /** `<pendingDir>/<scenario>/` without its empty directories, and gone when nothing is left. */
@@ -100,17 +130,31 @@ export async function settlePending(
 ): Promise<{ done: string[]; kept: PendingEntry[] }> {
   const done: string[] = [];
   const kept: PendingEntry[] = [];
-  for (const entry of await pendingEntries(scenarioDir, scenario, options.pendingDir)) {
+  // Removals first: a file that replaces a directory of expected files (or a directory that
+  // replaces a file) lands once what was there is gone.
+  const entries = await pendingEntries(scenarioDir, scenario, options.pendingDir);
+  const ordered = [...entries.filter((e) => e.kind === 'orphan'), ...entries.filter((e) => e.kind !== 'orphan')];
+  let pruned = false;
+  for (const entry of ordered) {
     const target = join(scenarioDir, EXPECTED_DIR, entry.file);
     if (how === 'reject') {
       await rm(entry.pending, { force: true });
       done.push(`rejected ${entry.file}${entry.kind === 'orphan' ? PENDING_REMOVED : PENDING_NEW}`);
-    } else if (options.onlyNew && entry.kind !== 'new') {
+      continue;
+    }
+    if (entry.kind !== 'orphan' && !pruned) {
+      await pruneEmptyDirs(join(scenarioDir, EXPECTED_DIR));
+      pruned = true;
+    }
+    if (options.onlyNew && entry.kind !== 'new') {
       kept.push(entry);
     } else if (entry.kind === 'orphan') {
       await rm(target, { force: true });
       await rm(entry.pending, { force: true });
       done.push(`removed ${entry.file}`);
+    } else if ((await stat(target).catch(() => null))?.isDirectory()) {
+      // Expected files still under it (removals --only-new does not take): it stays pending.
+      kept.push(entry);
     } else {
       makeDirectoriesSync(dirname(target));
       await copyFile(entry.pending, target);

@@ -135,14 +135,14 @@ export async function listScenarios(corpus: string): Promise<string[]> {
   return out;
 }
 
-/** The named scenarios (all when none are named); an unknown name is an error. */
+/** The named scenarios, each once, in the order named (all when none are named); an unknown name is an error. */
 export async function selectScenarios(corpus: string, names: string[]): Promise<string[]> {
   const all = await listScenarios(corpus);
   if (names.length === 0) return all;
   for (const name of names) {
     if (!all.includes(name)) throw new InputError(`no scenario named '${name}' in ${corpus} (have: ${all.join(', ') || 'none'})`);
   }
-  return names;
+  return [...new Set(names)];
 }
 
 /** The Redis URL a cloud scenario declares (its env's): a unix socket's path, as messages name it. */

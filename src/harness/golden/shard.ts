@@ -3,13 +3,17 @@
 // results put back together with the verdict and exit code of one unsharded `check`.
 import { InvalidArgumentError } from 'commander';
 import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { readLocalJson } from '../../config/json-file.js';
+import { readLocalJson, validateWith } from '../../config/json-file.js';
 import { InputError } from '../../errors.js';
 import { EXEMPTIONS_FILE, loadExemptions } from './exemptions.js';
-import { listScenarios } from './scenario.js';
+import { EXPECTED_DIR, SCENARIO_FILE, TRANSCRIPT_FILE, listScenarios } from './scenario.js';
 
 export type ShardSpec = { index: number; count: number };
+
+/** What a scenario's folder holds; anything else there is a corpus problem. */
+const SCENARIO_PARTS = new Set([SCENARIO_FILE, TRANSCRIPT_FILE, EXPECTED_DIR]);
 
 /** `i/n` with 1 <= i <= n (commander argument parser). */
 export function parseShard(value: string): ShardSpec {
@@ -34,6 +38,7 @@ export function selectShard(names: string[], shard: ShardSpec): string[] {
 const verdictSchema = z.object({
   name: z.string().min(1),
   passed: z.boolean(),
+  /** The files its run wrote and its CLI outputs (what the check line counts; its timeline and requests are compared too). */
   files: z.number().int().nonnegative(),
   /** The lines `check` printed for the scenario (`ok …` or `FAIL …` and its details). */
   lines: z.array(z.string()),
@@ -46,9 +51,14 @@ export type ScenarioVerdict = z.infer<typeof verdictSchema>;
 export const pendingModes = ['corpus', 'dir', 'none'] as const;
 export type PendingMode = (typeof pendingModes)[number];
 
+/** The result's format; version 1 did not say what it checked (and merge could not refuse a mix). */
+export const CHECK_RESULT_VERSION = 2;
+
 export const checkResultSchema = z.object({
   tool: z.literal('golden check'),
-  version: z.literal(1),
+  version: z.literal(CHECK_RESULT_VERSION),
+  /** The digests of the code that replayed and of the corpus, and the commit (src/harness/golden/identity.ts). */
+  checked: z.object({ code: z.string().min(1), corpus: z.string().min(1), commit: z.string().nullable() }),
   shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() }).nullable(),
   filter: z.string().nullable(),
   /** Not every scenario ran (names, --filter or --shard): orphan detection was off. */
@@ -73,10 +83,21 @@ export async function findOrphans(corpus: string, label: string): Promise<string
   for (const e of await loadExemptions(corpus)) {
     if (!known.includes(e.scenario)) problems.push(`FAIL ${label}/${EXEMPTIONS_FILE}: exemption for unknown scenario '${e.scenario}' (${e.invariant}, ${e.pattern})`);
   }
-  const entries = (await readdir(corpus, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const entries = (await readdir(corpus, { withFileTypes: true })).sort(byName);
   for (const entry of entries) {
-    if (!entry.isDirectory() || entry.name.startsWith('.') || known.includes(entry.name)) continue;
-    problems.push(`FAIL ${label}/${entry.name}: a directory without scenario.json (left behind by a renamed or removed scenario?); delete it or give it a scenario.json`);
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    if (!known.includes(entry.name)) {
+      problems.push(`FAIL ${label}/${entry.name}: a directory without scenario.json (left behind by a renamed or removed scenario?); delete it or give it a scenario.json`);
+      continue;
+    }
+    // What a replay never looks at (pending files written one level too deep, say) passes unseen.
+    for (const inside of (await readdir(join(corpus, entry.name), { withFileTypes: true })).sort(byName)) {
+      if (SCENARIO_PARTS.has(inside.name) || inside.name.startsWith('.')) continue;
+      problems.push(
+        `FAIL ${label}/${entry.name}/${inside.name}: not part of a scenario (a scenario folder holds only ${[...SCENARIO_PARTS].join(', ')}), and no check looks at it; delete it`,
+      );
+    }
   }
   return problems;
 }
@@ -84,11 +105,38 @@ export async function findOrphans(corpus: string, label: string): Promise<string
 /** Reads shard results; a missing, unreadable or malformed file, or one that is not a shard, is bad input. */
 export function readShardResults(files: string[]): CheckResult[] {
   return files.map((file) => {
-    const result = readLocalJson(file, file, checkResultSchema);
-    if (result === undefined) throw new InputError(`${file}: not found`);
+    const raw = readLocalJson(file, file);
+    if (raw === undefined) throw new InputError(`${file}: not found`);
+    const version = (raw as { tool?: unknown; version?: unknown } | null)?.version;
+    if ((raw as { tool?: unknown } | null)?.tool === 'golden check' && typeof version === 'number' && version < CHECK_RESULT_VERSION) {
+      throw new InputError(`${file}: written by an earlier golden check (version ${version}, which does not say what code and corpus it checked): run that shard again`);
+    }
+    const result = validateWith(checkResultSchema, raw, file);
     if (!result.shard) throw new InputError(`${file}: not a shard result (write one with golden check --shard i/n --out <file>)`);
     return result;
   });
+}
+
+/**
+ * Why the shards cannot be put together though each is whole: they replayed different code, or
+ * another corpus than each other or than `corpusDigestNow` (the corpus merge judges orphans
+ * and coverage by). One line each; [] when they all checked the same.
+ */
+export function mixedShards(files: string[], results: CheckResult[], corpusDigestNow: string, corpusLabel: string): string[] {
+  const name = (k: number) => `${files[k]} (shard ${results[k]!.shard!.index}/${results[k]!.shard!.count}${results[k]!.checked.commit ? ` at ${results[k]!.checked.commit!.slice(0, 10)}` : ''})`;
+  const groups = (key: 'code' | 'corpus') => {
+    const by = new Map<string, number[]>();
+    results.forEach((result, k) => by.set(result.checked[key], [...(by.get(result.checked[key]) ?? []), k]));
+    return [...by.values()];
+  };
+  const problems: string[] = [];
+  const code = groups('code');
+  if (code.length > 1) problems.push(`the shards replayed different code: ${code.map((ks) => ks.map(name).join(', ')).join(' against ')}`);
+  const corpus = groups('corpus');
+  if (corpus.length > 1) problems.push(`the shards checked different corpora: ${corpus.map((ks) => ks.map(name).join(', ')).join(' against ')}`);
+  const other = results.map((result, k) => (result.checked.corpus === corpusDigestNow ? -1 : k)).filter((k) => k >= 0);
+  if (corpus.length === 1 && other.length > 0) problems.push(`the shards checked another corpus than ${corpusLabel} has now: ${other.map(name).join(', ')}`);
+  return problems;
 }
 
 export type MergePlan = { verdicts: ScenarioVerdict[]; missing: string[]; duplicated: string[]; unknown: string[] };
