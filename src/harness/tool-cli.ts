@@ -9,22 +9,33 @@ import { OrchestratorError, errorMessage } from '../errors.js';
 import { makeDirectoriesSync } from '../runtime/make-directories.js';
 
 /**
- * The folder a path the user typed is relative to. npm runs a script in the package root, so
- * `npm run golden -- check --out ../r.json` from a subfolder means ../r.json from that folder
- * (INIT_CWD), as the shell would read it. Only for the process npm started for the script
- * itself: a tool a test (or any other npm script) starts gets its own cwd.
+ * What the user typed after `npm run <script> --`, with the folder they typed it in. npm runs a
+ * script in the package root and appends those words to the script's own: the script's words
+ * are the package's paths (from its root), the appended ones the user's (from INIT_CWD, as the
+ * shell would read them). Only for the process npm started for the script itself (its line
+ * names this file), and only for a line without quotes or shell syntax, whose words can be
+ * counted; otherwise null, and every path is read from the cwd.
  */
-export function invokingDir(): string {
+function typedAfterScript(): { dir: string; args: string[] } | null {
   const script = process.env.npm_lifecycle_script;
   const init = process.env.INIT_CWD;
   const entry = process.argv[1];
-  if (script && init && entry && script.split(/\s+/).some((word) => word !== '' && resolve(word) === resolve(entry))) return init;
-  return process.cwd();
+  if (!script || !init || !entry || /["'`\\$;&|<>()]/.test(script)) return null;
+  const words = script.trim().split(/\s+/);
+  const at = words.findIndex((word) => resolve(word) === resolve(entry));
+  if (at < 0) return null;
+  return { dir: init, args: process.argv.slice(2 + (words.length - at - 1)) };
 }
 
-/** A path the user typed, absolute (see invokingDir). */
+/**
+ * A path from the command line, absolute: one the user typed after `npm run <script> --` from a
+ * subfolder is read from that folder (`cd src && npm run golden -- check --out ../r.json` writes
+ * the package's r.json); any other, from the cwd.
+ */
 export function userPath(value: string): string {
-  return resolve(invokingDir(), value);
+  const typed = typedAfterScript();
+  const byUser = typed !== null && typed.args.some((arg) => arg === value || arg.endsWith(`=${value}`));
+  return resolve(byUser ? typed.dir : process.cwd(), value);
 }
 
 export function writeJsonOut(path: string | undefined, value: unknown): void {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codeDigest, corpusDigest } from '../../src/harness/golden/identity.js';
+import { codeDigest, commitOf, corpusDigest } from '../../src/harness/golden/identity.js';
 import { copyScenarios, goldenCli as golden, manifestPathOf } from '../helpers/golden-cli.js';
 import { PROJECT_ROOT, TOOLS } from '../helpers/git-repo.js';
 
@@ -55,22 +55,35 @@ describe('golden merge: only shards of the same code and corpus', () => {
     expect(golden(corpus, ['check', '--shard', '1/2', '--out', out], true).code).toBe(0);
     const shard = JSON.parse(readFileSync(out, 'utf8')) as Shard;
     expect(shard.version).toBe(2);
-    expect(shard.checked).toEqual({ code: codeDigest(PROJECT_ROOT), corpus: await corpusDigest(corpus), commit: null });
+    expect(shard.checked).toEqual({ code: codeDigest(PROJECT_ROOT), corpus: await corpusDigest(corpus), commit: commitOf(corpus) });
+    // Written into the corpus, a shard's result would be part of what the next shard checks.
+    const inside = golden(corpus, ['check', '--shard', '2/2', '--out', join(corpus, 'shard-2.json')], true);
+    expect([inside.code, inside.stderr.trim()]).toEqual([2, `golden: --out: ${join(corpus, 'shard-2.json')} is inside the corpus ${corpus}; write the result outside it`]);
   });
 
-  it('the code digest moves with any source file; the corpus digest with any file but pending ones', async () => {
+  it('the code digest moves with any source file and the lock file; the corpus digest with a scenario file or the exemptions, not a pending file or what lies beside', async () => {
     const root = tempDir('golden-code-');
     mkdirSync(join(root, 'src/run'), { recursive: true });
     writeFileSync(join(root, 'src/run/a.ts'), 'export const a = 1;\n');
-    const before = codeDigest(root);
+    const digests = [codeDigest(root)];
     writeFileSync(join(root, 'src/run/a.ts'), 'export const a = 2;\n');
-    expect(codeDigest(root)).not.toBe(before);
+    digests.push(codeDigest(root));
+    // A dependency bumped alone (the lock file) changes what replays too.
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3}\n');
+    digests.push(codeDigest(root));
+    writeFileSync(join(root, 'package-lock.json'), '{"lockfileVersion": 3, "packages": {}}\n');
+    digests.push(codeDigest(root));
+    expect(new Set(digests).size).toBe(4);
     const corpus = corpusCopy(['success']);
     const digest = await corpusDigest(corpus);
     writeFileSync(join(corpus, 'success/expected/cli/1.exit.new'), '3\n');
+    writeFileSync(join(corpus, 'shard-1.json'), '{}\n');
     expect(await corpusDigest(corpus)).toBe(digest);
+    writeFileSync(join(corpus, 'invariant-exemptions.json'), JSON.stringify({ exemptions: [] }));
+    const withExemptions = await corpusDigest(corpus);
+    expect(withExemptions).not.toBe(digest);
     writeFileSync(join(corpus, 'success/expected/cli/1.exit'), '3\n');
-    expect(await corpusDigest(corpus)).not.toBe(digest);
+    expect(await corpusDigest(corpus)).not.toBe(withExemptions);
   });
 
   it('shards of different corpora, or of different code, get no verdict: exit 1, naming the shards', () => {
@@ -171,6 +184,14 @@ describe('a path that turns from file to directory, or back', () => {
     expect(pendingUnder(corpus)).toEqual([]);
     const pending = tempDir('golden-pending-');
     expect(golden(corpus, ['check', 'success', '--pending-dir', pending]).code).toBe(1);
+    // --only-new takes no removal, so the file stays, and the new files that need its place stay pending with it.
+    const onlyNew = golden(corpus, ['accept', 'success', '--only-new', '--pending-dir', pending]);
+    expect(onlyNew.code, onlyNew.all).toBe(0);
+    expect(onlyNew.stdout).toMatch(/still pending \(new\): files\/\S+\/commands\/01-build\.ndjson/);
+    expect(onlyNew.stdout.trim().split('\n').at(-1)).toBe(
+      'golden: accepted 0 pending file(s); 4 still pending (not new, or new where one still pending is in the way: review them, then golden accept without --only-new)',
+    );
+    expect(readFileSync(commands, 'utf8')).toBe('x\n');
     expect(golden(corpus, ['accept', 'success', '--pending-dir', pending]).code).toBe(0);
     expect(readdirSync(commands)).toEqual(before);
     expect(golden(corpus, ['check', 'success']).code).toBe(0);
@@ -242,18 +263,24 @@ describe('paths typed from a subfolder, help and hints', () => {
     const root = join(base, 'package');
     const sub = join(root, 'src');
     mkdirSync(sub, { recursive: true });
-    // As npm runs the script: in the package root, INIT_CWD the folder it was typed in.
-    const run = (script: string) =>
-      spawnSync(process.execPath, [TOOLS.golden, '--corpus', corpus, 'check', '--out', '../r.json'], {
+    // As npm runs the script: in the package root, INIT_CWD the folder it was typed in, the
+    // words typed after `--` appended to the script's own.
+    const run = (script: string, args: string[]) =>
+      spawnSync(process.execPath, [TOOLS.golden, ...args], {
         cwd: root,
         env: { ...process.env, CI: 'true', INIT_CWD: sub, npm_lifecycle_script: script },
         encoding: 'utf8',
       });
-    expect(run(`node ${TOOLS.golden}`).status).toBe(0);
+    const typed = ['--corpus', corpus, 'check', '--out', '../r.json'];
+    expect(run(`node ${TOOLS.golden}`, typed).status).toBe(0);
     expect([existsSync(join(root, 'r.json')), existsSync(join(base, 'r.json'))]).toEqual([true, false]);
     rmSync(join(root, 'r.json'));
+    // The script's own words are the package's paths, from its root, whatever folder npm was typed in.
+    const own = run(`node ${TOOLS.golden} --corpus ${corpus} check --out out/own.json`, ['--corpus', corpus, 'check', '--out', 'out/own.json']);
+    expect(own.status, own.stderr).toBe(0);
+    expect([existsSync(join(root, 'out/own.json')), existsSync(join(sub, 'out'))]).toEqual([true, false]);
     // vitest under `npm test`, say: the script is not this tool, so the tool's own cwd counts.
-    expect(run('vitest run').status).toBe(0);
+    expect(run('vitest run', typed).status).toBe(0);
     expect([existsSync(join(root, 'r.json')), existsSync(join(base, 'r.json'))]).toEqual([false, true]);
   });
 
@@ -289,7 +316,12 @@ describe('paths typed from a subfolder, help and hints', () => {
 });
 
 describe('golden diff --base stopped', () => {
-  it('Ctrl-C while it builds the base leaves no temporary tree, and exits 130', async () => {
+  // To the tool's process alone (as npm forwards it), while git archive and tar write the base's
+  // tree, then while the base's replay writes its outputs: each is ended, the tree removed.
+  it.each([
+    ['SIGINT', 'in a temporary directory', 130],
+    ['SIGTERM', 'side by side', 143],
+  ] as const)('%s once it says "%s" leaves no temporary tree, and exits %i', async (signal, said, code) => {
     const tmp = tempDir('golden-diff-tmp-');
     const child = spawn(process.execPath, [TOOLS.golden, 'diff', '--base', 'HEAD'], {
       cwd: PROJECT_ROOT,
@@ -297,18 +329,17 @@ describe('golden diff --base stopped', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Sent once it said it is building (the temporary directory is made by then).
+    const exited = new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString('utf8');
-        if (stderr.includes('in a temporary directory')) resolve();
+        if (stderr.includes(said)) resolve();
       });
       child.on('close', () => resolve());
     });
-    expect(readdirSync(tmp).filter((name) => name.startsWith('golden-base-'))).toHaveLength(1);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('golden-base-')), stderr).toHaveLength(1);
+    child.kill(signal);
+    expect([await exited, stderr.split('\n').filter((line) => line.includes('could not remove'))]).toEqual([code, []]);
     expect(readdirSync(tmp)).toEqual([]);
   });
 });

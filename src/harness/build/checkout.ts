@@ -6,6 +6,7 @@
 // replays the working tree's corpus (`--corpus`). On 2 cores: 0.08 s, against 1.3 s for
 // `git worktree add` of the whole tree.
 import { spawn } from 'node:child_process';
+import { tracked } from './children.js';
 
 /** Top-level directories of a commit that building its code never needs. */
 export const NOT_CHECKED_OUT = ['golden', 'tests'];
@@ -19,8 +20,8 @@ export const NOT_CHECKED_OUT = ['golden', 'tests'];
 export function checkoutCommit(repo: string, commit: string, dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const pathspec = ['.', ...NOT_CHECKED_OUT.map((top) => `:(exclude,top)${top}/`)];
-    const git = spawn('git', ['archive', '--format=tar', commit, '--', ...pathspec], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tar = spawn('tar', ['-x', '-m', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const git = tracked(spawn('git', ['archive', '--format=tar', commit, '--', ...pathspec], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const tar = tracked(spawn('tar', ['-x', '-m', '-f', '-', '-C', dir], { stdio: ['pipe', 'ignore', 'pipe'] }));
     // A tar that stopped reading (failed, or never started) must not leave git blocked on a full
     // pipe forever: its output is dropped, so it ends on a broken pipe; tar's exit says why.
     let dropped = false;

@@ -95,6 +95,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .option('--pending-dir <dir>', 'write pending files under <dir>/<scenario>/ instead of into the corpus, also with CI=true')
     .action(async (names: string[], opts: { filter?: string; shard?: ShardSpec; out?: string; pendingDir?: string }) => {
       const corpus = corpusDir();
+      // A result written into the corpus would be part of what the next shard checks.
+      if (opts.out !== undefined && isInside(opts.out, corpus)) throw new InputError(`--out: ${opts.out} is inside the corpus ${corpus}; write the result outside it`);
       const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'made');
       // Made up front: a directory that cannot be made is said once, before any replay, never per scenario.
       if (pendingDir !== null) {
@@ -258,14 +260,18 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
       const pendingDir = pendingDirOf(corpus, opts.pendingDir, 'there');
       let count = 0;
       let kept = 0;
+      let keptNew = 0;
       for (const name of await selectScenarios(corpus, names)) {
         const settled = await settlePending(join(corpus, name), name, how, { pendingDir, onlyNew: opts.onlyNew === true });
         for (const line of settled.done) out(`${name}: ${line}`);
         for (const entry of settled.kept) out(`${name}: still pending (${entry.kind}): ${entry.file}`);
         count += settled.done.length;
         kept += settled.kept.length;
+        keptNew += settled.kept.filter((entry) => entry.kind === 'new').length;
       }
-      out(`golden: ${how}ed ${count} pending file(s)${kept > 0 ? `; ${kept} still pending (not new: review them, then golden accept without --only-new)` : ''}`);
+      out(
+        `golden: ${how}ed ${count} pending file(s)${kept > 0 ? `; ${kept} still pending (${keptNew > 0 ? 'not new, or new where one still pending is in the way' : 'not new'}: review them, then golden accept without --only-new)` : ''}`,
+      );
       setExit(0);
     });
   }

@@ -1,22 +1,29 @@
 // `golden diff --base <ref>`: replays the corpus with the code at <ref> (its files written
 // out into a temporary directory and built there, src/harness/build/checkout.ts) and with the
 // working tree, and shows what changed per scenario — the reviewer's view of a phase.
-import { execFile } from 'node:child_process';
+import { execFile, type ExecFileOptions } from 'node:child_process';
 import { checkoutCommit } from '../build/checkout.js';
+import { killTracked, tracked } from '../build/children.js';
 import { buildTree } from '../build/transpile-tree.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { InputError } from '../../errors.js';
+import { InputError, errorMessage } from '../../errors.js';
 import { BUILD_STAMP } from '../fresh-dist.js';
 import { compareOutputs, type FileDifference } from './compare.js';
 import { readTree } from './files.js';
 import { replayScenario } from './replay.js';
 import { listScenarios, loadScenario } from './scenario.js';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** execFile, its child tracked (a stopped diff ends it before removing the tree it writes into). */
+const run = (file: string, args: string[], options: ExecFileOptions): Promise<{ stdout: string; stderr: string }> => {
+  const running = execFileAsync(file, args, { ...options, encoding: 'utf8' });
+  tracked(running.child);
+  return running;
+};
 
 /**
  * A scenario's difference. `error`: the working tree cannot replay it. `baseError`: only the
@@ -61,10 +68,16 @@ export async function diffAgainstBase(options: { repo: string; corpus: string; b
   const work = await mkdtemp(join(tmpdir(), 'golden-base-'));
   const tree = join(work, 'tree');
   // Stopped (Ctrl-C, a CI job cancelled), the finally below would not run: the base's tree,
-  // megabytes, would stay in the temporary directory. Removed, then the signal's own exit.
+  // megabytes, would stay in the temporary directory. The children that write into it (git
+  // archive, tar, tsc, the base's replay) are ended first, then it is removed, then the
+  // signal's own exit, whatever the removal met.
   const onSignal = (signal: NodeJS.Signals) => {
-    // Retried: the checkout's tar may still be writing into it.
-    rmSync(work, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    killTracked();
+    try {
+      rmSync(work, { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
+    } catch (error) {
+      process.stderr.write(`golden diff: stopped by ${signal}; could not remove ${work}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}\n`);
+    }
     process.exit(128 + (osConstants.signals[signal] ?? 0));
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -1,24 +1,25 @@
 // What a `golden check` checked, written into its JSON result so `golden merge` can refuse
 // shards that did not check the same thing: a digest of the code that replays (the checkout's
-// src/, whose build the check ran; the compiled modules of dist/src/ where there is no src/)
-// and a digest of the corpus (every file but the pending ones a check writes), with the commit
-// when the corpus is in a git checkout (for the messages only: an uncommitted change moves the
-// digests, not the commit).
+// src/, whose build the check ran, or dist/src/ where there is no src/; its package files; the
+// Node version) and a digest of the corpus (its scenarios' files but the pending ones a check
+// writes, and its exemptions), with the commit when the corpus is in a git checkout (for the
+// messages only: an uncommitted change moves the digests, not the commit).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { distRoot } from '../fresh-dist.js';
 import { filesUnder } from '../repo-files.js';
-import { listFiles, relativePosix } from './files.js';
+import { EXEMPTIONS_FILE } from './exemptions.js';
 import { PENDING_NEW, PENDING_REMOVED } from './pending.js';
+import { listScenarios } from './scenario.js';
 
 export type CheckedIdentity = { code: string; corpus: string; commit: string | null };
 
-/** sha256 over each file's path and bytes, in path order: the same tree gives the same digest on any machine. */
-function treeDigest(base: string, paths: string[]): string {
-  const hash = createHash('sha256');
+/** sha256 over `seed`, then each file's path and bytes, in path order: the same tree gives the same digest on any machine. */
+function treeDigest(base: string, paths: string[], seed = ''): string {
+  const hash = createHash('sha256').update(seed);
   for (const path of [...paths].sort()) {
     const bytes = readFileSync(join(base, path));
     hash.update(`${path}\0${bytes.length}\0`);
@@ -37,20 +38,40 @@ export function packageRoot(moduleUrl: string): string {
   throw new Error(`no package.json above ${fileURLToPath(moduleUrl)}`);
 }
 
-/** The digest of the code under `root` that replays a scenario: src/'s TypeScript, else dist/src/'s modules. */
+/**
+ * The digest of the code under `root` that replays a scenario: src/'s TypeScript (else
+ * dist/src/'s modules), the packages it runs with (package.json and package-lock.json: a
+ * dependency bumped alone changes outputs too) and the Node version.
+ */
 export function codeDigest(root: string): string {
   const sources = filesUnder(root, 'src', (name) => name !== 'node_modules').filter((path) => /\.c?ts$/.test(path) && !/\.d\.c?ts$/.test(path));
-  if (sources.length > 0) return treeDigest(root, sources);
-  return treeDigest(
-    root,
-    filesUnder(root, 'dist/src', () => true).filter((path) => /\.c?js$/.test(path)),
-  );
+  const code = sources.length > 0 ? sources : filesUnder(root, 'dist/src', () => true).filter((path) => /\.c?js$/.test(path));
+  const packages = ['package.json', 'package-lock.json'].filter((file) => existsSync(join(root, file)));
+  return treeDigest(root, [...code, ...packages], `node ${process.version}\n`);
 }
 
-/** The digest of a corpus: every file under it but pending ones (`*.new`, `*.removed`). */
+/** Every file under `dir`, relative, with '/'; an error reading it is thrown (a digest of a tree half read would be wrong). */
+function allFiles(base: string, dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(join(base, dir), { withFileTypes: true })) {
+    const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory()) allFiles(base, path, out);
+    else out.push(path);
+  }
+  return out;
+}
+
+/**
+ * The digest of a corpus: its scenarios' files but pending ones (`*.new`, `*.removed`) and its
+ * invariant exemptions; not what else lies there (a shard's result written next to it, a
+ * note), which no replay reads.
+ */
 export async function corpusDigest(corpus: string): Promise<string> {
-  const files = (await listFiles(corpus)).map((path) => relativePosix(corpus, path)).filter((path) => !path.endsWith(PENDING_NEW) && !path.endsWith(PENDING_REMOVED));
-  return treeDigest(corpus, files);
+  const files: string[] = existsSync(join(corpus, EXEMPTIONS_FILE)) ? [EXEMPTIONS_FILE] : [];
+  for (const name of await listScenarios(corpus)) files.push(...allFiles(corpus, name));
+  return treeDigest(
+    corpus,
+    files.filter((path) => !path.endsWith(PENDING_NEW) && !path.endsWith(PENDING_REMOVED)),
+  );
 }
 
 /** HEAD of the git checkout `dir` is in; null outside one (or without git). */

@@ -152,8 +152,9 @@ export async function settlePending(
       await rm(target, { force: true });
       await rm(entry.pending, { force: true });
       done.push(`removed ${entry.file}`);
-    } else if ((await stat(target).catch(() => null))?.isDirectory()) {
-      // Expected files still under it (removals --only-new does not take): it stays pending.
+    } else if (await inTheWay(scenarioDir, entry.file)) {
+      // An expected file where it needs a directory, or expected files still under where it
+      // goes (removals --only-new does not take): it stays pending with them.
       kept.push(entry);
     } else {
       makeDirectoriesSync(dirname(target));
@@ -165,6 +166,15 @@ export async function settlePending(
   await pruneEmptyDirs(join(scenarioDir, EXPECTED_DIR));
   if (options.pendingDir) await prunePendingBase(scenarioDir, options.pendingDir);
   return { done, kept };
+}
+
+/** Whether something in expected/ keeps `file` from being written there: a directory at its path, or a file at a folder above it. */
+async function inTheWay(scenarioDir: string, file: string): Promise<boolean> {
+  const at = (path: string) => stat(join(scenarioDir, EXPECTED_DIR, path)).catch(() => null);
+  if ((await at(file))?.isDirectory()) return true;
+  const parts = file.split('/');
+  for (let n = 1; n < parts.length; n += 1) if ((await at(parts.slice(0, n).join('/')))?.isFile()) return true;
+  return false;
 }
 
 async function pruneEmptyDirs(dir: string): Promise<boolean> {

@@ -12,7 +12,7 @@ import { resolveBase } from '../git/change.js';
 import { diffAgainstBase } from '../golden/diff-base.js';
 import { listScenarios } from '../golden/scenario.js';
 import { ranLines, whatRan } from './ran.js';
-import { isMain, runTool } from '../tool-cli.js';
+import { isMain, runTool, userPath } from '../tool-cli.js';
 import { exitWhenSettled } from '../../runtime/exit-when-settled.js';
 import { distRoot, staleDistLine } from '../fresh-dist.js';
 import { gatherPacket, judgedStages, ownStage, packetVerdict, renderHtml, renderMarkdown, type Packet } from './packet.js';
@@ -56,9 +56,9 @@ export function runReviewCli(argv: string[]): Promise<number> {
         const cwd = process.cwd();
         const runDirOption = opts.runDir ?? process.env.CODEX_ORCHESTRATOR_RUN_DIR;
         if (!runDirOption) throw new InputError('no run directory: run inside the lane (CODEX_ORCHESTRATOR_RUN_DIR) or pass --run-dir');
-        const runDir = resolve(runDirOption);
+        const runDir = opts.runDir !== undefined ? userPath(opts.runDir) : resolve(runDirOption);
         // A corpus given that is not there would leave the packet without its golden diff and its list of scenarios, green all the same.
-        if (given.corpus !== undefined && !statSync(resolve(given.corpus), { throwIfNoEntry: false })?.isDirectory())
+        if (given.corpus !== undefined && !statSync(userPath(given.corpus), { throwIfNoEntry: false })?.isDirectory())
           throw new InputError(`--corpus: ${given.corpus} is not a directory`);
         const clock = createRealClock();
         const manifest = await readManifest(
@@ -76,7 +76,7 @@ export function runReviewCli(argv: string[]): Promise<number> {
           process.stderr.write(
             `review: the repository of ${runDir} cannot be told from its artifact_root (${manifest.artifact_root}): its paths are read from ${cwd}; run the review there\n`,
           );
-        const corpus = given.corpus !== undefined ? resolve(given.corpus) : join(root, 'golden');
+        const corpus = given.corpus !== undefined ? userPath(given.corpus) : join(root, 'golden');
         let base: string | null = null;
         let baseSha: string | null = null;
         let golden: Packet['golden'];
