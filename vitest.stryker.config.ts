@@ -17,6 +17,7 @@ export default defineConfig({
       'tests/golden/workflow.test.ts',
       'tests/golden/fidelity-and-diff.test.ts',
       'tests/golden/review-shard.test.ts',
+      'tests/golden/workflow-edges.test.ts',
       // ts-morph over fixtures: no code under src/manifest, src/persist or src/run runs there.
       'tests/codemods/**',
       // Replay the whole corpus once per test (the battery: once per injected regression, nine
