@@ -303,6 +303,8 @@ describe('paths typed from a subfolder, help and hints', () => {
     expect([twice.code, twice.stderr.trim().split('\n')]).toEqual([2, [expect.stringContaining("--filter is given twice; give it once (one glob can name several: '{exec-*,cloud-*}')")]]);
     const shards = golden(corpus, ['check', '--shard', '1/2', '--shard', '2/2']);
     expect([shards.code, shards.stderr]).toEqual([2, expect.stringContaining('--shard is given twice')]);
+    const blank = golden(corpus, ['merge', '']);
+    expect([blank.code, blank.stderr.trim()]).toEqual([2, 'golden: merge: an empty file name; give the shard results (golden check --shard i/n --out <file>)']);
     const glob = golden(corpus, ['check', '--filter', '[z-a]*']);
     expect([glob.code, glob.stderr.trim()]).toEqual([2, "golden: --filter: '[z-a]*' is not a glob picomatch can read"]);
     const empty = tempDir('golden-empty-');

@@ -175,7 +175,8 @@ export function configureGoldenProgram(program: Command, setExit: (code: number)
     .argument('<file...>', 'shard results (golden check --shard i/n --out <file>), all from the same code and corpus')
     .action(async (given: string[]) => {
       const corpus = corpusDir();
-      const files = given.map((file) => (file.trim() === '' ? file : userPath(file)));
+      if (given.some((file) => file.trim() === '')) throw new InputError('merge: an empty file name; give the shard results (golden check --shard i/n --out <file>)');
+      const files = given.map((file) => userPath(file));
       const results = readShardResults(files);
       // Shards of different code or corpora would add up to a verdict no single check gives.
       const mixed = mixedShards(given, results, await corpusDigest(corpus), label());
