@@ -41,6 +41,12 @@ describe('firstExecBeginCwd', () => {
     expect(second.reads).toEqual([64 * 1024, 256 * 1024]);
   });
 
+  it('finds a begin on the last line of a whole log that does not end in a newline (a log cut before its line end)', async () => {
+    const { fs, reads } = sinkWith(line({ type: 'command:start', command: 'make' }) + begin('sub').trimEnd());
+    expect(await firstExecBeginCwd(fs, LOG, 'log')).toBe('sub');
+    expect(reads).toEqual([64 * 1024]);
+  });
+
   it('null when the log is missing or has no exec:begin with a string cwd; other read errors are thrown', async () => {
     expect(await firstExecBeginCwd(sinkWith(null).fs, LOG, 'log')).toBeNull();
     expect(await firstExecBeginCwd(sinkWith(line({ type: 'command:start' }) + begin(7) + 'null\n' + line({ cwd: 'x' })).fs, LOG, 'log')).toBeNull();

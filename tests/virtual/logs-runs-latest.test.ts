@@ -3,6 +3,7 @@
 // `runs` lists recent runs newest first.
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
+import { stageLogHeader, type StageLog } from '../../src/commands/logs.js';
 import type { Executor } from '../../src/runtime/types.js';
 import type { MemoryFileSink } from '../../src/runtime/memory-file-sink.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
@@ -172,6 +173,139 @@ describe('logs', () => {
   });
 });
 
+/** What a command printed, and its exit code. */
+const lines = (out: { code: number; stdout: string; stderr: string }) => [out.code, out.stdout, out.stderr];
+
+describe('logs at the edges', () => {
+  const buildLog = (run: string) => `.runs/0101/cli/${run}/commands/01-build.ndjson`;
+
+  it("a stage is named by its index only when written as one: '01', '1 ' and '1.0' name no stage; a run with no stages says none", async () => {
+    const { fs, red } = await twoRuns();
+    for (const selector of ['01', '1 ', '1.0']) {
+      expect(lines(await cli(fs, ['logs', '--run', red, selector])), selector).toEqual([
+        2,
+        '',
+        `codex-orchestrator: logs: run ${red} has no stage '${selector}' (its stages: 1 build, 2 lint, 3 test, 4 docs)\n`,
+      ]);
+    }
+    const path = `/repo/.runs/0101/cli/${red}/manifest.json`;
+    const m = JSON.parse(fs.files().get(path)!.toString('utf8')) as Record<string, unknown>;
+    fs.seedFile(path, JSON.stringify({ ...m, commands: [] }));
+    expect(lines(await cli(fs, ['logs', '--run', red, 'build']))).toEqual([
+      2,
+      '',
+      `codex-orchestrator: logs: run ${red} has no stage 'build' (its stages: none)\n`,
+    ]);
+  });
+
+  it('a stage log that is missing is a stage with no output; one that cannot be read, or has a line that is not JSON or a chunk without stream or data, is one line naming it, exit 2', async () => {
+    const { fs, red } = await twoRuns();
+    const label = buildLog(red);
+    const path = `/repo/${label}`;
+    const start = fs.files().get(path)!.toString('utf8').split('\n')[0]!;
+    await fs.remove(path);
+    const missing = await cli(fs, ['logs', '--run', red, 'build', '--format', 'json']);
+    expect(missing.code).toBe(0);
+    expect((JSON.parse(missing.stdout) as { stages: unknown[] }).stages).toEqual([
+      {
+        index: 1,
+        id: 'build',
+        kind: 'command',
+        status: 'succeeded',
+        exit_code: 0,
+        log_path: label,
+        sub_run_id: null,
+        sub_pipeline_id: null,
+        chunks: [],
+        attempts: 0,
+      },
+    ]);
+
+    const damaged: Array<[string, string]> = [
+      [`${start}\n{oops\n`, 'line 2 is not JSON'],
+      [`${start}\n${JSON.stringify({ type: 'exec:chunk', data: 'x' })}\n`, 'line 2: an exec:chunk without its stream or data'],
+      [`${start}\n${JSON.stringify({ type: 'exec:chunk', stream: 'stdout' })}\n`, 'line 2: an exec:chunk without its stream or data'],
+    ];
+    for (const [text, message] of damaged) {
+      fs.seedFile(path, text);
+      expect(lines(await cli(fs, ['logs', '--run', red, 'build'])), message).toEqual([2, '', `codex-orchestrator: ${label}: ${message}\n`]);
+    }
+
+    const readFile = fs.readFile.bind(fs);
+    fs.readFile = async (file) => {
+      if (file === path) throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' });
+      return readFile(file);
+    };
+    expect(lines(await cli(fs, ['logs', '--run', red, 'build']))).toEqual([
+      2,
+      '',
+      `codex-orchestrator: ${label}: cannot be read: EACCES: permission denied, open '${path}'\n`,
+    ]);
+  });
+
+  it('a stage started twice (a resume ran it again) says so in its header; its output is both attempts in order', async () => {
+    const { fs, red } = await twoRuns();
+    const path = `/repo/${buildLog(red)}`;
+    const once = fs.files().get(path)!.toString('utf8');
+    fs.seedFile(path, once + once);
+    const text = await cli(fs, ['logs', '--run', red, 'build']);
+    expect(lines(text)).toEqual([0, 'compiled 3 files\ncompiled 3 files\n', `==> 1. build: succeeded, exit 0, 2 attempts (${buildLog(red)})\n`]);
+    const doc = JSON.parse((await cli(fs, ['logs', '--run', red, 'build', '--format', 'json'])).stdout) as { stages: Array<{ attempts: number }> };
+    expect(doc.stages.map((stage) => stage.attempts)).toEqual([2]);
+  });
+
+  it('--format json: a subpipeline stage gives its child run and pipeline and no log (even one its entry names), a command stage no child', async () => {
+    const { fs, green } = await twoRuns();
+    const path = `/repo/.runs/0101/cli/${green}/manifest.json`;
+    const m = JSON.parse(fs.files().get(path)!.toString('utf8')) as { commands: Array<{ log_path: string | null; sub_run_id: string | null }> };
+    const child = m.commands[1]!.sub_run_id!;
+    m.commands[1]!.log_path = buildLog(green);
+    fs.seedFile(path, JSON.stringify(m));
+    const doc = JSON.parse((await cli(fs, ['logs', '--run', green, '--format', 'json'])).stdout) as { stages: Array<Record<string, unknown>> };
+    expect(doc.stages.map((s) => [s.id, s.kind, s.log_path, s.sub_run_id, s.sub_pipeline_id, s.chunks, s.attempts])).toEqual([
+      ['build', 'command', buildLog(green), null, null, [{ stream: 'stdout', data: 'compiled 3 files\n' }], 1],
+      ['child', 'subpipeline', null, child, 'child', [], 0],
+    ]);
+  });
+});
+
+describe('stageLogHeader', () => {
+  const stage: StageLog = {
+    index: 3,
+    id: 'test',
+    kind: 'command',
+    status: 'failed',
+    exit_code: 1,
+    log_path: 'l.ndjson',
+    sub_run_id: null,
+    sub_pipeline_id: null,
+    chunks: [],
+    attempts: 1,
+  };
+
+  it('a command stage: how it ended (a failed stage of a cancelled run was cancelled), its exit code when it has one', () => {
+    expect(stageLogHeader(stage, 'failed')).toBe('==> 3. test: failed, exit 1 (l.ndjson)');
+    expect(stageLogHeader(stage, 'cancelled')).toBe('==> 3. test: cancelled, exit 1 (l.ndjson)');
+    expect(stageLogHeader({ ...stage, status: 'succeeded', exit_code: 0 }, 'cancelled')).toBe('==> 3. test: succeeded, exit 0 (l.ndjson)');
+    expect(stageLogHeader({ ...stage, status: 'skipped' }, 'cancelled')).toBe('==> 3. test: failed, exit 1, allowed to fail (l.ndjson)');
+    expect(stageLogHeader({ ...stage, status: 'running', exit_code: null }, 'in_progress')).toBe('==> 3. test: running (l.ndjson)');
+  });
+
+  it('a subpipeline stage: not run, or how it ended when it has no child run; else its child run and how to see its logs', () => {
+    const sub: StageLog = { ...stage, kind: 'subpipeline', exit_code: null, log_path: null };
+    expect(stageLogHeader({ ...sub, status: 'pending' }, 'failed')).toBe('==> 3. test: not run');
+    expect(stageLogHeader({ ...sub, status: 'skipped' }, 'succeeded')).toBe('==> 3. test: not run');
+    expect(stageLogHeader({ ...sub, status: 'running' }, 'in_progress')).toBe('==> 3. test: running');
+    expect(stageLogHeader({ ...sub, status: 'failed' }, 'cancelled')).toBe('==> 3. test: cancelled');
+    expect(stageLogHeader({ ...sub, status: 'failed', sub_run_id: 'r-9', sub_pipeline_id: 'checks' }, 'failed')).toBe(
+      '==> 3. test: failed, subpipeline checks, run r-9 (codex-orchestrator logs --run r-9)',
+    );
+    expect(stageLogHeader({ ...sub, status: 'skipped', sub_run_id: 'r-9' }, 'succeeded')).toBe(
+      '==> 3. test: failed, optional, subpipeline ?, run r-9 (codex-orchestrator logs --run r-9)',
+    );
+  });
+});
+
 describe('status without --run', () => {
   it('shows the latest run of the task and says which on stderr', async () => {
     const { fs, green } = await twoRuns();
@@ -275,6 +409,29 @@ describe('runs', () => {
       ['succeeded', null],
       ['failed', null],
     ]);
+  });
+
+  it('sorts the run directories itself (a real directory lists in any order) and passes over one that has no manifest', async () => {
+    const { fs, red, green } = await twoRuns();
+    const cliDir = '/repo/.runs/0101/cli';
+    fs.seedDirectory(`${cliDir}/2099-01-01T00-00-00-000Z-00000000`); // the newest name: a run whose manifest was never written
+    const readdir = fs.readdir.bind(fs);
+    fs.readdir = async (path) => {
+      const names = await readdir(path);
+      return path === cliDir ? [green, red, '2099-01-01T00-00-00-000Z-00000000'] : names;
+    };
+    const out = await cli(fs, ['runs']);
+    expect(lines(out)).toEqual([
+      0,
+      [
+        'Runs of task 0101, newest first:',
+        `  ${green}  green  succeeded  2026-08-01T09:00:01.000Z  0.0s  stages: 2 succeeded, 0 allowed to fail, 0 failed, 0 not run`,
+        `  ${red}  ci     failed     2026-08-01T09:00:00.000Z  0.0s  stages: 1 succeeded, 1 allowed to fail, 1 failed, 1 not run`,
+        '',
+      ].join('\n'),
+      '',
+    ]);
+    expect((await cli(fs, ['status'])).stderr).toBe(`codex-orchestrator: latest run of task 0101: ${green} (pipeline green)\n`);
   });
 
   it('with no run: says so, exit 0', async () => {

@@ -10,7 +10,7 @@ import { findRun } from '../../src/commands/find-run.js';
 import { PLAN_MODE_LEGEND, renderPlan, type Plan } from '../../src/commands/plan.js';
 import { PLAN_PRESET, resolveExecutionMode, type ModeInputs } from '../../src/run/execution-mode.js';
 import { resumeRun, type ResumeOptions } from '../../src/commands/resume.js';
-import { TERMINAL_STATUSES, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
+import { TERMINAL_STATUSES, ownerlessRun, readRunStatus, renderStatus, statusView, type RunStatusView } from '../../src/commands/status.js';
 import type { ExecResult, Executor } from '../../src/runtime/types.js';
 import type { VirtualClock } from '../../src/runtime/virtual-clock.js';
 import { createVirtualRuntime, driveToCompletion, type VirtualRuntime } from '../../src/runtime/virtual-runtime.js';
@@ -245,6 +245,133 @@ describe('resume accepted', () => {
   });
 });
 
+describe('resume takes a dead owner over and says what it stopped (docs/contracts.md §12)', () => {
+  const CHILD_DIR = `${ROOT}/.runs/0101/cli/r-child`;
+
+  /** The run as an owner that died at T0 left it (migrate running when `running`), with its .owner and a child run. */
+  function diedHolding(world: World, owner: { pid: number; host: string; started: string }, group: unknown, running: boolean): void {
+    writeManifestFile(world, (m) => {
+      m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+      m.child_runs = [{ run_id: 'r-child', pipeline_id: 'checks', status: 'failed', manifest: '.runs/0101/cli/r-child/manifest.json' }];
+      if (running) {
+        Object.assign(m, { status: 'in_progress', status_detail: null, completed_at: null });
+        Object.assign(m.commands[1]!, { status: 'running', completed_at: null, exit_code: null, summary: null, error_file: null });
+      }
+    });
+    writeOwnerFile(world, owner, group);
+  }
+
+  /** Resumes; the accepted event and the lines the resume wrote on stderr. */
+  async function resumed(world: World): Promise<{ event: Manifest['resume_events'][number]; stderr: string[] }> {
+    const before = world.runtime.stderr.text().length;
+    expect(await refusal(world, {})).toBe('accepted');
+    return { event: readManifestFile(world).resume_events.at(-1)!, stderr: world.runtime.stderr.text().slice(before).split('\n') };
+  }
+
+  it('an .owner that cannot be read, once the heartbeat is stale: taken over, said in the event and on stderr, this host scanned', async () => {
+    const world = await failedRun();
+    writeManifestFile(world, (m) => {
+      m.status = 'in_progress';
+      m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+    });
+    world.runtime.fs.seedFile(`${world.runDir}/.owner`, '{"pid": 77');
+    world.runtime.clock.setNow(T0 + 30_001);
+    const { event, stderr } = await resumed(world);
+    const detail = 'took over from an owner whose .owner file was unreadable, after its heartbeat went stale';
+    expect([event.detail, event.previous_owner, event.stopped_process_group]).toEqual([detail, undefined, undefined]);
+    expect(stderr).toContain(`codex-orchestrator: run ${world.runId}: ${detail}`);
+    expect(world.runtime.processes.stoppedByEnvironment).toEqual([{ name: 'CODEX_ORCHESTRATOR_RUN_DIR', values: [world.runDir] }]);
+    expect(world.runtime.processes.stopped).toEqual([]);
+  });
+
+  it('an owner on another host that recorded its stage group: that stage may still run there, and nothing is stopped here', async () => {
+    const world = await failedRun();
+    diedHolding(world, { pid: 4242, host: 'build-2', started: 'b/1' }, { stage: 'migrate', pgid: 4300, started: 'b/2' }, true);
+    world.runtime.clock.setNow(T0 + 30_001);
+    const { event, stderr } = await resumed(world);
+    const detail =
+      "took over from pid 4242 on host build-2: its heartbeat is stale; stage 'migrate' may still run on host build-2 (process group 4300)";
+    expect([event.detail, event.stopped_process_group]).toEqual([detail, undefined]);
+    expect(stderr).toContain(`codex-orchestrator: run ${world.runId}: ${detail}`);
+    expect(world.runtime.processes.stoppedByEnvironment).toEqual([]);
+    expect(world.runtime.processes.stopped).toEqual([]);
+  });
+
+  it('an owner on this host that is gone: what it left running is stopped (its recorded group, else what the scan of the run directories found) and counted', async () => {
+    const group = { stage: 'migrate', pgid: 778, started: 'virtual-start-778' };
+    const cases = [
+      {
+        name: 'the recorded group, which the scan did not find',
+        group,
+        scan: { groups: [], processes: 0 },
+        running: false,
+        said: "stage 'migrate' (3 processes, process group 778)",
+        stopped_process_group: { stage: 'migrate', pgid: 778, processes: 3 },
+        stopGroup: [group],
+      },
+      {
+        name: 'the recorded group, which the scan found and stopped: not stopped again',
+        group,
+        scan: { groups: [778], processes: 2 },
+        running: false,
+        said: "stage 'migrate' (2 processes, process group 778)",
+        stopped_process_group: { stage: 'migrate', pgid: 778, processes: 2 },
+        stopGroup: [],
+      },
+      {
+        name: "no recorded group: the scan's group, the stage the manifest says was running",
+        group: null,
+        scan: { groups: [901], processes: 2 },
+        running: true,
+        said: "stage 'migrate' (2 processes, process group 901)",
+        stopped_process_group: { stage: 'migrate', pgid: 901, processes: 2 },
+        stopGroup: [],
+      },
+      {
+        name: 'no recorded group, none found, no stage running',
+        group: null,
+        scan: { groups: [], processes: 1 },
+        running: false,
+        said: "stage 'unknown' (1 processes)",
+        stopped_process_group: { stage: 'unknown', pgid: null, processes: 1 },
+        stopGroup: [],
+      },
+    ];
+    for (const c of cases) {
+      const world = await failedRun();
+      diedHolding(world, { pid: 777, host: 'virtual-host', started: 'virtual-start-777' }, c.group, c.running);
+      const table = world.runtime.processes;
+      // The virtual table has no processes: these stand for the ones the dead owner left.
+      table.stopByEnvironment = (name, values) => {
+        table.stoppedByEnvironment.push({ name, values });
+        return c.scan;
+      };
+      const stopGroup = table.stopGroup.bind(table);
+      table.stopGroup = (stopping) => {
+        stopGroup(stopping);
+        return 3;
+      };
+      const { event, stderr } = await resumed(world);
+      const detail = `took over from pid 777 on host virtual-host: its process is gone; stopped what it left running of ${c.said}`;
+      expect([event.detail, event.stopped_process_group], c.name).toEqual([detail, c.stopped_process_group]);
+      expect(stderr, c.name).toContain(`codex-orchestrator: run ${world.runId}: ${detail}`);
+      expect(table.stoppedByEnvironment, c.name).toEqual([{ name: 'CODEX_ORCHESTRATOR_RUN_DIR', values: [world.runDir, CHILD_DIR] }]);
+      expect(table.stopped, c.name).toEqual(c.stopGroup);
+    }
+  });
+
+  it('a resume refused once it holds the run (a wrong token, a damaged run-summary.json) lets the run go: no .owner is left', async () => {
+    const world = await failedRun();
+    expect(await refusal(world, { token: '0'.repeat(64) })).toBe(`InputError: cannot resume run '${world.runId}': resume token does not match`);
+    expect(world.runtime.fs.files().has(`${world.runDir}/.owner`)).toBe(false);
+    world.runtime.fs.seedFile(`${world.runDir}/run-summary.json`, '{not json');
+    expect(await refusal(world, {})).toMatch(
+      new RegExp(`^InputError: cannot resume run '${world.runId}': \\.runs/\\S+/run-summary\\.json: invalid JSON at line 1, column 2: `),
+    );
+    expect(world.runtime.fs.files().has(`${world.runDir}/.owner`)).toBe(false);
+  });
+});
+
 /** The run's error files (repo-relative), sorted. */
 function errorFiles(world: World): string[] {
   const errors = `${world.runDir}/errors/`;
@@ -331,6 +458,36 @@ describe('resume sets aside the error files of the invocation it follows (docs/c
     await driveToCompletion(again.runtime, () => resumeRun(again.runtime, { run: again.runId }));
     expect(errorFiles(again)).toEqual([errorFile(again, 'migrate', 1)]);
     expect(readManifestFile(again).resume_events[0]!.resumed_from!.error_files).toEqual([errorFile(again, 'migrate', 1)]);
+  });
+});
+
+describe('resume sets aside error files: what the previous resume kept decides (docs/contracts.md §7)', () => {
+  it("the copy the previous resume named is gone: the stage's next failure is kept under this invocation's name", async () => {
+    const world = await failedRun({ 'ci/migrate': [4, 5, 0] });
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId })); // fails again: exit 5
+    await world.runtime.fs.remove(`${ROOT}/${errorFile(world, 'migrate', 1)}`);
+    const second = fileText(world, errorFile(world, 'migrate'));
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 2)]);
+    expect(fileText(world, errorFile(world, 'migrate', 2))).toBe(second);
+    expect(readManifestFile(world).resume_events.map((event) => event.resumed_from?.error_files)).toEqual([
+      [errorFile(world, 'migrate', 1)],
+      [errorFile(world, 'migrate', 2)],
+    ]);
+  });
+
+  it('a previous resume recorded before issue 19 (no resumed_from) kept no copy: the failure is kept under this invocation even beside an older copy of the same bytes', async () => {
+    const world = await failedRun({ 'ci/migrate': [4, 5, 0] });
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId })); // fails again: exit 5
+    const second = fileText(world, errorFile(world, 'migrate'))!;
+    writeManifestFile(world, (m) => {
+      delete m.resume_events[0]!.resumed_from;
+    });
+    world.runtime.fs.seedFile(`${ROOT}/${errorFile(world, 'migrate', 1)}`, second);
+    await driveToCompletion(world.runtime, () => resumeRun(world.runtime, { run: world.runId }));
+    expect(errorFiles(world)).toEqual([errorFile(world, 'migrate', 1), errorFile(world, 'migrate', 2)]);
+    expect(fileText(world, errorFile(world, 'migrate', 2))).toBe(second);
+    expect(readManifestFile(world).resume_events[1]!.resumed_from!.error_files).toEqual([errorFile(world, 'migrate', 2)]);
   });
 });
 
@@ -691,6 +848,65 @@ describe('status', () => {
       { index: 2, id: 'migrate', kind: 'command', status: 'failed', exit_code: 4, summary: 'Exited with code 4' },
     ]);
   });
+  it('ownerlessRun: a run not ended whose owner is none, gone or stale says how to resume it; an alive owner or an ended run says nothing', () => {
+    const owner = view.owner!;
+    const unreadable = { pid: null, host: null, started: null, acquired_at: null, command: null };
+    const resume = 'resume it with: codex-orchestrator resume --run r-1';
+    expect(ownerlessRun({ ...view, owner: null })).toBe(`no process owns run r-1 (the one that ran it ended before its end); ${resume}`);
+    expect(ownerlessRun(view)).toBe(`the owner of run r-1 (pid 4243 on host build-1) is gone; ${resume}`);
+    expect(ownerlessRun({ ...view, owner: { ...owner, state: 'stale' } })).toBe(
+      `the owner of run r-1 (pid 4243 on host build-1) has not written a heartbeat in time; ${resume}`,
+    );
+    expect(ownerlessRun({ ...view, owner: { ...unreadable, state: 'gone' } })).toBe(
+      `the owner of run r-1 (unreadable .owner file) is gone; ${resume}`,
+    );
+    expect(ownerlessRun({ ...view, owner: { ...owner, state: 'alive' } })).toBeNull();
+    for (const status of ['succeeded', 'failed', 'cancelled'] as const) expect(ownerlessRun({ ...view, status, owner: null }), status).toBeNull();
+  });
+
+  it('the owner line: none, an unreadable .owner, a stale or a live owner (only a run that can be resumed says how)', () => {
+    const ownerLine = (owner: RunStatusView['owner']) => renderStatus({ ...view, owner }).split('\n')[2];
+    const owner = view.owner!;
+    const unreadable = { pid: null, host: null, started: null, acquired_at: null, command: null };
+    const resume = ' - resume it with: codex-orchestrator resume --run r-1';
+    expect(ownerLine(null)).toBe(`  owner:     none (the process that ran it ended before the run did)${resume}`);
+    expect(ownerLine({ ...unreadable, state: 'stale' })).toBe(`  owner:     unreadable .owner file, heartbeat stale${resume}`);
+    expect(ownerLine({ ...owner, state: 'stale' })).toBe(
+      `  owner:     pid 4243 on host build-1 (start since 2026-08-01T09:00:00.000Z), heartbeat stale${resume}`,
+    );
+    expect(ownerLine({ ...owner, state: 'alive' })).toBe('  owner:     pid 4243 on host build-1 (start since 2026-08-01T09:00:00.000Z)');
+    expect(ownerLine({ ...unreadable, state: 'alive' })).toBe('  owner:     unreadable .owner file');
+  });
+
+  it('readRunStatus gives the .owner of a run not ended: its record, all null when it cannot be read, none for a run that has ended', async () => {
+    const world = await failedRun();
+    const ended = readManifestFile(world);
+    writeManifestFile(world, (m) => {
+      m.status = 'in_progress';
+      m.heartbeat_at = '2026-08-01T09:00:00.000Z';
+    });
+    const other = { pid: 777, host: 'virtual-host', started: 'virtual-start-777' };
+    writeOwnerFile(world, other, null);
+    world.runtime.processes.setAlive(other, true);
+    world.runtime.clock.setNow(T0 + 1_000);
+    expect((await readRunStatus(world.runtime, world.runId)).owner).toEqual({
+      pid: 777,
+      host: 'virtual-host',
+      started: 'virtual-start-777',
+      acquired_at: '2026-08-01T09:00:00.000Z',
+      command: 'start',
+      state: 'alive',
+    });
+    world.runtime.fs.seedFile(`${world.runDir}/.owner`, '{"pid": 7');
+    const unreadable = { pid: null, host: null, started: null, acquired_at: null, command: null };
+    expect((await readRunStatus(world.runtime, world.runId)).owner).toEqual({ ...unreadable, state: 'alive' });
+    world.runtime.clock.setNow(T0 + 30_001);
+    expect((await readRunStatus(world.runtime, world.runId)).owner).toEqual({ ...unreadable, state: 'stale' });
+    // An .owner left beside a run that has ended is not read: nobody owns an ended run.
+    world.runtime.fs.seedFile(world.manifestPath, `${JSON.stringify(ended, null, 2)}\n`);
+    writeOwnerFile(world, other, null);
+    expect((await readRunStatus(world.runtime, world.runId)).owner).toBeNull();
+  });
 });
 
 const previewExecutionMode = (stage: ModeInputs) => resolveExecutionMode(PLAN_PRESET, stage, undefined);
@@ -783,6 +999,54 @@ describe('plan', () => {
       ].join('\n'),
     );
     expect(renderPlan({ ...plan, target: null, stages: [] })).toBe(`Pipeline main (Main):\n${PLAN_MODE_LEGEND}\n`);
+  });
+
+  it('marks a stage allowed to fail or optional, and explains only the marks it used', () => {
+    const lint: Plan['stages'][number] = {
+      index: 1,
+      id: 'lint',
+      title: 'L',
+      kind: 'command',
+      command: 'eslint .',
+      pipeline: null,
+      execution_mode: 'mcp',
+      allow_failure: true,
+      optional: false,
+      will_run: true,
+      stages: null,
+    };
+    const checks: Plan['stages'][number] = {
+      ...lint,
+      index: 2,
+      id: 'checks',
+      kind: 'subpipeline',
+      command: null,
+      pipeline: 'checks',
+      execution_mode: null,
+    };
+    const plan: Plan = { pipeline_id: 'main', pipeline_title: 'Main', target: null, stages: [lint] };
+    const allowFailure = 'allow-failure: the run goes on (and can succeed) when the stage fails.';
+    expect(renderPlan(plan)).toBe(
+      ['Pipeline main (Main):', '  1. lint [mcp] eslint .  (allow-failure)', PLAN_MODE_LEGEND, allowFailure, ''].join('\n'),
+    );
+    expect(
+      renderPlan({
+        ...plan,
+        stages: [
+          { ...lint, optional: true, will_run: false },
+          { ...checks, allow_failure: false, optional: true },
+        ],
+      }),
+    ).toBe(
+      [
+        'Pipeline main (Main):',
+        '  1. lint [mcp] eslint .  (allow-failure, optional)  [skipped]',
+        '  2. checks [subpipeline checks]  (optional)',
+        PLAN_MODE_LEGEND,
+        `${allowFailure} optional: a failed subpipeline does not fail the run.`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('previews the execution mode: booleans first, then the executionMode word trimmed and lower-cased', () => {
