@@ -3,26 +3,17 @@
 // commands to run, `accept --only-new`, `check --filter` (a partial run: no orphan detection,
 // said so), `check --shard i/n --out` + `merge` (same verdict as one unsharded run) and
 // `--pending-dir` (pending files outside the corpus, also under CI=true).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { copyScenarios, goldenCli as golden, manifestPathOf } from '../helpers/golden-cli.js';
 import { parseShard, selectShard } from '../../src/harness/golden/shard.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('golden-');
 
 function corpusCopy(names: string[]): string {
   return copyScenarios(tempDir('golden-copy-'), names);

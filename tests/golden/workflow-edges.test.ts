@@ -7,24 +7,15 @@
 // small ones (a flag given twice, a glob that cannot be read, a name given twice, an empty
 // corpus, the temporary tree of diff --base on Ctrl-C).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { codeDigest, commitOf, corpusDigest } from '../../src/harness/golden/identity.js';
+import { useTempDirs } from '../helpers/temp-dirs.js';
 import { copyScenarios, goldenCli as golden, manifestPathOf } from '../helpers/golden-cli.js';
 import { PROJECT_ROOT, TOOLS } from '../helpers/git-repo.js';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  temps.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('golden-');
 
 const corpusCopy = (names: string[]) => copyScenarios(tempDir('golden-copy-'), names);
 

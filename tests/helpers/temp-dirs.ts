@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-/** Call at a test file's top level: returns a maker of fresh directories named `<prefix>XXXXXX`. */
-export function useTempDirs(prefix: string): () => string {
+/** Call at a test file's top level: returns a maker of fresh directories named `<prefix>XXXXXX` (or a prefix of the call's own). */
+export function useTempDirs(prefix: string): (own?: string) => string {
   const made: string[] = [];
   afterAll(() => {
     if (process.env.KEEP_TEST_REPOS) return;
     for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
-  return () => {
-    const dir = mkdtempSync(join(tmpdir(), prefix));
+  return (own = prefix) => {
+    const dir = mkdtempSync(join(tmpdir(), own));
     made.push(dir);
     return dir;
   };

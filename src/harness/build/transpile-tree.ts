@@ -7,21 +7,11 @@
 // output is what `tsc` emits for it. An older commit that is not (a type re-exported without
 // `type`) would fail to link: `buildTree` imports the modules the harness needs and, if that
 // fails, builds the tree with `tsc` after all.
-import { execFile, type ExecFileOptions } from 'node:child_process';
-import { tracked } from './children.js';
+import { runTracked as run } from './children.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { promisify } from 'node:util';
 import type * as TS from 'typescript';
-
-const execFileAsync = promisify(execFile);
-/** execFile, its child tracked (children.ts: a stopped command ends it before removing the tree it builds). */
-const run = (file: string, args: string[], options: ExecFileOptions): Promise<{ stdout: string; stderr: string }> => {
-  const running = execFileAsync(file, args, { ...options, encoding: 'utf8' });
-  tracked(running.child);
-  return running;
-};
 
 /** Which of the compiled sources to transpile: those under these directories of the tree (every one when absent; none when empty). */
 export type TranspileOptions = { under?: string[] };

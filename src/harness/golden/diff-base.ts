@@ -1,15 +1,13 @@
 // `golden diff --base <ref>`: replays the corpus with the code at <ref> (its files written
 // out into a temporary directory and built there, src/harness/build/checkout.ts) and with the
 // working tree, and shows what changed per scenario — the reviewer's view of a phase.
-import { execFile, type ExecFileOptions } from 'node:child_process';
 import { checkoutCommit } from '../build/checkout.js';
-import { killTracked, tracked } from '../build/children.js';
+import { killTracked, runTracked as run } from '../build/children.js';
 import { buildTree } from '../build/transpile-tree.js';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, mkdir, writeFile } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { InputError, errorMessage } from '../../errors.js';
 import { BUILD_STAMP } from '../fresh-dist.js';
 import { compareOutputs, type FileDifference } from './compare.js';
@@ -17,13 +15,6 @@ import { readTree } from './files.js';
 import { replayScenario } from './replay.js';
 import { listScenarios, loadScenario } from './scenario.js';
 
-const execFileAsync = promisify(execFile);
-/** execFile, its child tracked (a stopped diff ends it before removing the tree it writes into). */
-const run = (file: string, args: string[], options: ExecFileOptions): Promise<{ stdout: string; stderr: string }> => {
-  const running = execFileAsync(file, args, { ...options, encoding: 'utf8' });
-  tracked(running.child);
-  return running;
-};
 
 /**
  * A scenario's difference. `error`: the working tree cannot replay it. `baseError`: only the

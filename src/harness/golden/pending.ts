@@ -59,6 +59,19 @@ export async function pendingEntries(scenarioDir: string, scenario: string, pend
   return entries;
 }
 
+/** The path of expected/ under `scenarioDir` stat'ed; null when nothing is there. */
+const statExpected = (scenarioDir: string, path: string) => stat(join(scenarioDir, EXPECTED_DIR, path)).catch(() => null);
+
+/** The folder above `file` that is an expected file (so `file` cannot be written), or null. */
+async function fileAbove(scenarioDir: string, file: string): Promise<string | null> {
+  const parts = file.split('/');
+  for (let n = 1; n < parts.length; n += 1) {
+    const prefix = parts.slice(0, n).join('/');
+    if ((await statExpected(scenarioDir, prefix))?.isFile()) return prefix;
+  }
+  return null;
+}
+
 /**
  * Beside the expected files, a pending file cannot sit under a path that is an expected file
  * (the replay now writes a directory where expected/ has a file): the first such path and the
@@ -67,11 +80,8 @@ export async function pendingEntries(scenarioDir: string, scenario: string, pend
 async function fileInTheWay(scenarioDir: string, differences: FileDifference[]): Promise<{ file: string; under: string } | null> {
   for (const difference of differences) {
     if (difference.kind === 'stale') continue;
-    const parts = difference.file.split('/');
-    for (let n = 1; n < parts.length; n += 1) {
-      const prefix = parts.slice(0, n).join('/');
-      if ((await stat(join(scenarioDir, EXPECTED_DIR, prefix)).catch(() => null))?.isFile()) return { file: prefix, under: difference.file };
-    }
+    const above = await fileAbove(scenarioDir, difference.file);
+    if (above !== null) return { file: above, under: difference.file };
   }
   return null;
 }
@@ -170,11 +180,7 @@ export async function settlePending(
 
 /** Whether something in expected/ keeps `file` from being written there: a directory at its path, or a file at a folder above it. */
 async function inTheWay(scenarioDir: string, file: string): Promise<boolean> {
-  const at = (path: string) => stat(join(scenarioDir, EXPECTED_DIR, path)).catch(() => null);
-  if ((await at(file))?.isDirectory()) return true;
-  const parts = file.split('/');
-  for (let n = 1; n < parts.length; n += 1) if ((await at(parts.slice(0, n).join('/')))?.isFile()) return true;
-  return false;
+  return (await statExpected(scenarioDir, file))?.isDirectory() === true || (await fileAbove(scenarioDir, file)) !== null;
 }
 
 async function pruneEmptyDirs(dir: string): Promise<boolean> {
